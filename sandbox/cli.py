@@ -1,0 +1,45 @@
+"""The `cio-sandbox` command line: one subcommand per module in `sandbox.commands`.
+
+Each command module exposes `register(subparsers)`, which adds its parser and sets
+`func(args) -> int` as the parser default. Exit status: 0 when the command ran,
+2 with a one-line message for unusable input, 1 for a failed check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from sandbox.errors import SandboxError
+
+COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cio-sandbox",
+        description="Test Segment's Customer.io (Actions) destination offline.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"sandbox.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"sandbox.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SandboxError as exc:
+        print(f"cio-sandbox {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0

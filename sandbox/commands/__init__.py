@@ -1,0 +1,1 @@
+"""Subcommands of `cio-sandbox`; see `sandbox.cli`."""
