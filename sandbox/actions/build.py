@@ -1,0 +1,135 @@
+"""Entity bodies and requests: the port of the destination's utils.ts (buildPayload, sendSingle, sendBatch).
+
+Every action but reportDeliveryEvent ends here: its mapPayload gives an `Entity` (the v2 `type`,
+the v2 `action` and the payload), `build_payload` turns it into the `/api/v2/entity` body, and
+`entity_request` / `batch_request` wrap bodies into `CioRequest`s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sandbox._types import JSON, MISSING, Payload
+from sandbox.identifiers import resolve_identifiers
+from sandbox.outgoing import CioRequest, make_headers
+from sandbox.settings import Settings
+from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp
+
+# buildPayload takes these out of the payload; enable_batching and batch_size are dropped too.
+_TAKEN = frozenset(
+    (
+        "convert_timestamp",
+        "person_id",
+        "anonymous_id",
+        "email",
+        "object_id",
+        "object_type_id",
+        "timestamp",
+        "enable_batching",
+        "batch_size",
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """What an action's mapPayload hands to sendSingle/sendBatch: v2 `type`, v2 `action`, payload.
+
+    The payload may hold MISSING values: JavaScript keeps a key whose value is `undefined` in its
+    place (which matters when buildPayload later assigns to it), and JSON.stringify drops it.
+    """
+
+    type: str
+    action: str
+    payload: Payload
+
+
+def truthy(value: JSON) -> bool:
+    """JavaScript truthiness of a JSON value: `[]` and `{}` are true, `0`, `""`, null are false."""
+    if value is MISSING or value is None or value is False:
+        return False
+    cls = value.__class__
+    if cls is str:
+        return value != ""
+    if cls is int:
+        return value != 0
+    if cls is float:
+        return value != 0 and not math.isnan(value)
+    return True
+
+
+def converts_timestamps(payload: Payload) -> bool:
+    """The v2 rule: convert only when `convert_timestamp` is present and not false (spec §1.4)."""
+    return "convert_timestamp" in payload and payload["convert_timestamp"] is not False
+
+
+def build_payload(entity: Entity) -> dict[str, JSON]:
+    """Mirrors utils.ts buildPayload: the `/api/v2/entity` body for one entity (spec §1.5)."""
+    payload = entity.payload
+    get = payload.get
+    # 1-2. Take out the identifier and control keys; `rest` keeps the remaining keys in order.
+    rest = {key: value for key, value in payload.items() if key not in _TAKEN}
+    # 3. Attribute conversion (converter A), gated by convert_timestamp.
+    if converts_timestamps(payload):
+        rest = convert_attribute_timestamps(rest)
+    # 4. The top-level timestamp always goes through converter B, and lands at the end of rest.
+    timestamp = get("timestamp", MISSING)
+    if truthy(timestamp):
+        rest["timestamp"] = convert_valid_timestamp(timestamp)
+    # 5. {type, action, ...rest}
+    body: dict[str, JSON] = {"type": entity.type, "action": entity.action}
+    body.update(rest)
+    # 6. A truthy anonymous_id is added to (a copy of) the attributes, creating them if needed.
+    anonymous_id = get("anonymous_id", MISSING)
+    if truthy(anonymous_id):
+        attributes = body.get("attributes")
+        merged = dict(attributes) if attributes.__class__ is dict else {}
+        merged["anonymous_id"] = anonymous_id
+        body["attributes"] = merged
+    # 7. Identifiers, except for merge.
+    if entity.action != "merge":
+        identifiers = resolve_identifiers(
+            anonymous_id=anonymous_id,
+            email=get("email", MISSING),
+            object_id=get("object_id", MISSING),
+            object_type_id=get("object_type_id", MISSING),
+            person_id=get("person_id", MISSING),
+        )
+        if identifiers is not None:
+            body["identifiers"] = identifiers
+            # 8. An anonymous identifier is not repeated in the attributes.
+            if "anonymous_id" in identifiers:
+                attributes = body.get("attributes")
+                if attributes.__class__ is dict:
+                    attributes.pop("anonymous_id", None)
+    return drop_missing(body)
+
+
+def drop_missing(body: dict[str, JSON]) -> dict[str, JSON]:
+    """JSON.stringify's treatment of `undefined`: the keys disappear (top level; actions keep
+    nested objects they build free of MISSING)."""
+    for value in body.values():
+        if value is MISSING:
+            return {key: value for key, value in body.items() if value is not MISSING}
+    return body
+
+
+def entity_request(body: dict[str, JSON], settings: Settings) -> CioRequest:
+    """Mirrors sendSingle: `POST {host}/api/v2/entity`."""
+    return CioRequest(
+        "POST", settings.track_url + "/api/v2/entity", make_headers(settings.authorization), body
+    )
+
+
+def batch_request(bodies: Sequence[dict[str, JSON]], settings: Settings) -> CioRequest | None:
+    """Mirrors sendBatch: one `POST {host}/api/v2/batch`, or nothing for an empty list."""
+    if not bodies:
+        return None
+    return CioRequest(
+        "POST",
+        settings.track_url + "/api/v2/batch",
+        make_headers(settings.authorization),
+        {"batch": list(bodies)},
+    )

@@ -1,0 +1,106 @@
+"""createUpdatePerson: identify a person, optionally relating them to an object (v2 person / identify)."""
+
+from __future__ import annotations
+
+from sandbox._types import MISSING, Payload
+from sandbox.actions.build import Entity, converts_timestamps, truthy
+from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.shared import (
+    ANONYMOUS_ID,
+    BATCH_FIELDS,
+    CONVERT_TIMESTAMP,
+    CREATED_AT,
+    RELATIONSHIP_ATTRIBUTES,
+    TIMESTAMP,
+    TRAITS_OBJECT_TYPE_ID,
+    exists_or,
+    path,
+)
+from sandbox.fields import Field
+from sandbox.timestamps import convert_valid_timestamp
+
+FIELDS = {
+    "id": Field(
+        label="Person ID",
+        type="string",
+        description="The person's id (an id, an email or cio_<id>); falls back to traits.email.",
+        default=exists_or("$.userId", "$.traits.email"),
+    ),
+    "anonymous_id": ANONYMOUS_ID,
+    "email": Field(
+        label="Email Address",
+        type="string",
+        description="The person's email.",
+        default={"@template": "{{traits.email}}"},
+    ),
+    "created_at": CREATED_AT,
+    "group_id": Field(
+        label="Object ID",
+        type="string",
+        description="An object to relate the person to.",
+        default=path("$.traits.objectId"),
+    ),
+    "custom_attributes": Field(
+        label="Person Attributes",
+        type="object",
+        description="The person's attributes.",
+        default=path("$.traits"),
+    ),
+    "relationship_attributes": RELATIONSHIP_ATTRIBUTES,
+    "timestamp": TIMESTAMP,
+    "convert_timestamp": CONVERT_TIMESTAMP,
+    "object_type_id": TRAITS_OBJECT_TYPE_ID,
+    **BATCH_FIELDS,
+}
+
+_TAKEN = frozenset(
+    ("id", "custom_attributes", "relationship_attributes", "created_at", "group_id", "object_type_id")
+)
+_REMOVED_TRAITS = ("createdAt", "created_at", "object_type_id", "relationshipAttributes", "objectTypeId")
+
+
+def map_payload(payload: Payload) -> Entity:
+    """Mirrors createUpdatePerson's mapPayload, plus the created_at decision (decisions.md §1)."""
+    get = payload.get
+    rest = {key: value for key, value in payload.items() if key not in _TAKEN}
+    # Upstream deletes these keys from the event's own traits; a copy keeps the event intact.
+    attributes = dict(get("custom_attributes") or {})
+    for key in _REMOVED_TRAITS:
+        attributes.pop(key, None)
+    created_at = get("created_at", MISSING)
+    if truthy(created_at):
+        # decisions.md §1 (wins over the destination's HEAD code): with Convert Timestamps on,
+        # created_at goes through the lenient converter B, not only the strict-ISO converter A.
+        attributes["created_at"] = (
+            convert_valid_timestamp(created_at) if converts_timestamps(payload) else created_at
+        )
+    email = get("email", MISSING)
+    if truthy(email):
+        attributes["email"] = email
+    body = {**rest, "person_id": get("id", MISSING), "attributes": attributes}
+    group_id = get("group_id", MISSING)
+    if truthy(group_id):
+        object_type_id = get("object_type_id", MISSING)
+        relationship = {
+            "identifiers": {
+                "object_type_id": "1"
+                if object_type_id is MISSING or object_type_id is None
+                else object_type_id,
+                "object_id": group_id,
+            }
+        }
+        relationship_attributes = get("relationship_attributes", MISSING)
+        if truthy(relationship_attributes):
+            relationship["relationship_attributes"] = relationship_attributes
+        body["cio_relationships"] = [relationship]
+    return Entity("person", "identify", body)
+
+
+CREATE_UPDATE_PERSON = ActionDefinition(
+    slug="createUpdatePerson",
+    title="Create or Update Person",
+    description="Create or update a person, their attributes and their relationship to an object.",
+    default_subscription='type = "identify"',
+    fields=FIELDS,
+    map_payload=map_payload,
+)

@@ -1,0 +1,94 @@
+"""`ActionDefinition`: one destination action as data (fields, default subscription) plus its mapPayload.
+
+The pipeline calls `validate` (field schema), then `perform` or `perform_batch`, which run the
+action's mapPayload and buildPayload and return the `CioRequest`s the destination would send.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sandbox._types import JSON, Payload
+from sandbox.actions.build import Entity, batch_request, build_payload, entity_request
+from sandbox.errors import UnsupportedBatchError
+from sandbox.fields import Field
+from sandbox.outgoing import CioRequest, make_headers
+from sandbox.settings import Settings
+from sandbox.validation import PayloadSchema
+
+MapPayload = Callable[[Payload], Entity]
+MetricsBody = Callable[[Payload, float], dict[str, JSON]]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDefinition:
+    """A Customer.io action, keyed by its TypeScript slug (`trackEvent`).
+
+    Entity actions give `map_payload` (their mapPayload, returning the v2 type/action/payload);
+    reportDeliveryEvent gives `metrics_body` instead and has no batch form. `batch_actions` lists
+    the v2 actions performBatch sends separately, in order (createUpdateObject); empty means one
+    batch request for everything.
+    """
+
+    slug: str
+    title: str
+    description: str
+    default_subscription: str
+    fields: Mapping[str, Field]
+    map_payload: MapPayload | None = None
+    metrics_body: MetricsBody | None = None
+    batch_actions: tuple[str, ...] = ()
+    schema: PayloadSchema = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if (self.map_payload is None) == (self.metrics_body is None):
+            raise ValueError(f"{self.slug}: give exactly one of map_payload and metrics_body")
+        object.__setattr__(self, "schema", PayloadSchema(self.fields, self.slug))
+
+    @property
+    def has_batch(self) -> bool:
+        """Whether the action has performBatch (every action but reportDeliveryEvent)."""
+        return self.map_payload is not None
+
+    def validate(self, payload: Payload, *, batch: bool = False) -> Payload:
+        """Clean, coerce and check a resolved payload; raises PayloadValidationError."""
+        return self.schema.validate(payload, batch=batch)
+
+    def body(self, payload: Payload, *, now: float | None = None) -> dict[str, JSON]:
+        """The JSON body `perform` sends for a validated payload."""
+        if self.map_payload is not None:
+            return build_payload(self.map_payload(payload))
+        assert self.metrics_body is not None
+        return self.metrics_body(payload, time.time() if now is None else now)
+
+    def perform(self, payload: Payload, settings: Settings, *, now: float | None = None) -> CioRequest:
+        """The request `perform` makes for one validated payload. `now` (unix seconds) is the
+        clock reportDeliveryEvent falls back on."""
+        if self.map_payload is not None:
+            return entity_request(build_payload(self.map_payload(payload)), settings)
+        return CioRequest(
+            "POST",
+            settings.track_url + "/api/v1/metrics",
+            make_headers(settings.authorization),
+            self.body(payload, now=now),
+        )
+
+    def perform_batch(self, payloads: Sequence[Payload], settings: Settings) -> list[CioRequest]:
+        """The requests performBatch makes for validated payloads (none for an empty list)."""
+        map_payload = self.map_payload
+        if map_payload is None:
+            raise UnsupportedBatchError("This action does not support batched requests.")
+        entities = [map_payload(payload) for payload in payloads]
+        groups: list[list[Entity]]
+        if self.batch_actions:
+            groups = [[e for e in entities if e.action == action] for action in self.batch_actions]
+        else:
+            groups = [entities]
+        requests: list[CioRequest] = []
+        for group in groups:
+            req = batch_request([build_payload(e) for e in group], settings)
+            if req is not None:
+                requests.append(req)
+        return requests

@@ -1,0 +1,304 @@
+"""Payload validation: the step between mapping resolution and an action's mapPayload.
+
+Mirrors what actions-core does to a resolved payload before `perform` (spec §1.3 steps 3-5):
+removeEmptyValues (single mode also drops `""` at the root), then Ajv with
+`removeAdditional: true`, `coerceTypes: "array"` and `allErrors`, and @segment/ajv-human-errors
+for the message text. A `PayloadSchema` is compiled once per action and reused for every event.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sandbox._types import JSON, MISSING, Payload
+from sandbox.errors import PayloadValidationError
+from sandbox.fields import Field, Fields
+
+Check = Callable[[Any, list[str]], Any]
+"""Checks (and coerces) one field value; appends ajv-human-errors messages (without the final dot)."""
+
+_COERCIBLE = frozenset(("string", "number", "integer", "boolean", "null"))
+
+
+class PayloadSchema:
+    """The compiled schema of one action's fields (fieldsToJsonSchema + an Ajv validator)."""
+
+    __slots__ = ("fields", "action", "_checks", "_order", "_required", "_keeps_empty")
+
+    def __init__(self, fields: Fields, action: str = "") -> None:
+        self.fields = fields
+        self.action = action
+        self._checks: dict[str, Check] = {key: _compile(field) for key, field in fields.items()}
+        self._order = {key: index for index, key in enumerate(fields)}
+        self._required = tuple(key for key, field in fields.items() if field.required)
+        # removeEmptyValues keeps "" only where the field's type includes string.
+        self._keeps_empty = frozenset(key for key, field in fields.items() if "string" in field.json_types)
+
+    def validate(self, payload: Payload, *, batch: bool = False) -> Payload:
+        """Return the cleaned, coerced payload, or raise PayloadValidationError with Ajv-human's text.
+
+        Key order is the payload's (the mapping's), as removeEmptyValues and Ajv keep it.
+        """
+        checks = self._checks
+        keeps_empty = self._keeps_empty
+        out: dict[str, JSON] = {}
+        for key, value in payload.items():
+            if key not in checks or value is None or value is MISSING:
+                continue  # unknown keys: additionalProperties; null: no field allows it
+            if value == "" and value.__class__ is str and (not batch or key not in keeps_empty):
+                continue  # single mode drops "" for every root field; batch only for non-strings
+            out[key] = value
+        errors: list[tuple[int, str]] = []
+        for key in self._required:
+            if key not in out:
+                errors.append((-1, f"The root value is missing the required field '{key}'"))
+        messages: list[str] = []
+        for key, value in out.items():
+            new = checks[key](value, messages)
+            if messages:
+                index = self._order[key]
+                errors.extend((index, message) for message in messages)
+                messages = []
+            elif new is not value:
+                out[key] = new
+        if errors:
+            # Ajv reports `required` first, then each property in schema (field) order.
+            errors.sort(key=lambda item: item[0])
+            raise PayloadValidationError(" ".join(f"{_capitalize(m)}." for _, m in errors), self.action)
+        return out
+
+
+def remove_empty_values(payload: Payload, fields: Fields, *, batch: bool = False) -> Payload:
+    """Mirrors actions-core removeEmptyValues on a resolved payload (nested values are never touched)."""
+    out: dict[str, JSON] = {}
+    for key, value in payload.items():
+        field = fields.get(key)
+        if value is MISSING:
+            continue
+        if field is not None:
+            types = field.json_types
+            if value is None and "null" not in types:
+                continue
+            if value == "" and value.__class__ is str and ("string" not in types or not batch):
+                continue
+        elif value == "" and value.__class__ is str and not batch:
+            continue
+        out[key] = value
+    return out
+
+
+def _capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# -- type checks and coercion (Ajv 8, coerceTypes: "array", strictNumbers) -----------------------
+
+
+def _is_type(value: Any, types: tuple[str, ...]) -> bool:
+    cls = value.__class__
+    for t in types:
+        if t == "string":
+            if cls is str:
+                return True
+        elif t == "number":
+            if (cls is int) or (cls is float and math.isfinite(value)):
+                return True
+        elif t == "boolean":
+            if cls is bool:
+                return True
+        elif t == "object":
+            if cls is dict:
+                return True
+        elif t == "array":
+            if cls is list:
+                return True
+        elif t == "null" and value is None:
+            return True
+    return False
+
+
+def _coerce(value: Any, types: tuple[str, ...], coerce_to: tuple[str, ...]) -> tuple[Any, Any]:
+    """Ajv's coerceData: returns (coerced value or MISSING, the value the error is about)."""
+    if "array" not in types and value.__class__ is list and len(value) == 1:
+        value = value[0]  # coerceTypes "array": a one-element array stands for its element
+        if _is_type(value, types):
+            return value, value
+    cls = value.__class__
+    is_number = cls is int or cls is float
+    for t in coerce_to:
+        if t == "string":
+            if is_number or cls is bool:
+                return js_string(value), value
+            if value is None:
+                return "", value
+        elif t == "number":
+            if cls is bool:
+                return int(value), value
+            if value is None:
+                return 0, value
+            if cls is str and value:
+                number = js_number(value)
+                # Non-finite results would fail strictNumbers anyway; report them as not coercible.
+                if number is not None and math.isfinite(number):
+                    return _js_number_value(number), value
+        elif t == "boolean":
+            if value == "false" or value is None or (is_number and value == 0):
+                return False, value
+            if value == "true" or (is_number and value == 1):
+                return True, value
+        elif t == "array":
+            if cls is str or is_number or cls is bool or value is None:
+                return [value], value
+    return MISSING, value
+
+
+def _compile(field: Field) -> Check:
+    types = field.json_types
+    coerce_to = tuple(t for t in types if t in _COERCIBLE)
+    label = field.label
+    enum = tuple(value for value, _ in field.choices)
+    minimum, maximum = field.minimum, field.maximum
+    date_like = field.type == "datetime"
+    expected = _humanize_list(list(types), "or")
+    type_message = f"{label} must be {_article(expected)} {expected} but it was "
+    enum_message = f"{label} must be one of: " + _humanize_list(
+        [json.dumps(v, ensure_ascii=False) for v in enum], "or"
+    )
+    simple = types == ("string",) and not enum
+
+    def check(value: Any, errors: list[str]) -> Any:
+        if simple and value.__class__ is str:
+            return value  # the hot path: a string into a plain string field
+        if not _is_type(value, types):
+            coerced, about = (MISSING, value) if not coerce_to else _coerce(value, types, coerce_to)
+            if coerced is MISSING:
+                errors.append(type_message + _humanize_type_of(about))
+                if enum and about not in enum:
+                    errors.append(enum_message)
+                return value
+            value = coerced
+        if enum and not any(value == v and value.__class__ is v.__class__ for v in enum):
+            errors.append(enum_message)
+        cls = value.__class__
+        if (cls is int or cls is float) and (minimum is not None or maximum is not None):
+            if maximum is not None and value > maximum:
+                errors.append(f"{label} must be equal to or less than {js_string(maximum)}")
+            if minimum is not None and value < minimum:
+                errors.append(f"{label} must be equal to or greater than {js_string(minimum)}")
+        if date_like and cls is str and not _is_date_like(value):
+            errors.append(f"{label} must be a valid date-like string but it was not")
+        return value
+
+    return check
+
+
+def _is_date_like(value: str) -> bool:
+    from sandbox.timestamps import is_date_like
+
+    return bool(is_date_like(value))
+
+
+# -- ajv-human-errors wording ----------------------------------------------------------------------
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
+def _humanize_list(items: list[str], conjunction: str) -> str:
+    if not items:
+        return "nothing"
+    if len(items) == 1:
+        return items[0]
+    if len(items) == 2:
+        return f"{items[0]} {conjunction} {items[1]}"
+    return f"{', '.join(items[:-1])}, {conjunction} {items[-1]}"
+
+
+def _humanize_type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is MISSING:
+        return "undefined"
+    cls = value.__class__
+    if cls is list:
+        return "an array"
+    if cls is str:
+        return "a string"
+    if cls is bool:
+        return "a boolean"
+    if cls is int or cls is float:
+        return "a number"
+    return "an object"
+
+
+# -- JavaScript number <-> string ----------------------------------------------------------------
+
+_JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_RADIX = re.compile(r"0(?:[xX](?P<x>[0-9a-fA-F]+)|[oO](?P<o>[0-7]+)|[bB](?P<b>[01]+))")
+
+
+def js_number(text: str) -> float | None:
+    """JavaScript's Number(string); None stands for NaN."""
+    s = text.strip(_JS_SPACE)
+    if not s:
+        return 0.0
+    if _DECIMAL.fullmatch(s):
+        return float(s)
+    m = _RADIX.fullmatch(s)
+    if m:
+        if m["x"]:
+            return float(int(m["x"], 16))
+        if m["o"]:
+            return float(int(m["o"], 8))
+        return float(int(m["b"], 2))
+    return None
+
+
+def _js_number_value(number: float) -> int | float:
+    """A JS number as Python holds JSON numbers: integral values as int (JSON.stringify prints 7)."""
+    if number.is_integer() and abs(number) < 1e21:
+        return int(number)
+    return number
+
+
+def js_string(value: int | float) -> str:
+    """JavaScript's Number.prototype.toString() for a number (String(1.0) is "1")."""
+    if value.__class__ is bool:
+        return "true" if value else "false"
+    if value.__class__ is int and abs(value) <= 2**53:
+        return str(value)
+    number = float(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    text = repr(abs(number))
+    mantissa, _, exp_text = text.partition("e")
+    exponent = int(exp_text) if exp_text else 0
+    int_part, _, frac_part = mantissa.partition(".")
+    all_digits = int_part + frac_part
+    stripped = all_digits.lstrip("0")
+    lead = len(all_digits) - len(stripped)
+    digits = stripped.rstrip("0") or "0"
+    k = len(digits)
+    n = len(int_part) - lead + exponent  # value = 0.<digits> x 10^n
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    e = n - 1
+    e_text = f"e{'+' if e >= 0 else '-'}{abs(e)}"
+    if k == 1:
+        return sign + digits + e_text
+    return sign + digits[0] + "." + digits[1:] + e_text
