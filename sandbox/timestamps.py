@@ -1,0 +1,236 @@
+"""Timestamp conversion, exactly as the destination does it (spec §1.6, decisions §1).
+
+Where it sits: the actions call these while they build a request body (utils.ts `buildPayload`),
+after mapping resolution and payload validation, and the payload validator calls `is_date_like`.
+
+* Converter A, `convert_attribute_timestamps`: every strict ISO-8601 string in a body, through
+  nested plain objects (never arrays), becomes Unix seconds. dayjs local mode, with the process
+  zone fixed to UTC (decisions §1: zone-less = UTC).
+* Converter B, `convert_valid_timestamp`: the top-level `timestamp` (and reportDeliveryEvent's).
+  Lenient: dayjs.utc, so dayjs's own component regex with `Date.UTC` overflow, else whatever V8's
+  `new Date(string)` accepts (`jsdate.js_date_parse`).
+* `convert_created_at`: decisions §1's documented exception for `created_at`, which is converter B.
+* `is_date_like`: Ajv's `date-like` format of actions-core (reportDeliveryEvent's timestamp).
+
+Instants are epoch milliseconds as floats (JS numbers); Unix seconds are `floor(ms / 1000)` ints,
+as dayjs's `unix()` gives them (negative values floor: `1969-12-31T23:59:59.5Z` is -1).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Final
+
+from ._types import JSON
+from .jsdate import date_utc, js_date_parse, make_date, time_clip
+
+__all__ = [
+    "convert_attribute_timestamps",
+    "convert_created_at",
+    "convert_valid_timestamp",
+    "dayjs_parse",
+    "is_date_like",
+    "is_iso_date",
+    "js_date_parse",
+    "unix_seconds",
+]
+
+# utils.ts isIsoDate (from segmentio/isostring). JS `\d` is ASCII and `$` is the very end, hence
+# [0-9] and fullmatch.
+_ISO_DATE: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}((T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)([.][0-9]{1,9})?(Z|[+-][0-9]{2}:?[0-9]{2})?)?"
+)
+
+# JS `\s`: WhiteSpace and LineTerminator code points.
+_JS_SPACE: Final = "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+
+# dayjs 1.10.7 C.REGEX_PARSE.
+_REGEX_PARSE: Final = re.compile(
+    r"([0-9]{4})[-/]?([0-9]{1,2})?[-/]?([0-9]{0,2})[Tt" + _JS_SPACE + r"]*"
+    r"([0-9]{1,2})?:?([0-9]{1,2})?:?([0-9]{1,2})?[.:]?([0-9]+)?"
+)
+
+# convertValidTimestamp's "already a unix timestamp" test.
+_DIGITS: Final = re.compile(r"[0-9]+(?:[.][0-9]+)?")
+
+# The strings whose `String(Number(s)) === s` can hold: JS's canonical number spellings.
+_JS_NUMBER_TEXT: Final = re.compile(r"-?(?:[0-9]+(?:[.][0-9]+)?(?:e[+-][0-9]+)?|Infinity)|NaN")
+
+
+def unix_seconds(ms: float) -> int:
+    """dayjs `unix()`: floor(epoch ms / 1000)."""
+    return math.floor(ms / 1000)
+
+
+def _regex_parse(match: re.Match[str]) -> float | None:
+    """dayjs's component path for a REGEX_PARSE match: `Date.UTC` of the parts (None: NaN)."""
+    year, month, day, hour, minute, second, fraction = match.groups()
+    # `d[2] - 1 || 0`: a missing month is 0 (January), "00" is -1 (the December before).
+    month0 = int(month) - 1 if month else 0
+    return date_utc(
+        int(year),
+        month0,
+        int(day) if day else 1,
+        int(hour) if hour else 0,
+        int(minute) if minute else 0,
+        int(second) if second else 0,
+        int(fraction[:3]) if fraction else 0,  # the first three digits as written: ".5" is 5 ms
+    )
+
+
+def dayjs_parse(value: str) -> float | None:
+    """The instant `dayjs(value)` / `dayjs.utc(value)` holds, in a UTC process; None if invalid.
+
+    In UTC the local and the UTC mode agree: a string ending in `Z`/`z` goes to `new Date`, one
+    matching dayjs's REGEX_PARSE is built from its components (with the JS Date overflow rules and
+    the 0–99 year quirk), anything else goes to `new Date(value)`, i.e. V8's parser.
+    """
+    if not value.endswith(("Z", "z")):
+        match = _REGEX_PARSE.fullmatch(value)
+        if match is not None:
+            return _regex_parse(match)
+    return js_date_parse(value)
+
+
+def _iso_parse(match: re.Match[str]) -> float | None:
+    """V8's `Date.parse` of a string that matched the isostring regex, straight from its groups.
+
+    Such a string is either a complete ES5 date-time or NaN (V8's legacy fallback cannot accept
+    it), so the ES5 rules are all there is: month 01–12, day 01–31 (impossible days roll over),
+    hour 00–23 or exactly 24:00[:00[.0…]], minute and second 00–59, a fraction only after seconds
+    (first three digits, truncated), offsets ±hh:mm / ±hhmm with hh 00–23 and mm 00–59.
+    A test checks this against `js_date_parse` for every string the regex admits.
+    """
+    text = match.string
+    month, day = int(text[5:7]), int(text[8:10])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    hour = minute = second = ms = 0
+    offset = 0
+    if match.group(1):  # a time
+        hour, minute = int(text[11:13]), int(text[14:16])
+        seconds_text, fraction, zone = match.group(3), match.group(4), match.group(5)
+        if seconds_text:
+            second = int(seconds_text[1:])
+        elif fraction:
+            return None
+        if fraction:
+            digits = fraction[1:]
+            ms = int(digits[:3].ljust(3, "0"))
+        if hour == 24:
+            if minute or second or (fraction and int(fraction[1:])):
+                return None
+        elif hour > 23:
+            return None
+        if minute > 59 or second > 59:
+            return None
+        if zone and zone != "Z":
+            zone_hours, zone_minutes = int(zone[1:3]), int(zone[-2:])
+            if zone_hours > 23 or zone_minutes > 59:
+                return None
+            offset = zone_hours * 3600 + zone_minutes * 60
+            if zone[0] == "-":
+                offset = -offset
+    ms_total = make_date(int(text[0:4]), month - 1, day, hour, minute, second, ms)
+    return None if ms_total is None else ms_total - offset * 1000
+
+
+def is_iso_date(value: object) -> bool:
+    """utils.ts `isIsoDate`: a string matching the isostring regex that V8's `Date.parse` accepts."""
+    if type(value) is not str or not value or not ("0" <= value[0] <= "9"):
+        return False
+    match = _ISO_DATE.fullmatch(value)
+    return match is not None and _iso_parse(match) is not None
+
+
+def convert_attribute_timestamps(obj: Mapping[str, JSON]) -> dict[str, JSON]:
+    """Converter A (`convertAttributeTimestamps`): a new dict, ISO strings as Unix seconds.
+
+    Recurses into plain dicts only; lists (and anything inside them) are copied unchanged.
+    Each ISO string becomes `dayjs(value).unix()`: exact for `Z` and numeric offsets, and for
+    zone-less strings dayjs's component path in UTC (where years 0000–0099 mean 1900–1999).
+    """
+    out: dict[str, JSON] = {}
+    for key, value in obj.items():
+        if type(value) is str and value and "0" <= value[0] <= "9":
+            match = _ISO_DATE.fullmatch(value)
+            if match is not None and (ms := _iso_parse(match)) is not None:
+                if not match.group(5):  # zone-less: dayjs reads the components itself
+                    ms = _regex_parse(_REGEX_PARSE.fullmatch(value))  # type: ignore[arg-type]
+                assert ms is not None, value  # 4-digit years never leave the Date range
+                out[key] = unix_seconds(ms)
+                continue
+        if isinstance(value, dict):
+            out[key] = convert_attribute_timestamps(value)
+        else:
+            out[key] = value
+    return out
+
+
+def convert_valid_timestamp(value: JSON) -> JSON:
+    """Converter B (`convertValidTimestamp`): Unix seconds for any date dayjs.utc reads.
+
+    Non-strings and digit strings (`"1712345678"`, `"1712345678.123"`) come back unchanged, and
+    so does any string that is no valid date.
+    """
+    if type(value) is not str or _DIGITS.fullmatch(value):
+        return value
+    ms = dayjs_parse(value)
+    return value if ms is None else unix_seconds(ms)
+
+
+def convert_created_at(value: JSON) -> JSON:
+    """The `created_at` trait's conversion (decisions §1): converter B, the lenient one.
+
+    The destination's documentation promises that `created_at` converts when JavaScript's Date
+    accepts it; the current code converts it only when strict ISO. We follow the documentation:
+    non-strings and digit-only strings stay as they are, any string V8 (in UTC) parses becomes
+    Unix seconds, anything else is left unchanged. Dropping a falsy `created_at` is the action's
+    business, not this function's.
+    """
+    return convert_valid_timestamp(value)
+
+
+def js_number_to_string(x: float) -> str:
+    """JS `String(number)` for a float (Number::toString, radix 10)."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    digits_tuple, exponent = Decimal(repr(abs(x))).normalize().as_tuple()[1:]
+    digits = "".join(map(str, digits_tuple))
+    k = len(digits)
+    n = k + int(exponent)  # x = 0.digits × 10^n
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
+        text = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+    return sign + text
+
+
+def is_date_like(value: object) -> bool:
+    """Ajv's `date-like` format (actions-core schema-validation.ts).
+
+    A string that is the canonical JS spelling of a number (`String(Number(s)) === s`) is read as
+    Unix seconds (`dayjs.unix`); any other string must be a valid `dayjs(s)`. Ajv applies formats
+    to strings only, so every non-string passes.
+    """
+    if type(value) is not str:
+        return True
+    if _JS_NUMBER_TEXT.fullmatch(value):
+        number = float(value.replace("Infinity", "inf"))
+        if js_number_to_string(number) == value:
+            return time_clip(number * 1000) is not None
+    return dayjs_parse(value) is not None
