@@ -75,20 +75,24 @@ class ActionDefinition:
             self.body(payload, now=now),
         )
 
-    def perform_batch(self, payloads: Sequence[Payload], settings: Settings) -> list[CioRequest]:
-        """The requests performBatch makes for validated payloads (none for an empty list)."""
+    def perform_batch(
+        self, payloads: Sequence[Payload], settings: Settings
+    ) -> list[tuple[CioRequest, tuple[int, ...]]]:
+        """The requests performBatch makes for validated payloads, each with the positions (in
+        `payloads`) of the items it carries. An empty list, or an empty group, sends nothing."""
         map_payload = self.map_payload
         if map_payload is None:
             raise UnsupportedBatchError("This action does not support batched requests.")
         entities = [map_payload(payload) for payload in payloads]
-        groups: list[list[Entity]]
         if self.batch_actions:
-            groups = [[e for e in entities if e.action == action] for action in self.batch_actions]
+            groups = [
+                [i for i, e in enumerate(entities) if e.action == action] for action in self.batch_actions
+            ]
         else:
-            groups = [entities]
-        requests: list[CioRequest] = []
+            groups = [list(range(len(entities)))]
+        out: list[tuple[CioRequest, tuple[int, ...]]] = []
         for group in groups:
-            req = batch_request([build_payload(e) for e in group], settings)
+            req = batch_request([build_payload(entities[i]) for i in group], settings)
             if req is not None:
-                requests.append(req)
-        return requests
+                out.append((req, tuple(group)))
+        return out

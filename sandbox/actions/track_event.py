@@ -50,13 +50,21 @@ TRACK_EVENT = ActionDefinition(
     slug="trackEvent",
     title="Track Event",
     description="Track an event for a known or anonymous person.",
-    default_subscription=(
-        'type = "track" and event != "Application Installed" and event != "Application Opened"'
-        ' and event != "Application Uninstalled" and event != "Device Created or Updated"'
-        ' and event != "Device Deleted" and event != "Relationship Deleted" and event != "User Deleted"'
-        ' and event != "User Suppressed" and event != "User Unsuppressed" and event != "Object Deleted"'
-        ' and event != "Report Delivery Event" and event != "Report Content Event"'
-    ),
+    default_subscription="""
+    type = "track"
+    and event != "Application Installed"
+    and event != "Application Opened"
+    and event != "Application Uninstalled"
+    and event != "Device Created or Updated"
+    and event != "Device Deleted"
+    and event != "Relationship Deleted"
+    and event != "User Deleted"
+    and event != "User Suppressed"
+    and event != "User Unsuppressed"
+    and event != "Object Deleted"
+    and event != "Report Delivery Event"
+    and event != "Report Content Event"
+  """,
     fields=FIELDS,
     map_payload=map_payload,
 )

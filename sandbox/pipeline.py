@@ -1,0 +1,318 @@
+"""The pipeline: where the stages meet. Event → subscription match → mapping → validated payload → requests.
+
+`transform` is the flow for one event; `plan` runs it over many events (and does batch mode);
+`trace` records every stage for the inspector. All three are pure: no I/O, no mutation of the
+events they are given (actions copy what upstream would mutate in place, spec §4.7).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox._types import JSON, Event, Payload
+from sandbox.actions import ACTIONS, ActionDefinition
+from sandbox.errors import ConfigError, InputError, SandboxError, SubscriptionSyntaxError
+from sandbox.mapping import resolve, validate_mapping
+from sandbox.outgoing import CioRequest
+from sandbox.presets import AUTOMATIC, Subscription
+from sandbox.settings import Settings
+from sandbox.subscriptions import Check, explain, matches, parse_subscription
+from sandbox.validation import js_number
+
+DEFAULT_BATCH_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What one subscription did with one event: a request, or the error that stopped it."""
+
+    subscription: Subscription
+    action: str
+    request: CioRequest | None = None
+    error: SandboxError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """One line of `plan` output. `event_index` is a tuple of indexes for a batch request."""
+
+    event_index: int | tuple[int, ...]
+    subscription: str
+    action: str
+    request: CioRequest | None = None
+    error: SandboxError | None = None
+
+    def to_dict(self) -> dict[str, JSON]:
+        index = list(self.event_index) if isinstance(self.event_index, tuple) else self.event_index
+        head: dict[str, JSON] = {
+            "event_index": index,
+            "subscription": self.subscription,
+            "action": self.action,
+        }
+        if self.error is not None:
+            head["error"] = error_dict(self.error)
+            return head
+        assert self.request is not None
+        req = self.request
+        head["method"] = req.method
+        head["url"] = req.url
+        headers = {"authorization": req.headers.get("authorization")}
+        if "content-type" in req.headers:
+            headers["content-type"] = req.headers["content-type"]
+        head["headers"] = headers
+        head["body"] = req.body
+        return head
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionTrace:
+    """Every stage of one subscription for one event, for the inspector."""
+
+    subscription: Subscription
+    action: str
+    matched: bool
+    checks: tuple[Check, ...]
+    payload: Payload | None
+    requests: tuple[CioRequest, ...]
+    error: SandboxError | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventTrace:
+    event: Event
+    subscriptions: tuple[SubscriptionTrace, ...]
+
+
+def error_dict(error: SandboxError) -> dict[str, str]:
+    """`{"name", "message"}` as the reference names its errors (AggregateAjvError, ...)."""
+    name = getattr(error, "name", None)
+    message = getattr(error, "message", None)
+    return {
+        "name": name if isinstance(name, str) else type(error).__name__,
+        "message": message if isinstance(message, str) else str(error),
+    }
+
+
+# -- compiled subscriptions --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    subscription: Subscription
+    condition: Any  # a parsed FQL Condition, or None: matches every event
+    mapping: dict[str, JSON]
+    action: ActionDefinition
+    batch_size: int
+
+
+def compile_subscriptions(
+    subscriptions: Iterable[Subscription | Mapping[str, Any]] | None,
+) -> tuple[_Compiled, ...]:
+    """Parse each subscription's FQL and validate its mapping, once. Raises ConfigError that
+    names the subscription and where (the FQL column, the mapping path)."""
+    if subscriptions is None:
+        global _AUTOMATIC
+        if _AUTOMATIC is None:
+            _AUTOMATIC = tuple(_compile_one(s) for s in AUTOMATIC)
+        return _AUTOMATIC
+    if isinstance(subscriptions, (str, bytes, Mapping)):
+        raise ConfigError("subscriptions must be a list of subscription objects")
+    compiled = []
+    for index, item in enumerate(subscriptions):
+        sub = item if isinstance(item, Subscription) else Subscription.from_dict(item, index=index)
+        compiled.append(_compile_one(sub))
+    return tuple(compiled)
+
+
+_AUTOMATIC: tuple[_Compiled, ...] | None = None
+
+
+def _compile_one(sub: Subscription) -> _Compiled:
+    action = ACTIONS.get(sub.partnerAction)
+    if action is None:
+        raise ConfigError(
+            f"unknown action {sub.partnerAction!r}", subscription=sub.name, path="partnerAction"
+        )
+    condition = None
+    if sub.subscribe is not None:
+        try:
+            condition = parse_subscription(sub.subscribe)
+        except SubscriptionSyntaxError as exc:
+            raise ConfigError(
+                f"{exc.message} at column {exc.position + 1}", subscription=sub.name, path="subscribe"
+            ) from exc
+    mapping = sub.effective_mapping
+    try:
+        validate_mapping(mapping)
+    except SandboxError as exc:
+        raise ConfigError(str(exc), subscription=sub.name, path="mapping") from exc
+    return _Compiled(sub, condition, mapping, action, _batch_size(mapping))
+
+
+def _batch_size(mapping: Mapping[str, JSON]) -> int:
+    """The chunk size of batch mode: the mapping's literal batch_size, else 50 (decisions.md §1)."""
+    value = mapping.get("batch_size", DEFAULT_BATCH_SIZE)
+    if isinstance(value, str):
+        value = js_number(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return DEFAULT_BATCH_SIZE
+    return max(1, int(value))
+
+
+_CACHE: dict[int, tuple[Sequence[Any], tuple[Any, ...], tuple[_Compiled, ...]]] = {}
+
+
+def _compiled_for(subscriptions: Sequence[Subscription | Mapping[str, Any]] | None) -> tuple[_Compiled, ...]:
+    """compile_subscriptions, remembered for the last few subscription lists (transform is per event)."""
+    if subscriptions is None:
+        return compile_subscriptions(None)
+    if isinstance(subscriptions, _Precompiled):
+        return subscriptions
+    key = id(subscriptions)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is subscriptions and len(hit[1]) == len(subscriptions):
+        if all(a is b for a, b in zip(hit[1], subscriptions, strict=True)):
+            return hit[2]
+    compiled = compile_subscriptions(subscriptions)
+    if len(_CACHE) >= 8:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = (subscriptions, tuple(subscriptions), compiled)
+    return compiled
+
+
+def _check_event(event: Any) -> None:
+    if not isinstance(event, dict):
+        kind = "an array" if isinstance(event, list) else type(event).__name__
+        raise InputError(f"an event must be a JSON object, got {kind}")
+
+
+# -- the flow ------------------------------------------------------------------------------------
+
+
+def transform(
+    event: Event,
+    settings: Settings,
+    subscriptions: Sequence[Subscription | Mapping[str, Any]] | None = None,
+    *,
+    now: float | None = None,
+) -> list[Result]:
+    """Return what one Segment event makes the destination do: one Result per matching subscription.
+
+    For each subscription: match the FQL, resolve the mapping, validate the payload (single mode),
+    build the request. Without subscriptions the 15 automatic presets run.
+    """
+    _check_event(event)
+    results: list[Result] = []
+    for sub in _compiled_for(subscriptions):
+        if sub.condition is not None and not matches(sub.condition, event):
+            continue
+        try:
+            payload = sub.action.validate(resolve(sub.mapping, event))
+            request = sub.action.perform(payload, settings, now=now)
+        except SandboxError as exc:
+            results.append(Result(sub.subscription, sub.action.slug, error=exc))
+        else:
+            results.append(Result(sub.subscription, sub.action.slug, request=request))
+    return results
+
+
+def plan(
+    events: Iterable[Event],
+    settings: Settings,
+    subscriptions: Sequence[Subscription | Mapping[str, Any]] | None = None,
+    batch: bool = False,
+    *,
+    now: float | None = None,
+) -> Iterator[PlanLine]:
+    """Yield the requests (and rejections) for `events`, in event order then subscription order.
+
+    Batch mode (decisions.md §1): per subscription, the matching events are cut into chunks of
+    the mapping's batch_size; each chunk gives its rejected events first, then its request(s).
+    reportDeliveryEvent has no batch form and goes one event at a time. Single mode streams.
+    """
+    compiled = compile_subscriptions(subscriptions)
+    if not batch:
+        for index, event in enumerate(events):
+            _check_event_at(event, index)
+            for result in transform(event, settings, _Precompiled(compiled), now=now):
+                yield PlanLine(index, result.subscription.name, result.action, result.request, result.error)
+        return
+    listed = list(events)
+    for index, event in enumerate(listed):
+        _check_event_at(event, index)
+    for sub in compiled:
+        yield from _plan_batch(sub, listed, settings, now)
+
+
+class _Precompiled(tuple):  # type: ignore[type-arg]
+    """Marks already-compiled subscriptions so transform does not compile them again."""
+
+
+def _check_event_at(event: Any, index: int) -> None:
+    try:
+        _check_event(event)
+    except InputError as exc:
+        raise InputError(exc.message, f"event {index}") from None
+
+
+def _plan_batch(
+    sub: _Compiled, events: list[Event], settings: Settings, now: float | None
+) -> Iterator[PlanLine]:
+    name, slug, action = sub.subscription.name, sub.action.slug, sub.action
+    matched = [i for i, e in enumerate(events) if sub.condition is None or matches(sub.condition, e)]
+    if not action.has_batch:
+        for index in matched:
+            try:
+                payload = action.validate(resolve(sub.mapping, events[index]))
+                yield PlanLine(index, name, slug, request=action.perform(payload, settings, now=now))
+            except SandboxError as exc:
+                yield PlanLine(index, name, slug, error=exc)
+        return
+    size = sub.batch_size
+    for start in range(0, len(matched), size):
+        valid: list[tuple[int, Payload]] = []
+        for index in matched[start : start + size]:
+            try:
+                valid.append((index, action.validate(resolve(sub.mapping, events[index]), batch=True)))
+            except SandboxError as exc:
+                yield PlanLine(index, name, slug, error=exc)
+        if not valid:
+            continue
+        for request, positions in action.perform_batch([p for _, p in valid], settings):
+            yield PlanLine(tuple(valid[i][0] for i in positions), name, slug, request=request)
+
+
+def trace(
+    event: Event,
+    settings: Settings,
+    subscriptions: Sequence[Subscription | Mapping[str, Any]] | None = None,
+    *,
+    now: float | None = None,
+) -> EventTrace:
+    """Record each stage for every subscription: match (with one Check per FQL leaf), payload, requests."""
+    _check_event(event)
+    out: list[SubscriptionTrace] = []
+    for sub in _compiled_for(subscriptions):
+        checks: tuple[Check, ...] = ()
+        matched = True
+        if sub.condition is not None:
+            checks = tuple(explain(sub.condition, event))
+            matched = matches(sub.condition, event)
+        payload: Payload | None = None
+        requests: tuple[CioRequest, ...] = ()
+        error: SandboxError | None = None
+        if matched:
+            try:
+                payload = resolve(sub.mapping, event)
+                payload = sub.action.validate(payload)
+                requests = (sub.action.perform(payload, settings, now=now),)
+            except SandboxError as exc:
+                error = exc
+        out.append(
+            SubscriptionTrace(sub.subscription, sub.action.slug, matched, checks, payload, requests, error)
+        )
+    return EventTrace(event, tuple(out))
