@@ -1,1 +1,101 @@
-"""cio-sandbox's transform core: Segment events in, the exact Customer.io requests out."""
+"""cio-sandbox's transform core: Segment events in, the exact Customer.io requests out.
+
+The public API. Names load on first use (PEP 562), so `import sandbox` and the command line stay
+fast; `sandbox.plan`, `from sandbox import transform` and friends work as usual.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ACTIONS": "sandbox.actions",
+    "ActionDefinition": "sandbox.actions",
+    "AUTOMATIC": "sandbox.presets",
+    "CioRequest": "sandbox.outgoing",
+    "ConfigError": "sandbox.errors",
+    "EventTrace": "sandbox.pipeline",
+    "InputError": "sandbox.errors",
+    "MappingError": "sandbox.errors",
+    "PRESETS": "sandbox.presets",
+    "PayloadValidationError": "sandbox.errors",
+    "PlanLine": "sandbox.pipeline",
+    "Result": "sandbox.pipeline",
+    "SandboxError": "sandbox.errors",
+    "Settings": "sandbox.settings",
+    "Subscription": "sandbox.presets",
+    "SubscriptionSyntaxError": "sandbox.errors",
+    "SubscriptionTrace": "sandbox.pipeline",
+    "UnsupportedBatchError": "sandbox.errors",
+    "explain": "sandbox.subscriptions",
+    "matches": "sandbox.subscriptions",
+    "parse_subscription": "sandbox.subscriptions",
+    "plan": "sandbox.pipeline",
+    "resolve": "sandbox.mapping",
+    "send": "sandbox.outgoing",
+    "trace": "sandbox.pipeline",
+    "transform": "sandbox.pipeline",
+    "validate_mapping": "sandbox.mapping",
+}
+
+__all__ = [
+    "ACTIONS",
+    "AUTOMATIC",
+    "ActionDefinition",
+    "CioRequest",
+    "ConfigError",
+    "EventTrace",
+    "InputError",
+    "MappingError",
+    "PRESETS",
+    "PayloadValidationError",
+    "PlanLine",
+    "Result",
+    "SandboxError",
+    "Settings",
+    "Subscription",
+    "SubscriptionSyntaxError",
+    "SubscriptionTrace",
+    "UnsupportedBatchError",
+    "explain",
+    "matches",
+    "parse_subscription",
+    "plan",
+    "resolve",
+    "send",
+    "trace",
+    "transform",
+    "validate_mapping",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sandbox.actions import ACTIONS, ActionDefinition
+    from sandbox.errors import (
+        ConfigError,
+        InputError,
+        MappingError,
+        PayloadValidationError,
+        SandboxError,
+        SubscriptionSyntaxError,
+        UnsupportedBatchError,
+    )
+    from sandbox.mapping import resolve, validate_mapping
+    from sandbox.outgoing import CioRequest, send
+    from sandbox.pipeline import EventTrace, PlanLine, Result, SubscriptionTrace, plan, trace, transform
+    from sandbox.presets import AUTOMATIC, PRESETS, Subscription
+    from sandbox.settings import Settings
+    from sandbox.subscriptions import explain, matches, parse_subscription
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

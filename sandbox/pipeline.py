@@ -8,7 +8,6 @@ events they are given (actions copy what upstream would mutate in place, spec §
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any

@@ -1,0 +1,211 @@
+"""`cio-sandbox plan INPUT`: print the requests the destination would send for some Segment events.
+
+INPUT (a path, or `-` for standard input) is either a plan document
+`{"settings", "events", "subscriptions"?, "batch"?}`, or, when `--settings FILE` is given, a
+JSON-lines file of events (read as a stream). Output: one JSON line per request or rejection
+(`--format table` for a readable summary). Exit 0 when it ran, 2 for unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sandbox.errors import ConfigError, InputError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="print the Customer.io requests that Segment events would produce",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "input", metavar="INPUT", help="a plan document, or JSON-lines events with --settings; - for stdin"
+    )
+    parser.add_argument(
+        "--settings", metavar="FILE", help="destination settings (JSON); makes INPUT JSON-lines events"
+    )
+    parser.add_argument(
+        "--subscriptions",
+        metavar="FILE",
+        help="subscriptions (a JSON array); default: the 15 automatic presets",
+    )
+    parser.add_argument(
+        "--batch", action="store_true", help="batch mode: one /api/v2/batch request per chunk"
+    )
+    parser.add_argument(
+        "--format", choices=("json", "table"), default="json", help="output format (default: json lines)"
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="also say, on stderr, why each event matched or not"
+    )
+    parser.add_argument(
+        "--now", type=float, metavar="UNIX", help="the clock (unix seconds) for reportDeliveryEvent's default"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sandbox.pipeline import compile_subscriptions, plan, trace
+    from sandbox.settings import Settings
+
+    source = "<stdin>" if args.input == "-" else args.input
+    with _open(args.input) as stream:
+        batch = bool(args.batch)
+        if args.settings is not None:
+            settings = Settings.from_dict(_load_json_file(args.settings), args.settings)
+            events: Any = _json_lines(stream, source)
+            subscriptions_data: Any = None
+        else:
+            document = _load_json(stream.read(), source)
+            if not isinstance(document, dict) or "events" not in document:
+                raise InputError(
+                    'expected a plan document {"settings", "events", ...}; for JSON-lines events give --settings FILE',
+                    source,
+                )
+            unknown = sorted(set(document) - {"settings", "events", "subscriptions", "batch"})
+            if unknown:
+                raise InputError(f"unknown key {unknown[0]!r} in the plan document", source)
+            if "settings" not in document:
+                raise InputError("the plan document has no settings (or give --settings FILE)", source)
+            settings = Settings.from_dict(document["settings"], source)
+            events = document["events"]
+            if not isinstance(events, list):
+                raise InputError("events must be a JSON array", source)
+            subscriptions_data = document.get("subscriptions")
+            flag = document.get("batch", False)
+            if not isinstance(flag, bool):
+                raise InputError("batch must be true or false", source)
+            batch = batch or flag
+        sub_file = source
+        if args.subscriptions is not None:
+            subscriptions_data = _load_json_file(args.subscriptions)
+            sub_file = args.subscriptions
+        if isinstance(subscriptions_data, dict) and "subscriptions" in subscriptions_data:
+            subscriptions_data = subscriptions_data["subscriptions"]
+        if subscriptions_data is not None and not isinstance(subscriptions_data, list):
+            raise ConfigError("subscriptions must be a JSON array", sub_file)
+        try:
+            compiled = compile_subscriptions(subscriptions_data)
+        except ConfigError as exc:
+            if exc.file:
+                raise
+            raise ConfigError(exc.message, sub_file, exc.subscription, exc.path) from None
+        subscriptions = [c.subscription for c in compiled] if subscriptions_data is not None else None
+
+        if args.explain:
+            events = _explaining(events, settings, subscriptions, trace)
+        out = sys.stdout
+        lines = plan(events, settings, subscriptions, batch=batch, now=args.now)
+        if args.format == "table":
+            _print_table(lines, out)
+        else:
+            write = out.write
+            dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+            for line in lines:
+                write(dumps(line.to_dict()))
+                write("\n")
+        out.flush()
+    return 0
+
+
+# -- input ---------------------------------------------------------------------------------------
+
+
+class _open:
+    """Open INPUT (or stdin for `-`), turning OS errors into InputError."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stream: IO[str] | None = None
+
+    def __enter__(self) -> IO[str]:
+        if self.path == "-":
+            return sys.stdin
+        try:
+            self.stream = open(self.path, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", self.path) from None
+        return self.stream
+
+    def __exit__(self, *exc: object) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
+def _load_json_file(path: str) -> Any:
+    with _open(path) as stream:
+        try:
+            text = stream.read()
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path) from None
+        return _load_json(text, path)
+
+
+def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"line {exc.lineno + line_offset}, column {exc.colno}: {exc.msg}", source) from None
+
+
+def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
+    """Events from a JSON-lines stream, one per non-blank line."""
+    loads = json.loads
+    try:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                event = loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"line {number}, column {exc.colno}: {exc.msg}", source) from None
+            if not isinstance(event, dict):
+                raise InputError(f"line {number}: an event must be a JSON object", source)
+            yield event
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", source) from None
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def _explaining(events: Any, settings: Any, subscriptions: Any, trace: Any) -> Iterator[Any]:
+    """Pass events through, writing to stderr why each subscription matched or not."""
+    err = sys.stderr
+    for index, event in enumerate(events):
+        if isinstance(event, dict):
+            for sub in trace(event, settings, subscriptions).subscriptions:
+                verdict = "matched" if sub.matched else "not matched"
+                err.write(f"event {index}: {sub.subscription.name} ({sub.action}): {verdict}\n")
+                for check in sub.checks:
+                    mark = "ok " if check.passed else "NO "
+                    err.write(
+                        f"    {mark}{check.text}  (actual: {json.dumps(check.actual, ensure_ascii=False, default=repr)})\n"
+                    )
+        yield event
+
+
+def _print_table(lines: Any, out: IO[str]) -> None:
+    rows = [("EVENT", "SUBSCRIPTION", "ACTION", "RESULT")]
+    for line in lines:
+        index = line.event_index
+        where = ",".join(map(str, index)) if isinstance(index, tuple) else str(index)
+        if line.error is not None:
+            result = f"ERROR {getattr(line.error, 'message', str(line.error))}"
+        else:
+            req = line.request
+            body = req.body if isinstance(req.body, dict) else {}
+            what = body.get("action") or ("metric " + str(body.get("metric")) if "metric" in body else "")
+            if "batch" in body:
+                what = f"{len(body['batch'])} items"
+            result = f"{req.method} {req.url} {what}".rstrip()
+        rows.append((where, line.subscription, line.action, result))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] + "\n")
