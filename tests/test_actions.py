@@ -1,0 +1,260 @@
+"""The 15 actions on hand-built (already resolved) payloads: mapPayload, buildPayload, batching, regions.
+
+The upstream cases (test_conformance) pin the common paths; these pin the decided and the odd ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sandbox.actions import ACTIONS
+from sandbox.actions.build import Entity, build_payload, truthy
+from sandbox.destination import on_delete, test_authentication
+from sandbox.errors import PayloadValidationError, UnsupportedBatchError
+from sandbox.settings import EU_HOST, US_HOST, Settings
+
+US = Settings("12345", "abcde")
+EU = Settings("12345", "abcde", "EU 🇪🇺")
+
+
+def body(slug: str, payload: dict, *, now: float = 1709642096.5) -> dict:
+    action = ACTIONS[slug]
+    return action.perform(action.validate(payload), US, now=now).body
+
+
+def test_there_are_fifteen_actions_keyed_by_slug() -> None:
+    assert len(ACTIONS) == 15
+    assert all(slug == action.slug for slug, action in ACTIONS.items())
+    assert [slug for slug, a in ACTIONS.items() if not a.has_batch] == ["reportDeliveryEvent"]
+
+
+@pytest.mark.parametrize(
+    ("created_at", "sent"),
+    [
+        ("2006-01-02T18:04:07Z", 1136225047),
+        ("2007-01-02T18:04:07", 1167761047),
+        ("Mar 25 2015", 1427241600),
+        ("25 Mar 2015", 1427241600),
+        ("01/01/2019", 1546300800),
+        ("11-Jan-18", 1515628800),
+        ("Tue, 05 Mar 2024 12:34:56 GMT", 1709642096),
+        ("March 7, 2024", 1709769600),
+        ("2024-13-01", 1735689600),
+        ("2024/03/05", 1709596800),
+        ("2018-03-04T12:08:56 PDT", "2018-03-04T12:08:56 PDT"),
+        ("hello", "hello"),
+        ("n/a", "n/a"),
+        ("1700000000", "1700000000"),
+    ],
+)
+def test_created_at_decision_for_people_and_objects(created_at: str, sent: object) -> None:
+    """decisions.md §1: created_at goes through the lenient converter when Convert Timestamps is on."""
+    person = body("createUpdatePerson", {"id": "u1", "created_at": created_at, "convert_timestamp": True})
+    assert person["attributes"]["created_at"] == sent
+    obj = body("createUpdateObject", {"id": "g1", "created_at": created_at, "convert_timestamp": True})
+    assert obj["created_at"] == sent
+    # Off: sent as it came; other attributes stay strict-ISO whatever the switch.
+    off = body("createUpdatePerson", {"id": "u1", "created_at": created_at, "convert_timestamp": False})
+    assert off["attributes"]["created_at"] == created_at
+    other = body(
+        "createUpdatePerson",
+        {"id": "u1", "custom_attributes": {"signup": "Mar 25 2015"}, "convert_timestamp": True},
+    )
+    assert other["attributes"]["signup"] == "Mar 25 2015"
+
+
+def test_empty_created_at_is_dropped_in_batch_mode_too() -> None:
+    action = ACTIONS["createUpdatePerson"]
+    payload = action.validate({"id": "u1", "created_at": "", "convert_timestamp": True}, batch=True)
+    assert payload["created_at"] == ""
+    ((request, positions),) = action.perform_batch([payload], US)
+    assert positions == (0,)
+    assert request.body == {
+        "batch": [{"type": "person", "action": "identify", "attributes": {}, "identifiers": {"id": "u1"}}]
+    }
+
+
+def test_the_event_is_never_mutated() -> None:
+    traits = {"created_at": "2024-01-01", "objectTypeId": "2", "relationshipAttributes": {"r": 1}, "a": 1}
+    frozen = copy.deepcopy(traits)
+    body("createUpdatePerson", {"id": "u", "custom_attributes": traits, "convert_timestamp": True})
+    assert traits == frozen
+    attrs = {"object_type_id": "1", "name": "x"}
+    body("createUpdateObject", {"id": "g", "custom_attributes": attrs})
+    assert attrs == {"object_type_id": "1", "name": "x"}
+    props = {"actionType": "viewed_content", "x": 1}
+    out = body("reportContentEvent", {"actionType": "viewed_content", "data": props, "anonymous_id": "a"})
+    assert props == {"actionType": "viewed_content", "x": 1}
+    assert out["attributes"] == {"x": 1}
+
+
+def test_track_event_with_only_an_anonymous_id_keeps_attributes_in_place() -> None:
+    out = body("trackEvent", {"anonymous_id": "a1", "name": "n", "timestamp": "2024-03-05T12:34:56.789Z"})
+    assert json.dumps(out) == json.dumps(
+        {
+            "type": "person",
+            "action": "event",
+            "name": "n",
+            "attributes": {},
+            "timestamp": 1709642096,
+            "identifiers": {"anonymous_id": "a1"},
+        }
+    )
+
+
+def test_report_delivery_event_uses_the_injected_clock_and_is_never_batched() -> None:
+    action = ACTIONS["reportDeliveryEvent"]
+    request = action.perform(action.validate({"delivery_id": "d", "metric": "opened"}), EU, now=1700000000.9)
+    assert request.url == EU_HOST + "/api/v1/metrics"
+    assert request.body == {"delivery_id": "d", "metric": "opened", "timestamp": 1700000000}
+    digits = action.perform(
+        action.validate({"delivery_id": "d", "metric": "opened", "timestamp": "1709642096"}), US, now=1
+    )
+    assert digits.body["timestamp"] == 1709642096
+    meta = action.perform(
+        action.validate({"delivery_id": "d", "metric": "clicked", "action_value": 3, "href": ""}), US, now=5
+    )
+    assert meta.body == {
+        "delivery_id": "d",
+        "metric": "clicked",
+        "timestamp": 5,
+        "metadata": {"action_value": "3"},
+    }
+    with pytest.raises(UnsupportedBatchError, match="does not support batched requests"):
+        action.perform_batch([{"delivery_id": "d", "metric": "opened"}], US)
+    with pytest.raises(PayloadValidationError, match="^Metric must be one of: "):
+        action.validate({"delivery_id": "d", "metric": "sent"})
+    with pytest.raises(
+        PayloadValidationError, match="^Timestamp must be a valid date-like string but it was not.$"
+    ):
+        action.validate({"delivery_id": "d", "metric": "opened", "timestamp": "garbage"})
+
+
+def test_create_update_object_batches_identify_then_identify_anonymous() -> None:
+    action = ACTIONS["createUpdateObject"]
+    payloads = [
+        action.validate({"id": "g1", "anonymous_id": "a1"}),
+        action.validate({"id": "g2", "user_id": "u2"}),
+        action.validate({"id": "g3"}),
+        action.validate({"id": "g4", "anonymous_id": "a4"}),
+    ]
+    (identify, positions1), (anonymous, positions2) = action.perform_batch(payloads, US)
+    assert positions1 == (1, 2) and positions2 == (0, 3)
+    assert [item["action"] for item in identify.body["batch"]] == ["identify", "identify"]
+    assert [item["identifiers"]["object_id"] for item in anonymous.body["batch"]] == ["g1", "g4"]
+    only_known = action.perform_batch(payloads[1:3], US)
+    assert len(only_known) == 1
+    assert action.perform_batch([], US) == []
+
+
+def test_delete_object_without_an_id_sends_no_identifiers() -> None:
+    assert body("deleteObject", {}) == {"type": "object", "action": "delete"}
+    assert body("deleteObject", {"object_id": "o"})["identifiers"] == {
+        "object_id": "o",
+        "object_type_id": "1",
+    }
+
+
+def test_merge_people_never_has_identifiers() -> None:
+    out = body("mergePeople", {"primary": "cio_abc", "secondary": "a@b.co", "batch_size": 10})
+    assert out == {
+        "type": "person",
+        "action": "merge",
+        "primary": {"cio_id": "abc"},
+        "secondary": {"email": "a@b.co"},
+    }
+
+
+def test_device_attributes_and_app_version() -> None:
+    out = body(
+        "createUpdateDevice",
+        {
+            "person_id": "u",
+            "device_id": "t",
+            "platform": "ios",
+            "app_version": "2",
+            "attributes": {"app_version": "1", "x": 1},
+        },
+    )
+    assert out["device"] == {"token": "t", "platform": "ios", "attributes": {"app_version": "2", "x": 1}}
+
+
+def test_regions_auth_and_destination_requests() -> None:
+    assert US.track_url == US_HOST and EU.track_url == EU_HOST
+    assert Settings("1", "2", "EU").track_url == EU_HOST
+    assert Settings("1", "2", "eu 🇪🇺 ").track_url == US_HOST  # only the exact EU value selects EU
+    assert US.authorization == "Basic MTIzNDU6YWJjZGU="
+    auth = test_authentication(EU)
+    assert (auth.method, auth.url, auth.body) == ("GET", "https://track.customer.io/auth", None)
+    delete = on_delete({"userId": "a b", "anonymousId": "x"}, EU)
+    assert (delete.method, delete.url, delete.body) == ("DELETE", EU_HOST + "/api/v1/customers/a b", None)
+    assert on_delete({}, US).url == US_HOST + "/api/v1/customers/undefined"
+    assert delete.headers["user-agent"] == "Segment (Actions)"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda xs: st.lists(xs, max_size=3) | st.dictionaries(st.text(max_size=5), xs, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    st.sampled_from(sorted(ACTIONS)),
+    st.dictionaries(st.text(max_size=12), json_values, max_size=6),
+    st.data(),
+)
+def test_body_invariants(slug: str, junk: dict, data: st.DataObject) -> None:
+    """Every entity body has type and action first, and identifiers unless it is a merge; any valid
+    payload in single mode and in batch mode gives the same item."""
+    action = ACTIONS[slug]
+    field_values = data.draw(st.fixed_dictionaries({}, optional={k: json_values for k in action.fields}))
+    payload = {**junk, **field_values}
+    try:
+        single = action.validate(payload)
+    except PayloadValidationError:
+        return
+    request = action.perform(single, US, now=0)
+    json.dumps(request.body)
+    if not action.has_batch:
+        return
+    assert list(request.body)[:2] == ["type", "action"]
+    if request.body["action"] != "merge" and (
+        slug not in ("deleteObject",) or truthy(single.get("object_id"))
+    ):
+        assert "identifiers" in request.body or not any(
+            truthy(single.get(k))
+            for k in ("person_id", "id", "anonymous_id", "email", "object_id", "user_id")
+        )
+    batch_payload = action.validate(payload, batch=True)
+    if batch_payload == single:
+        ((batch_request, _),) = action.perform_batch([batch_payload], US)
+        assert batch_request.body["batch"] == [request.body]
+
+
+def test_build_payload_strips_control_keys_and_orders_keys() -> None:
+    entity = Entity(
+        "person",
+        "event",
+        {
+            "timestamp": "2024-01-01T00:00:00Z",
+            "batch_size": 5,
+            "name": "2024-01-01",
+            "convert_timestamp": True,
+            "person_id": "u",
+        },
+    )
+    assert json.dumps(build_payload(entity)) == json.dumps(
+        {
+            "type": "person",
+            "action": "event",
+            "name": 1704067200,
+            "timestamp": 1704067200,
+            "identifiers": {"id": "u"},
+        }
+    )
