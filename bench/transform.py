@@ -101,7 +101,7 @@ def bench_cli(count: int) -> float:
             json.dump({"siteId": "12345", "apiKey": "abcde"}, f)
         command = [sys.executable, "-m", "sandbox", "plan", events_path, "--settings", settings_path]
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
         elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"plan failed ({done.returncode}): {done.stderr.decode()[:500]}")
