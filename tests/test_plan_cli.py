@@ -1,0 +1,187 @@
+"""`cio-sandbox plan`: input forms, output lines, batch mode, table format, and exit 2 for unusable input."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox.cli import main
+
+SETTINGS = {"siteId": "12345", "apiKey": "abcde", "accountRegion": "EU 🇪🇺"}
+EVENTS = [
+    {
+        "type": "identify",
+        "userId": "u1",
+        "traits": {"email": "a@b.co"},
+        "timestamp": "2024-03-05T12:34:56.789Z",
+    },
+    {"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m1", "properties": {"plan": "pro"}},
+    {"type": "page", "userId": "u1", "properties": {}},
+]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict], str]:
+    code = main(["plan", *argv])
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()] if code == 0 and "--format" not in argv else []
+    return code, lines, err if code else out + err
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_plan_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = write(tmp_path, "plan.json", json.dumps({"settings": SETTINGS, "events": EVENTS}))
+    code, lines, _ = run(capsys, doc)
+    assert code == 0
+    assert [(line["event_index"], line["action"]) for line in lines] == [
+        (0, "createUpdatePerson"),
+        (1, "trackEvent"),
+        (2, "trackPageView"),
+    ]
+    first = lines[0]
+    assert list(first) == ["event_index", "subscription", "action", "method", "url", "headers", "body"]
+    assert first["url"] == "https://track-eu.customer.io/api/v2/entity"
+    assert first["headers"] == {"authorization": "Basic MTIzNDU6YWJjZGU=", "content-type": "application/json"}
+    assert first["body"]["identifiers"] == {"id": "u1"}
+    assert lines[2] == {
+        "event_index": 2,
+        "subscription": "Track Page View",
+        "action": "trackPageView",
+        "error": {
+            "name": "AggregateAjvError",
+            "message": "The root value is missing the required field 'url'.",
+        },
+    }
+
+
+def test_json_lines_with_settings_and_subscriptions_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = write(tmp_path, "events.jsonl", "\n".join(json.dumps(e) for e in EVENTS) + "\n\n")
+    settings = write(tmp_path, "settings.json", json.dumps(SETTINGS))
+    subs = write(
+        tmp_path,
+        "subs.json",
+        json.dumps(
+            [
+                {
+                    "name": "Everything",
+                    "partnerAction": "trackEvent",
+                    "mapping": {"name": {"@path": "$.type"}},
+                    "useDefaultMappings": True,
+                }
+            ]
+        ),
+    )
+    code, lines, _ = run(capsys, events, "--settings", settings, "--subscriptions", subs)
+    assert code == 0
+    assert [line["body"]["name"] for line in lines] == ["identify", "track", "page"]
+    code, lines, _ = run(capsys, events, "--settings", settings, "--subscriptions", subs, "--batch")
+    assert code == 0
+    assert [line["event_index"] for line in lines] == [[0, 1, 2]]
+    assert lines[0]["url"].endswith("/api/v2/batch")
+
+
+def test_stdin_and_batch_flag_in_the_document(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = {"settings": SETTINGS, "events": EVENTS[1:2] * 3, "batch": True}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(doc)))
+    code, lines, _ = run(capsys, "-")
+    assert code == 0
+    assert [line["event_index"] for line in lines] == [[0, 1, 2]]
+
+
+def test_table_format_and_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = write(tmp_path, "plan.json", json.dumps({"settings": SETTINGS, "events": EVENTS}))
+    assert main(["plan", doc, "--format", "table", "--explain"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split() == ["EVENT", "SUBSCRIPTION", "ACTION", "RESULT"]
+    assert "POST https://track-eu.customer.io/api/v2/entity identify" in out
+    assert "ERROR The root value is missing the required field 'url'." in out
+    assert "event 0: Create or Update Person (createUpdatePerson): matched" in err
+    assert "event 0: Track Event (trackEvent): not matched" in err
+
+
+@pytest.mark.parametrize(
+    ("files", "argv", "message"),
+    [
+        (
+            {"p.json": '{"settings": {}, "events": [\n  {"type": "track",}\n]}'},
+            ["p.json"],
+            "p.json: line 2, column",
+        ),
+        (
+            {"e.jsonl": '{"type": "track"}\n{oops\n', "s.json": json.dumps(SETTINGS)},
+            ["e.jsonl", "--settings", "s.json"],
+            "e.jsonl: line 2, column 2",
+        ),
+        (
+            {"e.jsonl": "[1]\n", "s.json": json.dumps(SETTINGS)},
+            ["e.jsonl", "--settings", "s.json"],
+            "line 1: an event must be a JSON object",
+        ),
+        (
+            {"p.json": json.dumps({"settings": {"siteId": "1"}, "events": []})},
+            ["p.json"],
+            "settings.apiKey is required",
+        ),
+        ({"p.json": json.dumps([1, 2])}, ["p.json"], "expected a plan document"),
+        (
+            {
+                "p.json": json.dumps(
+                    {
+                        "settings": SETTINGS,
+                        "events": [],
+                        "subscriptions": [
+                            {
+                                "name": "Bad",
+                                "subscribe": 'type = = "x"',
+                                "partnerAction": "trackEvent",
+                                "mapping": {},
+                            }
+                        ],
+                    }
+                )
+            },
+            ["p.json"],
+            "subscription 'Bad': subscribe:",
+        ),
+        ({}, ["missing.json"], "missing.json: cannot read"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    files: dict,
+    argv: list,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    assert main(["plan", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("cio-sandbox plan: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_python_dash_m_sandbox_plan(tmp_path: Path) -> None:
+    doc = write(tmp_path, "plan.json", json.dumps({"settings": SETTINGS, "events": EVENTS[:1]}))
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox", "plan", doc], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["action"] == "createUpdatePerson"
