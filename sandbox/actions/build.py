@@ -65,6 +65,19 @@ def converts_timestamps(payload: Payload) -> bool:
     return "convert_timestamp" in payload and payload["convert_timestamp"] is not False
 
 
+def convert_timestamp_value(value: JSON) -> JSON:
+    """Converter B (convertValidTimestamp), with converter A as a fast path.
+
+    For a strict-ISO string both converters are dayjs in UTC and give the same second, and A's
+    regex path is far cheaper than B's general V8-style parse; anything A leaves alone goes to B.
+    """
+    if value.__class__ is str:
+        converted = convert_attribute_timestamps({"": value})[""]
+        if converted is not value:
+            return converted
+    return convert_valid_timestamp(value)
+
+
 def build_payload(entity: Entity) -> dict[str, JSON]:
     """Mirrors utils.ts buildPayload: the `/api/v2/entity` body for one entity (spec §1.5)."""
     payload = entity.payload
@@ -77,7 +90,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
     # 4. The top-level timestamp always goes through converter B, and lands at the end of rest.
     timestamp = get("timestamp", MISSING)
     if truthy(timestamp):
-        rest["timestamp"] = convert_valid_timestamp(timestamp)
+        rest["timestamp"] = convert_timestamp_value(timestamp)
     # 5. {type, action, ...rest}
     body: dict[str, JSON] = {"type": entity.type, "action": entity.action}
     body.update(rest)
