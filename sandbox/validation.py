@@ -27,7 +27,7 @@ _COERCIBLE = frozenset(("string", "number", "integer", "boolean", "null"))
 class PayloadSchema:
     """The compiled schema of one action's fields (fieldsToJsonSchema + an Ajv validator)."""
 
-    __slots__ = ("fields", "action", "_checks", "_order", "_required", "_keeps_empty")
+    __slots__ = ("fields", "action", "_checks", "_order", "_required", "_keeps_empty", "_plain_strings")
 
     def __init__(self, fields: Fields, action: str = "") -> None:
         self.fields = fields
@@ -37,6 +37,9 @@ class PayloadSchema:
         self._required = tuple(key for key, field in fields.items() if field.required)
         # removeEmptyValues keeps "" only where the field's type includes string.
         self._keeps_empty = frozenset(key for key, field in fields.items() if "string" in field.json_types)
+        self._plain_strings = frozenset(
+            key for key, field in fields.items() if field.json_types == ("string",) and not field.choices
+        )
 
     def validate(self, payload: Payload, *, batch: bool = False) -> Payload:
         """Return the cleaned, coerced payload, or raise PayloadValidationError with Ajv-human's text.
@@ -44,29 +47,35 @@ class PayloadSchema:
         Key order is the payload's (the mapping's), as removeEmptyValues and Ajv keep it.
         """
         checks = self._checks
-        keeps_empty = self._keeps_empty
+        plain = self._plain_strings
         out: dict[str, JSON] = {}
+        errors: list[tuple[int, str]] | None = None
         for key, value in payload.items():
-            if key not in checks or value is None or value is MISSING:
-                continue  # unknown keys: additionalProperties; null: no field allows it
-            if value == "" and value.__class__ is str and (not batch or key not in keeps_empty):
-                continue  # single mode drops "" for every root field; batch only for non-strings
-            out[key] = value
-        errors: list[tuple[int, str]] = []
-        for key in self._required:
-            if key not in out:
-                errors.append((-1, f"The root value is missing the required field '{key}'"))
-        messages: list[str] = []
-        for key, value in out.items():
-            new = checks[key](value, messages)
+            if value.__class__ is str:
+                if not value and (not batch or key not in self._keeps_empty):
+                    continue  # single mode drops "" for every root field; batch only for non-strings
+                if key in plain:
+                    out[key] = value  # the hot path: a string into a plain string field
+                    continue
+            elif value is None or value is MISSING:
+                continue  # no field allows null
+            check = checks.get(key)
+            if check is None:
+                continue  # not a field: additionalProperties with removeAdditional
+            messages: list[str] = []
+            out[key] = check(value, messages)
             if messages:
+                if errors is None:
+                    errors = []
                 index = self._order[key]
                 errors.extend((index, message) for message in messages)
-                messages = []
-            elif new is not value:
-                out[key] = new
+        for key in self._required:
+            if key not in out:
+                if errors is None:
+                    errors = []
+                errors.append((-1, f"The root value is missing the required field '{key}'"))
         if errors:
-            # Ajv reports `required` first, then each property in schema (field) order.
+            # Ajv reports `required` first (in field order), then each property in field order.
             errors.sort(key=lambda item: item[0])
             raise PayloadValidationError(" ".join(f"{_capitalize(m)}." for _, m in errors), self.action)
         return out
