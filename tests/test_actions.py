@@ -6,6 +6,7 @@ The upstream cases (test_conformance) pin the common paths; these pin the decide
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 
 import pytest
@@ -258,3 +259,23 @@ def test_build_payload_strips_control_keys_and_orders_keys() -> None:
             "identifiers": {"id": "u"},
         }
     )
+
+
+iso_strings = st.builds(
+    lambda moment, fmt, zone: moment.strftime(fmt) + zone,
+    st.datetimes(
+        min_value=dt.datetime(1000, 1, 1),
+        max_value=dt.datetime(9999, 12, 31),
+    ),
+    st.sampled_from(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f"]),
+    st.sampled_from(["", "Z", "+01:00", "-0800", "+05:30"]),
+).filter(lambda s: len(s) > 10 or s[-1].isdigit())
+
+
+@given(iso_strings | st.text(max_size=25))
+def test_timestamp_fast_path_agrees_with_converter_b(value: str) -> None:
+    """convert_timestamp_value (A first, then B) gives exactly what converter B gives."""
+    from sandbox.actions.build import convert_timestamp_value
+    from sandbox.timestamps import convert_valid_timestamp
+
+    assert convert_timestamp_value(value) == convert_valid_timestamp(value)
