@@ -121,7 +121,7 @@ def test_table_format_and_explain(tmp_path: Path, capsys: pytest.CaptureFixture[
             "p.json: line 2, column",
         ),
         (
-            {"e.jsonl": '{"type": "track"}\n{oops\n', "s.json": json.dumps(SETTINGS)},
+            {"e.jsonl": '{"type": "nothing"}\n{oops\n', "s.json": json.dumps(SETTINGS)},
             ["e.jsonl", "--settings", "s.json"],
             "e.jsonl: line 2, column 2",
         ),
