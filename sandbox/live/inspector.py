@@ -1,0 +1,302 @@
+"""The inspector: the live server's web UI at `/`, the last stop of the live flow, read-only.
+
+It reads two stores and writes neither: the trace store (what the sandbox did with each Segment
+event) and the mock's admin views (people, anonymous events, the journal). Pages are rendered on
+the server by Jinja with autoescaping on; no template marks anything safe, so every value from an
+event is shown as text. Lists page by id (keyset cursors), so a page with 100,000 journal entries
+behind it costs what the first page costs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from sandbox.live.traces import STATUSES
+
+PAGE_SIZE = 50
+EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+
+bp = Blueprint(
+    "inspector",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/_inspector/static",
+)
+
+
+def _live() -> Any:
+    return current_app.extensions["sandbox_live"]
+
+
+@bp.after_request
+def _no_scripts(response: Response) -> Response:
+    # The inspector needs no JavaScript at all; forbidding it is a second wall behind escaping.
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.app_context_processor
+def _page_context() -> dict[str, Any]:
+    try:
+        now = _live().now()
+    except (KeyError, AttributeError):
+        now = None
+    return {"clock_now": now}
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+
+@bp.app_template_filter("pretty")
+def pretty(value: Any) -> str:
+    """JSON, indented, as text (the template escapes it)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+@bp.app_template_filter("compact")
+def compact(value: Any, width: int = 120) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@bp.app_template_filter("when")
+def when(value: Any) -> str:
+    """Unix seconds as `2024-03-05 12:34:56Z`; anything else as it is."""
+    seconds = _seconds(value)
+    if seconds is None:
+        return "" if value is None else str(value)
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@bp.app_template_filter("looks_like_time")
+def looks_like_time(value: Any) -> bool:
+    """An attribute value that is plausibly Unix seconds (2001–2286): shown with its date."""
+    return _seconds(value) is not None and 1e9 <= float(value) < 1e10
+
+
+@bp.app_template_filter("duration")
+def duration(seconds: Any) -> str:
+    """`29d 23h`, `4h 10m`, `3m 5s`, or `expired`."""
+    value = _seconds(seconds)
+    if value is None:
+        return ""
+    if value <= 0:
+        return "expired"
+    total = int(math.ceil(value))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s"
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value) or abs(value) > 253402300799:  # year 9999
+        return None
+    return float(value)
+
+
+def _cursor(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be a whole number, got {raw!r}")
+    if value < 0:
+        abort(400, description=f"{name} must not be negative")
+    return value
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if raw not in allowed:
+        abort(400, description=f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
+# -- events -------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def events() -> str:
+    """Segment events as they arrived, newest first, with what became of each."""
+    status = _choice("status", STATUSES)
+    kind = _choice("type", EVENT_TYPES)
+    user = request.args.get("user", "").strip() or None
+    page = _live().store.page(before=_cursor("before"), limit=PAGE_SIZE, status=status, type=kind, user=user)
+    return render_template(
+        "events.html",
+        page=page,
+        filters={"status": status or "", "type": kind or "", "user": user or ""},
+        statuses=STATUSES,
+        types=EVENT_TYPES,
+    )
+
+
+@bp.get("/events/<int:trace_id>")
+def event(trace_id: int) -> str:
+    """One event's full trace: the event, each subscription and why, payloads, requests, answers."""
+    record = _live().store.get(trace_id)
+    if record is None:
+        abort(404, description=f"there is no event #{trace_id}")
+    subs = record.get("subscriptions") or []
+    matched = [s for s in subs if s.get("matched")]
+    unmatched = [s for s in subs if not s.get("matched")]
+    return render_template("event.html", record=record, matched=matched, unmatched=unmatched)
+
+
+# -- people -------------------------------------------------------------------------------------
+
+
+@bp.get("/people")
+def people() -> str:
+    """Everyone the mock knows, in the order the mock lists them, a page at a time."""
+    everyone = list(_live().mock.people())
+    start = _cursor("start") or 0
+    shown = everyone[start : start + PAGE_SIZE]
+    next_start = start + PAGE_SIZE if start + PAGE_SIZE < len(everyone) else None
+    return render_template(
+        "people.html", people=shown, start=start, next_start=next_start, total=len(everyone)
+    )
+
+
+@bp.get("/people/<path:identifier>")
+def person(identifier: str) -> str:
+    """One person: identifiers, attributes, activity (merged anonymous events marked), devices,
+    relationships, and the Segment events that came from them."""
+    site_id = request.args.get("site_id") or None
+    found = _live().mock.person(identifier, site_id=site_id)
+    if not found:
+        abort(404, description=f"the mock has no person {identifier!r}")
+    events = sorted(found.get("events") or [], key=_event_order, reverse=True)
+    ids = found.get("identifiers") or {}
+    attributes = found.get("attributes") or {}
+    user_ids = [v for v in (ids.get("id"), ids.get("email")) if isinstance(v, str) and v]
+    anonymous_ids = [a for a in _anonymous_ids(attributes, events) if a]
+    traces = _live().store.for_ids(user_ids, anonymous_ids, limit=PAGE_SIZE)
+    merged = sum(1 for e in events if e.get("merged_from_anonymous"))
+    return render_template(
+        "person.html", person=found, events=events, merged=merged, traces=traces, identifier=identifier
+    )
+
+
+def _event_order(event: Mapping[str, Any]) -> tuple[float, str]:
+    stamp = event.get("timestamp")
+    received = event.get("received_at")
+    key = stamp if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else received
+    return (float(key) if isinstance(key, (int, float)) else 0.0, str(event.get("id", "")))
+
+
+def _anonymous_ids(attributes: Mapping[str, Any], events: list[Mapping[str, Any]]) -> set[str]:
+    found = set()
+    value = attributes.get("anonymous_id")
+    if isinstance(value, str):
+        found.add(value)
+    for item in events:
+        anon = item.get("anonymous_id")
+        if isinstance(anon, str):
+            found.add(anon)
+    return found
+
+
+# -- anonymous events ---------------------------------------------------------------------------
+
+
+@bp.get("/anonymous")
+def anonymous() -> str:
+    """Anonymous events waiting for a person to claim them, soonest to expire first."""
+    live = _live()
+    now = live.now()
+    waiting = sorted(live.mock.anonymous_events(), key=lambda e: (e.get("expires_at") or 0, str(e.get("id"))))
+    start = _cursor("start") or 0
+    shown = waiting[start : start + PAGE_SIZE]
+    next_start = start + PAGE_SIZE if start + PAGE_SIZE < len(waiting) else None
+    rows = [dict(e, time_left=(e.get("expires_at") or now) - now) for e in shown]
+    return render_template(
+        "anonymous.html", rows=rows, start=start, next_start=next_start, total=len(waiting)
+    )
+
+
+# -- the journal --------------------------------------------------------------------------------
+
+OUTCOMES = ("rejected", "partial", "accepted")
+
+
+@bp.get("/journal")
+def journal() -> str:
+    """Every request the mock received, rejected ones first, then the rest; newest first in each.
+
+    The cursor is `(section, id)`: the rejected section is read to its end, then the others, each
+    by keyset (`id < before`), so no page counts or skips rows.
+    """
+    live = _live()
+    workspace = request.args.get("workspace", "").strip() or None
+    path = request.args.get("path", "").strip() or None
+    outcome = _choice("outcome", OUTCOMES)
+    before = _cursor("before")
+    section = _choice("section", ("rejected", "rest")) or "rejected"
+    filters = {"workspace": workspace or "", "path": path or "", "outcome": outcome or ""}
+
+    sections: list[tuple[str, list[dict[str, Any]]]] = []
+    remaining = PAGE_SIZE
+    next_cursor: dict[str, Any] | None = None
+    plan = _journal_sections(outcome, section)
+    for index, (name, outcomes) in enumerate(plan):
+        cursor = before if index == 0 else None
+        rows = live.journal(
+            workspace=workspace, path=path, outcomes=outcomes, before=cursor, limit=remaining + 1
+        )
+        shown = rows[:remaining]
+        if shown:
+            sections.append((name, shown))
+        remaining -= len(shown)
+        if len(rows) > len(shown):
+            next_cursor = dict(filters, section=name, before=shown[-1]["id"]) if shown else None
+            break
+        if remaining <= 0:
+            following = plan[index + 1 :]
+            if following:
+                next_cursor = dict(filters, section=following[0][0])
+            break
+    if next_cursor is not None:
+        next_cursor = {k: v for k, v in next_cursor.items() if v not in ("", None)}
+    return render_template(
+        "journal.html", sections=sections, filters=filters, outcomes=OUTCOMES, next_cursor=next_cursor
+    )
+
+
+def _journal_sections(outcome: str | None, start: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Which sections a page reads, in order. One outcome chosen: just that one."""
+    if outcome is not None:
+        return [("rejected" if outcome == "rejected" else "rest", (outcome,))]
+    plan = [("rejected", ("rejected",)), ("rest", ("partial", "accepted"))]
+    return plan if start == "rejected" else plan[1:]
+
+
+@bp.get("/journal/<int:entry_id>")
+def journal_entry(entry_id: int) -> str:
+    """One journal entry in full: request, response, reasons, notes and state changes."""
+    rows = _live().journal(before=entry_id + 1, limit=1)
+    if not rows or rows[0].get("id") != entry_id:
+        abort(404, description=f"the journal has no entry #{entry_id}")
+    return render_template("journal_entry.html", entry=rows[0])

@@ -1,0 +1,302 @@
+"""Segment's HTTP Tracking API, played by the live server: where an app's Segment SDK sends events.
+
+The flow: `POST /v1/<type>` (or `/v1/batch`) → `read_body` (auth, gzip, size limits, JSON) →
+`check_message` (what Segment's API insists on) → `enrich` (messageId, receivedAt, timestamp as
+Segment adds them) → the live sandbox's `ingest`, which runs each event through the transform core
+into the mock and stores its trace. The parsing half is pure and tested without Flask.
+
+Segment itself answers `200` to nearly everything and drops bad events silently (its debugger
+shows them). The sandbox is stricter on purpose: a message without `userId`/`anonymousId`, a
+track without `event`, bad JSON and oversized payloads are `400` with a reason that names the
+message, so the mistake shows up in the app under test.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sandbox._types import JSON
+from sandbox.errors import InputError
+
+MAX_MESSAGE_BYTES = 32 * 1024  # "32KB per call", and per event inside a batch
+MAX_BATCH_BYTES = 500 * 1024  # "the batch endpoint accepts a maximum of 500KB per request"
+EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+
+bp = Blueprint("segment_api", __name__)
+
+
+class TrackingApiError(InputError):
+    """A request the Tracking API refuses. `status` is the HTTP status, `code` Segment-style."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingCall:
+    """One accepted request: the write key and its messages, enriched and ready for the pipeline."""
+
+    write_key: str
+    events: tuple[dict[str, JSON], ...]
+
+
+# -- the pure half -------------------------------------------------------------------------------
+
+
+def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """Undo `Content-Encoding: gzip` (analytics-python's `gzip=True`), refusing more than `limit`
+    bytes once inflated, so a small compressed bomb cannot fill memory."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        data = raw
+    elif encoding in ("gzip", "x-gzip"):
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(raw, limit + 1)
+        except zlib.error as exc:
+            raise TrackingApiError(f"the body is not valid gzip: {exc}") from None
+        if not inflater.eof and len(data) <= limit:
+            raise TrackingApiError("the body is not valid gzip: it ends before the gzip stream does")
+    else:
+        raise TrackingApiError(f"unsupported Content-Encoding {content_encoding!r}; send gzip or nothing")
+    if len(data) > limit:
+        raise TrackingApiError(
+            f"the request body is larger than {limit // 1024}KB, the Tracking API's limit for this endpoint",
+            code="payload_too_large",
+        )
+    return data
+
+
+def parse_json_object(data: bytes) -> dict[str, JSON]:
+    """The body as a JSON object, or a TrackingApiError saying what is wrong with it."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TrackingApiError(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TrackingApiError(
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise TrackingApiError("the body is not valid JSON: nested too deeply") from None
+    if not isinstance(body, dict):
+        raise TrackingApiError(f"the body must be a JSON object, got {_kind(body)}")
+    return body
+
+
+def write_key_from(authorization: str | None, body: Mapping[str, JSON]) -> str:
+    """The write key: the Basic auth username (password empty), else `writeKey` in the body."""
+    if authorization:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() == "basic" and token:
+            try:
+                decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise TrackingApiError(
+                    "the Authorization header is not valid Basic auth (base64 of 'writeKey:')",
+                    status=401,
+                    code="unauthorized",
+                ) from None
+            key = decoded.partition(":")[0]
+            if key:
+                return key
+    key = body.get("writeKey")
+    if isinstance(key, str) and key:
+        return key
+    raise TrackingApiError(
+        "no write key: send it as the Basic auth username or as writeKey in the body",
+        status=401,
+        code="unauthorized",
+    )
+
+
+def check_message(message: JSON, where: str) -> dict[str, JSON]:
+    """Enforce what Segment's API requires of a message; `where` names it in the error."""
+    if not isinstance(message, dict):
+        raise TrackingApiError(f"{where} must be a JSON object, got {_kind(message)}")
+    kind = message.get("type")
+    if kind not in EVENT_TYPES:
+        raise TrackingApiError(f"{where} has type {kind!r}; expected one of {', '.join(EVENT_TYPES)}")
+    if kind == "alias":
+        for key in ("userId", "previousId"):
+            if not _present_id(message.get(key)):
+                raise TrackingApiError(f"{where} (alias) needs a non-empty {key}")
+    elif not (_present_id(message.get("userId")) or _present_id(message.get("anonymousId"))):
+        raise TrackingApiError(f"{where} ({kind}) needs a userId or an anonymousId")
+    if kind == "track":
+        name = message.get("event")
+        if not isinstance(name, str) or not name:
+            raise TrackingApiError(f"{where} (track) needs an event name in 'event'")
+    if kind == "group" and not _present_id(message.get("groupId")):
+        raise TrackingApiError(f"{where} (group) needs a groupId")
+    size = len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > MAX_MESSAGE_BYTES:
+        raise TrackingApiError(
+            f"{where} is {size} bytes; the Tracking API accepts at most 32KB per event",
+            code="payload_too_large",
+        )
+    return message
+
+
+def enrich(
+    message: Mapping[str, JSON], received_at: datetime, *, new_id: Callable[[], str] | None = None
+) -> dict[str, JSON]:
+    """Add the fields Segment's API adds on receipt; never overwrite what the sender set.
+
+    - `messageId`: generated when absent (Segment dedupes on it);
+    - `receivedAt`: the receipt time;
+    - `timestamp`: kept when sent; else corrected for the device clock the way Segment documents
+      (`receivedAt - (sentAt - originalTimestamp)`) when both are present; else `receivedAt`.
+    """
+    event = dict(message)
+    received = _iso(received_at)
+    if not _present_id(event.get("messageId")):
+        event["messageId"] = (new_id or _new_message_id)()
+    event["receivedAt"] = received
+    if event.get("timestamp") in (None, ""):
+        sent = _parse_iso(event.get("sentAt"))
+        original = _parse_iso(event.get("originalTimestamp"))
+        if sent is not None and original is not None:
+            event["timestamp"] = _iso(received_at - (sent - original))
+        else:
+            event["timestamp"] = received
+    return event
+
+
+def read_call(
+    kind: str | None,
+    raw: bytes,
+    *,
+    authorization: str | None,
+    content_encoding: str | None,
+    received_at: datetime,
+) -> TrackingCall:
+    """Turn one HTTP request into a TrackingCall. `kind` is the endpoint's event type, or None
+    for `/v1/batch`. Raises TrackingApiError for anything the API would refuse."""
+    limit = MAX_BATCH_BYTES if kind is None else MAX_MESSAGE_BYTES
+    body = parse_json_object(decode_body(raw, content_encoding, limit))
+    key = write_key_from(authorization, body)
+    if kind is None:
+        batch = body.get("batch")
+        if not isinstance(batch, list):
+            raise TrackingApiError(f"'batch' must be a list of messages, got {_kind(batch)}")
+        shared = {k: body[k] for k in ("context", "integrations") if isinstance(body.get(k), dict)}
+        sent_at = body.get("sentAt")
+        messages = []
+        for index, item in enumerate(batch):
+            if isinstance(item, dict):
+                item = _with_batch_defaults(item, shared, sent_at)
+            messages.append(check_message(item, f"batch[{index}]"))
+    else:
+        message = {k: v for k, v in body.items() if k != "writeKey"}
+        message["type"] = kind  # the endpoint decides the type, as Segment's does
+        messages = [check_message(message, f"the {kind} call")]
+    events = tuple(enrich({k: v for k, v in m.items() if k != "writeKey"}, received_at) for m in messages)
+    return TrackingCall(key, events)
+
+
+def _with_batch_defaults(item: dict[str, JSON], shared: Mapping[str, JSON], sent_at: JSON) -> dict[str, JSON]:
+    """A batch's top-level context/integrations apply to each message; the message's own keys win."""
+    out = dict(item)
+    for key, value in shared.items():
+        own = out.get(key)
+        if own is None:
+            out[key] = dict(value)  # type: ignore[arg-type]
+        elif isinstance(own, dict):
+            out[key] = {**value, **own}  # type: ignore[dict-item]
+    if sent_at is not None and "sentAt" not in out:
+        out["sentAt"] = sent_at
+    return out
+
+
+def _present_id(value: JSON) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return value != ""
+    return isinstance(value, (int, float))
+
+
+def _new_message_id() -> str:
+    return f"api-{uuid.uuid4()}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_iso(value: JSON) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+# -- the HTTP half -------------------------------------------------------------------------------
+
+
+def _handle(kind: str | None) -> Response | tuple[Response, int]:
+    live = current_app.extensions["sandbox_live"]
+    try:
+        call = read_call(
+            kind,
+            request.get_data(cache=False),
+            authorization=request.headers.get("Authorization"),
+            content_encoding=request.headers.get("Content-Encoding"),
+            received_at=live.received_at(),
+        )
+        live.check_write_key(call.write_key)
+    except TrackingApiError as exc:
+        body = {"success": False, "code": exc.code, "message": exc.message}
+        return jsonify(body), exc.status
+    live.ingest(call)
+    return jsonify({"success": True})
+
+
+@bp.post("/v1/batch")
+@bp.post("/v1/import")
+def batch() -> Response | tuple[Response, int]:
+    return _handle(None)
+
+
+def _single(kind: str) -> Callable[[], Response | tuple[Response, int]]:
+    def view() -> Response | tuple[Response, int]:
+        return _handle(kind)
+
+    view.__name__ = kind
+    return view
+
+
+for _kind_name in EVENT_TYPES:
+    bp.add_url_rule(f"/v1/{_kind_name}", view_func=_single(_kind_name), methods=["POST"])
