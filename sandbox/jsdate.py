@@ -132,8 +132,12 @@ _KEYWORDS: Final = (
     ("t\0\0", _KW_T, 0),
 )
 
-# JS WhiteSpace and LineTerminator code points below "A"; everything from "A" up reads as a word.
+# Whitespace: below "A", JS WhiteSpace and LineTerminator; from "A" up, JS WhiteSpace only (the
+# line terminators U+2028/U+2029 read as word characters, as every other code point from "A" up).
 _SPACE_CHARS: Final = frozenset("\t\n\x0b\x0c\r ")
+_HIGH_SPACE_CHARS: Final = frozenset(
+    "\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\ufeff"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,21 +194,26 @@ class _Scanner:
         if ch == "\0":
             return _END_TOKEN
         if "0" <= ch <= "9":
+            # Up to nine significant digits make the value (leading zeros do not count); the
+            # length counts every digit.
             value = 0
+            significant = 0
             start = i
             while i < n and "0" <= s[i] <= "9":
-                if i - start < _MAX_SIGNIFICANT_DIGITS:
-                    value = value * 10 + ord(s[i]) - 48
+                if value or s[i] != "0":
+                    if significant < _MAX_SIGNIFICANT_DIGITS:
+                        value = value * 10 + ord(s[i]) - 48
+                    significant += 1
                 i += 1
             self._i = i
             return _Token(_NUMBER, value, i - start)
         if ch in ":-+.)":
             self._i = i + 1
             return _Token(_SYMBOL, ord(ch), 1)
-        if ch >= "A":
+        if ch >= "A" and ch not in _HIGH_SPACE_CHARS:
             prefix = []
             length = 0
-            while i < n and s[i] >= "A":
+            while i < n and s[i] >= "A" and s[i] not in _HIGH_SPACE_CHARS:
                 c = s[i]
                 if len(prefix) < 3:
                     # V8 lower-cases by OR-ing 0x20; only ASCII letters can then match a keyword.
@@ -215,7 +224,7 @@ class _Scanner:
             text = "".join(prefix).ljust(3, "\0")
             kind, value = _lookup_keyword(text, length)
             return _Token(_KEYWORD, value, length, kind)
-        if ch in _SPACE_CHARS:
+        if ch in _SPACE_CHARS or ch in _HIGH_SPACE_CHARS:
             self._i = i + 1
             return _Token(_WHITESPACE, length=1)
         if ch == "(":

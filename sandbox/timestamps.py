@@ -98,8 +98,8 @@ def dayjs_parse(value: str) -> float | None:
 def _iso_parse(match: re.Match[str]) -> float | None:
     """V8's `Date.parse` of a string that matched the isostring regex, straight from its groups.
 
-    Such a string is either a complete ES5 date-time or NaN (V8's legacy fallback cannot accept
-    it), so the ES5 rules are all there is: month 01–12, day 01–31 (impossible days roll over),
+    With a valid month and day such a string is a complete ES5 date-time or NaN, so the ES5
+    rules are all there is: month 01–12, day 01–31 (impossible days roll over),
     hour 00–23 or exactly 24:00[:00[.0…]], minute and second 00–59, a fraction only after seconds
     (first three digits, truncated), offsets ±hh:mm / ±hhmm with hh 00–23 and mm 00–59.
     A test checks this against `js_date_parse` for every string the regex admits.
@@ -107,7 +107,9 @@ def _iso_parse(match: re.Match[str]) -> float | None:
     text = match.string
     month, day = int(text[5:7]), int(text[8:10])
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
+        # The legacy parser takes over and may still succeed: "0007-13-05" reads as the
+        # numbers 7, 13, 5, i.e. July 13th, 2005.
+        return js_date_parse(text)
     hour = minute = second = ms = 0
     offset = 0
     if match.group(1):  # a time
