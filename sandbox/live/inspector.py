@@ -296,7 +296,7 @@ def _journal_sections(outcome: str | None, start: str) -> list[tuple[str, tuple[
 @bp.get("/journal/<int:entry_id>")
 def journal_entry(entry_id: int) -> str:
     """One journal entry in full: request, response, reasons, notes and state changes."""
-    rows = _live().journal(before=entry_id + 1, limit=1)
-    if not rows or rows[0].get("id") != entry_id:
+    entry = _live().journal_entry(entry_id)
+    if entry is None:
         abort(404, description=f"the journal has no entry #{entry_id}")
-    return render_template("journal_entry.html", entry=rows[0])
+    return render_template("journal_entry.html", entry=entry)

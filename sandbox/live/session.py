@@ -99,16 +99,25 @@ class LiveSandbox:
         before: int | None = None,
         limit: int = 50,
     ) -> list[dict[str, JSON]]:
-        """Journal entries newest first, id < `before`, of the given outcomes."""
-        return list(
-            self.mock.requests(
-                workspace=workspace,
-                path=path,
-                outcome=list(outcomes) if outcomes else None,
-                before=before,
-                limit=limit,
+        """Journal entries newest first with id < `before`, of any of `outcomes` (all when None).
+
+        Several outcomes: one keyset query each, merged by id; each query is an indexed range scan,
+        so the cost does not grow with the journal.
+        """
+        wanted: Sequence[str | None] = list(outcomes) if outcomes else [None]
+        rows: list[dict[str, JSON]] = []
+        for outcome in wanted:
+            rows.extend(
+                self.mock.requests(
+                    workspace=workspace, path=path, outcome=outcome, before_id=before, limit=limit
+                )
             )
-        )
+        if len(wanted) > 1:
+            rows.sort(key=lambda entry: int(entry["id"]), reverse=True)  # type: ignore[arg-type]
+        return rows[:limit]
+
+    def journal_entry(self, entry_id: int) -> dict[str, JSON] | None:
+        return self.mock.request(entry_id)
 
 
 def summarize(subscriptions: Sequence[Mapping[str, Any]]) -> tuple[str, dict[str, int]]:
