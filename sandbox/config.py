@@ -1,0 +1,332 @@
+"""The sandbox's configuration file (TOML): destination settings and subscriptions, read once.
+
+It sits before the pipeline: `run`, `snapshot`, `check` and `serve` load a `Config` and hand its
+`settings` and `subscriptions` to `sandbox.pipeline`. The file looks like this (`cio-sandbox init`
+writes one with the 15 default presets):
+
+```toml
+batch = false                      # deliver in batches (run --batch does the same)
+
+[settings]
+siteId = "site_123"
+apiKey = "key_abc"
+accountRegion = "US"               # "US", "EU", "US 🇺🇸" or "EU 🇪🇺"
+
+[[subscriptions]]
+name = "Track Event"
+subscribe = 'type = "track"'       # FQL; leave it out to match every event
+partnerAction = "trackEvent"
+enabled = true                     # false keeps the subscription in the file but off
+useDefaultMappings = false         # true lays the action's defaults under `mapping`
+enable_batching = true             # batch options: the mapping fields of the same names
+batch_size = 50
+[subscriptions.mapping]            # a TOML table ...
+name = { "@path" = "$.event" }
+# mapping = '''{"name": {"@path": "$.event"}}'''   ... or JSON pasted from Segment's mapping editor
+```
+
+Without a file, the embedded defaults apply: the 15 automatic presets and placeholder settings.
+A file without `subscriptions` also gets the presets. Every error is a `ConfigError` naming the
+file, the subscription and the key path, e.g.
+`cio-sandbox.toml: subscription 'Track Event': mapping/name/@path: should be a string ...`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox._types import JSON
+from sandbox.errors import ConfigError, MappingError, SubscriptionSyntaxError
+from sandbox.presets import AUTOMATIC, Subscription
+from sandbox.settings import EU_REGION, US_REGION, Settings
+
+DEFAULT_FILE = "cio-sandbox.toml"
+DEFAULTS_NAME = "<defaults>"
+DEFAULT_SETTINGS = Settings(site_id="sandbox-site", api_key="sandbox-key", region=US_REGION)
+"""Placeholder credentials: the mock accepts any non-empty pair unless the workspace declares its own."""
+
+REGIONS = ("US", "EU", US_REGION, EU_REGION)
+TOP_KEYS = ("batch", "settings", "subscriptions")
+SETTINGS_KEYS = ("siteId", "apiKey", "accountRegion")
+SUBSCRIPTION_KEYS = (
+    "name",
+    "subscribe",
+    "partnerAction",
+    "mapping",
+    "useDefaultMappings",
+    "enabled",
+    "enable_batching",
+    "batch_size",
+)
+BATCH_SIZE_RANGE = (2, 100)  # the Batch Size field's minimum and maximum
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A loaded configuration. `file` is the path it came from, or `<defaults>`; `subscriptions`
+    holds the enabled ones, in file order; `batch` is the file's batch mode."""
+
+    settings: Settings
+    subscriptions: tuple[Subscription, ...]
+    batch: bool = False
+    file: str = DEFAULTS_NAME
+
+    @property
+    def is_default(self) -> bool:
+        return self.file == DEFAULTS_NAME
+
+
+def default_config() -> Config:
+    """The embedded defaults: the 15 automatic presets with placeholder settings."""
+    return Config(DEFAULT_SETTINGS, AUTOMATIC)
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, cwd: str | os.PathLike[str] | None = None
+) -> Config:
+    """Load `path`; without one, `cio-sandbox.toml` in `cwd` (default: the working directory) if it
+    exists, else the embedded defaults."""
+    if path is None:
+        candidate = Path(cwd if cwd is not None else os.getcwd()) / DEFAULT_FILE
+        if not candidate.is_file():
+            return default_config()
+        path = candidate
+    name = os.fspath(path)
+    try:
+        data = Path(name).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", name) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"byte {exc.start}: not UTF-8 text", name) from None
+    return parse_config(text, name)
+
+
+def parse_config(text: str, file: str = DEFAULT_FILE) -> Config:
+    """Parse TOML text as a configuration; `file` names it in errors."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file) from None
+    return config_from_dict(document, file)
+
+
+def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> Config:
+    """A configuration from its parsed form (TOML tables as dicts)."""
+    for key in document:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"unknown key (expected one of {', '.join(TOP_KEYS)})", file, path=key)
+    batch = document.get("batch", False)
+    if not isinstance(batch, bool):
+        raise ConfigError(f"must be true or false, got {_kind(batch)}", file, path="batch")
+    settings = _settings(document.get("settings"), file)
+    if "subscriptions" not in document:
+        return Config(settings, AUTOMATIC, batch, file)
+    items = document["subscriptions"]
+    if not isinstance(items, list):
+        raise ConfigError(
+            f"must be an array of tables ([[subscriptions]]), got {_kind(items)}", file, path="subscriptions"
+        )
+    subscriptions: list[Subscription] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        sub, enabled = _subscription(item, index, file)
+        if sub.name in seen:
+            raise ConfigError("another subscription has the same name", file, sub.name, "name")
+        seen.add(sub.name)
+        if enabled:
+            subscriptions.append(sub)
+    return Config(settings, tuple(subscriptions), batch, file)
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+
+def _settings(table: Any, file: str) -> Settings:
+    if table is None:
+        return DEFAULT_SETTINGS
+    if not isinstance(table, dict):
+        raise ConfigError(f"must be a table ([settings]), got {_kind(table)}", file, path="settings")
+    for key in table:
+        if key not in SETTINGS_KEYS:
+            raise ConfigError(
+                f"unknown key (expected one of {', '.join(SETTINGS_KEYS)})", file, path=f"settings/{key}"
+            )
+    values: dict[str, str] = {}
+    for key in ("siteId", "apiKey"):
+        value = table.get(key)
+        if value is None:
+            raise ConfigError("is required", file, path=f"settings/{key}")
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"must be a non-empty string, got {_kind(value)}", file, path=f"settings/{key}")
+        values[key] = value
+    region = table.get("accountRegion", US_REGION)
+    if region not in REGIONS:
+        raise ConfigError(
+            f"must be one of {', '.join(json.dumps(r, ensure_ascii=False) for r in REGIONS)}, got {_show(region)}",
+            file,
+            path="settings/accountRegion",
+        )
+    return Settings(site_id=values["siteId"], api_key=values["apiKey"], region=region)
+
+
+# -- subscriptions ---------------------------------------------------------------------------------
+
+
+def _subscription(item: Any, index: int, file: str) -> tuple[Subscription, bool]:
+    label = f"#{index + 1}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"must be a table ([[subscriptions]]), got {_kind(item)}", file, label)
+    name = item.get("name")
+    if name is None:
+        raise ConfigError("is required", file, label, "name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"must be a non-empty string, got {_kind(name)}", file, label, "name")
+    for key in item:
+        if key not in SUBSCRIPTION_KEYS:
+            raise ConfigError(
+                f"unknown key (expected one of {', '.join(SUBSCRIPTION_KEYS)})", file, name, key
+            )
+
+    def fail(path: str, message: str) -> ConfigError:
+        return ConfigError(message, file, name, path)
+
+    from sandbox.actions import ACTIONS
+
+    action = item.get("partnerAction")
+    if action is None:
+        raise fail("partnerAction", f"is required (one of {', '.join(sorted(ACTIONS))})")
+    if action not in ACTIONS:
+        raise fail("partnerAction", f"must be one of {', '.join(sorted(ACTIONS))}, got {_show(action)}")
+    for key in ("enabled", "useDefaultMappings", "enable_batching"):
+        if key in item and not isinstance(item[key], bool):
+            raise fail(key, f"must be true or false, got {_kind(item[key])}")
+    subscribe = item.get("subscribe")
+    if subscribe is not None:
+        _check_fql(subscribe, fail)
+    use_defaults = item.get("useDefaultMappings", False)
+    mapping = _mapping(item.get("mapping"), use_defaults, fail)
+    fields = ACTIONS[action].fields
+    for key in mapping:
+        if key not in fields:
+            raise fail(f"mapping/{key}", f"{action} has no such field (its fields: {', '.join(fields)})")
+    for key in ("enable_batching", "batch_size"):
+        if key in item:
+            if key in mapping and mapping[key] != item[key]:
+                raise fail(key, f"conflicts with mapping/{key} ({_show(mapping[key])}); give it once")
+            mapping[key] = item[key]
+    size = mapping.get("batch_size")
+    if size is not None and not isinstance(size, dict):
+        where = "batch_size" if "batch_size" in item else "mapping/batch_size"
+        low, high = BATCH_SIZE_RANGE
+        if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high:
+            raise fail(where, f"must be a whole number from {low} to {high}, got {_show(size)}")
+    _check_mapping(mapping, fail)
+    sub = Subscription.from_dict(
+        {
+            "name": name,
+            "subscribe": subscribe,
+            "partnerAction": action,
+            "mapping": mapping,
+            "useDefaultMappings": use_defaults,
+        },
+        file=file,
+    )
+    return sub, bool(item.get("enabled", True))
+
+
+def _check_fql(text: Any, fail: Any) -> None:
+    if not isinstance(text, str):
+        raise fail("subscribe", f"must be an FQL string, got {_kind(text)}")
+    from sandbox.subscriptions import parse_subscription
+
+    try:
+        parse_subscription(text)
+    except SubscriptionSyntaxError as exc:
+        raise fail("subscribe", str(exc)) from None
+
+
+def _mapping(value: Any, use_defaults: bool, fail: Any) -> dict[str, JSON]:
+    """The mapping as a dict: a TOML table, or a JSON object given as a string."""
+    if value is None:
+        if use_defaults:
+            return {}
+        raise fail(
+            "mapping", "is required (a table, or a JSON object as a string); or set useDefaultMappings = true"
+        )
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise fail(
+                "mapping", f"not valid JSON (line {exc.lineno}, column {exc.colno} of the string): {exc.msg}"
+            ) from None
+        if not isinstance(parsed, dict):
+            raise fail("mapping", f"the JSON must be an object, got {_kind(parsed)}")
+        return parsed
+    if not isinstance(value, dict):
+        raise fail("mapping", f"must be a table or a JSON string, got {_kind(value)}")
+    _check_json(value, "mapping", fail)
+    return dict(value)
+
+
+def _check_json(value: Any, path: str, fail: Any) -> None:
+    """TOML has values JSON has not (dates and times); a mapping must be JSON."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(item, f"{path}/{key}", fail)
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            _check_json(item, f"{path}/{position}", fail)
+    elif isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        raise fail(path, f"a TOML date or time ({value.isoformat()}) is not JSON; write it as a string")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise fail(path, f"{value} is not a JSON number")
+
+
+def _check_mapping(mapping: dict[str, JSON], fail: Any) -> None:
+    """mapping-kit's validation, with its path turned into the config's key path."""
+    from sandbox.mapping import validate_mapping
+
+    try:
+        validate_mapping(mapping)
+    except MappingError as exc:
+        parts = [str(p) for p in exc.path]
+        message = exc.message
+        prefix = "/" + "/".join(parts)
+        if parts and message.startswith(prefix + " "):
+            message = message[len(prefix) + 1 :]
+        raise fail("/".join(["mapping", *parts]), message) from None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return "a date or time"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return _kind(value) if isinstance(value, (dict, list)) or value is None else str(value).lower()
