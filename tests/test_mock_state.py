@@ -82,7 +82,7 @@ def test_settings_are_validated(state: CioState) -> None:
         state.configure("s", rate_limit=0)
     with pytest.raises(StateError, match="unknown workspace setting"):
         state.configure("s", colour="red")
-    assert state.configure("s", region="eu", api_key="k").region == "eu"
+    assert state.configure("s", region="EU", api_key="k").region == "eu"
     assert state.workspace("s").settings.api_key == "k"
     assert state.configure("s", anonymous_merge=False).region == "eu"
 

@@ -82,6 +82,8 @@ class WorkspaceSettings:
     email_updates_by_id: bool = True
 
     def __post_init__(self) -> None:
+        if isinstance(self.region, str) and self.region.lower() in _REGIONS:
+            object.__setattr__(self, "region", self.region.lower())  # "US"/"EU" as the sandbox spells them
         if self.region not in _REGIONS:
             raise StateError(f"region must be 'us' or 'eu', got {self.region!r}")
         for name in ("anonymous_merge", "email_updates_by_id"):
