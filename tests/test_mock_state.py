@@ -231,6 +231,11 @@ def test_identifier_changes_without_cio_addressing(state: CioState, ws: Workspac
     assert "is removed only when the person is addressed as cio_a3000001; kept" in outcome.notes[0]
     assert state.person("u1")["identifiers"]["email"] == "new@x.io"
     ws.identify(EMAIL("new@x.io"), {"id": "u1"}, T0)  # same value: nothing to change
+    outcome = ws.identify(EMAIL("new@x.io"), {"id": "u7"}, T0)  # an id changes only via cio_ addressing
+    assert outcome.notes == (
+        "person cio_a3000001 has id 'u1'; changing it to 'u7' needs the person addressed as cio_a3000001: "
+        "Attribute Update Failure, nothing applied",
+    )
     with pytest.raises(StateError, match="attributes.email must be a string"):
         ws.identify(ID("u1"), {"email": 5}, T0)
     with pytest.raises(StateError, match="anonymous_id names no person"):

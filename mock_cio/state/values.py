@@ -20,6 +20,8 @@ IdentKind = Literal["id", "email", "cio_id", "anonymous_id"]
 IDENT_KINDS: Final = ("id", "email", "cio_id", "anonymous_id")
 
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_SHAPE = _EMAIL_SHAPE
+"""What `Ident.from_path` counts as an email (public name; `_EMAIL_SHAPE` is kept for existing callers)."""
 
 # Unix seconds accepted as a root `timestamp`: 0 up to (not including) 10**11, the range the Ruby
 # client enforces at its top; 13-digit millisecond values fall outside and count as "not Unix".

@@ -535,7 +535,8 @@ class WorkspaceState:
         return person
 
     def _identify_target(self, ident: Ident, wanted: dict[str, str | None], rec: Recorder) -> tuple[Any, str]:
-        """(person to update or None to create, how they were matched: "cio_id", "id", "email");
+        """(person to update or None to create, how they were matched: "cio_id", "path:id",
+        "path:email", "body:id", "body:email");
         `_MISSING` when the identify must not be applied (noted)."""
         path_person = self.people.find(ident)
         if ident.kind == "cio_id" and path_person is None:
@@ -557,7 +558,7 @@ class WorkspaceState:
                         f"Attribute Update Failure, nothing applied"
                     )
                     return _MISSING, ""
-            return path_person, ident.kind
+            return path_person, "cio_id" if ident.kind == "cio_id" else f"path:{ident.kind}"
         if len({id(found) for _, _, found in body}) > 1:
             (k1, v1, p1), (k2, v2, p2) = body
             rec.note(
@@ -565,7 +566,7 @@ class WorkspaceState:
             )
             return _MISSING, ""
         if body:
-            return body[0][2], body[0][0]
+            return body[0][2], f"body:{body[0][0]}"
         return None, ""
 
     def _change_identifiers(
@@ -603,8 +604,8 @@ class WorkspaceState:
         if matched_by == "cio_id":
             return True
         if kind == "email":
-            return matched_by == "id" and self.settings.email_updates_by_id
-        return matched_by == "email"  # a new path id meeting an existing email (§3.1 rule 6)
+            return matched_by in ("path:id", "body:id") and self.settings.email_updates_by_id
+        return matched_by == "body:email"  # a new path id meeting an existing email (§3.1 rule 6)
 
     def _apply_attributes(
         self, person: Person, attrs: dict[str, JSON], update_time: int, rec: Recorder
