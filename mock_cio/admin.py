@@ -1,0 +1,264 @@
+"""The admin API under `/_mock/`: read the journal and the state, reset, clock, workspaces, faults.
+
+Where it sits: beside the Track API, never journaled (style §16–17). Each view is one call to a
+`MockCio` method, so the in-process handle and the HTTP API answer the same JSON. Bad input is a
+`400 {"error": "<what is wrong, and where>"}`; an unknown person or route is a `404` in the same
+shape. Every route is documented in admin_openapi.json, served at `/_mock/openapi.json`.
+
+Without `?site_id=`, person lookups answer from the only workspace (or the first that has the
+person) and lists span every workspace.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from mock_cio.app import json_response
+from mock_cio.clock import ClockError
+from mock_cio.faults import FaultError
+from mock_cio.journal import MAX_LIMIT
+from mock_cio.mock import MockCio
+from mock_cio.state import StateError
+
+bp = Blueprint("mock_admin", __name__)
+JSON = Any
+_WORKSPACE_SETTINGS = ("api_key", "region", "anonymous_merge", "rate_limit", "email_updates_by_id")
+
+
+class AdminError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@bp.errorhandler(AdminError)
+def _admin_error(exc: AdminError) -> Response:
+    return json_response(exc.status, {"error": str(exc)})
+
+
+@bp.errorhandler(StateError)
+@bp.errorhandler(ClockError)
+@bp.errorhandler(FaultError)
+def _bad_input(exc: Exception) -> Response:
+    return json_response(400, {"error": str(exc)})
+
+
+def _mock() -> MockCio:
+    return current_app.extensions["mock_cio"]
+
+
+def _ok(body: JSON) -> Response:
+    return json_response(200, body)
+
+
+def _int_arg(name: str, *, minimum: int = 0, maximum: int | None = None) -> int | None:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise AdminError(f"query parameter {name} must be an integer, got {text!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f" and at most {maximum}"
+        raise AdminError(f"query parameter {name} must be at least {minimum}{upper}, got {value}")
+    return value
+
+
+def _site_id() -> str | None:
+    return request.args.get("site_id") or None
+
+
+def _json_object() -> dict[str, JSON]:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AdminError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise AdminError("request body must be a JSON object")
+    return body
+
+
+def _filters() -> dict[str, JSON]:
+    status = request.args.get("status") or None
+    return {
+        "workspace": request.args.get("workspace") or _site_id(),
+        "status": status,
+        "path": request.args.get("path") or None,
+        "since": request.args.get("since") or None,
+        "outcome": request.args.get("outcome") or None,
+    }
+
+
+# ---------------------------------------------------------------------- journal
+
+
+@bp.get("/requests")
+def requests_list() -> Response:
+    limit = _int_arg("limit", minimum=1, maximum=MAX_LIMIT)
+    return _ok(
+        _mock().requests(
+            **_filters(), limit=limit, before_id=_int_arg("before_id"), after_id=_int_arg("after_id")
+        )
+    )
+
+
+@bp.get("/requests/count")
+def requests_count() -> Response:
+    return _ok({"count": _mock().journal_count(**_filters())})
+
+
+@bp.get("/requests/<int:entry_id>")
+def request_one(entry_id: int) -> Response:
+    entry = _mock().request(entry_id)
+    if entry is None:
+        raise AdminError(f"no journal entry {entry_id}", 404)
+    return _ok(entry)
+
+
+# ---------------------------------------------------------------------- state
+
+
+@bp.get("/people")
+def people() -> Response:
+    return _ok(_mock().people(_site_id()))
+
+
+@bp.get("/people/<path:identifier>")
+def person(identifier: str) -> Response:
+    found = _mock().person(identifier, _site_id())
+    if found is None:
+        where = f" in workspace {_site_id()!r}" if _site_id() else ""
+        raise AdminError(f"no person {identifier!r}{where} (looked up as cio_<cio_id>, id, then email)", 404)
+    return _ok(found)
+
+
+@bp.get("/anonymous_events")
+def anonymous_events() -> Response:
+    return _ok(_mock().anonymous_events(_site_id()))
+
+
+@bp.get("/objects")
+def objects() -> Response:
+    return _ok(_mock().objects(_site_id()))
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    return _ok(_mock().metrics(_site_id()))
+
+
+@bp.get("/snapshot")
+def snapshot() -> Response:
+    return _ok(_mock().snapshot())
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    return _ok(_mock().reset())
+
+
+# ---------------------------------------------------------------------- clock
+
+
+@bp.get("/clock")
+def clock_get() -> Response:
+    return _ok(_mock().clock.to_dict())
+
+
+@bp.post("/clock")
+def clock_post() -> Response:
+    body = _json_object()
+    unknown = set(body) - {"now", "advance", "running"}
+    if unknown:
+        raise AdminError(f"unknown clock field(s): {', '.join(sorted(unknown))} (use now, advance, running)")
+    if ("now" in body) == ("advance" in body):
+        raise AdminError('send exactly one of {"now": <unix or ISO>} or {"advance": <seconds>}')
+    clock = _mock().clock
+    if "now" in body:
+        running = body.get("running", False)
+        if not isinstance(running, bool):
+            raise AdminError(f"running must be true or false, got {running!r}")
+        return _ok(clock.set(body["now"], running=running))
+    if "running" in body:
+        raise AdminError("running goes with now, not with advance")
+    return _ok(clock.advance(body["advance"]))
+
+
+# ---------------------------------------------------------------------- workspaces
+
+
+@bp.get("/workspaces")
+def workspaces() -> Response:
+    return _ok(_mock().workspaces())
+
+
+@bp.get("/workspaces/<site_id>")
+def workspace_get(site_id: str) -> Response:
+    view = _mock().workspace(site_id)
+    if view is None:
+        raise AdminError(f"no workspace {site_id!r} (it is created by its first request or a PUT)", 404)
+    return _ok(view)
+
+
+@bp.put("/workspaces/<site_id>")
+def workspace_put(site_id: str) -> Response:
+    body = _json_object()
+    unknown = set(body) - set(_WORKSPACE_SETTINGS)
+    if unknown:
+        raise AdminError(f"unknown workspace setting(s): {', '.join(sorted(unknown))} "
+                         f"(one of {', '.join(_WORKSPACE_SETTINGS)})")  # fmt: skip
+    return _ok(_mock().configure_workspace(site_id, **body))
+
+
+# ---------------------------------------------------------------------- faults
+
+
+@bp.get("/faults")
+def faults_get() -> Response:
+    return _ok(_mock().faults.to_dict())
+
+
+@bp.post("/faults")
+def faults_post() -> Response:
+    body = _json_object()
+    unknown = set(body) - {"status", "count", "latency", "body"}
+    if unknown:
+        raise AdminError(
+            f"unknown fault field(s): {', '.join(sorted(unknown))} (use status, count, latency, body)"
+        )
+    return _ok(_mock().inject_fault(**body))
+
+
+@bp.delete("/faults")
+def faults_delete() -> Response:
+    return _ok(_mock().clear_faults())
+
+
+# ---------------------------------------------------------------------- documentation
+
+
+@cache
+def openapi_document() -> dict[str, JSON]:
+    """The admin API's OpenAPI 3.1 document (admin_openapi.json)."""
+    text = resources.files("mock_cio").joinpath("admin_openapi.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return _ok(openapi_document())
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def unknown(rest: str) -> Response:
+    raise AdminError(f"no admin route {request.method} /_mock/{rest} (see /_mock/openapi.json)", 404)

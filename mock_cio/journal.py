@@ -1,0 +1,265 @@
+"""The journal: every Track API request the mock received, accepted or rejected, in SQLite.
+
+Where it sits: last step of a request. The HTTP layer builds one `Entry` per request (after the state
+verb ran, or after the request was rejected), `Journal.append` writes and COMMITS it, and only then
+is the response returned, so a killed server never loses an acknowledged request (decisions.md §3).
+The admin API reads it back (`GET /_mock/requests`) and a restart on the same file replays the
+accepted entries through the same code path to rebuild the state.
+
+Control rows (workspace configuration, clock changes, resets) share the entries' sequence so that a
+replay sees them in the order they happened. They are never listed as requests.
+
+Storage: `sqlite3` with one connection guarded by a lock (the live server is threaded; one
+connection plus a lock measured faster than per-thread connections for these small writes, and
+keeps the journal's order equal to the state's order). File databases use WAL with
+`synchronous=NORMAL`: a commit is in the WAL file before the response leaves, which survives a
+killed process (not a power cut).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    workspace TEXT,
+    method TEXT,
+    host TEXT,
+    path TEXT,
+    query TEXT,
+    headers TEXT,
+    body TEXT,
+    body_text TEXT,
+    body_base64 TEXT,
+    status INTEGER,
+    response TEXT,
+    outcome TEXT,
+    reasons TEXT,
+    notes TEXT,
+    changes TEXT
+);
+CREATE INDEX IF NOT EXISTS entries_kind ON entries (kind, id);
+CREATE INDEX IF NOT EXISTS entries_workspace ON entries (workspace, id) WHERE kind = 'request';
+CREATE INDEX IF NOT EXISTS entries_status ON entries (status, id) WHERE kind = 'request';
+CREATE INDEX IF NOT EXISTS entries_received ON entries (received_at) WHERE kind = 'request';
+"""
+
+_COLUMNS = (
+    "kind, received_at, workspace, method, host, path, query, headers, body, body_text, body_base64, "
+    "status, response, outcome, reasons, notes, changes"
+)
+_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
+_SELECT = f"SELECT id, {_COLUMNS} FROM entries"
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+
+
+def _dumps(value: JSON) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> JSON:
+    return None if text is None else json.loads(text)
+
+
+@dataclass(slots=True)
+class Entry:
+    """One journaled request, as the HTTP layer assembled it."""
+
+    received_at: float
+    method: str
+    host: str
+    path: str
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    workspace: str | None = None
+    body: JSON = None
+    body_text: str | None = None
+    body_base64: str | None = None
+    status: int = 200
+    response: JSON = None
+    outcome: str = "accepted"
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    changes: list[JSON] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A persisted admin change that affects state: `action` is `workspace`, `clock` or `reset`."""
+
+    id: int
+    at: float
+    action: str
+    args: dict[str, JSON]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Filters of `GET /_mock/requests` (all optional)."""
+
+    workspace: str | None = None
+    status: int | str | None = None
+    """An exact status (`400`) or a class (`"4xx"`)."""
+    path: str | None = None
+    """A path prefix (`/api/v2/`)."""
+    since: float | None = None
+    outcome: str | None = None
+    before_id: int | None = None
+    after_id: int | None = None
+    limit: int | None = None
+
+
+class Journal:
+    """The SQLite journal of one mock: `path` is a file name or `":memory:"`."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != ":memory:" and not path.startswith("file::memory:"):
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, entry: Entry) -> int:
+        """Write and commit one request entry; returns its id."""
+        row = (
+            "request",
+            entry.received_at,
+            entry.workspace,
+            entry.method,
+            entry.host,
+            entry.path,
+            entry.query,
+            _dumps(entry.headers),
+            None if entry.body is None else _dumps(entry.body),
+            entry.body_text,
+            entry.body_base64,
+            entry.status,
+            None if entry.response is None else _dumps(entry.response),
+            entry.outcome,
+            _dumps(entry.reasons),
+            _dumps(entry.notes),
+            _dumps(entry.changes),
+        )
+        with self.lock:
+            # isolation_level=None: each INSERT is its own committed transaction.
+            return self._db.execute(_INSERT, row).lastrowid or 0
+
+    def control(self, at: float, action: str, args: dict[str, JSON]) -> int:
+        """Persist an admin change that affects state, in sequence with the requests."""
+        row = ("control", at, args.get("site_id"), action) + (None,) * 4 + (_dumps(args),) + (None,) * 8
+        with self.lock:
+            return self._db.execute(_INSERT, row).lastrowid or 0
+
+    def clear(self) -> None:
+        """Forget every entry and control row (ids keep growing: AUTOINCREMENT)."""
+        with self.lock:
+            self._db.execute("DELETE FROM entries")
+
+    # ------------------------------------------------------------------ reading
+
+    def count(self, query: Query | None = None) -> int:
+        where, params = _where(query or Query())
+        with self.lock:
+            return self._db.execute(f"SELECT count(*) FROM entries WHERE {where}", params).fetchone()[0]
+
+    def requests(self, query: Query | None = None) -> list[dict[str, JSON]]:
+        """Entries matching `query`, newest first (oldest first with `after_id`)."""
+        query = query or Query()
+        where, params = _where(query)
+        order = "ASC" if query.after_id is not None and query.before_id is None else "DESC"
+        limit = DEFAULT_LIMIT if query.limit is None else query.limit
+        sql = f"{_SELECT} WHERE {where} ORDER BY id {order} LIMIT ?"
+        with self.lock:
+            rows = self._db.execute(sql, (*params, limit)).fetchall()
+        return [_entry_dict(row) for row in rows]
+
+    def get(self, entry_id: int) -> dict[str, JSON] | None:
+        with self.lock:
+            row = self._db.execute(f"{_SELECT} WHERE kind = 'request' AND id = ?", (entry_id,)).fetchone()
+        return None if row is None else _entry_dict(row)
+
+    def history(self) -> Iterator[dict[str, JSON] | Control]:
+        """Every row in sequence: request entries (as dicts) and `Control`s, for a replay."""
+        with self.lock:
+            rows = self._db.execute(f"{_SELECT} ORDER BY id ASC").fetchall()
+        for row in rows:
+            if row[1] == "control":
+                yield Control(row[0], row[2], row[4], json.loads(row[9]))
+            else:
+                yield _entry_dict(row)
+
+
+def _where(query: Query) -> tuple[str, list[JSON]]:
+    clauses = ["kind = 'request'"]
+    params: list[JSON] = []
+    if query.workspace is not None:
+        clauses.append("workspace = ?")
+        params.append(query.workspace)
+    status = query.status
+    if isinstance(status, int):
+        clauses.append("status = ?")
+        params.append(status)
+    elif isinstance(status, str):
+        low = int(status[0]) * 100
+        clauses.append("status >= ? AND status < ?")
+        params.extend((low, low + 100))
+    if query.path:
+        clauses.append("substr(path, 1, ?) = ?")
+        params.extend((len(query.path), query.path))
+    if query.since is not None:
+        clauses.append("received_at >= ?")
+        params.append(query.since)
+    if query.outcome is not None:
+        clauses.append("outcome = ?")
+        params.append(query.outcome)
+    if query.before_id is not None:
+        clauses.append("id < ?")
+        params.append(query.before_id)
+    if query.after_id is not None:
+        clauses.append("id > ?")
+        params.append(query.after_id)
+    return " AND ".join(clauses), params
+
+
+def _entry_dict(row: tuple[JSON, ...]) -> dict[str, JSON]:
+    (entry_id, _kind, received_at, workspace, method, host, path, query, headers, body, body_text,
+     body_base64, status, response, outcome, reasons, notes, changes) = row  # fmt: skip
+    return {
+        "id": entry_id,
+        "received_at": received_at,
+        "workspace": workspace,
+        "method": method,
+        "host": host,
+        "path": path,
+        "query": query,
+        "headers": _loads(headers),
+        "body": _loads(body),
+        "body_text": body_text,
+        "body_base64": body_base64,
+        "status": status,
+        "response": _loads(response),
+        "outcome": outcome,
+        "reasons": _loads(reasons),
+        "notes": _loads(notes),
+        "changes": _loads(changes),
+    }

@@ -1,0 +1,458 @@
+"""`MockCio`: one mock Customer.io — state, journal, clock, faults — and the request pipeline.
+
+Where it sits: the Flask app (app.py) turns each Track API request into an `Incoming` and calls
+`MockCio.handle`, which runs the whole flow and returns an `Answer`:
+
+    fault? → route → credentials and region → rate limit → body → handler → state verb
+           → journal entry committed → answer
+
+The state verb and the journal write happen under one lock, so the journal's order is the order in
+which the state changed; a restart on the same database replays the accepted entries, in that
+order and with their recorded receipt times, through the same handlers (`_replay`). Admin changes
+that affect state (workspace settings, the clock, reset) are written to the same database.
+
+The admin API (admin.py), the in-process interceptor and the pytest plugin use the public methods
+below; each returns the JSON the admin API serves.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mock_cio import auth
+from mock_cio.clock import Clock, parse_time
+from mock_cio.faults import RATE_LIMITED, Faults, RateLimiter
+from mock_cio.journal import Control, Entry, Journal, Query
+from mock_cio.requests_in import ApiError, Body, journal_body, parse_body, reject
+from mock_cio.routes import Call, Reply, Route, Router
+from mock_cio.state import CioState, StateError, WorkspaceState
+from mock_cio.track_v1 import ROUTES as V1_ROUTES
+from mock_cio.track_v2 import ROUTES as V2_ROUTES
+
+JSON = Any
+REPLAYED = ("accepted", "partial")
+_SUCCESS_HEADERS = {
+    "Cache-Control": "no-cache, no-store, must-revalidate, max-age=0",
+    "Access-Control-Allow-Origin": "*",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A Track API request as received: `path` is the RAW (percent-encoded) path."""
+
+    method: str
+    host: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    oversized: int | None = None
+    """The declared length of a body too large to read, else None."""
+
+    @property
+    def content_type(self) -> str | None:
+        return _header(self.headers, "content-type")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    entry_id: int = 0
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def normalize_workspaces(value: JSON) -> dict[str, dict[str, JSON]]:
+    """`CIO_WORKSPACES`: `{site_id: {settings}}` or `[{"site_id": …, settings…}]`."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): dict(v or {}) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        out: dict[str, dict[str, JSON]] = {}
+        for index, item in enumerate(value):
+            if not isinstance(item, Mapping) or not item.get("site_id"):
+                raise StateError(f"CIO_WORKSPACES[{index}] must be an object with a site_id")
+            settings = dict(item)
+            out[str(settings.pop("site_id"))] = settings
+        return out
+    raise StateError("CIO_WORKSPACES must be an object keyed by site_id or a list of objects with site_id")
+
+
+class ClockControl:
+    """`MockCio.clock`: the mock clock; `set`/`advance` are persisted with the journal."""
+
+    def __init__(self, mock: MockCio) -> None:
+        self._mock = mock
+
+    def now(self) -> float:
+        return self._mock._clock.now()
+
+    def set(self, t: JSON, *, running: bool = False) -> dict[str, JSON]:
+        with self._mock.lock:
+            self._mock._clock.set(t, running=running)
+            self._mock._save_clock()
+        return self.to_dict()
+
+    def advance(self, seconds: JSON) -> dict[str, JSON]:
+        with self._mock.lock:
+            self._mock._clock.advance(seconds)
+            self._mock._save_clock()
+        return self.to_dict()
+
+    def to_dict(self) -> dict[str, JSON]:
+        return self._mock._clock.to_dict()
+
+
+class MockCio:
+    """One mock Customer.io (the Flask app's `extensions["mock_cio"]`)."""
+
+    def __init__(self, config: Mapping[str, JSON] | None = None) -> None:
+        config = dict(config or {})
+        self.declared = normalize_workspaces(config.get("CIO_WORKSPACES"))
+        self.only_declared = bool(config.get("CIO_ONLY_DECLARED", False))
+        self.default_region: auth.Region = config.get("CIO_DEFAULT_REGION") or "us"
+        if self.default_region not in ("us", "eu"):
+            raise StateError(f"CIO_DEFAULT_REGION must be 'us' or 'eu', got {self.default_region!r}")
+        self.metrics_site_id: str | None = config.get("CIO_METRICS_SITE_ID")
+        start = config.get("CIO_NOW")
+        self._clock = Clock(None if start is None else parse_time(start, "CIO_NOW"))
+        self.clock = ClockControl(self)
+        self.journal = Journal(str(config.get("CIO_DB") or ":memory:"))
+        self.lock = self.journal.lock
+        self.faults = Faults()
+        self.limiter = RateLimiter()
+        self.router = Router([*V1_ROUTES, *V2_ROUTES])
+        self.state = CioState(self.declared)
+        self._replay()
+
+    # ------------------------------------------------------------------ the request pipeline
+
+    def handle(self, inc: Incoming) -> Answer:
+        """Answer one Track API request and journal it (committed before this returns)."""
+        now = self._clock.now()
+        entry = Entry(now, inc.method, inc.host, inc.path, inc.query, auth.redact(inc.headers))
+        try:
+            route, call = self._prepare(inc, entry, now)
+        except Exception as exc:
+            return self._finish(entry, inc, _failure(exc))
+        # The verb and the journal write share one lock: the journal's order is the state's order.
+        with self.lock:
+            if call.state is not self.state:  # a reset happened meanwhile: use the new state
+                call.state = self.state
+                call.ws = None if call.ws is None else self.state.workspace(call.ws.site_id)
+            try:
+                reply = _run(route, call)
+            except Exception as exc:
+                reply = _failure(exc)
+            return self._finish(entry, inc, reply)
+
+    def _prepare(self, inc: Incoming, entry: Entry, now: float) -> tuple[Route, Call]:
+        """Everything before the state: fault, route, workspace, rate limit, body (raises ApiError)."""
+        fault = self.faults.take()
+        if fault is not None:
+            if fault.latency:
+                time.sleep(fault.latency)
+                entry.notes.append(f"fault injected: {fault.latency} s latency")
+            if fault.status is not None:
+                raise ApiError(fault.status, fault.body, [f"fault injected: status {fault.status}"])
+        route, args, allowed = self.router.match(inc.method, inc.path)
+        if route is None:
+            if allowed:
+                raise ApiError(405, {"meta": {"error": f"Method {inc.method} not allowed on {inc.path}"}},
+                               [f"method {inc.method} not allowed (allowed: {', '.join(allowed)})"])  # fmt: skip
+            raise ApiError(404, {"meta": {"error": f"Not found: no Track API route for {inc.method} {inc.path}"}},
+                           [f"no Track API route for {inc.method} {inc.path}"])  # fmt: skip
+        region_header = _header(inc.headers, auth.REGION_HEADER.lower())
+        called = auth.host_region(inc.host, region_header, self.default_region)
+        ws = self._workspace(route, inc, entry, called)
+        if ws is not None and not self.limiter.allow(ws.site_id, ws.settings.rate_limit):
+            raise ApiError(
+                429, RATE_LIMITED, [f"rate limit of {ws.settings.rate_limit} requests/second exceeded"]
+            )
+        if inc.oversized is not None:
+            raise reject(route.flavour, f"request body cannot be longer than {route.limit} bytes "
+                         f"(got {inc.oversized} bytes)", reason="too_large", field="body")  # fmt: skip
+        if inc.body.strip() and not inc.content_type:
+            entry.notes.append("no content-type header: body read as JSON")
+        body = parse_body(inc.body, inc.content_type, flavour=route.flavour, limit=route.limit)
+        entry.body = body
+        return route, Call(self.state, ws, now, args, _query(inc.query), body, called)
+
+    def _workspace(
+        self, route: Route, inc: Incoming, entry: Entry, called: auth.Region
+    ) -> WorkspaceState | None:
+        """The workspace the request is for; raises ApiError(401) when it may not be used."""
+        header = _header(inc.headers, "authorization")
+        if route.auth == "optional" and not header:
+            return self._fallback_workspace(entry)
+        try:
+            creds = auth.credentials(header)
+            with self.lock:
+                ws = self.state.get(creds.site_id)
+                note = auth.check(
+                    creds,
+                    declared_key=None if ws is None else ws.settings.api_key,
+                    region=called if ws is None else ws.settings.region,
+                    called=called,
+                    known=ws is not None,
+                    only_declared=self.only_declared,
+                )
+                if ws is None:
+                    ws = self._create_workspace(creds.site_id, called)
+        except auth.AuthError as exc:
+            if route.auth == "optional":
+                entry.notes.append(f"credentials ignored ({exc}): this route needs none")
+                return self._fallback_workspace(entry)
+            entry.workspace = _site_id_of(header)
+            raise ApiError(401, auth.UNAUTHORIZED, [str(exc)]) from None
+        entry.workspace = ws.site_id
+        if note:
+            entry.notes.append(note)
+        return ws
+
+    def _fallback_workspace(self, entry: Entry) -> WorkspaceState | None:
+        with self.lock:
+            if self.metrics_site_id:
+                ws = self.state.get(self.metrics_site_id) or self._create_workspace(
+                    self.metrics_site_id, self.default_region
+                )
+            else:
+                ws = next(iter(self.state.workspaces.values()), None)
+        if ws is not None:
+            entry.workspace = ws.site_id
+            entry.notes.append(f"no credentials needed: recorded in workspace {ws.site_id!r}")
+        return ws
+
+    def _create_workspace(self, site_id: str, region: str) -> WorkspaceState:
+        """A workspace created on first use takes the region of the host it was first called on."""
+        self.state.configure(site_id, region=region)
+        ws = self.state.workspace(site_id)
+        self.journal.control(
+            self._clock.now(), "workspace", {"site_id": site_id, "settings": ws.settings.to_dict()}
+        )
+        return ws
+
+    def _finish(self, entry: Entry, inc: Incoming, reply: Reply) -> Answer:
+        entry.status = reply.status
+        entry.response = reply.body
+        entry.outcome = reply.outcome
+        entry.reasons = reply.reasons
+        entry.notes.extend(reply.result.notes)
+        entry.changes = list(reply.result.changes)
+        if entry.body is None and inc.body:
+            shown: Body = journal_body(inc.body)
+            entry.body_text, entry.body_base64 = shown.text, shown.base64
+        with self.lock:
+            entry_id = self.journal.append(entry)
+        headers = dict(_SUCCESS_HEADERS) if reply.status < 400 else {}
+        return Answer(reply.status, reply.body, headers, entry_id)
+
+    # ------------------------------------------------------------------ restart
+
+    def _replay(self) -> None:
+        """Rebuild the state (and clock) from the database: control rows and accepted requests."""
+        for item in self.journal.history():
+            if isinstance(item, Control):
+                self._apply_control(item)
+                continue
+            if item["outcome"] not in REPLAYED or item["workspace"] is None:
+                continue
+            route, args, _ = self.router.match(item["method"], item["path"])
+            if route is None:
+                continue
+            ws = self.state.workspace(item["workspace"])
+            region = auth.host_region(item["host"], None, self.default_region)
+            call = Call(
+                self.state, ws, item["received_at"], args, _query(item["query"]), item["body"], region
+            )
+            try:
+                _run(route, call)
+            except ApiError:
+                pass  # it was accepted before; the same code rejects it the same way (never expected)
+
+    def _apply_control(self, control: Control) -> None:
+        if control.action == "workspace":
+            self.state.configure(control.args["site_id"], **control.args["settings"])
+        elif control.action == "clock":
+            self._clock.restore(control.args)
+
+    def _save_clock(self) -> None:
+        self.journal.control(self._clock.now(), "clock", dict(self._clock.state()))
+
+    # ------------------------------------------------------------------ the admin API's methods
+
+    def requests(
+        self,
+        workspace: str | None = None,
+        status: int | str | None = None,
+        path: str | None = None,
+        since: float | str | None = None,
+        limit: int | None = None,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        outcome: str | None = None,
+    ) -> list[dict[str, JSON]]:
+        """Journal entries, newest first (see `journal.Query`)."""
+        return self.journal.requests(
+            _journal_query(workspace, status, path, since, limit, before_id, after_id, outcome)
+        )
+
+    def journal_count(
+        self,
+        workspace: str | None = None,
+        status: int | str | None = None,
+        path: str | None = None,
+        since: float | str | None = None,
+        *,
+        outcome: str | None = None,
+    ) -> int:
+        return self.journal.count(_journal_query(workspace, status, path, since, None, None, None, outcome))
+
+    def request(self, entry_id: int) -> dict[str, JSON] | None:
+        return self.journal.get(entry_id)
+
+    def people(self, site_id: str | None = None) -> list[dict[str, JSON]]:
+        with self.lock:
+            return self.state.people(site_id)
+
+    def person(self, identifier: str, site_id: str | None = None) -> dict[str, JSON] | None:
+        with self.lock:
+            return self.state.person(identifier, site_id)
+
+    def anonymous_events(self, site_id: str | None = None) -> list[dict[str, JSON]]:
+        with self.lock:
+            return self.state.anonymous_events(site_id, now=self._clock.now())
+
+    def objects(self, site_id: str | None = None) -> list[dict[str, JSON]]:
+        with self.lock:
+            return self.state.objects(site_id)
+
+    def metrics(self, site_id: str | None = None) -> list[dict[str, JSON]]:
+        with self.lock:
+            return self.state.metrics(site_id)
+
+    def workspaces(self) -> list[dict[str, JSON]]:
+        with self.lock:
+            return self.state.workspace_views()
+
+    def workspace(self, site_id: str) -> dict[str, JSON] | None:
+        with self.lock:
+            return next((w for w in self.state.workspace_views() if w["site_id"] == site_id), None)
+
+    def configure_workspace(self, site_id: str, **settings: JSON) -> dict[str, JSON]:
+        """Create or change a workspace (api_key, region, anonymous_merge, rate_limit, …); persisted."""
+        if not isinstance(site_id, str) or not site_id:
+            raise StateError(f"site_id must be a non-empty string, got {site_id!r}")
+        with self.lock:
+            self.state.configure(site_id, **settings)
+            full = self.state.workspace(site_id).settings.to_dict()
+            self.journal.control(self._clock.now(), "workspace", {"site_id": site_id, "settings": full})
+        view = self.workspace(site_id)
+        assert view is not None
+        return view
+
+    def inject_fault(
+        self, status: int | None = None, count: int = 1, latency: float | None = None, body: JSON = None
+    ) -> dict[str, JSON]:
+        return self.faults.inject(status=status, count=count, latency=latency, body=body)
+
+    def clear_faults(self) -> dict[str, JSON]:
+        return self.faults.clear()
+
+    def reset(self) -> dict[str, JSON]:
+        """Forget people, events, objects and the journal; keep workspace settings, the clock; clear faults."""
+        with self.lock:
+            kept = {site_id: ws.settings.to_dict() for site_id, ws in self.state.workspaces.items()}
+            self.journal.clear()
+            self.state = CioState()
+            at = self._clock.now()
+            for site_id, settings in kept.items():
+                self.state.configure(site_id, **settings)
+                self.journal.control(at, "workspace", {"site_id": site_id, "settings": settings})
+            self._save_clock()
+        self.faults.clear()
+        self.limiter.clear()
+        return {"reset": True, "workspaces": sorted(kept)}
+
+    def snapshot(self) -> dict[str, JSON]:
+        """The whole state, canonical (equal after a restart on the same database)."""
+        with self.lock:
+            return self.state.snapshot()
+
+    def close(self) -> None:
+        self.journal.close()
+
+
+def _run(route: Route, call: Call) -> Reply:
+    """Call a handler; a StateError becomes the route's 400 body."""
+    try:
+        return route.handler(call)
+    except StateError as exc:
+        raise reject(route.flavour, str(exc)) from None
+
+
+def _failure(exc: Exception) -> Reply:
+    """The reply for a request that did not get through: its ApiError, or a JSON 500 for a bug."""
+    if isinstance(exc, ApiError):
+        return Reply(exc.status, exc.body, "rejected", list(exc.reasons))
+    reason = f"internal error in the mock: {type(exc).__name__}: {exc}"
+    return Reply(500, {"meta": {"error": reason}}, "error", [reason])
+
+
+def _query(text: str) -> dict[str, str]:
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _site_id_of(header: str | None) -> str | None:
+    try:
+        return auth.credentials(header).site_id
+    except auth.AuthError:
+        return None
+
+
+def _journal_query(
+    workspace: str | None,
+    status: int | str | None,
+    path: str | None,
+    since: float | str | None,
+    limit: int | None,
+    before_id: int | None,
+    after_id: int | None,
+    outcome: str | None,
+) -> Query:
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if isinstance(status, str) and not (
+        len(status) == 3 and status[0] in "12345" and status[1:].lower() == "xx"
+    ):
+        raise StateError(f"status must be a code (400) or a class (4xx), got {status!r}")
+    return Query(
+        workspace=workspace,
+        status=status,
+        path=path,
+        since=None if since is None else parse_time(since, "since"),
+        outcome=outcome,
+        before_id=before_id,
+        after_id=after_id,
+        limit=limit,
+    )
+
+
+def dumps(body: JSON) -> bytes:
+    """A response body as Customer.io sends it: compact JSON and a newline (`{}` is 3 bytes)."""
+    return (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")

@@ -1,0 +1,380 @@
+"""Reading a Track API request: body bytes → JSON, limits, and the documented error bodies.
+
+Where it sits: between auth and the state verbs. Everything here is pure: it turns bytes and JSON
+into values or raises `ApiError`, which carries the exact status and body Customer.io would answer
+(decisions.md §2) plus the reason the journal records. Nothing a client sends can get past this
+module as an unhandled exception.
+
+Error body flavours:
+- `v1`:    `400 {"meta": {"errors": ["<message>"]}}` with the documented message strings
+           (customerio-track-api.md §2.1);
+- `merge`: `400 {"meta": {"error": "<message>"}}` (merge_customers);
+- `v2`:    `400 {"errors": [{"reason", "field", "message"}]}`.
+
+Limits (customerio-track-api.md §1.5; KB = 1024 bytes): identifiers 150 bytes, attribute names
+150 bytes, attribute values 1000 bytes, 300 attributes per request, event names 100 bytes, event
+data 100000 bytes, a v2 entity or batch item 32 KB, a v2 batch 500 KB. Not documented, chosen
+here: a v1 body may be at most 1 MB, and JSON may nest at most `MAX_DEPTH` levels.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mock_cio.errors import MockError
+
+JSON = Any
+Flavour = Literal["v1", "merge", "v2"]
+
+MAX_ID_BYTES = 150
+MAX_ATTRIBUTE_NAME_BYTES = 150
+MAX_ATTRIBUTE_VALUE_BYTES = 1000
+MAX_ATTRIBUTES = 300
+MAX_EVENT_NAME_BYTES = 100
+MAX_EVENT_DATA_BYTES = 100_000
+MAX_ENTITY_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+MAX_V1_BODY_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+"""JSON nesting limit (not documented by Customer.io): deeper bodies are answered 400."""
+MAX_SEGMENT_IDS = 1000
+
+
+class ApiError(MockError):
+    """A request answered with an error: `status`, the JSON `body`, and `reasons` for the journal."""
+
+    def __init__(self, status: int, body: JSON, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.status = status
+        self.body = body
+        self.reasons = reasons
+
+
+@dataclass(frozen=True, slots=True)
+class V2Problem:
+    """One v2 error object; `batch_index` is set for an item of a batch."""
+
+    reason: str
+    field: str
+    message: str
+
+    def to_dict(self, batch_index: int | None = None) -> dict[str, JSON]:
+        out: dict[str, JSON] = {} if batch_index is None else {"batch_index": batch_index}
+        out.update(reason=self.reason, field=self.field, message=self.message)
+        return out
+
+
+class V2Invalid(MockError):
+    """A v2 operation that failed validation (one or more problems)."""
+
+    def __init__(self, problems: list[V2Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def v1_error(message: str, status: int = 400) -> ApiError:
+    return ApiError(status, {"meta": {"errors": [message]}}, [message])
+
+
+def merge_error(message: str) -> ApiError:
+    return ApiError(400, {"meta": {"error": message}}, [message])
+
+
+def v2_error(reason: str, field: str, message: str, status: int = 400) -> ApiError:
+    problem = V2Problem(reason, field, message)
+    return ApiError(status, {"errors": [problem.to_dict()]}, [f"{field}: {message}" if field else message])
+
+
+def reject(
+    flavour: Flavour, message: str, *, reason: str = "invalid", field: str = "", status: int = 400
+) -> ApiError:
+    """An error in the body shape of `flavour`."""
+    if flavour == "v2":
+        return v2_error(reason, field, message, status)
+    if flavour == "merge":
+        return ApiError(status, {"meta": {"error": message}}, [message])
+    return v1_error(message, status)
+
+
+# ---------------------------------------------------------------------- bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A request body as the journal keeps it: `json` when it parsed, else `text` (and `base64` when
+    the bytes were not UTF-8; `text` then has U+FFFD for the bad bytes)."""
+
+    json: JSON = None
+    text: str | None = None
+    base64: str | None = None
+
+
+def journal_body(raw: bytes) -> Body:
+    """How to show `raw` in the journal when it was not (or not yet) parsed."""
+    if not raw:
+        return Body()
+    try:
+        return Body(text=raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Body(text=raw.decode("utf-8", "replace"), base64=base64.b64encode(raw).decode("ascii"))
+
+
+def is_json_type(content_type: str | None) -> bool:
+    if not content_type:
+        return True  # no header: read the bytes as JSON (noted by the caller)
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def parse_body(raw: bytes, content_type: str | None, *, flavour: Flavour, limit: int) -> JSON:
+    """Bytes → a JSON object (or None for an empty body); raise ApiError for anything else."""
+    if len(raw) > limit:
+        raise reject(flavour, _too_large(flavour, limit, len(raw)), reason="too_large", field="body")
+    if not raw.strip():
+        return None
+    if not is_json_type(content_type):
+        raise reject(
+            flavour,
+            f"content-type must be application/json, got {content_type!r}",
+            reason="invalid_content_type",
+            field="content-type",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise reject(
+            flavour,
+            f"request body is not valid UTF-8 (byte {exc.start})",
+            reason="invalid_encoding",
+            field="body",
+        ) from None
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise reject(
+            flavour,
+            f"request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            reason="invalid_json",
+            field="body",
+        ) from None
+    except _ConstantError as exc:
+        raise reject(
+            flavour, f"request body is not valid JSON: {exc}", reason="invalid_json", field="body"
+        ) from None
+    except RecursionError:
+        raise reject(
+            flavour, f"request body nests deeper than {MAX_DEPTH} levels", reason="too_deep", field="body"
+        ) from None
+    where = nested_too_deep(value)
+    if where is not None:
+        raise reject(
+            flavour,
+            f"request body nests deeper than {MAX_DEPTH} levels (at {where})",
+            reason="too_deep",
+            field=where,
+        )
+    if not isinstance(value, dict):
+        raise reject(
+            flavour,
+            f"request body must be a JSON object, got {json_type(value)}",
+            reason="invalid",
+            field="body",
+        )
+    return value
+
+
+class _ConstantError(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> JSON:
+    raise _ConstantError(f"{name} is not a JSON value")
+
+
+def _too_large(flavour: Flavour, limit: int, size: int) -> str:
+    if limit == MAX_BATCH_BYTES:
+        return f"batch request must be smaller than 500kb (got {size} bytes)"
+    if limit == MAX_ENTITY_BYTES:
+        return f"request must be smaller than 32kb (got {size} bytes)"
+    return f"request body cannot be longer than {limit} bytes (got {size} bytes)"
+
+
+def nested_too_deep(value: JSON, limit: int = MAX_DEPTH) -> str | None:
+    """The path of the first container deeper than `limit` levels, or None."""
+    if not isinstance(value, dict | list):
+        return None
+    stack: list[tuple[JSON, int, str]] = [(value, 1, "body")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > limit:
+            return where
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(child, dict | list):
+                stack.append(
+                    (child, depth + 1, f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]")
+                )
+    return None
+
+
+def json_type(value: JSON) -> str:
+    """The JSON name of a value's type: object, array, string, number, boolean, null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+# ---------------------------------------------------------------------- sizes and v1 checks
+
+
+def byte_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def value_bytes(value: JSON) -> int:
+    """A value's size as Customer.io counts it: a string's UTF-8 bytes, else its JSON text."""
+    if isinstance(value, str):
+        return byte_len(value)
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+
+
+def path_identifier(text: str, flavour: Flavour = "v1") -> str:
+    """A decoded path identifier: non-empty, at most 150 bytes."""
+    if not text.strip():
+        raise reject(flavour, "id attribute cannot be an empty string", field="identifier")
+    if byte_len(text) > MAX_ID_BYTES:
+        raise reject(flavour, f"identifier cannot be longer than {MAX_ID_BYTES} bytes", reason="too_long")
+    return text
+
+
+def check_attributes(attrs: dict[str, JSON], *, skip: frozenset[str] = frozenset()) -> None:
+    """The documented v1 identify limits, with the documented messages."""
+    counted = [name for name in attrs if name not in skip]
+    if len(counted) > MAX_ATTRIBUTES:
+        raise v1_error(f"cannot identify more than {MAX_ATTRIBUTES} attributes in one request")
+    for name in counted:
+        if byte_len(name) > MAX_ATTRIBUTE_NAME_BYTES:
+            raise v1_error(f"attribute name cannot be longer than {MAX_ATTRIBUTE_NAME_BYTES} bytes")
+        if value_bytes(attrs[name]) > MAX_ATTRIBUTE_VALUE_BYTES:
+            raise v1_error(
+                f"value for attribute '{name}' cannot be longer than {MAX_ATTRIBUTE_VALUE_BYTES} bytes"
+            )
+
+
+def attribute_problem(attrs: dict[str, JSON], where: str) -> V2Problem | None:
+    """The v2 counterpart of `check_attributes`: the first limit an attributes object breaks."""
+    if len(attrs) > MAX_ATTRIBUTES:
+        return V2Problem(
+            "too_many", where, f"cannot set more than {MAX_ATTRIBUTES} attributes in one request"
+        )
+    for name, value in attrs.items():
+        if byte_len(name) > MAX_ATTRIBUTE_NAME_BYTES:
+            return V2Problem(
+                "too_long",
+                f"{where}.{name}",
+                f"attribute name cannot be longer than {MAX_ATTRIBUTE_NAME_BYTES} bytes",
+            )
+        if value_bytes(value) > MAX_ATTRIBUTE_VALUE_BYTES:
+            return V2Problem(
+                "too_long",
+                f"{where}.{name}",
+                f"value for attribute '{name}' cannot be longer than {MAX_ATTRIBUTE_VALUE_BYTES} bytes",
+            )
+    return None
+
+
+def identifier_value(value: JSON, name: str) -> str | None:
+    """An `id`/`email` given in a v1 body: a string (an integer id is read as its digits), or None
+    for `null`. Raises with the documented message otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and name == "id":
+        value = str(value)
+    if not isinstance(value, str):
+        raise v1_error(f"{name} attribute must be a string value")
+    if byte_len(value) > MAX_ID_BYTES:
+        raise v1_error(f"{name} attribute cannot be longer than {MAX_ID_BYTES} bytes")
+    return value
+
+
+def event_name(value: JSON, flavour: Flavour = "v1", field: str = "name") -> str:
+    """A track call's `name`: a non-blank string of at most 100 bytes (documented messages)."""
+    if not isinstance(value, str) or not value.strip():
+        raise reject(flavour, "event name must not be blank", reason="required", field=field)
+    if byte_len(value.strip()) > MAX_EVENT_NAME_BYTES:
+        raise reject(
+            flavour,
+            f"event name cannot be longer than {MAX_EVENT_NAME_BYTES} bytes",
+            reason="too_long",
+            field=field,
+        )
+    return value
+
+
+def event_data(value: JSON, flavour: Flavour = "v1", field: str = "data") -> dict[str, JSON] | None:
+    """A track call's `data`: an object (null = absent) of at most 100000 bytes."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise reject(
+            flavour, 'event data must be a hash (e.g., send "data":{} instead of "data":"")', field=field
+        )
+    if value_bytes(value) > MAX_EVENT_DATA_BYTES:
+        raise reject(
+            flavour,
+            f"event data cannot be longer than {MAX_EVENT_DATA_BYTES} bytes",
+            reason="too_long",
+            field=field,
+        )
+    return value
+
+
+def event_id(value: JSON, flavour: Flavour = "v1", field: str = "id") -> str | None:
+    """An event's dedup `id`: a string (integers are read as their digits), or None."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value:
+        raise reject(flavour, "event id must be a non-empty string (a ULID)", field=field)
+    if byte_len(value) > MAX_ID_BYTES:
+        raise reject(
+            flavour, f"event id cannot be longer than {MAX_ID_BYTES} bytes", reason="too_long", field=field
+        )
+    return value
+
+
+def optional_string(body: dict[str, JSON], name: str, flavour: Flavour = "v1", where: str = "") -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise reject(flavour, f"{where}{name} must be a string", field=f"{where}{name}")
+    return value
+
+
+def required_string(body: dict[str, JSON], name: str, flavour: Flavour = "v1", where: str = "") -> str:
+    value = optional_string(body, name, flavour, where)
+    if not value:
+        raise reject(flavour, f"{where}{name} must be present", reason="required", field=f"{where}{name}")
+    if byte_len(value) > MAX_ID_BYTES:
+        raise reject(
+            flavour,
+            f"{where}{name} cannot be longer than {MAX_ID_BYTES} bytes",
+            reason="too_long",
+            field=f"{where}{name}",
+        )
+    return value
