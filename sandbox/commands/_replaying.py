@@ -1,0 +1,49 @@
+"""What `run`, `snapshot` and `check` share: the EVENTS and --config arguments, the target mock."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sandbox.config import Config, load_config
+from sandbox.errors import InputError
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "events",
+        metavar="EVENTS",
+        nargs="+",
+        help="Segment events: JSON array, JSON lines or Segment API payloads; files, directories, - for stdin",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings and subscriptions (TOML); default: ./cio-sandbox.toml if present, else the 15 presets",
+    )
+    parser.add_argument(
+        "--batch", action="store_true", help="batch mode: subscriptions with enable_batching send /api/v2/batch"
+    )
+
+
+def load(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+def source_label(paths: list[str]) -> str:
+    names = ["<stdin>" if p == "-" else p for p in paths]
+    return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
+
+
+def in_process_target(**config: Any) -> Any:
+    from sandbox.replay import InProcessTarget
+
+    return InProcessTarget(config=config)
+
+
+def http_target(url: str) -> Any:
+    from sandbox.replay import HttpTarget
+
+    if not url.startswith(("http://", "https://")):
+        raise InputError("--target must be an http:// or https:// URL of a running mock", url)
+    return HttpTarget(url)

@@ -1,0 +1,125 @@
+"""`cio-sandbox run EVENTS`: replay Segment events into a mock Customer.io and summarise what happened.
+
+Each event goes through the configured subscriptions and mappings (`--config`, default
+./cio-sandbox.toml or the 15 automatic presets) into the mock: in-process by default, or a
+running one with `--target URL`. The input is streamed, so its size does not matter. The summary:
+events read, requests by action, accepted and rejected with reasons, people and objects created,
+anonymous events merged, pending and expired.
+
+The mock's clock follows the events' timestamps (`--clock events`, the default in-process), so a
+replay is repeatable; `--clock mock` leaves it alone (the default with --target).
+
+Exit status: 0 when it ran; 1 with --fail-on-rejection when the mock rejected a request (wholly or
+partly) or the destination refused a payload before sending it; 2 for unusable input or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sandbox.commands._replaying import (
+    add_input_arguments,
+    http_target,
+    in_process_target,
+    load,
+    source_label,
+)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="replay Segment events into a mock Customer.io and summarise",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_input_arguments(parser)
+    parser.add_argument(
+        "--target", metavar="URL", help="a running mock (cio-sandbox serve) instead of in-process"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("events", "mock"),
+        help="events: the mock's clock follows the events (default in-process); mock: leave it (default with --target)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--records",
+        metavar="FILE",
+        help="also write every event's story (trace, requests, answers) as JSON lines",
+    )
+    parser.add_argument(
+        "--fail-on-rejection",
+        action="store_true",
+        help="exit 1 if a request was rejected or a payload failed validation (for CI)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sandbox.eventsource import read_located
+    from sandbox.replay import Replayer
+    from sandbox.summary import Summary
+
+    config = load(args)
+    batch = bool(args.batch or config.batch)
+    target = http_target(args.target) if args.target else in_process_target()
+    clock = args.clock or ("mock" if args.target else "events")
+    summary = Summary(source=source_label(args.events), target=target.name, batch=batch)
+    replayer = Replayer(config, target, clock=clock)
+    records_out = _open_records(args.records)
+    progress = _progress(args.no_progress)
+    try:
+        for record in replayer.run(_counted(read_located(args.events), progress), batch=batch):
+            summary.add(record)
+            if records_out is not None:
+                records_out.write(json.dumps(record.to_dict(), ensure_ascii=False, default=str))
+                records_out.write("\n")
+        summary.finish(target)
+    finally:
+        if progress is not None:
+            progress.close()
+        if records_out is not None:
+            records_out.close()
+        target.close()
+    out = sys.stdout
+    if args.json:
+        out.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(summary.render())
+    out.flush()
+    return 1 if args.fail_on_rejection and summary.failed else 0
+
+
+def _counted(events: Iterator[Any], progress: Any) -> Iterator[Any]:
+    if progress is None:
+        yield from events
+        return
+    for event in events:
+        yield event
+        progress.update(1)
+
+
+def _progress(disabled: bool) -> Any:
+    """A tqdm bar on stderr for interactive runs; None when stderr is not a terminal."""
+    if disabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" events", file=sys.stderr, mininterval=0.2, leave=False, dynamic_ncols=True)
+
+
+def _open_records(path: str | None) -> IO[str] | None:
+    if path is None:
+        return None
+    from sandbox.errors import InputError
+
+    try:
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", path) from None

@@ -1,0 +1,664 @@
+"""The replay engine: Segment events through the transform core into a mock Customer.io, with the story.
+
+The flow for one event: `sandbox.pipeline.trace` (which subscriptions matched and why, the mapped
+payload, the requests) → each request delivered to a target mock → its answer and journal entry →
+an `EventRecord`. `Replayer.run` does this over a stream of events without keeping them (batch
+mode keeps one window of events), and a `Summary` (sandbox.summary) adds the records up.
+
+Targets:
+- `InProcessTarget`: a `mock_cio.create_app()` app called as a WSGI application, with no socket,
+  no thread and no interception layer: the fastest path that still runs every line of the mock
+  (routing, auth, limits, state, journal).
+- `HttpTarget`: a running mock (`cio-sandbox serve`) over HTTP, with `requests.Session`.
+
+The mock's clock: with `clock="events"` the clock follows the events (each event is received at
+its `receivedAt`, else its `timestamp`, never going back), starting at the first event's time or
+`DEFAULT_START`: a replay then depends on nothing but its input, and the 30-day, 5-minute and
+72-hour rules play out as they would have. `clock="mock"` leaves the mock's clock alone.
+
+The live server (`sandbox.live`) calls `Replayer.replay(event, now=...)` for each event it receives.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+from urllib.parse import quote, unquote, urlsplit
+
+from sandbox._types import JSON, MISSING, Event
+from sandbox.config import Config
+from sandbox.errors import InputError, SandboxError
+from sandbox.eventsource import Located
+from sandbox.outgoing import CioRequest
+from sandbox.pipeline import EventTrace, error_dict
+from sandbox.presets import Subscription
+
+DEFAULT_START = 1704067200.0
+"""2024-01-01T00:00:00Z: the mock's clock when no event says what time it is."""
+
+BATCH_WINDOW = 1000
+"""Events read ahead in batch mode: batches are cut within one window, so memory stays bounded."""
+
+REQUEST_ID_HEADER = "X-Mock-Request-Id"
+REGION_HEADER = "X-Mock-Region"
+REDACTED = "Basic <redacted>"
+
+ClockMode = Literal["events", "mock"]
+
+
+# -- what a replay produces ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the mock answered one request: status, JSON body (None if none or not JSON), the
+    response headers, and the journal entry it wrote (None when it cannot be found)."""
+
+    status: int
+    body: JSON
+    headers: Mapping[str, str]
+    journal: Mapping[str, JSON] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One request sent to the mock and its answer. `subscription_index` is the subscription's
+    position in the trace (names need not be unique outside a config file); `event_indexes` lists
+    the events in the request (several for a batch request)."""
+
+    subscription: str
+    subscription_index: int
+    action: str
+    request: CioRequest
+    answer: Answer
+    event_indexes: tuple[int, ...]
+
+    @property
+    def status(self) -> int:
+        return self.answer.status
+
+    @property
+    def outcome(self) -> str:
+        """`accepted`, `partial` (a 207 batch) or `rejected`, as the journal says; from the status
+        when there is no journal entry."""
+        journal = self.answer.journal
+        if journal is not None and isinstance(journal.get("outcome"), str):
+            return str(journal["outcome"])
+        if self.status == 207:
+            return "partial"
+        return "accepted" if 200 <= self.status < 300 else "rejected"
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        journal = self.answer.journal
+        if journal is not None:
+            return tuple(str(r) for r in journal.get("reasons") or ())
+        if self.outcome == "accepted":
+            return ()
+        return (_reason_from_body(self.answer.body) or f"HTTP {self.status}",)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        journal = self.answer.journal
+        return tuple(str(n) for n in journal.get("notes") or ()) if journal is not None else ()
+
+    @property
+    def changes(self) -> tuple[Mapping[str, JSON], ...]:
+        journal = self.answer.journal
+        return tuple(journal.get("changes") or ()) if journal is not None else ()
+
+    def to_dict(self) -> dict[str, JSON]:
+        """JSON for traces and `--json`: the request (credentials redacted), the answer, the journal's
+        verdict (outcome, reasons, notes, changes) and the journal entry's id."""
+        req = self.request
+        headers = {k: (REDACTED if k.lower() == "authorization" else v) for k, v in req.headers.items()}
+        journal = self.answer.journal
+        return {
+            "subscription": self.subscription,
+            "action": self.action,
+            "event_indexes": list(self.event_indexes),
+            "request": {"method": req.method, "url": req.url, "headers": headers, "body": req.body},
+            "response": {"status": self.status, "body": self.answer.body},
+            "outcome": self.outcome,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+            "changes": [dict(c) for c in self.changes],
+            "journal_id": journal.get("id") if journal is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A payload the destination refused before sending (validation, mapping): never reached the mock."""
+
+    subscription: str
+    action: str
+    error: SandboxError
+    event_index: int
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "subscription": self.subscription,
+            "action": self.action,
+            "event_index": self.event_index,
+            "error": error_dict(self.error),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """The story of one event in single mode: the trace (every subscription matched or not, why,
+    payload, requests), what each request got, and when the mock received it."""
+
+    index: int
+    event: Event
+    trace: EventTrace
+    deliveries: tuple[Delivery, ...]
+    received_at: float
+    where: str | None = None
+
+    @property
+    def matched(self) -> bool:
+        return any(s.matched for s in self.trace.subscriptions)
+
+    @property
+    def invalid(self) -> tuple[Invalid, ...]:
+        return tuple(
+            Invalid(s.subscription.name, s.action, s.error, self.index)
+            for s in self.trace.subscriptions
+            if s.error is not None
+        )
+
+    def deliveries_for(self, subscription_index: int) -> tuple[Delivery, ...]:
+        return tuple(d for d in self.deliveries if d.subscription_index == subscription_index)
+
+    def to_dict(self) -> dict[str, JSON]:
+        subs = []
+        for position, sub in enumerate(self.trace.subscriptions):
+            subs.append(
+                {
+                    "name": sub.subscription.name,
+                    "action": sub.action,
+                    "matched": sub.matched,
+                    "checks": [
+                        {"text": c.text, "passed": c.passed, "actual": _plain(c.actual)} for c in sub.checks
+                    ],
+                    "payload": _plain(sub.payload),
+                    "error": error_dict(sub.error) if sub.error is not None else None,
+                    "deliveries": [d.to_dict() for d in self.deliveries_for(position)],
+                }
+            )
+        out: dict[str, JSON] = {"index": self.index, "received_at": self.received_at, "event": self.event}
+        if self.where is not None:
+            out["where"] = self.where
+        out["subscriptions"] = subs
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """Batch mode: what one window of events became for one subscription — its requests (each
+    covering several events) and the events it refused."""
+
+    subscription: str
+    action: str
+    event_indexes: tuple[int, ...]
+    deliveries: tuple[Delivery, ...]
+    invalid: tuple[Invalid, ...]
+    received_at: float
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "subscription": self.subscription,
+            "action": self.action,
+            "event_indexes": list(self.event_indexes),
+            "received_at": self.received_at,
+            "invalid": [i.to_dict() for i in self.invalid],
+            "deliveries": [d.to_dict() for d in self.deliveries],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWindow:
+    """Batch mode: one window of events (`start` is its first event's index) and what each
+    subscription made of it. `matched` counts the window's events that some subscription took."""
+
+    start: int
+    events: int
+    matched: int
+    records: tuple[BatchRecord, ...]
+    received_at: float
+
+    @property
+    def deliveries(self) -> tuple[Delivery, ...]:
+        return tuple(d for r in self.records for d in r.deliveries)
+
+    @property
+    def invalid(self) -> tuple[Invalid, ...]:
+        return tuple(i for r in self.records for i in r.invalid)
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "start": self.start,
+            "events": self.events,
+            "matched": self.matched,
+            "received_at": self.received_at,
+            "records": [r.to_dict() for r in self.records],
+        }
+
+
+Record = EventRecord | BatchWindow
+
+
+# -- targets ---------------------------------------------------------------------------------------
+
+
+class Target(Protocol):
+    """Where requests go: a mock Customer.io, with its clock and its admin views."""
+
+    name: str
+
+    def send(self, request: CioRequest) -> Answer: ...
+
+    def now(self) -> float: ...
+
+    def set_clock(self, t: float) -> None: ...
+
+    def views(self) -> dict[str, JSON]:
+        """`people`, `objects`, `anonymous_events` and `metrics`, as the admin API serves them."""
+        ...
+
+    def workspaces(self) -> list[dict[str, JSON]]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessTarget:
+    """A mock app in this process, called as a WSGI application (no socket, no interception)."""
+
+    name = "in-process mock"
+
+    def __init__(self, app: Any = None, config: Mapping[str, Any] | None = None) -> None:
+        if app is None:
+            from mock_cio import create_app  # the CLI's side of the sandbox/mock meeting point
+
+            app = create_app(dict(config or {}))
+        self.app = app
+        self.mock = app.extensions["mock_cio"]
+
+    def send(self, request: CioRequest) -> Answer:
+        body = request.body_bytes()
+        environ = _environ(request, body)
+        captured: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured[:] = [status, headers]
+            return lambda data: None
+
+        result = self.app.wsgi_app(environ, start_response)
+        try:
+            raw = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status = int(captured[0].split(" ", 1)[0])
+        headers = {k.lower(): v for k, v in captured[1]}
+        return Answer(status, _json_or_none(raw, headers), headers, self._journal(headers, request))
+
+    def _journal(self, headers: Mapping[str, str], request: CioRequest) -> Mapping[str, JSON] | None:
+        entry_id = headers.get(REQUEST_ID_HEADER.lower())
+        lookup = getattr(self.mock, "request", None)
+        if entry_id is not None and lookup is not None:
+            try:
+                return lookup(int(entry_id))
+            except (TypeError, ValueError):
+                return None
+        newest = self.mock.requests(limit=1)
+        return _if_same(newest[0] if newest else None, request)
+
+    def now(self) -> float:
+        return float(self.mock.clock.now())
+
+    def set_clock(self, t: float) -> None:
+        self.mock.clock.set(t)
+
+    def views(self) -> dict[str, JSON]:
+        mock = self.mock
+        return {
+            "people": mock.people(),
+            "objects": mock.objects(),
+            "anonymous_events": mock.anonymous_events(),
+            "metrics": mock.metrics() if hasattr(mock, "metrics") else [],
+        }
+
+    def workspaces(self) -> list[dict[str, JSON]]:
+        views = getattr(self.mock, "workspaces", None)
+        return list(views()) if views is not None else []
+
+    def close(self) -> None:
+        pass
+
+
+class HttpTarget:
+    """A running mock (`cio-sandbox serve`) at `base_url`: each request goes to the same path there,
+    with `X-Mock-Region` saying which Customer.io host it was meant for."""
+
+    def __init__(self, base_url: str, session: Any = None, timeout: float = 30.0) -> None:
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.name = self.base_url
+        self.session = session if session is not None else requests.Session()
+        self.timeout = timeout
+        self._errors = (requests.RequestException,)
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            return self.session.request(method, self.base_url + path, timeout=self.timeout, **kw)
+        except self._errors as exc:
+            raise InputError(f"cannot reach the mock: {exc}", self.base_url) from None
+
+    def _admin(self, method: str, path: str, **kw: Any) -> JSON:
+        response = self._call(method, path, **kw)
+        if response.status_code >= 400:
+            raise InputError(
+                f"{method} {path} answered {response.status_code}: {response.text[:200]}", self.base_url
+            )
+        return response.json() if response.content else None
+
+    def send(self, request: CioRequest) -> Answer:
+        parts = urlsplit(request.url)
+        headers = dict(request.headers)
+        headers[REGION_HEADER] = "eu" if parts.hostname and parts.hostname.startswith("track-eu") else "us"
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = self._call(request.method, path, headers=headers, data=request.body_bytes())
+        resp_headers = {k.lower(): v for k, v in response.headers.items()}
+        journal: Mapping[str, JSON] | None = None
+        entry_id = resp_headers.get(REQUEST_ID_HEADER.lower())
+        if entry_id is not None:
+            got = self._call("GET", f"/_mock/requests/{quote(entry_id)}")
+            journal = got.json() if got.status_code == 200 else None
+        else:
+            got = self._call("GET", "/_mock/requests", params={"limit": 1})
+            items = got.json() if got.status_code == 200 else []
+            journal = _if_same(items[0] if isinstance(items, list) and items else None, request)
+        return Answer(
+            response.status_code, _json_or_none(response.content, resp_headers), resp_headers, journal
+        )
+
+    def now(self) -> float:
+        data = self._admin("GET", "/_mock/clock")
+        return float(data["now"]) if isinstance(data, dict) else 0.0
+
+    def set_clock(self, t: float) -> None:
+        self._admin("POST", "/_mock/clock", json={"now": t})
+
+    def views(self) -> dict[str, JSON]:
+        return {
+            "people": self._admin("GET", "/_mock/people"),
+            "objects": self._admin("GET", "/_mock/objects"),
+            "anonymous_events": self._admin("GET", "/_mock/anonymous_events"),
+            "metrics": self._optional("/_mock/metrics"),
+        }
+
+    def workspaces(self) -> list[dict[str, JSON]]:
+        data = self._optional("/_mock/workspaces")
+        return data if isinstance(data, list) else []
+
+    def _optional(self, path: str) -> JSON:
+        response = self._call("GET", path)
+        return response.json() if response.status_code == 200 else []
+
+    def close(self) -> None:
+        self.session.close()
+
+
+# -- the engine ------------------------------------------------------------------------------------
+
+
+class EventClock:
+    """The mock's time for each event: its `receivedAt`, else its `timestamp`, never earlier than
+    the previous event's; before any dated event, `start` (default: `DEFAULT_START`)."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.current: float | None = start
+
+    def time_for(self, event: Mapping[str, JSON]) -> float:
+        at = event_time(event)
+        if self.current is None:
+            self.current = at if at is not None else DEFAULT_START
+        elif at is not None and at > self.current:
+            self.current = at
+        return self.current
+
+
+def event_time(event: Mapping[str, JSON]) -> float | None:
+    """When Segment received the event (unix seconds), from `receivedAt` or `timestamp`."""
+    for key in ("receivedAt", "timestamp"):
+        value = event.get(key)
+        if isinstance(value, str) and value:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            if moment.tzinfo is None:  # zone-less is UTC (decisions.md §1)
+                moment = moment.replace(tzinfo=UTC)
+            return moment.timestamp()
+    return None
+
+
+class Replayer:
+    """Replays events into a target with one configuration. Not thread-safe: one caller at a time
+    (the live server holds its lock around `replay`)."""
+
+    def __init__(self, config: Config, target: Target, *, clock: ClockMode = "events") -> None:
+        self.config = config
+        self.target = target
+        self.clock_mode = clock
+        self.clock = EventClock()
+        self._subscriptions: tuple[Subscription, ...] = config.subscriptions
+        self._last_set: float | None = None
+
+    # single events
+
+    def replay(
+        self, event: Event, *, index: int = 0, now: float | None = None, where: str | None = None
+    ) -> EventRecord:
+        """Trace one event, deliver its requests, and return its record. `now` is the time the mock
+        receives it (the caller has set the mock's clock); without it, the clock mode decides."""
+        from sandbox.pipeline import trace
+
+        if now is None:
+            now = self._receive(event)
+        try:
+            traced = trace(event, self.config.settings, self._subscriptions, now=now)
+        except InputError as exc:
+            raise InputError(exc.message, where or f"event {index}") from None
+        deliveries: list[Delivery] = []
+        for position, sub in enumerate(traced.subscriptions):
+            for request in sub.requests:
+                answer = self.target.send(request)
+                deliveries.append(
+                    Delivery(sub.subscription.name, position, sub.action, request, answer, (index,))
+                )
+        return EventRecord(index, event, traced, tuple(deliveries), now, where)
+
+    def _receive(self, event: Mapping[str, JSON]) -> float:
+        if self.clock_mode == "mock":
+            return self.target.now()
+        at = self.clock.time_for(event)
+        if at != self._last_set:
+            self.target.set_clock(at)
+            self._last_set = at
+        return at
+
+    # streams
+
+    def run(self, events: Iterable[Located | Event], *, batch: bool = False) -> Iterator[Record]:
+        """Replay a stream of events in order, yielding a record per event (single mode) or per
+        subscription and window (batch mode). Records are not kept."""
+        if not batch:
+            for index, item in enumerate(events):
+                if isinstance(item, Located):
+                    yield self.replay(item.event, index=index, where=item.where)
+                else:
+                    yield self.replay(_event(item, index), index=index)
+            return
+        window: list[Event] = []
+        start = 0
+        for index, item in enumerate(events):
+            window.append(item.event if isinstance(item, Located) else _event(item, index))
+            if len(window) == BATCH_WINDOW:
+                yield from self._batch_window(window, start)
+                start += len(window)
+                window = []
+        if window:
+            yield from self._batch_window(window, start)
+
+    def _batch_window(self, events: Sequence[Event], offset: int) -> Iterator[BatchWindow]:
+        """One window in batch mode: subscriptions with enable_batching get one request per chunk
+        (pipeline.plan's batch mode), the others one per event; the mock receives the window at the
+        time of its last event."""
+        from sandbox.pipeline import plan
+
+        now = self.target.now() if self.clock_mode == "mock" else self._receive_window(events)
+        settings = self.config.settings
+        records: list[BatchRecord] = []
+        for position, sub in enumerate(self._subscriptions):
+            batching = sub.effective_mapping.get("enable_batching") is True
+            deliveries: list[Delivery] = []
+            invalid: list[Invalid] = []
+            for line in plan(events, settings, [sub], batch=batching, now=now):
+                indexes = line.event_index if isinstance(line.event_index, tuple) else (line.event_index,)
+                indexes = tuple(offset + i for i in indexes)
+                if line.error is not None:
+                    invalid.append(Invalid(line.subscription, line.action, line.error, indexes[0]))
+                else:
+                    assert line.request is not None
+                    answer = self.target.send(line.request)
+                    deliveries.append(
+                        Delivery(line.subscription, position, line.action, line.request, answer, indexes)
+                    )
+            if deliveries or invalid:
+                covered = sorted(
+                    {i for d in deliveries for i in d.event_indexes} | {i.event_index for i in invalid}
+                )
+                records.append(
+                    BatchRecord(
+                        sub.name, sub.partnerAction, tuple(covered), tuple(deliveries), tuple(invalid), now
+                    )
+                )
+        matched = len({i for r in records for i in r.event_indexes})
+        yield BatchWindow(offset, len(events), matched, tuple(records), now)
+
+    def _receive_window(self, events: Sequence[Event]) -> float:
+        at = DEFAULT_START
+        for event in events:
+            at = self.clock.time_for(event)
+        if at != self._last_set:
+            self.target.set_clock(at)
+            self._last_set = at
+        return at
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _event(item: Any, index: int) -> Event:
+    if not isinstance(item, dict):
+        kind = "an array" if isinstance(item, list) else type(item).__name__
+        raise InputError(f"an event must be a JSON object, got {kind}", f"event {index}")
+    return item
+
+
+def _environ(request: CioRequest, body: bytes | None) -> dict[str, Any]:
+    """A WSGI environ for `request` as a client would send it to Customer.io's host."""
+    parts = urlsplit(request.url)
+    host = parts.hostname or "track.customer.io"
+    raw_path = parts.path or "/"
+    data = body or b""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": unquote(raw_path).encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": parts.query,
+        "REQUEST_URI": raw_path + (f"?{parts.query}" if parts.query else ""),
+        "RAW_URI": raw_path + (f"?{parts.query}" if parts.query else ""),
+        "SERVER_NAME": host,
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": host,
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for key, value in request.headers.items():
+        name = key.upper().replace("-", "_")
+        if name == "CONTENT_TYPE":
+            environ["CONTENT_TYPE"] = value
+        else:
+            environ[f"HTTP_{name}"] = value
+    return environ
+
+
+def _json_or_none(raw: bytes, headers: Mapping[str, str]) -> JSON:
+    if not raw or "json" not in headers.get("content-type", ""):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _if_same(entry: Mapping[str, JSON] | None, request: CioRequest) -> Mapping[str, JSON] | None:
+    """The newest journal entry, if it is this request (another client may have come in between)."""
+    if entry is None:
+        return None
+    path = urlsplit(request.url).path
+    if (
+        entry.get("method") != request.method
+        or entry.get("path") != path
+        or entry.get("body") != request.body
+    ):
+        return None
+    return entry
+
+
+def _reason_from_body(body: JSON) -> str | None:
+    """The message of a Customer.io error body (v1 `meta.errors`/`meta.error`, v2 `errors[].message`)."""
+    if not isinstance(body, dict):
+        return None
+    meta = body.get("meta")
+    if isinstance(meta, dict):
+        if isinstance(meta.get("error"), str):
+            return str(meta["error"])
+        errors = meta.get("errors")
+        if isinstance(errors, list) and errors:
+            return "; ".join(str(e) for e in errors)
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+    return None
+
+
+def _plain(value: Any) -> JSON:
+    """Trace values as JSON: MISSING (JS undefined) becomes absent (None inside lists)."""
+    if value is MISSING:
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not MISSING}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

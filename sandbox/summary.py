@@ -1,0 +1,257 @@
+"""The summary of a replay: what `cio-sandbox run` prints at the end, as text or JSON.
+
+It sits after the replay engine: `Summary.add` takes each record as it comes (records are not
+kept, so memory does not grow with the input), and `Summary.finish` reads the mock's end state
+(people, objects, anonymous events still pending) once the last event is in.
+
+Counts come from the journal entries the mock wrote for each request: its outcome (accepted,
+partial, rejected), its reasons, and its state changes (`mock_cio.state`'s change vocabulary:
+`person_created`, `events_merged`, `anonymous_events_expired`, ...).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox._types import JSON
+
+MAX_REASONS = 20
+"""Distinct reasons kept per list; the rest are counted under OTHER."""
+OTHER = "(other reasons)"
+
+# change kind -> the label the summary gives it, in display order
+CHANGE_LABELS = {
+    "person_created": "people created",
+    "person_deleted": "people deleted",
+    "people_merged": "people merged",
+    "identifiers_suppressed": "suppressions",
+    "identifiers_unsuppressed": "unsuppressions",
+    "event_added": "events added to people",
+    "anonymous_event_stored": "anonymous events stored",
+    "anonymous_id_claimed": "anonymous ids claimed",
+    "device_added": "devices added",
+    "device_deleted": "devices removed",
+    "object_created": "objects created",
+    "object_deleted": "objects deleted",
+    "relationship_added": "relationships added",
+    "relationship_removed": "relationships removed",
+    "metric_recorded": "delivery metrics",
+}
+
+
+@dataclass(slots=True)
+class Summary:
+    """Running totals of a replay. `source` and `target` describe the run for the header."""
+
+    source: str = ""
+    target: str = ""
+    batch: bool = False
+    events: int = 0
+    matched: int = 0
+    requests: Counter[str] = field(default_factory=Counter)  # by action
+    outcomes: Counter[str] = field(default_factory=Counter)  # accepted / partial / rejected
+    rejections: Counter[str] = field(default_factory=Counter)  # "action: HTTP 400: reason"
+    invalid: Counter[str] = field(default_factory=Counter)  # "subscription: message"
+    invalid_total: int = 0
+    changes: Counter[str] = field(default_factory=Counter)
+    merged: int = 0  # anonymous events merged into people
+    expired: int = 0  # anonymous events dropped after 30 days unclaimed
+    end: dict[str, int] | None = None
+
+    # adding up
+
+    def add(self, record: Any) -> None:
+        """Count one record of `Replayer.run` (an EventRecord, or a BatchWindow in batch mode)."""
+        if hasattr(record, "records"):  # a batch window
+            self.events += record.events
+            self.matched += record.matched
+        else:
+            self.events += 1
+            if record.matched:
+                self.matched += 1
+        for delivery in record.deliveries:
+            self.add_delivery(delivery)
+        for invalid in record.invalid:
+            self.invalid_total += 1
+            message = getattr(invalid.error, "message", None) or str(invalid.error)
+            _bump(self.invalid, f"{invalid.subscription}: {message}")
+
+    def add_delivery(self, delivery: Any) -> None:
+        self.requests[delivery.action] += 1
+        outcome = delivery.outcome
+        self.outcomes[outcome] += 1
+        if outcome != "accepted":
+            reasons = delivery.reasons or (f"HTTP {delivery.status}",)
+            for reason in reasons:
+                _bump(self.rejections, f"{delivery.action}: {delivery.status}: {reason}")
+        for change in delivery.changes:
+            kind = change.get("kind")
+            if not isinstance(kind, str):
+                continue
+            self.changes[kind] += 1
+            if kind == "events_merged":
+                self.merged += _count(change)
+            elif kind == "anonymous_events_expired":
+                self.expired += _count(change)
+
+    def finish(self, target: Any) -> None:
+        """Read the mock's end state: how many people, objects, suppressed identifiers and pending
+        anonymous events there are now (summed over workspaces)."""
+        end = {"people": 0, "objects": 0, "anonymous_events": 0, "suppressed": 0}
+        workspaces = target.workspaces()
+        if workspaces:
+            for ws in workspaces:
+                for key in end:
+                    value = ws.get(key)
+                    end[key] += len(value) if isinstance(value, list) else int(value or 0)
+        else:
+            views = target.views()
+            end["people"] = len(views.get("people") or ())
+            end["objects"] = len(views.get("objects") or ())
+            end["anonymous_events"] = len(views.get("anonymous_events") or ())
+        self.end = end
+
+    # verdicts
+
+    @property
+    def sent(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def rejected(self) -> int:
+        """Requests the mock did not fully accept (rejected, or a batch with rejected items)."""
+        return self.outcomes["rejected"] + self.outcomes["partial"]
+
+    @property
+    def failed(self) -> bool:
+        """What `--fail-on-rejection` fails on: a request the mock rejected (wholly or in part), or a
+        payload the destination refused before sending (Segment drops those events too)."""
+        return self.rejected > 0 or self.invalid_total > 0
+
+    # output
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "mode": "batch" if self.batch else "single",
+            "events": {"read": self.events, "matched": self.matched, "unmatched": self.events - self.matched},
+            "requests": {
+                "sent": self.sent,
+                "by_action": dict(sorted(self.requests.items())),
+                "accepted": self.outcomes["accepted"],
+                "partial": self.outcomes["partial"],
+                "rejected": self.outcomes["rejected"],
+                "rejections": [{"reason": r, "count": n} for r, n in _ranked(self.rejections)],
+            },
+            "invalid": {
+                "count": self.invalid_total,
+                "errors": [{"error": e, "count": n} for e, n in _ranked(self.invalid)],
+            },
+            "mock": {
+                "changes": dict(sorted(self.changes.items())),
+                "people_created": self.changes["person_created"],
+                "objects_created": self.changes["object_created"],
+                "anonymous_events_merged": self.merged,
+                "anonymous_events_expired": self.expired,
+                "end": self.end,
+            },
+            "failed": self.failed,
+        }
+
+    def render(self) -> str:
+        """The summary as a few aligned lines for a terminal."""
+        lines: list[str] = []
+        head = f"{_n(self.events)} event{'s' if self.events != 1 else ''}"
+        if self.source:
+            head += f" from {self.source}"
+        head += f" → {self.target or 'mock'} ({'batch' if self.batch else 'single'} mode)"
+        lines.append(head)
+        unmatched = self.events - self.matched
+        lines.append(_row("events", f"{_n(self.matched)} matched a subscription · {_n(unmatched)} matched none"))
+        sent = (
+            f"{_n(self.sent)} sent: {_n(self.outcomes['accepted'])} accepted"
+            f" · {_n(self.outcomes['rejected'])} rejected"
+        )
+        if self.outcomes["partial"]:
+            sent += f" · {_n(self.outcomes['partial'])} partly rejected (207)"
+        lines.append(_row("requests", sent))
+        if self.requests:
+            by_action = " · ".join(f"{a} {_n(n)}" for a, n in sorted(self.requests.items(), key=lambda x: (-x[1], x[0])))
+            lines.append(_row("", by_action))
+        if self.rejections:
+            lines.append(_row("rejected", "by the mock:"))
+            lines.extend(_row("", f"{_n(n)}× {r}") for r, n in _ranked(self.rejections))
+        if self.invalid_total:
+            lines.append(_row("refused", f"{_n(self.invalid_total)} payload(s) failed the destination's validation:"))
+            lines.extend(_row("", f"{_n(n)}× {e}") for e, n in _ranked(self.invalid))
+        lines.append(_row("people", self._people()))
+        anonymous = f"{_n(self.changes['anonymous_event_stored'])} stored · {_n(self.merged)} merged"
+        if self.end is not None:
+            anonymous += f" · {_n(self.end['anonymous_events'])} pending"
+        anonymous += f" · {_n(self.expired)} expired"
+        lines.append(_row("anonymous", anonymous))
+        objects = f"{_n(self.changes['object_created'])} created"
+        if self.end is not None:
+            objects += f" ({_n(self.end['objects'])} now)"
+        if self.changes["relationship_added"]:
+            objects += f" · {_n(self.changes['relationship_added'])} relationships added"
+        lines.append(_row("objects", objects))
+        other = [
+            f"{_n(self.changes[k])} {label}"
+            for k, label in CHANGE_LABELS.items()
+            if self.changes[k]
+            and k
+            not in (
+                "person_created",
+                "person_deleted",
+                "people_merged",
+                "anonymous_event_stored",
+                "object_created",
+                "relationship_added",
+                "identifiers_suppressed",
+            )
+        ]
+        if other:
+            lines.append(_row("also", " · ".join(other)))
+        return "\n".join(lines) + "\n"
+
+    def _people(self) -> str:
+        text = f"{_n(self.changes['person_created'])} created"
+        if self.end is not None:
+            text += f" ({_n(self.end['people'])} now)"
+        for kind, label in (
+            ("person_deleted", "deleted"),
+            ("people_merged", "merged away"),
+            ("identifiers_suppressed", "suppressed"),
+        ):
+            if self.changes[kind]:
+                text += f" · {_n(self.changes[kind])} {label}"
+        return text
+
+
+def _bump(counter: Counter[str], key: str) -> None:
+    if key in counter or len(counter) < MAX_REASONS:
+        counter[key] += 1
+    else:
+        counter[OTHER] += 1
+
+
+def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda item: (item[0] == OTHER, -item[1], item[0]))
+
+
+def _count(change: Mapping[str, JSON]) -> int:
+    value = change.get("count", 1)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _row(label: str, text: str) -> str:
+    return f"  {label:<10} {text}"
