@@ -1,0 +1,55 @@
+"""`cio-sandbox check EVENTS --against FILE`: fail when EVENTS no longer give the golden file.
+
+Replays EVENTS exactly as `snapshot` does and compares the requests that would be sent and the
+mock's final state with FILE. Exit 0 when equal; 1 with a unified diff (expected = the golden
+file, actual = this replay) when anything differs, e.g. after a mapping change; 2 when the input,
+the config or the golden file cannot be used. After a change you meant, run `snapshot` again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from sandbox.commands._replaying import add_input_arguments, load
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="compare the requests and final mock state of EVENTS with a golden file",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_input_arguments(parser)
+    parser.add_argument("--against", metavar="FILE", required=True, help="the golden file (from snapshot)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sandbox import golden
+    from sandbox.eventsource import read_located
+
+    expected = golden.load(args.against)
+    config = load(args)
+    batch = bool(args.batch or config.batch)
+    actual = golden.capture(read_located(args.events), config, batch=batch)
+    text = golden.diff(expected, actual, name=args.against)
+    if not text:
+        count = len(actual["requests"])
+        print(f"{args.against}: matches ({count} request(s) and the final state)", file=sys.stderr)
+        return 0
+    out = sys.stdout
+    out.write(f"{args.against}: the replay differs from the golden file:\n")
+    for line in golden.explain(expected, actual):
+        out.write(f"  {line}\n")
+    out.write("\n")
+    out.write(text)
+    if not text.endswith("\n"):
+        out.write("\n")
+    out.write(
+        f"\nIf the change is intended: cio-sandbox snapshot {' '.join(args.events)} --out {args.against}\n"
+    )
+    out.flush()
+    return 1

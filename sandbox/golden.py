@@ -1,0 +1,159 @@
+"""Golden files: what a set of events makes the destination send, and the state it leaves in the mock.
+
+It sits at the end of a replay, for CI: `cio-sandbox snapshot EVENTS --out FILE` writes a golden
+file; `cio-sandbox check EVENTS --against FILE` replays again and fails with a unified diff when
+anything differs. A golden file is JSON with sorted keys and two-space indents, one value per line,
+so that a change in a mapping shows up as a small, readable diff in review.
+
+Nothing volatile goes in: the replay runs against a fresh in-process mock whose clock follows the
+events (`sandbox.replay`, `clock="events"`, from `DEFAULT_START` when an event has no time), the
+mock's ids come from per-workspace counters, credentials are left out (the settings' siteId and
+region stay; the apiKey does not), and journal ids are dropped.
+
+Format (`"format": "cio-sandbox golden 1"`):
+
+    {"format", "mode": "single"|"batch", "settings": {"siteId", "accountRegion"},
+     "requests": [{"events": [i, ...], "subscription", "action", "method", "url", "body",
+                   "status", "response", "outcome", "reasons", "notes"}
+                  | {"events": [i], "subscription", "action", "error": {"name", "message"}}],
+     "state": {"people", "objects", "anonymous_events", "metrics"}}
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sandbox._types import JSON
+from sandbox.config import Config
+from sandbox.errors import InputError
+from sandbox.eventsource import Located
+from sandbox.pipeline import error_dict
+
+FORMAT = "cio-sandbox golden 1"
+VOLATILE_KEYS = frozenset({"journal_id"})
+
+
+def capture(
+    events: Iterable[Located | dict[str, JSON]], config: Config, *, batch: bool = False
+) -> dict[str, JSON]:
+    """Replay `events` into a fresh in-process mock and return the golden document."""
+    from sandbox.replay import DEFAULT_START, InProcessTarget, Replayer
+
+    target = InProcessTarget(config={"CIO_NOW": DEFAULT_START})
+    replayer = Replayer(config, target, clock="events")
+    requests: list[JSON] = []
+    try:
+        for record in replayer.run(events, batch=batch):
+            for invalid in record.invalid:
+                requests.append(
+                    {
+                        "events": [invalid.event_index],
+                        "subscription": invalid.subscription,
+                        "action": invalid.action,
+                        "error": error_dict(invalid.error),
+                    }
+                )
+            for delivery in record.deliveries:
+                req = delivery.request
+                requests.append(
+                    {
+                        "events": list(delivery.event_indexes),
+                        "subscription": delivery.subscription,
+                        "action": delivery.action,
+                        "method": req.method,
+                        "url": req.url,
+                        "body": req.body,
+                        "status": delivery.status,
+                        "response": delivery.answer.body,
+                        "outcome": delivery.outcome,
+                        "reasons": list(delivery.reasons),
+                        "notes": list(delivery.notes),
+                    }
+                )
+        state = target.views()
+    finally:
+        target.close()
+    settings = config.settings
+    return {
+        "format": FORMAT,
+        "mode": "batch" if batch else "single",
+        "settings": {"siteId": settings.site_id, "accountRegion": settings.region},
+        "requests": requests,
+        "state": _stable(state),
+    }
+
+
+def render(document: Mapping[str, JSON]) -> str:
+    """The golden file's text: sorted keys, two-space indents, non-ASCII kept, final newline."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def load(path: str) -> dict[str, JSON]:
+    """Read a golden file; InputError when it is not one."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", path) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"line {exc.lineno}, column {exc.colno}: {exc.msg} (not a golden file?)", path
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else None
+        raise InputError(
+            f'not a golden file of this version (expected "format": "{FORMAT}", found {json.dumps(found)}); '
+            "write it again with cio-sandbox snapshot",
+            path,
+        )
+    return document
+
+
+def diff(expected: Mapping[str, JSON], actual: Mapping[str, JSON], *, name: str = "golden") -> str:
+    """A unified diff of the two documents' renderings ('' when they are equal)."""
+    if expected == actual:
+        return ""
+    lines = difflib.unified_diff(
+        render(expected).splitlines(keepends=True),
+        render(actual).splitlines(keepends=True),
+        fromfile=f"{name} (expected)",
+        tofile="replay (actual)",
+        n=4,
+    )
+    return "".join(lines)
+
+
+def explain(expected: Mapping[str, JSON], actual: Mapping[str, JSON]) -> list[str]:
+    """One line per top-level difference, e.g. `requests: 3 of 12 differ, 1 more now`."""
+    out: list[str] = []
+    for key in ("mode", "settings"):
+        if expected.get(key) != actual.get(key):
+            out.append(f"{key}: {json.dumps(expected.get(key))} → {json.dumps(actual.get(key))}")
+    old, new = expected.get("requests") or [], actual.get("requests") or []
+    if old != new:
+        changed = sum(1 for a, b in zip(old, new, strict=False) if a != b)
+        text = f"requests: {changed} of {len(old)} differ"
+        if len(new) != len(old):
+            text += f", {abs(len(new) - len(old))} {'more' if len(new) > len(old) else 'fewer'} now"
+        out.append(text)
+    old_state, new_state = expected.get("state") or {}, actual.get("state") or {}
+    for key in sorted(set(old_state) | set(new_state)):
+        if old_state.get(key) != new_state.get(key):
+            out.append(f"state: {key} differ")
+    return out
+
+
+def _stable(value: Any) -> JSON:
+    """Drop volatile keys; lists keep their order (the mock's views are ordered)."""
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE_KEYS}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
