@@ -82,6 +82,6 @@ def _write_keys(value: Any) -> tuple[str, ...]:
 
 
 def _deliverer(mock_app: Flask, sandbox_config: Any) -> Callable[[dict[str, Any], float], dict[str, Any]]:
-    from sandbox.live.delivery import make_deliverer  # noqa: PLC0415
+    from sandbox.live.delivery import make_deliverer  # noqa: PLC0415 - imports the replay engine
 
     return make_deliverer(mock_app, sandbox_config)

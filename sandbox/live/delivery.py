@@ -1,75 +1,45 @@
-"""From a Segment event to a trace record: the transform core's trace, the deliveries to the mock
-(part A's replay engine does the sending), and the JSON the trace store keeps.
+"""From a Segment event to a trace record: the live server's use of part A's replay engine.
 
-This module only translates. Matching, mapping and validation are `sandbox.pipeline.trace`;
-sending to the mock and reading its answers is `sandbox.replay`; storing is `traces`.
+Matching, mapping and validation are `sandbox.pipeline.trace`; sending each request to the mock
+and pairing it with its journal entry is `sandbox.replay` (`Replayer.replay` into an
+`InProcessTarget` on the very app the server mounts); this module only turns the `EventRecord`
+into the JSON the trace store keeps, adding each subscription's FQL text and a status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sandbox._types import JSON
+from sandbox.config import Config, default_config
 from sandbox.live.session import summarize
-from sandbox.outgoing import CioRequest
-from sandbox.pipeline import SubscriptionTrace, error_dict
+from sandbox.replay import EventRecord, InProcessTarget, Replayer
 
-REDACTED = "Basic <redacted>"
-
-
-def request_dict(request: CioRequest) -> dict[str, JSON]:
-    """A request as the inspector shows it: credentials redacted, as the mock's journal does."""
-    headers = {k: (REDACTED if k.lower() == "authorization" else v) for k, v in request.headers.items()}
-    return {"method": request.method, "url": request.url, "headers": headers, "body": request.body}
+Deliverer = Callable[[dict[str, Any], float], dict[str, Any]]
 
 
-def subscription_dict(
-    trace: SubscriptionTrace, deliveries: Sequence[Mapping[str, Any]] = ()
-) -> dict[str, JSON]:
-    """One subscription's part of a trace record: match and why, payload, error, deliveries."""
-    sub = trace.subscription
-    return {
-        "name": sub.name,
-        "action": trace.action,
-        "subscribe": sub.subscribe,
-        "matched": trace.matched,
-        "checks": [{"text": c.text, "passed": c.passed, "actual": _jsonable(c.actual)} for c in trace.checks],
-        "payload": _jsonable(trace.payload),
-        "error": error_dict(trace.error) if trace.error is not None else None,
-        "deliveries": [dict(d) for d in deliveries],
-    }
+def make_deliverer(mock_app: Any, config: Config | None) -> Deliverer:
+    """The function the live session calls for each event: replay it into `mock_app` at the mock's
+    current time (the live server never moves the clock), and return its trace record."""
+    replayer = Replayer(
+        config if config is not None else default_config(), InProcessTarget(mock_app), clock="mock"
+    )
+
+    def deliver(event: dict[str, Any], received_at: float) -> dict[str, Any]:
+        return trace_record(replayer.replay(event, now=received_at))
+
+    return deliver
 
 
-def trace_record(
-    event: Mapping[str, Any],
-    received_at: float,
-    subscriptions: Sequence[dict[str, JSON]],
-) -> dict[str, Any]:
-    """The record the trace store keeps for one event."""
+def trace_record(record: EventRecord) -> dict[str, Any]:
+    """The trace store's JSON for one replayed event: `EventRecord.to_dict()` plus each
+    subscription's FQL (`subscribe`), the event's `status` and counts (`summary`)."""
+    data = record.to_dict()
+    subscriptions: Sequence[dict[str, Any]] = data["subscriptions"]
+    for sub_json, sub_trace in zip(subscriptions, record.trace.subscriptions, strict=True):
+        sub_json["subscribe"] = sub_trace.subscription.subscribe
     status, counts = summarize(subscriptions)
-    return {
-        "received_at": received_at,
-        "event": dict(event),
-        "status": status,
-        "summary": counts,
-        "subscriptions": list(subscriptions),
-    }
-
-
-def make_deliverer(mock_app: Any, sandbox_config: Any) -> Callable[[dict[str, Any], float], dict[str, Any]]:
-    """The function the live session calls for each event: trace it, send it, record it."""
-    raise NotImplementedError("waiting for sandbox.replay (part A) to land")
-
-
-def _jsonable(value: Any) -> JSON:
-    """Trace values as JSON: MISSING (JS undefined) becomes absent/None."""
-    from sandbox._types import MISSING  # noqa: PLC0415
-
-    if value is MISSING:
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if v is not MISSING}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
+    data["status"] = status
+    data["summary"] = counts
+    data.pop("index", None)
+    return data
