@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from sandbox.live.traces import STATUSES
 
@@ -44,6 +45,14 @@ def _no_scripts(response: Response) -> Response:
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(404)
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    """Inspector errors in the inspector's layout, with the reason (escaped like everything else)."""
+    code = error.code or 500
+    return render_template("error.html", code=code, name=error.name, description=error.description), code
 
 
 @bp.app_context_processor
