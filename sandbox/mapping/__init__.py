@@ -1,0 +1,71 @@
+"""mapping-kit for Python: validate a subscription's mapping once, resolve it for every event.
+
+The mapping stage of the flow: event → subscription match → **mapping** → action payload.
+
+* `validate_mapping(mapping)`: validate.ts' checks; raises MappingError (`/<path> <text>.`).
+* `resolve(mapping, data)`: mapping-kit's `transform` without its validation: the resolved
+  payload, a new dict with every MISSING removed (MISSING array items become None). Raises only
+  MappingError, for failures found while resolving (`data must be an object, got array`,
+  `@path: expected string, got number`, ...), located by `.path`.
+* `compile_mapping(mapping)`: the function `resolve` uses, for callers that keep it themselves.
+
+Directives (spec §4.3): @path @template @if @literal @arrayPath @case @replace @merge @transform
+@flatten @json @liquid @excludeWhenNull, and the `__segment_internal_directive` root mapping.
+
+`resolve` compiles each mapping once and keeps the result in a small cache keyed by the mapping's
+identity (the cache holds the mapping, so the identity is not reused) and checked against a
+snapshot of it, so a mapping changed in place is compiled again.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Final
+
+from sandbox._types import JSON
+from sandbox.errors import MappingError
+from sandbox.mapping.compile import compile_node, remove_undefined
+from sandbox.mapping.jsvalues import real_type_of
+from sandbox.mapping.validate import mapping_to_process, validate_mapping
+
+__all__ = ["compile_mapping", "remove_undefined", "resolve", "validate_mapping"]
+
+Compiled = Callable[[JSON], dict[str, JSON]]
+
+_CACHE_SIZE: Final = 256
+_cache: dict[int, tuple[JSON, JSON, Compiled]] = {}
+
+
+def compile_mapping(mapping: dict[str, JSON]) -> Compiled:
+    """The resolver of one mapping: `data` → payload. The mapping is assumed validated; what
+    validation does not catch raises MappingError when the resolver runs."""
+    if type(mapping) is not dict:
+        raise MappingError(f"the mapping must be an object, got {real_type_of(mapping)}")
+    node = compile_node(mapping_to_process(mapping))
+
+    def run(data: JSON) -> dict[str, JSON]:
+        if type(data) is not dict:
+            raise MappingError(f"data must be an object, got {real_type_of(data)}")
+        try:
+            result = node(data)
+        except RecursionError:
+            raise MappingError("the mapping or the data is nested too deeply to resolve") from None
+        if type(result) is not dict:
+            # A root directive may give anything; transform() would return it as it is.
+            raise MappingError(f"the mapping resolved to {real_type_of(result)}, not an object")
+        return result
+
+    return run
+
+
+def resolve(mapping: dict[str, JSON], data: JSON) -> dict[str, JSON]:
+    """Resolve a validated mapping against one event (mapping-kit `transform` minus validation)."""
+    entry = _cache.get(id(mapping))
+    if entry is None or entry[0] is not mapping or entry[1] != mapping:
+        if len(_cache) >= _CACHE_SIZE:
+            del _cache[next(iter(_cache))]
+        compiled = compile_mapping(mapping)
+        entry = (mapping, copy.deepcopy(mapping), compiled)
+        _cache[id(mapping)] = entry
+    return entry[2](data)

@@ -1,0 +1,109 @@
+"""The `@liquid` directive's engine: python-liquid, restricted as mapping-kit restricts LiquidJS.
+
+Part of the mapping stage (`@liquid` in compile.py). mapping-kit disables the tags `case`, `for`,
+`include`, `layout`, `render` and `tablerow` and a list of array filters; using one is an error
+(`tag "for" is disabled`, `filter "map" is disabled`). Templates are limited to 1000 characters.
+
+Not emulated: the differences between LiquidJS and python-liquid's Shopify dialect (some filter
+behaviours, number formatting of `{{ 1.0 }}`, the 500 ms render limit, which is replaced by
+python-liquid's loop and output limits).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, NoReturn
+
+from liquid import BoundTemplate, Environment, Tag, TokenStream
+from liquid.exceptions import LiquidError
+
+from sandbox._types import JSON
+
+MAX_TEMPLATE_LENGTH: Final = 1000
+
+DISABLED_TAGS: Final = ("case", "for", "include", "layout", "render", "tablerow")
+
+# mapping-kit's disabled filters (LiquidJS names; those python-liquid lacks are unknown filters anyway).
+DISABLED_FILTERS: Final = (
+    "array_to_sentence_string",
+    "concat",
+    "find",
+    "find_exp",
+    "find_index",
+    "find_index_exp",
+    "group_by",
+    "group_by_exp",
+    "has",
+    "has_exp",
+    "map",
+    "newline_to_br",
+    "reject",
+    "reject_exp",
+    "reverse",
+    "sort",
+    "sort_natural",
+    "uniq",
+    "where_exp",
+    "type",
+)
+
+
+class LiquidTemplateError(Exception):
+    """A template that does not parse or render; `str()` is the engine's one-line message."""
+
+
+class _DisabledTag(Tag):
+    """A tag that fails to parse: `tag "<name>" is disabled`."""
+
+    def parse(self, stream: TokenStream) -> NoReturn:
+        raise LiquidTemplateError(f'tag "{self.name}" is disabled')
+
+
+def _disabled_filter(name: str) -> Any:
+    def disabled(*args: object, **kwargs: object) -> NoReturn:
+        raise LiquidTemplateError(f'filter "{name}" is disabled')
+
+    return disabled
+
+
+def _environment() -> Environment:
+    env = Environment()
+    env.loop_iteration_limit = 10_000
+    env.output_stream_limit = 1_000_000
+    env.context_depth_limit = 30
+    for name in DISABLED_TAGS:
+        tag = type(f"Disabled_{name}", (_DisabledTag,), {"name": name, "block": False})(env)
+        env.tags[name] = tag
+    for name in DISABLED_FILTERS:
+        env.filters[name] = _disabled_filter(name)
+    return env
+
+
+_ENV: Final = _environment()
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, LiquidError):
+        return str(exc.message)
+    return str(exc)
+
+
+def parse(source: str) -> BoundTemplate:
+    """Parse a template; raises LiquidTemplateError."""
+    try:
+        return _ENV.from_string(source)
+    except (LiquidError, LiquidTemplateError) as exc:
+        raise LiquidTemplateError(_message(exc)) from None
+    except (RecursionError, ValueError, TypeError) as exc:
+        raise LiquidTemplateError(f"liquid template error: {exc}") from None
+
+
+def render(template: BoundTemplate, data: JSON) -> str:
+    """Render with the event's keys as the template's variables; raises LiquidTemplateError."""
+    scope = {str(key): value for key, value in data.items()} if isinstance(data, dict) else {}
+    try:
+        result = template.render(**scope)
+    except (LiquidError, LiquidTemplateError) as exc:
+        raise LiquidTemplateError(_message(exc)) from None
+    except (RecursionError, ArithmeticError, ValueError, TypeError, AttributeError) as exc:
+        raise LiquidTemplateError(f"liquid template error: {exc}") from None
+    return result if isinstance(result, str) else "error"
