@@ -271,3 +271,103 @@ def test_batch_context_and_sent_at_apply_to_each_message():
     assert second["context"] == {"ip": "9.9.9.9", "library": {"name": "x"}}
     assert first["sentAt"] == "2024-03-05T11:59:59.000Z"
     assert second["sentAt"] == "2024-03-05T11:00:00Z"
+
+
+# -- the HTTP endpoints, through the transform core into the mock ---------------------------------
+
+
+@pytest.fixture
+def live_app():
+    from sandbox.live import create_live_app
+
+    return create_live_app({"CIO_DB": ":memory:", "CIO_NOW": "2024-03-05T12:00:00Z"})
+
+
+@pytest.fixture
+def client(live_app):
+    return live_app.test_client()
+
+
+@pytest.mark.parametrize("kind", ["identify", "track", "page", "screen", "group", "alias"])
+def test_each_endpoint_answers_success(client, kind):
+    body = {"userId": "u1", "event": "E", "groupId": "g1", "previousId": "p1", "name": "N"}
+    response = client.post(f"/v1/{kind}", json=body, headers={"Authorization": WK_AUTH})
+    assert response.status_code == 200
+    assert response.get_json() == {"success": True}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_batch_and_import_reach_the_mock(client, live_app):
+    batch = [
+        {"type": "identify", "userId": "u1", "traits": {"email": "u1@example.com", "plan": "pro"}},
+        {
+            "type": "track",
+            "userId": "u1",
+            "event": "Order Completed",
+            "properties": {"at": "2024-03-01T00:00:00Z"},
+        },
+    ]
+    assert (
+        client.post("/v1/batch", json={"batch": batch[:1]}, headers={"Authorization": WK_AUTH}).status_code
+        == 200
+    )
+    assert (
+        client.post("/v1/import", json={"batch": batch[1:]}, headers={"Authorization": WK_AUTH}).status_code
+        == 200
+    )
+    person = live_app.extensions["sandbox_live"].mock.person("u1")
+    assert person["attributes"]["plan"] == "pro"
+    (order,) = [e for e in person["events"] if e["name"] == "Order Completed"]
+    assert order["data"]["at"] == 1709251200
+
+
+def test_gzip_over_http(client, live_app):
+    raw = gzip.compress(json.dumps({"userId": "gz", "traits": {"email": "gz@example.com"}}).encode())
+    response = client.post(
+        "/v1/identify",
+        data=raw,
+        headers={"Authorization": WK_AUTH, "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert live_app.extensions["sandbox_live"].mock.person("gz")["identifiers"]["email"] == "gz@example.com"
+
+
+def test_refusals_are_json_with_a_reason_and_send_nothing(client, live_app):
+    bad = client.post(
+        "/v1/batch",
+        json={"batch": [{"type": "track", "userId": "u1", "event": "Fine"}, {"type": "track", "event": "E"}]},
+        headers={"Authorization": WK_AUTH},
+    )
+    assert bad.status_code == 400
+    assert bad.get_json() == {
+        "success": False,
+        "code": "invalid_request",
+        "message": "batch[1] (track) needs a userId or an anonymousId",
+    }
+    assert live_app.extensions["sandbox_live"].mock.people() == []
+    no_key = client.post("/v1/track", json={"userId": "u", "event": "E"})
+    assert no_key.status_code == 401 and no_key.get_json()["code"] == "unauthorized"
+    assert client.post("/v1/track", data=b"{", headers={"Authorization": WK_AUTH}).status_code == 400
+
+
+def test_declared_write_keys_are_enforced():
+    from sandbox.live import create_live_app
+
+    client = create_live_app({"SANDBOX_WRITE_KEYS": ["good"]}).test_client()
+    assert (
+        client.post(
+            "/v1/track", json={"userId": "u", "event": "E"}, headers={"Authorization": basic("good")}
+        ).status_code
+        == 200
+    )
+    refused = client.post(
+        "/v1/track", json={"userId": "u", "event": "E"}, headers={"Authorization": basic("bad")}
+    )
+    assert refused.status_code == 401 and "unknown write key 'bad'" in refused.get_json()["message"]
+
+
+def test_preflight_and_unknown_paths(client):
+    preflight = client.open("/v1/batch", method="OPTIONS")
+    assert preflight.status_code == 200
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert client.post("/v1/nothing", json={}, headers={"Authorization": WK_AUTH}).status_code == 404

@@ -288,15 +288,11 @@ def _handle(kind: str | None) -> Response | tuple[Response, int]:
 def _cors(response: Response) -> Response:
     # analytics.js posts from the page's origin (as text/plain, to avoid a preflight); Segment's
     # API allows any origin, and so does the sandbox, so a local web app can point at it.
+    # Preflight requests get Flask's automatic OPTIONS answer, with these headers added.
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization, Content-Encoding"
     response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
     return response
-
-
-@bp.route("/v1/<path:_rest>", methods=["OPTIONS"])
-def preflight(_rest: str) -> tuple[str, int]:
-    return "", 204
 
 
 @bp.post("/v1/batch")
