@@ -144,3 +144,66 @@ malformed_events = st.dictionaries(st.sampled_from(EVENT_KEYS) | json_keys, json
 
 events = st.one_of(well_formed_events, malformed_events)
 """Any event a user might feed the sandbox: well-formed or not (always a dict)."""
+
+# -- Mapping paths and mappings (sandbox.paths, sandbox.mapping) ----------------------------------
+
+plain_keys = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters=".[]'\"", exclude_categories=("Cs",)),
+    min_size=1,
+    max_size=8,
+)
+"""Object keys a dotted path can address as they are: non-empty, no `.`, brackets or quotes."""
+
+DIRECTIVE_NAMES = (
+    "@path",
+    "@template",
+    "@if",
+    "@literal",
+    "@arrayPath",
+    "@case",
+    "@replace",
+    "@merge",
+    "@transform",
+    "@flatten",
+    "@json",
+    "@liquid",
+    "@excludeWhenNull",
+)
+
+mapping_keys = json_keys | st.sampled_from(
+    [
+        *DIRECTIVE_NAMES,
+        "@nope",
+        "@",
+        "@X",
+        "_metadata",
+        "exists",
+        "blank",
+        "then",
+        "else",
+        "value",
+        "mode",
+        "operator",
+        "pattern",
+        "replacement",
+        "pattern2",
+        "separator",
+        "objects",
+        "direction",
+        "apply",
+        "mapping",
+        "__segment_internal_directive",
+    ]
+)
+"""Keys for arbitrary mappings: JSON keys, directive names (real and not) and directive option names."""
+
+mapping_scalars = json_scalars | st.sampled_from(
+    ["$.a", "a.b", "$.a[0]", "{{a}}", "{{{a}}}", "lower", "upper", "encode", "decode", "left", "right", "."]
+)
+
+any_mappings = st.recursive(
+    mapping_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(mapping_keys, inner, max_size=4),
+    max_leaves=16,
+)
+"""Any JSON that might be a mapping, often with directives (well-formed or not) at any depth."""
