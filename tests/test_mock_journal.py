@@ -1,0 +1,206 @@
+"""The journal: SQLite storage, filters and paging, thread safety, and restart on the same file."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mock_cio import create_app
+from mock_cio.journal import Entry, Journal, Query
+from tests.mock_support import T0, Track, basic, make
+
+
+def entry(i: int, **kw) -> Entry:
+    fields = {"workspace": "s1", "status": 200, "body": {"i": i}}
+    fields.update(kw)
+    return Entry(T0 + i, "POST", "track.customer.io", f"/api/v1/customers/u{i}/events", **fields)
+
+
+def test_append_returns_increasing_ids_and_round_trips() -> None:
+    journal = Journal()
+    ids = [journal.append(entry(i, notes=[f"n{i}"], changes=[{"kind": "x"}])) for i in range(3)]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    newest = journal.requests(Query(limit=1))[0]
+    assert newest["id"] == ids[-1] and newest["body"] == {"i": 2} and newest["notes"] == ["n2"]
+    assert journal.get(ids[0])["changes"] == [{"kind": "x"}]
+
+
+@given(
+    body=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+    )
+)
+def test_bodies_round_trip_exactly(body: object) -> None:
+    journal = Journal()
+    journal.append(Entry(T0, "PUT", "h", "/p", body=body))
+    assert journal.requests()[0]["body"] == body
+
+
+def test_filters_and_paging() -> None:
+    journal = Journal()
+    for i in range(30):
+        journal.append(entry(i, workspace="a" if i % 2 else "b", status=400 if i % 3 == 0 else 200))
+    assert journal.count() == 30
+    assert journal.count(Query(workspace="a")) == 15
+    assert journal.count(Query(status=400)) == 10
+    assert journal.count(Query(status="4xx")) == 10
+    assert journal.count(Query(status="2xx")) == 20
+    assert journal.count(Query(since=T0 + 25)) == 5
+    assert journal.count(Query(path="/api/v1/customers/u1")) == 11  # u1, u10..u19
+    page1 = journal.requests(Query(limit=10))
+    page2 = journal.requests(Query(limit=10, before_id=page1[-1]["id"]))
+    assert [e["body"]["i"] for e in page1 + page2] == list(range(29, 9, -1))
+    forward = journal.requests(Query(limit=5, after_id=page1[0]["id"] - 5))
+    assert [e["body"]["i"] for e in forward] == [25, 26, 27, 28, 29]
+
+
+def test_control_rows_are_not_requests() -> None:
+    journal = Journal()
+    journal.append(entry(0))
+    journal.control(T0, "clock", {"frozen": T0, "offset": 0.0})
+    assert journal.count() == 1 and len(journal.requests()) == 1
+    kinds = [type(item).__name__ for item in journal.history()]
+    assert kinds == ["dict", "Control"]
+
+
+def test_paging_through_100k_entries_stays_fast() -> None:
+    journal = Journal()
+    for i in range(100_000):
+        journal.append(entry(i, workspace="a" if i % 10 else "b"))
+    start = time.perf_counter()
+    before = None
+    for _ in range(20):
+        page = journal.requests(Query(limit=50, before_id=before, workspace="a"))
+        before = page[-1]["id"]
+    journal.count(Query(workspace="b"))
+    assert time.perf_counter() - start < 1.0
+    assert len(page) == 50
+
+
+def test_entry_is_committed_before_the_response(tmp_path: Path) -> None:
+    db = tmp_path / "j.db"
+    track = Track(create_app({"CIO_DB": str(db), "CIO_NOW": T0}))
+    track.put("/api/v1/customers/u1", {"a": 1})
+    # A second connection (another process, after a SIGKILL) sees the committed row at once.
+    other = Journal(str(db))
+    assert other.count() == 1 and other.requests()[0]["status"] == 200
+
+
+def _traffic(track: Track) -> None:
+    track.put("/api/v1/customers/u1", {"email": "u1@example.com", "plan": "pro"})
+    track.post("/api/v1/events", {"name": "Viewed", "anonymous_id": "a1"})
+    track.mock.clock.advance(120)
+    track.put("/api/v1/customers/u1", {"anonymous_id": "a1"})
+    track.post("/api/v1/customers/u1/events", {"name": "Bought", "id": "e1", "timestamp": "bad"})
+    track.post("/api/v1/customers/u1/events", {"name": "Bought", "id": "e1"})
+    track.put("/api/v1/customers/u1/devices", {"device": {"id": "t1", "platform": "ios"}})
+    track.post("/api/v2/batch", {"batch": [
+        {"type": "object", "action": "identify", "identifiers": {"object_type_id": "1", "object_id": "acme"},
+         "cio_relationships": [{"identifiers": {"id": "u1"}}]},
+        {"type": "person", "action": "event", "identifiers": {"id": "u2"}},
+        {"type": "person", "action": "identify", "identifiers": {"id": "u2"}, "attributes": {"x": 1}},
+    ]})  # fmt: skip
+    track.put("/api/v1/customers/u3", {"b": 2}, headers={"Authorization": basic("site2", "k")})
+    track.post("/api/v1/customers/u3/suppress", headers={"Authorization": basic("site2", "k")})
+    track.put("/api/v1/customers/u1", raw=b"not json", headers={"Content-Type": "application/json"})
+    track.post("/api/v1/metrics", {"delivery_id": "d", "metric": "opened"})
+    track.mock.clock.advance(31 * 86400)
+    track.post("/api/v1/events", {"name": "Late", "anonymous_id": "a2"})
+    track.post("/api/v1/merge_customers", {"primary": {"id": "u1"}, "secondary": {"id": "u2"}})
+
+
+def test_restart_on_the_same_file_restores_journal_state_and_clock(tmp_path: Path) -> None:
+    db = str(tmp_path / "mock.db")
+    first = Track(create_app({"CIO_DB": db, "CIO_NOW": T0}))
+    first.mock.configure_workspace("site3", region="eu", anonymous_merge=False)
+    _traffic(first)
+    journal, snapshot, clock = first.mock.requests(limit=1000), first.mock.snapshot(), first.mock.clock.now()
+    assert snapshot["site1"]["people"] and journal
+    first.mock.close()
+
+    second = Track(create_app({"CIO_DB": db, "CIO_NOW": T0}))
+    assert second.mock.requests(limit=1000) == journal
+    assert json.dumps(second.mock.snapshot(), sort_keys=True) == json.dumps(snapshot, sort_keys=True)
+    assert second.mock.clock.now() == clock
+    assert second.mock.workspace("site3")["settings"]["anonymous_merge"] is False
+    # and it keeps working where it left off
+    second.put("/api/v1/customers/u9", {})
+    assert second.mock.person("u9") is not None
+    assert second.mock.requests(limit=1)[0]["id"] > journal[0]["id"]
+
+
+def test_restart_after_reset_restores_the_reset_state(tmp_path: Path) -> None:
+    db = str(tmp_path / "mock.db")
+    first = Track(create_app({"CIO_DB": db, "CIO_NOW": T0}))
+    first.put("/api/v1/customers/u1", {})
+    first.mock.configure_workspace("site1", api_key="key1", rate_limit=100)
+    first.mock.reset()
+    first.put("/api/v1/customers/u2", {})
+    snapshot = first.mock.snapshot()
+    first.mock.close()
+    second = Track(create_app({"CIO_DB": db, "CIO_NOW": T0}))
+    assert second.mock.snapshot() == snapshot
+    assert second.mock.person("u1") is None and second.mock.person("u2") is not None
+    assert second.mock.workspace("site1")["settings"]["api_key"] == "<declared>"
+    assert len(second.mock.requests()) == 1
+
+
+def test_restart_restores_a_running_clock_offset(tmp_path: Path) -> None:
+    db = str(tmp_path / "mock.db")
+    first = create_app({"CIO_DB": db}).extensions["mock_cio"]
+    first.clock.set(T0, running=True)
+    first.close()
+    second = create_app({"CIO_DB": db}).extensions["mock_cio"]
+    assert abs(second.clock.now() - T0) < 5
+
+
+@pytest.mark.parametrize("db", [":memory:", "file"])
+def test_eight_threads_journal_every_request(tmp_path: Path, db: str) -> None:
+    path = str(tmp_path / "t.db") if db == "file" else ":memory:"
+    app = create_app({"CIO_DB": path, "CIO_NOW": T0})
+    mock = app.extensions["mock_cio"]
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        client = app.test_client()
+        headers = {"Authorization": basic(f"site{n % 2}", "k")}
+        try:
+            for i in range(100):
+                r = client.post(f"/api/v1/customers/u{n}/events", json={"name": f"e{i}", "id": f"{n}-{i}"},
+                                headers=headers)  # fmt: skip
+                assert r.status_code == 200
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert mock.journal_count() == 800
+    assert sum(len(p["events"]) for p in mock.people()) == 800
+    ids = [e["id"] for e in mock.requests(limit=1000)]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 800
+
+
+def test_time_ordering_through_the_admin_clock() -> None:
+    track = make()
+    track.post("/api/v1/customers/u1/events", {"name": "first"})
+    track.mock.clock.advance(10)
+    track.post("/api/v1/customers/u1/events", {"name": "second"})
+    track.mock.clock.set("2030-01-01T00:00:00Z")
+    track.post("/api/v1/customers/u1/events", {"name": "third"})
+    times = [e["received_at"] for e in reversed(track.mock.requests())]
+    assert times == [T0, T0 + 10, 1893456000.0]
+    assert [e["received_at"] for e in track.mock.person("u1")["events"]] == times
+    assert [e["id"] for e in track.mock.requests(since=T0 + 5)] == [e["id"] for e in track.mock.requests()][
+        :2
+    ]
