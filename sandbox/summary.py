@@ -92,7 +92,9 @@ class Summary:
             if not isinstance(kind, str):
                 continue
             self.changes[kind] += 1
-            if kind == "events_merged":
+            if kind == "person_deleted":
+                self.changes[f"person_deleted:{change.get('reason', 'delete')}"] += 1
+            elif kind == "events_merged":
                 self.merged += _count(change)
             elif kind == "anonymous_events_expired":
                 self.expired += _count(change)
@@ -171,7 +173,9 @@ class Summary:
         head += f" → {self.target or 'mock'} ({'batch' if self.batch else 'single'} mode)"
         lines.append(head)
         unmatched = self.events - self.matched
-        lines.append(_row("events", f"{_n(self.matched)} matched a subscription · {_n(unmatched)} matched none"))
+        lines.append(
+            _row("events", f"{_n(self.matched)} matched a subscription · {_n(unmatched)} matched none")
+        )
         sent = (
             f"{_n(self.sent)} sent: {_n(self.outcomes['accepted'])} accepted"
             f" · {_n(self.outcomes['rejected'])} rejected"
@@ -180,13 +184,17 @@ class Summary:
             sent += f" · {_n(self.outcomes['partial'])} partly rejected (207)"
         lines.append(_row("requests", sent))
         if self.requests:
-            by_action = " · ".join(f"{a} {_n(n)}" for a, n in sorted(self.requests.items(), key=lambda x: (-x[1], x[0])))
+            by_action = " · ".join(
+                f"{a} {_n(n)}" for a, n in sorted(self.requests.items(), key=lambda x: (-x[1], x[0]))
+            )
             lines.append(_row("", by_action))
         if self.rejections:
             lines.append(_row("rejected", "by the mock:"))
             lines.extend(_row("", f"{_n(n)}× {r}") for r, n in _ranked(self.rejections))
         if self.invalid_total:
-            lines.append(_row("refused", f"{_n(self.invalid_total)} payload(s) failed the destination's validation:"))
+            lines.append(
+                _row("refused", f"{_n(self.invalid_total)} payload(s) failed the destination's validation:")
+            )
             lines.extend(_row("", f"{_n(n)}× {e}") for e, n in _ranked(self.invalid))
         lines.append(_row("people", self._people()))
         anonymous = f"{_n(self.changes['anonymous_event_stored'])} stored · {_n(self.merged)} merged"
@@ -224,7 +232,7 @@ class Summary:
         if self.end is not None:
             text += f" ({_n(self.end['people'])} now)"
         for kind, label in (
-            ("person_deleted", "deleted"),
+            ("person_deleted:delete", "deleted"),
             ("people_merged", "merged away"),
             ("identifiers_suppressed", "suppressed"),
         ):

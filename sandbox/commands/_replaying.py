@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
-from sandbox.config import Config, load_config
+from sandbox.config import DEFAULT_FILE, Config, load_config
 from sandbox.errors import InputError
 
 
@@ -19,15 +20,25 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="settings and subscriptions (TOML); default: ./cio-sandbox.toml if present, else the 15 presets",
+        help="settings and subscriptions (TOML); default: cio-sandbox.toml in the EVENTS directory, else ./cio-sandbox.toml, else the 15 presets",
     )
     parser.add_argument(
-        "--batch", action="store_true", help="batch mode: subscriptions with enable_batching send /api/v2/batch"
+        "--batch",
+        action="store_true",
+        help="batch mode: subscriptions with enable_batching send /api/v2/batch",
     )
 
 
 def load(args: argparse.Namespace) -> Config:
-    return load_config(args.config)
+    """--config FILE; else a cio-sandbox.toml inside the EVENTS directory (a scenario set carries
+    its own); else ./cio-sandbox.toml; else the embedded defaults."""
+    if args.config is not None:
+        return load_config(args.config)
+    if len(args.events) == 1 and os.path.isdir(args.events[0]):
+        beside = os.path.join(args.events[0], DEFAULT_FILE)
+        if os.path.isfile(beside):
+            return load_config(beside)
+    return load_config(None)
 
 
 def source_label(paths: list[str]) -> str:

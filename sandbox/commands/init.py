@@ -20,6 +20,7 @@ from sandbox._types import JSON
 from sandbox.errors import InputError
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # not allowed in TOML literal strings
 
 HEADER = """\
 # cio-sandbox configuration: the settings and subscriptions of Segment's Customer.io (Actions)
@@ -141,8 +142,9 @@ def toml_string(text: str) -> str:
 
 def toml_multiline(text: str) -> str:
     """A multi-line literal string when the text has newlines and no `'''`, else a basic string.
-    The newline after the opening quotes is dropped by TOML, so the text comes back unchanged."""
-    if "\n" in text and "'''" not in text and "\r" not in text and not text.endswith("'"):
+    The newline after the opening quotes is dropped by TOML, so the text comes back unchanged.
+    Literal strings cannot hold control characters (tab and newline aside) or a CR."""
+    if "\n" in text and "'''" not in text and not text.endswith("'") and not _CONTROL.search(text):
         return "'''\n" + text + "'''"
     return toml_string(text)
 

@@ -1,0 +1,268 @@
+"""sandbox.config and `cio-sandbox init`: the TOML file, its errors (file, subscription, key path),
+the default lookup, and the init round trip (the written file loads back to exactly the presets)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sandbox.cli import main
+from sandbox.commands.init import render_config, toml_multiline, toml_string, toml_value
+from sandbox.config import DEFAULT_SETTINGS, default_config, load_config, parse_config
+from sandbox.errors import ConfigError
+from sandbox.presets import AUTOMATIC
+from sandbox.settings import EU_REGION, Settings
+from tests.strategies import json_values
+
+TRACK = """
+[[subscriptions]]
+name = "Track Event"
+subscribe = 'type = "track"'
+partnerAction = "trackEvent"
+"""
+
+
+def config_error(text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "cio-sandbox.toml")
+    return str(info.value)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def test_a_full_file() -> None:
+    config = parse_config(
+        """
+batch = true
+[settings]
+siteId = "site_1"
+apiKey = "key_1"
+accountRegion = "EU"
+"""
+        + TRACK
+        + """enable_batching = true
+batch_size = 20
+[subscriptions.mapping]
+name = { "@path" = "$.event" }
+id = { "@path" = "$.userId" }
+
+[[subscriptions]]
+name = "Off"
+partnerAction = "deletePerson"
+enabled = false
+useDefaultMappings = true
+""",
+        "x.toml",
+    )
+    assert config.file == "x.toml" and config.batch is True
+    assert config.settings == Settings("site_1", "key_1", EU_REGION)
+    (sub,) = config.subscriptions  # "Off" is disabled
+    assert sub.name == "Track Event" and sub.subscribe == 'type = "track"'
+    assert sub.mapping == {
+        "name": {"@path": "$.event"},
+        "id": {"@path": "$.userId"},
+        "enable_batching": True,
+        "batch_size": 20,
+    }
+
+
+def test_mapping_as_json_text_equals_the_table() -> None:
+    table = parse_config(TRACK + '[subscriptions.mapping]\nname = { "@path" = "$.event" }\n')
+    text = parse_config(TRACK + """mapping = '''{"name": {"@path": "$.event"}}'''\n""")
+    assert table.subscriptions == text.subscriptions
+
+
+def test_use_default_mappings_needs_no_mapping() -> None:
+    (sub,) = parse_config(TRACK + "useDefaultMappings = true\n").subscriptions
+    assert sub.useDefaultMappings and sub.mapping == {}
+    assert sub.effective_mapping == next(p for p in AUTOMATIC if p.partnerAction == "trackEvent").mapping
+
+
+def test_without_subscriptions_the_presets_apply() -> None:
+    config = parse_config('[settings]\nsiteId = "s"\napiKey = "k"\n')
+    assert config.subscriptions == AUTOMATIC
+    assert parse_config("").settings == DEFAULT_SETTINGS
+
+
+def test_default_lookup(tmp_path: Path) -> None:
+    assert load_config(cwd=tmp_path) == default_config()
+    assert default_config().is_default
+    (tmp_path / "cio-sandbox.toml").write_text(
+        '[settings]\nsiteId = "here"\napiKey = "k"\n', encoding="utf-8"
+    )
+    config = load_config(cwd=tmp_path)
+    assert config.settings.site_id == "here"
+    assert config.file == str(tmp_path / "cio-sandbox.toml")
+
+
+# -- errors name the file, the subscription and the key path -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            TRACK + '[subscriptions.mapping]\nname = { "@path" = 3 }\n',
+            "cio-sandbox.toml: subscription 'Track Event': mapping/name/@path: should be a string",
+        ),
+        (
+            TRACK + 'mapping = \'{"name": {"@path": 3}}\'\n',
+            "cio-sandbox.toml: subscription 'Track Event': mapping/name/@path: should be a string",
+        ),
+        (
+            TRACK + 'mapping = \'{"name": {"@path": }\'\n',
+            "cio-sandbox.toml: subscription 'Track Event': mapping: not valid JSON (line 1, column 20 of the string)",
+        ),
+        (
+            TRACK + "mapping = '[1]'\n",
+            "cio-sandbox.toml: subscription 'Track Event': mapping: the JSON must be an object",
+        ),
+        (
+            TRACK + '[subscriptions.mapping]\nname = { "@pth" = "$.event" }\n',
+            "cio-sandbox.toml: subscription 'Track Event': mapping/name: has an invalid directive: @pth",
+        ),
+        (
+            TRACK + '[subscriptions.mapping]\nnmae = { "@path" = "$.event" }\n',
+            "cio-sandbox.toml: subscription 'Track Event': mapping/nmae: trackEvent has no such field",
+        ),
+        (
+            TRACK + "[subscriptions.mapping]\ntimestamp = 2024-01-01T00:00:00Z\n",
+            "cio-sandbox.toml: subscription 'Track Event': mapping/timestamp: a TOML date or time",
+        ),
+        (TRACK, "cio-sandbox.toml: subscription 'Track Event': mapping: is required"),
+        (
+            TRACK.replace('type = "track"', '(type = "track"') + "useDefaultMappings = true\n",
+            "cio-sandbox.toml: subscription 'Track Event': subscribe: '(' is never closed",
+        ),
+        (
+            TRACK.replace("trackEvent", "trackEvnt") + "useDefaultMappings = true\n",
+            "cio-sandbox.toml: subscription 'Track Event': partnerAction: must be one of",
+        ),
+        (
+            TRACK + "useDefaultMappings = true\nbatch_size = 500\n",
+            "cio-sandbox.toml: subscription 'Track Event': batch_size: must be a whole number from 2 to 100, got 500",
+        ),
+        (
+            TRACK + "useDefaultMappings = true\nenabled = 1\n",
+            "cio-sandbox.toml: subscription 'Track Event': enabled: must be true or false, got a number",
+        ),
+        (
+            TRACK + "useDefaultMappings = true\nsubscrbe = 'x'\n",
+            "cio-sandbox.toml: subscription 'Track Event': subscrbe: unknown key",
+        ),
+        (
+            TRACK + "useDefaultMappings = true\n" + TRACK + "useDefaultMappings = true\n",
+            "cio-sandbox.toml: subscription 'Track Event': name: another subscription has the same name",
+        ),
+        (
+            "[[subscriptions]]\npartnerAction = 'trackEvent'\n",
+            "cio-sandbox.toml: subscription '#1': name: is required",
+        ),
+        ("subscriptions = 3\n", "cio-sandbox.toml: subscriptions: must be an array of tables"),
+        ("[settings]\napiKey = 'k'\n", "cio-sandbox.toml: settings/siteId: is required"),
+        (
+            "[settings]\nsiteId = 's'\napiKey = 'k'\naccountRegion = 'eu-west'\n",
+            "cio-sandbox.toml: settings/accountRegion",
+        ),
+        (
+            "[settings]\nsiteId = 's'\napiKey = 'k'\nregion = 'EU'\n",
+            "cio-sandbox.toml: settings/region: unknown key",
+        ),
+        ("batch = 'yes'\n", "cio-sandbox.toml: batch: must be true or false, got a string"),
+        ("bacth = true\n", "cio-sandbox.toml: bacth: unknown key"),
+        (
+            "[settings\n",
+            "cio-sandbox.toml: not valid TOML: Expected ']' at the end of a table declaration (at line 1",
+        ),
+    ],
+)
+def test_errors_say_where(text: str, expected: str) -> None:
+    assert config_error(text).startswith(expected)
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.toml: cannot read"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b'[settings]\nsiteId = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match=r"bad.toml: byte 24: not UTF-8 text"):
+        load_config(bad)
+
+
+# -- init ------------------------------------------------------------------------------------------
+
+
+def test_init_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "cio-sandbox.toml"
+    assert main(["init", str(path)]) == 0
+    config = load_config(path)
+    assert config.subscriptions == AUTOMATIC
+    assert [s.subscribe for s in config.subscriptions] == [p.subscribe for p in AUTOMATIC]
+    assert config.settings == DEFAULT_SETTINGS
+    assert config.batch is False
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# cio-sandbox configuration")
+    assert "# Track Event: " in text and "# Person ID" in text
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cio-sandbox.toml"
+    path.write_text("# mine\n", encoding="utf-8")
+    assert main(["init", str(path)]) == 2
+    assert "already exists; give --force to overwrite it" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == "# mine\n"
+    assert main(["init", str(path), "--force"]) == 0
+    assert load_config(path).subscriptions == AUTOMATIC
+
+
+def test_init_into_a_directory(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    assert load_config(tmp_path / "cio-sandbox.toml").subscriptions == AUTOMATIC
+
+
+def test_rendered_custom_subscriptions_load_back() -> None:
+    """A mapping holding null cannot be a TOML table: it is written as JSON text and still loads back."""
+    custom = parse_config(
+        TRACK
+        + """mapping = '{"name": {"@path": "$.event"}, "data": {"@if": {"exists": {"@path": "$.x"}, "then": null}}}'\n"""
+    ).subscriptions
+    text = render_config(custom, Settings("s", "k", EU_REGION))
+    config = parse_config(text)
+    assert config.subscriptions == custom
+    assert config.settings == Settings("s", "k", EU_REGION)
+
+
+_toml_safe = st.recursive(
+    st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda xs: st.lists(xs, max_size=3) | st.dictionaries(st.text(max_size=6), xs, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _toml_safe, max_size=4))
+def test_toml_values_round_trip(value: dict) -> None:
+    """Any JSON value without null, written by init's TOML writer, reads back equal with tomllib."""
+    text = "".join(f"{toml_string(k)} = {toml_value(v)}\n" for k, v in value.items())
+    assert tomllib.loads(text) == value
+
+
+@given(st.text())
+def test_fql_strings_round_trip(text: str) -> None:
+    """Subscription text, multi-line or not, comes back exactly (TOML drops a newline after ''')."""
+    assert tomllib.loads(f"s = {toml_multiline(text)}\n")["s"] == text
+
+
+@given(json_values)
+def test_json_mapping_text_keeps_any_json(value: object) -> None:
+    """The JSON-string form reads any JSON value back unchanged (before mapping validation)."""
+    text = f"s = {toml_multiline(json.dumps(value, indent=2))}\n"
+    assert json.loads(tomllib.loads(text)["s"]) == value
