@@ -437,6 +437,8 @@ def _journal_query(
 ) -> Query:
     if isinstance(status, str) and status.isdigit():
         status = int(status)
+    if isinstance(status, int) and not 100 <= status <= 599:
+        raise StateError(f"status must be an HTTP status code (100-599) or a class (4xx), got {status!r}")
     if isinstance(status, str) and not (
         len(status) == 3 and status[0] in "12345" and status[1:].lower() == "xx"
     ):
