@@ -1,8 +1,9 @@
 """A mock of Customer.io's Track API that records every request and keeps Customer.io's state.
 
 Public names (imported lazily, so `import mock_cio` stays cheap): `create_app` (the Flask
-application factory, mock_cio/app.py), `MockCio` (the `app.extensions["mock_cio"]` handle), and the
-errors `MockError` (root), `ApiError` (a request answered with an error), `StateError`.
+application factory, mock_cio/app.py), `MockCio` (the `app.extensions["mock_cio"]` handle),
+`intercept` (serves `requests` calls to Customer.io in-process, mock_cio/intercept.py) and its
+handle `Intercept`, and the errors `MockError` (root), `ApiError` (a request answered with an error), `StateError`.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ from mock_cio.errors import MockError
 
 if TYPE_CHECKING:
     from mock_cio.app import create_app
+    from mock_cio.intercept import Intercept, intercept
     from mock_cio.mock import MockCio
     from mock_cio.requests_in import ApiError
     from mock_cio.state import StateError
 
-__all__ = ["ApiError", "MockCio", "MockError", "StateError", "create_app"]
+__all__ = ["ApiError", "Intercept", "MockCio", "MockError", "StateError", "create_app", "intercept"]
 
 _LAZY = {
     "create_app": "mock_cio.app",
     "MockCio": "mock_cio.mock",
     "ApiError": "mock_cio.requests_in",
     "StateError": "mock_cio.state",
+    "intercept": "mock_cio.intercept",
+    "Intercept": "mock_cio.intercept",
 }
 
 
