@@ -27,6 +27,8 @@ _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 MAX_READ = 8 * 1024 * 1024
 """Bodies larger than this are not read at all (answered 400 "too large" from the declared length)."""
 _JSON_TYPE = "application/json; charset=utf-8"
+REQUEST_ID_HEADER = "X-Mock-Request-Id"
+"""Response header naming the journal entry of a Track API request (docs/contracts.md)."""
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -65,7 +67,8 @@ def _track(_path: str) -> Response:
         body, oversized = b"", request.content_length or MAX_READ + 1
     incoming = Incoming(request.method, request.host, path, query, dict(request.headers), body, oversized)
     answer = _mock().handle(incoming)
-    return json_response(answer.status, answer.body, answer.headers)
+    headers = {**answer.headers, REQUEST_ID_HEADER: str(answer.entry_id)}
+    return json_response(answer.status, answer.body, headers)
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -93,5 +96,5 @@ def _on_error(exc: Exception) -> Response:
                   redact(incoming.headers), status=status, response={"meta": {"error": message}},
                   outcome="error" if status >= 500 else "rejected", reasons=[message])  # fmt: skip
     with mock.lock:
-        mock.journal.append(entry)
-    return json_response(status, {"meta": {"error": message}})
+        entry_id = mock.journal.append(entry)
+    return json_response(status, {"meta": {"error": message}}, {REQUEST_ID_HEADER: str(entry_id)})

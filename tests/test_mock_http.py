@@ -242,3 +242,10 @@ def test_make_sets_frozen_clock() -> None:
     track: Track = make()
     track.put("/api/v1/customers/u1", {})
     assert track.last()["received_at"] == 1_700_000_000.0
+
+
+def test_every_track_response_names_its_journal_entry() -> None:
+    track = make()
+    for r in (track.put("/api/v1/customers/u1", {}), track.get("/nowhere"), track.post("/api/v2/entity", {})):
+        entry = track.mock.request(int(r.headers["X-Mock-Request-Id"]))
+        assert entry is not None and entry["status"] == r.status_code
