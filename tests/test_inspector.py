@@ -189,3 +189,23 @@ def test_journal_of_100k_entries_renders_fast(app, client):
         assert page.count('href="/journal/') >= 50
     print("journal page render with 100k entries (ms):", {k: round(v, 1) for k, v in timings.items()})
     assert max(timings.values()) < 250, timings
+
+
+def test_reset_clears_the_traces_with_the_mock(client, app):
+    session(client)
+    assert trace_ids(html(client, "/"))
+    assert client.post("/_mock/reset").status_code == 200
+    assert trace_ids(html(client, "/")) == []
+    assert app.extensions["sandbox_live"].mock.people() == []
+
+
+def test_a_session_survives_a_restart_on_the_same_file(tmp_path):
+    db = str(tmp_path / "session.db")
+    first = create_live_app({"CIO_DB": db, "CIO_NOW": "2024-03-05T12:00:00Z"})
+    session(first.test_client())
+    before = html(first.test_client(), "/")
+    first.extensions["sandbox_live"].store.close()
+    second = create_live_app({"CIO_DB": db})
+    again = second.test_client()
+    assert trace_ids(html(again, "/")) == trace_ids(before)
+    assert "merged from anonymous" in html(again, "/people/u1")

@@ -55,22 +55,45 @@ def create_live_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["sandbox_live"] = live
     app.register_blueprint(segment_api.bp)
     app.register_blueprint(inspector.bp)
-    app.wsgi_app = MockMount(app.wsgi_app, mock_app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = MockMount(app.wsgi_app, mock_app.wsgi_app, on_reset=store.clear)  # type: ignore[method-assign]
     return app
 
 
 class MockMount:
-    """WSGI dispatch by path: the mock's paths go to the mock app, the rest to the live app."""
+    """WSGI dispatch by path: the mock's paths go to the mock app, the rest to the live app.
 
-    def __init__(self, live: Callable[..., Any], mock: Callable[..., Any]) -> None:
+    `POST /_mock/reset` resets the whole sandbox: once the mock has answered it with 200,
+    `on_reset` runs too (the live app clears its traces), so the inspector never shows events
+    whose effects the mock has forgotten.
+    """
+
+    def __init__(
+        self, live: Callable[..., Any], mock: Callable[..., Any], on_reset: Callable[[], None] | None = None
+    ) -> None:
         self.live = live
         self.mock = mock
+        self.on_reset = on_reset
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
-        if path in MOCK_PATHS or path.startswith(MOCK_PREFIXES):
+        if not (path in MOCK_PATHS or path.startswith(MOCK_PREFIXES)):
+            return self.live(environ, start_response)
+        if (
+            self.on_reset is None
+            or path.rstrip("/") != "/_mock/reset"
+            or environ.get("REQUEST_METHOD") != "POST"
+        ):
             return self.mock(environ, start_response)
-        return self.live(environ, start_response)
+        statuses: list[str] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        body = list(self.mock(environ, capture))
+        if statuses and statuses[-1].startswith("200"):
+            self.on_reset()
+        return body
 
 
 def _write_keys(value: Any) -> tuple[str, ...]:
