@@ -212,3 +212,25 @@ def test_the_trace_shows_what_segment_added_and_what_the_mock_answered(server, s
         "/api/v2/entity",
     ):
         assert needle in trace, needle
+
+
+def test_concurrent_clients_lose_nothing(server):
+    """8 threads × 20 calls on the threaded server: every event traced once, every request journaled."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def worker(n: int) -> None:
+        with requests.Session() as http:
+            for i in range(20):
+                body = {"userId": f"t{n}", "event": f"E{i}", "properties": {"i": i}}
+                response = http.post(f"{server}/v1/track", json=body, auth=(WRITE_KEY, ""), timeout=10)
+                assert response.status_code == 200, response.text
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(worker, range(8)))
+    journal = admin(server, "/requests", params={"limit": 1000})
+    assert len(journal) == 160
+    people = admin(server, "/people")
+    assert sorted(p["identifiers"]["id"] for p in people) == [f"t{n}" for n in range(8)]
+    assert all(len(p["events"]) == 20 for p in people)
+    listing = requests.get(f"{server}/?status=delivered", timeout=10).text
+    assert len(set(re.findall(r'href="/events/(\d+)"', listing))) == 50  # a full first page
