@@ -138,16 +138,73 @@ def explain(expected: Mapping[str, JSON], actual: Mapping[str, JSON]) -> list[st
             out.append(f"{key}: {json.dumps(expected.get(key))} → {json.dumps(actual.get(key))}")
     old, new = expected.get("requests") or [], actual.get("requests") or []
     if old != new:
-        changed = sum(1 for a, b in zip(old, new, strict=False) if a != b)
-        text = f"requests: {changed} of {len(old)} differ"
+        changed = [i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b]
+        text = f"requests: {len(changed)} of {len(old)} differ"
         if len(new) != len(old):
             text += f", {abs(len(new) - len(old))} {'more' if len(new) > len(old) else 'fewer'} now"
         out.append(text)
+        for position in changed[:MAX_LISTED]:
+            out.append(f"  request #{position}: {_describe_request(new[position])}")
+        if len(changed) > MAX_LISTED:
+            out.append(f"  ... and {len(changed) - MAX_LISTED} more")
     old_state, new_state = expected.get("state") or {}, actual.get("state") or {}
     for key in sorted(set(old_state) | set(new_state)):
-        if old_state.get(key) != new_state.get(key):
-            out.append(f"state: {key} differ")
+        before, after = old_state.get(key) or [], new_state.get(key) or []
+        if before == after:
+            continue
+        names = _changed_items(before, after)
+        text = f"state: {key} differ"
+        if names:
+            shown = ", ".join(names[:MAX_LISTED]) + (
+                f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+            )
+            text += f" ({shown})"
+        out.append(text)
     return out
+
+
+MAX_LISTED = 5
+
+
+def _describe_request(item: Any) -> str:
+    if not isinstance(item, dict):
+        return "?"
+    events = ", ".join(str(i) for i in item.get("events") or [])
+    return f"{item.get('subscription')} ({item.get('action')}) for event {events}"
+
+
+def _changed_items(before: Any, after: Any) -> list[str]:
+    """Names of the people/objects/... that differ, by their identifiers."""
+    if not isinstance(before, list) or not isinstance(after, list):
+        return []
+    old = {_label(x): x for x in before}
+    new = {_label(x): x for x in after}
+    names = []
+    for label in sorted(set(old) | set(new)):
+        if label not in old:
+            names.append(f"{label} added")
+        elif label not in new:
+            names.append(f"{label} gone")
+        elif old[label] != new[label]:
+            names.append(label)
+    return names
+
+
+def _label(item: Any) -> str:
+    if not isinstance(item, dict):
+        return json.dumps(item, sort_keys=True)[:40]
+    identifiers = item.get("identifiers")
+    if isinstance(identifiers, dict):
+        for key in ("id", "email", "cio_id"):
+            if identifiers.get(key):
+                return f"{key} {identifiers[key]}"
+    if item.get("object_id") is not None:
+        return f"object {item.get('object_type_id')}/{item['object_id']}"
+    for key in ("anonymous_id", "delivery_id", "id"):
+        if item.get(key) is not None:
+            extra = f" event {item['id']}" if key == "anonymous_id" and item.get("id") is not None else ""
+            return f"{key} {item[key]}{extra}"
+    return json.dumps(item, sort_keys=True)[:40]
 
 
 def _stable(value: Any) -> JSON:
