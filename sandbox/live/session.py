@@ -38,6 +38,13 @@ class LiveSandbox:
         self.write_keys = frozenset(write_keys)
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Close the trace store and the mock (its journal); the server calls this when it stops."""
+        self.store.close()
+        closer = getattr(self.mock, "close", None)
+        if closer is not None:
+            closer()
+
     # -- time ------------------------------------------------------------------------------------
 
     def now(self) -> float:
