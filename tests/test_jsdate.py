@@ -19,12 +19,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sandbox.jsdate import date_utc, js_date_parse, make_date, time_clip
+from sandbox.timestamps import dayjs_parse, is_date_like, is_iso_date
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not on PATH")
 
-# For each string of a JSON array on stdin: [Date.parse(s), dayjs.utc(s) ms, isIsoDate(s)], with
-# NaN as null. dayjs's parseDate is the real package when it can be required (set NODE_PATH),
+# For each string of a JSON array on stdin: [Date.parse(s), dayjs.utc(s) ms, isIsoDate(s),
+# date-like(s)], with NaN as null. dayjs's parseDate is the real package when it can be required (set NODE_PATH),
 # else the same five steps restated here (dayjs 1.10.7 src/index.js parseDate).
 _ORACLE_JS = r"""
 const readline = require('readline');
@@ -48,12 +49,18 @@ try {
   };
 }
 const ISO = new RegExp('^\\d{4}-\\d{2}-\\d{2}((T\\d{2}:\\d{2}(:\\d{2})?)(\\.\\d{1,9})?(Z|(\\+|-)\\d{2}:?\\d{2})?)?$');
+const dateLike = (data) => {
+  // actions-core's Ajv 'date-like' format
+  if (String(Number(data)) === data) return !Number.isNaN(new Date(Number(data) * 1000).valueOf());
+  return !Number.isNaN(dayjsUtc(data));
+};
 const num = (v) => (Number.isNaN(v) ? null : v);
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const out = JSON.parse(line).map((s) => [
     num(Date.parse(s)),
     num(dayjsUtc(s)),
     ISO.test(s) && !Number.isNaN(Date.parse(s)),
+    dateLike(s),
   ]);
   process.stdout.write(JSON.stringify(out) + '\n');
 });
@@ -75,7 +82,7 @@ class NodeOracle:
             env=env,
         )
 
-    def ask(self, strings: list[str]) -> list[tuple[float | None, float | None, bool]]:
+    def ask(self, strings: list[str]) -> list[tuple[float | None, float | None, bool, bool]]:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         # ensure_ascii keeps lone surrogates and line separators out of the line protocol.
         self._proc.stdin.write(json.dumps(strings, ensure_ascii=True) + "\n")
@@ -174,6 +181,7 @@ def _iso(draw: st.DrawFn) -> str:
 
 PIECE = st.one_of(
     _number(),
+    st.from_regex(r"-?[0-9]{1,14}(\.[0-9]{1,4})?(e[+-]?[0-9]{1,2})?", fullmatch=True),
     _number(),
     _time(),
     _offset(),
@@ -339,11 +347,22 @@ def test_time_clip_limits() -> None:
 
 @needs_node
 @given(st.lists(date_ish(), min_size=1, max_size=100))
-@example(["Sun Feb 01 1998 00:00:00 GMT+0000 (GMT)", "11-Jan-18", "abc 2024", "-5"])
+@example(["Sun Feb 01 1998 00:00:00 GMT+0000 (GMT)", "11-Jan-18", "abc 2024", "-5", "2024-13-01"])
 def test_js_date_parse_matches_node(oracle: NodeOracle, strings: list[str]) -> None:
     answers = oracle.ask(strings)
-    for text, (node_ms, _, _) in zip(strings, answers, strict=True):
+    for text, (node_ms, _, _, _) in zip(strings, answers, strict=True):
         assert js_date_parse(text) == node_ms, text
+
+
+@needs_node
+@given(st.lists(date_ish(), min_size=1, max_size=100))
+@example(["2024-13-01", "0007-11-00", "1234\n", "1e+21", ".5", "-0", "2024-03-05T24:00"])
+def test_dayjs_iso_gate_and_date_like_match_node(oracle: NodeOracle, strings: list[str]) -> None:
+    answers = oracle.ask(strings)
+    for text, (_, node_dayjs, node_iso, node_date_like) in zip(strings, answers, strict=True):
+        assert dayjs_parse(text) == node_dayjs, text
+        assert is_iso_date(text) is node_iso, text
+        assert is_date_like(text) is node_date_like, text
 
 
 @needs_node
@@ -356,5 +375,5 @@ def test_js_date_parse_matches_node(oracle: NodeOracle, strings: list[str]) -> N
 )
 def test_js_date_parse_matches_node_on_raw_text(oracle: NodeOracle, strings: list[str]) -> None:
     answers = oracle.ask(strings)
-    for text, (node_ms, _, _) in zip(strings, answers, strict=True):
+    for text, (node_ms, _, _, _) in zip(strings, answers, strict=True):
         assert js_date_parse(text) == node_ms, text
