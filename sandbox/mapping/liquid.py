@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Final, NoReturn
 
 from liquid import BoundTemplate, Environment, Tag, TokenStream
-from liquid.exceptions import LiquidError
+from liquid.exceptions import LiquidError, LiquidSyntaxError
 
 from sandbox._types import JSON
 
@@ -55,7 +55,7 @@ class _DisabledTag(Tag):
     """A tag that fails to parse: `tag "<name>" is disabled`."""
 
     def parse(self, stream: TokenStream) -> NoReturn:
-        raise LiquidTemplateError(f'tag "{self.name}" is disabled')
+        raise LiquidSyntaxError(f'tag "{self.name}" is disabled', token=stream.current)
 
 
 def _disabled_filter(name: str) -> Any:
