@@ -123,11 +123,12 @@ def test_a_repeated_message_id_is_marked_duplicate_and_not_sent(client, app):
     message = {"type": "track", "userId": "u1", "event": "Once", "messageId": "m-1"}
     send(client, message)
     send(client, message)
+    send(client, dict(message, messageId="m-2"), dict(message, messageId="m-2"))  # twice in one batch
     page = html(client, "/?status=duplicate")
-    assert len(set(trace_ids(page))) == 1
+    assert len(set(trace_ids(page))) == 2
     mock = app.extensions["sandbox_live"].mock
     person = mock.person("u1")
-    assert [e["name"] for e in person["events"]].count("Once") == 1
+    assert [e["name"] for e in person["events"]].count("Once") == 2  # m-1 and m-2, once each
 
 
 def test_journal_shows_rejected_first_and_filters(client, app):

@@ -72,13 +72,14 @@ class LiveSandbox:
         One call at a time: the events of a batch reach the mock in the order they were sent, as
         they would from one Segment source, and concurrent calls cannot interleave inside a batch.
         """
-        ids: list[int] = []
+        records: list[dict[str, Any]] = []
+        seen_here: set[str] = set()  # a messageId repeated inside this very call
         with self._lock:
             for event in call.events:
                 received = self.now()
                 message_id = event.get("messageId")
-                if isinstance(message_id, str) and self.store.seen_message_id(
-                    message_id, received - DEDUP_WINDOW
+                if isinstance(message_id, str) and (
+                    message_id in seen_here or self.store.seen_message_id(message_id, received - DEDUP_WINDOW)
                 ):
                     record: dict[str, Any] = {
                         "received_at": received,
@@ -90,10 +91,12 @@ class LiveSandbox:
                     }
                 else:
                     record = dict(self._deliver(event, received))
+                    if isinstance(message_id, str):
+                        seen_here.add(message_id)
                 record["write_key"] = call.write_key
-                # Stored one by one, so a messageId repeated inside one batch is caught too.
-                ids.append(self.store.add(record))
-        return ids
+                records.append(record)
+            # One transaction for the call's traces, in arrival order.
+            return self.store.add_many(records)
 
     # -- the inspector's views of the mock ------------------------------------------------------
 
