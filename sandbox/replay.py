@@ -455,12 +455,18 @@ def event_time(event: Mapping[str, JSON]) -> float | None:
 
 class Replayer:
     """Replays events into a target with one configuration. Not thread-safe: one caller at a time
-    (the live server holds its lock around `replay`)."""
+    (the live server holds its lock around `replay`).
 
-    def __init__(self, config: Config, target: Target, *, clock: ClockMode = "events") -> None:
+    `explain=False` records only the subscriptions that matched, without their FQL checks and
+    payloads (`run` without --records): the requests, answers and summary are the same."""
+
+    def __init__(
+        self, config: Config, target: Target, *, clock: ClockMode = "events", explain: bool = True
+    ) -> None:
         self.config = config
         self.target = target
         self.clock_mode = clock
+        self.explain = explain
         self.clock = EventClock()
         self._subscriptions: tuple[Subscription, ...] = config.subscriptions
         self._last_set: float | None = None
@@ -472,12 +478,32 @@ class Replayer:
     ) -> EventRecord:
         """Trace one event, deliver its requests, and return its record. `now` is the time the mock
         receives it (the caller has set the mock's clock); without it, the clock mode decides."""
-        from sandbox.pipeline import trace
+        from sandbox.pipeline import SubscriptionTrace, trace, transform
 
         if now is None:
             now = self._receive(event)
         try:
-            traced = trace(event, self.config.settings, self._subscriptions, now=now)
+            if self.explain:
+                traced = trace(event, self.config.settings, self._subscriptions, now=now)
+            else:
+                # Without explanations: only the subscriptions that matched, no FQL checks, no
+                # payload (transform, about 3x cheaper than trace). What is sent is the same.
+                results = transform(event, self.config.settings, self._subscriptions, now=now)
+                traced = EventTrace(
+                    event,
+                    tuple(
+                        SubscriptionTrace(
+                            r.subscription,
+                            r.action,
+                            True,
+                            (),
+                            None,
+                            (r.request,) if r.request else (),
+                            r.error,
+                        )
+                        for r in results
+                    ),
+                )
         except InputError as exc:
             raise InputError(exc.message, where or f"event {index}") from None
         deliveries: list[Delivery] = []

@@ -340,3 +340,23 @@ def test_array_and_lines_of_the_same_events_give_the_same_run(events: list[dict]
     as_array = replay(json.dumps(events, indent=1))
     as_lines = replay("\n".join(json.dumps(e) for e in events))
     assert as_array == as_lines
+
+
+def test_explanations_do_not_change_what_is_sent() -> None:
+    """run without --records skips the FQL explanations; the requests, answers and state are the same."""
+    from sandbox.config import load_config
+    from sandbox.eventsource import read_located
+
+    config = load_config(SCENARIOS / "cio-sandbox.toml")
+
+    def replay(explain: bool) -> tuple[list, dict, dict]:
+        target = InProcessTarget()
+        summary = Summary()
+        sent = []
+        for record in Replayer(config, target, explain=explain).run(read_located(SCENARIOS)):
+            summary.add(record)
+            sent.extend((d.request, d.status, d.outcome, d.changes) for d in record.deliveries)
+        summary.finish(target)
+        return sent, summary.to_dict(), target.views()
+
+    assert replay(True) == replay(False)

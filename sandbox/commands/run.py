@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     target = http_target(args.target) if args.target else in_process_target()
     clock = args.clock or ("mock" if args.target else "events")
     summary = Summary(source=source_label(args.events), target=target.name, batch=batch)
-    replayer = Replayer(config, target, clock=clock)
+    replayer = Replayer(config, target, clock=clock, explain=args.records is not None)
     records_out = _open_records(args.records)
     progress = _progress(args.no_progress)
     try:
