@@ -17,7 +17,8 @@ from strategies import DIRECTIVE_NAMES, any_mappings, json_objects, json_values,
 
 from sandbox._types import MISSING
 from sandbox.errors import MappingError, SandboxError
-from sandbox.mapping import compile_mapping, resolve, validate_mapping
+from sandbox.mapping import compile_mapping, remove_undefined, resolve, validate_mapping
+from sandbox.mapping.compile import compile_node
 from sandbox.mapping.jsvalues import json_stringify, number_to_string, to_string
 
 EVENT: dict[str, Any] = {
@@ -1151,16 +1152,46 @@ def test_unvalidated_mappings_raise_only_mapping_errors(mapping: Any, data: dict
 # -- the compile cache ---------------------------------------------------------------------------------------------------
 
 
-def test_a_mapping_changed_in_place_is_compiled_again() -> None:
-    mapping: dict[str, Any] = {"a": {"@path": "$.s"}}
-    assert resolve(mapping, EVENT) == {"a": "str"}
-    mapping["a"] = {"@path": "$.n"}
-    assert resolve(mapping, EVENT) == {"a": 1}
-    mapping["a"]["@path"] = "$.t"
-    assert resolve(mapping, EVENT) == {"a": True}
+def test_resolve_caches_by_identity_and_compiles_new_dicts() -> None:
+    first: dict[str, Any] = {"a": {"@path": "$.s"}}
+    assert resolve(first, EVENT) == {"a": "str"}
+    second = {**first, "a": {"@path": "$.n"}}
+    assert resolve(second, EVENT) == {"a": 1}
+    assert resolve(first, EVENT) == {"a": "str"}
+    many = [{"k": {"@path": f"$.x{i}"}} for i in range(600)]  # more than the cache holds
+    assert [resolve(m, {f"x{i}": i}) for i, m in enumerate(many)] == [{"k": i} for i in range(600)]
 
 
 def test_compile_mapping_is_reusable() -> None:
     run = compile_mapping({"a": {"@path": "$.x"}, "b": {"@template": "<{{x}}>"}})
     assert run({"x": 1}) == {"a": 1, "b": "<1>"}
     assert run({}) == {"b": "<>"}
+
+
+class _NotQuiteDict(dict):  # type: ignore[type-arg]
+    """Data that is not exactly a dict takes the closures instead of the generated fast path."""
+
+
+@given(any_mappings, json_objects)
+def test_generated_fast_path_agrees_with_the_closures(mapping: Any, data: dict[str, Any]) -> None:
+    full = {"v": mapping, "w": {"@if": {"exists": {"@path": "$.a"}, "then": {"@path": "$.a.b"}, "else": 1}}}
+    run = compile_node(full)
+    try:
+        fast = run(data)
+    except MappingError as exc:
+        with pytest.raises(MappingError) as info:
+            run(_NotQuiteDict(data))
+        assert info.value.message == exc.message
+        return
+    assert run(_NotQuiteDict(data)) == fast
+
+
+@given(any_mappings, json_objects)
+def test_clean_form_is_remove_undefined_of_the_raw_form(mapping: Any, data: dict[str, Any]) -> None:
+    try:
+        raw = compile_node(mapping, (), False)(data)
+    except MappingError:
+        with pytest.raises(MappingError):
+            compile_node(mapping, (), True)(data)
+        return
+    assert compile_node(mapping, (), True)(data) == remove_undefined(raw)

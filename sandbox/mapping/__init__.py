@@ -12,14 +12,14 @@ The mapping stage of the flow: event → subscription match → **mapping** → 
 Directives (spec §4.3): @path @template @if @literal @arrayPath @case @replace @merge @transform
 @flatten @json @liquid @excludeWhenNull, and the `__segment_internal_directive` root mapping.
 
-`resolve` compiles each mapping once and keeps the result in a small cache keyed by the mapping's
-identity (the cache holds the mapping, so the identity is not reused) and checked against a
-snapshot of it, so a mapping changed in place is compiled again.
+`resolve` compiles each mapping once and keeps the result in a small cache (256 mappings, oldest
+out first) keyed by the mapping's identity; the cache holds the mapping, so the identity is not
+reused. A mapping must therefore not be changed in place once it has been resolved: the change
+would not be seen. Build a new dict instead, or hold `compile_mapping(mapping)` yourself.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Final
 
@@ -34,7 +34,7 @@ __all__ = ["compile_mapping", "remove_undefined", "resolve", "validate_mapping"]
 Compiled = Callable[[JSON], dict[str, JSON]]
 
 _CACHE_SIZE: Final = 256
-_cache: dict[int, tuple[JSON, JSON, Compiled]] = {}
+_cache: dict[int, tuple[JSON, Compiled]] = {}
 
 
 def compile_mapping(mapping: dict[str, JSON]) -> Compiled:
@@ -62,10 +62,8 @@ def compile_mapping(mapping: dict[str, JSON]) -> Compiled:
 def resolve(mapping: dict[str, JSON], data: JSON) -> dict[str, JSON]:
     """Resolve a validated mapping against one event (mapping-kit `transform` minus validation)."""
     entry = _cache.get(id(mapping))
-    if entry is None or entry[0] is not mapping or entry[1] != mapping:
+    if entry is None:
         if len(_cache) >= _CACHE_SIZE:
             del _cache[next(iter(_cache))]
-        compiled = compile_mapping(mapping)
-        entry = (mapping, copy.deepcopy(mapping), compiled)
-        _cache[id(mapping)] = entry
-    return entry[2](data)
+        entry = _cache[id(mapping)] = (mapping, compile_mapping(mapping))
+    return entry[1](data)

@@ -29,6 +29,7 @@ from typing import Any, Final
 from sandbox._types import JSON, MISSING
 from sandbox.errors import MappingError
 from sandbox.mapping import liquid
+from sandbox.mapping.codegen import generate_object
 from sandbox.mapping.jsvalues import (
     json_parse,
     json_stringify,
@@ -80,10 +81,15 @@ def _raiser(message: str, where: Where) -> Fn:
 
 
 def _compile_object(node: dict[str, JSON], where: Where, clean: bool) -> Fn:
-    items = tuple((key, compile_node(value, (*where, str(key)), clean)) for key, value in node.items())
-    if clean:
-        return lambda data: {key: value for key, fn in items if (value := fn(data)) is not MISSING}
-    return lambda data: {key: fn(data) for key, fn in items}
+    children = {key: compile_node(value, (*where, str(key)), clean) for key, value in node.items()}
+    items = tuple(children.items())
+    if not clean:
+        return lambda data: {key: fn(data) for key, fn in items}
+
+    def slow(data: JSON) -> JSON:
+        return {key: value for key, fn in items if (value := fn(data)) is not MISSING}
+
+    return generate_object(node, children, slow)
 
 
 def _compile_array(node: list[JSON], where: Where, clean: bool) -> Fn:
