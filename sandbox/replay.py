@@ -283,11 +283,22 @@ class InProcessTarget:
 
     name = "in-process mock"
 
-    def __init__(self, app: Any = None, config: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, app: Any = None, config: Mapping[str, Any] | None = None, *, journal_on_disk: bool = False
+    ) -> None:
+        """`journal_on_disk=True` keeps the mock's journal in a temporary SQLite file (removed by
+        `close`) instead of memory, so a long replay's memory does not grow with its journal."""
+        self._folder: str | None = None
         if app is None:
             from mock_cio import create_app  # the CLI's side of the sandbox/mock meeting point
 
-            app = create_app(dict(config or {}))
+            settings = dict(config or {})
+            if journal_on_disk and "CIO_DB" not in settings:
+                import tempfile
+
+                self._folder = tempfile.mkdtemp(prefix="cio-sandbox-")
+                settings["CIO_DB"] = f"{self._folder}/journal.db"
+            app = create_app(settings)
         self.app = app
         self.mock = app.extensions["mock_cio"]
 
@@ -342,7 +353,14 @@ class InProcessTarget:
         return list(views()) if views is not None else []
 
     def close(self) -> None:
-        pass
+        if self._folder is not None:
+            import shutil
+
+            closer = getattr(self.mock, "close", None)
+            if closer is not None:
+                closer()
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
 
 
 class HttpTarget:

@@ -49,7 +49,7 @@ def source_label(paths: list[str]) -> str:
 def in_process_target(**config: Any) -> Any:
     from sandbox.replay import InProcessTarget
 
-    return InProcessTarget(config=config)
+    return InProcessTarget(config=config, journal_on_disk=True)
 
 
 def http_target(url: str) -> Any:
