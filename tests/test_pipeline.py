@@ -158,7 +158,7 @@ def test_plan_batch_create_update_object_and_report_delivery_event() -> None:
 
 def test_bad_subscriptions_say_which_and_where() -> None:
     bad = [
-        {"name": "Broken", "subscribe": 'type = "track" and', "partnerAction": "trackEvent", "mapping": {}}
+        {"name": "Broken", "subscribe": 'type = "track" and event !="x"', "partnerAction": "trackEvent", "mapping": {}}
     ]
     with pytest.raises(ConfigError) as info:
         list(plan([track("x")], US, bad))

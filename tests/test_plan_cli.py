@@ -145,7 +145,7 @@ def test_table_format_and_explain(tmp_path: Path, capsys: pytest.CaptureFixture[
                         "subscriptions": [
                             {
                                 "name": "Bad",
-                                "subscribe": 'type = = "x"',
+                                "subscribe": 'type = "track" and event !="x"',
                                 "partnerAction": "trackEvent",
                                 "mapping": {},
                             }

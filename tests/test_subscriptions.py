@@ -79,6 +79,14 @@ def test_last_conditional_wins_without_precedence() -> None:
     assert len(parse_subscription('type = "a" and type = "b" or type = "c"').children) == 3
 
 
+def test_text_the_reference_accepts_although_it_looks_broken() -> None:
+    # A trailing conditional only sets the group's operator; a second `=` becomes the value.
+    assert parse_subscription('type = "track" and') == Group("and", (Compare("type", "=", "track"),))
+    assert parse_subscription('type = = "x"') == Group("and", (Compare("type", "=", "="),))
+    # Unknown words are skipped.
+    assert parse_subscription('type = "track" garbage') == Group("and", (Compare("type", "=", "track"),))
+
+
 def test_a_parenthesised_group_one_level_deep() -> None:
     cond = parse_subscription('type = "track" and (event = "A" or contains(event, "x"))')
     assert cond.op == "and"
