@@ -1158,6 +1158,10 @@ def test_resolve_caches_by_identity_and_compiles_new_dicts() -> None:
     second = {**first, "a": {"@path": "$.n"}}
     assert resolve(second, EVENT) == {"a": 1}
     assert resolve(first, EVENT) == {"a": "str"}
+    equal = {"a": {"@path": "$.s"}}  # equal content: the compiled form is shared
+    assert resolve(equal, EVENT) == {"a": "str"}
+    equal["b"] = 1  # ...but a later change to this dict is not seen: it was resolved already
+    assert resolve(equal, EVENT) == {"a": "str"}
     many = [{"k": {"@path": f"$.x{i}"}} for i in range(600)]  # more than the cache holds
     assert [resolve(m, {f"x{i}": i}) for i, m in enumerate(many)] == [{"k": i} for i in range(600)]
 
@@ -1195,3 +1199,28 @@ def test_clean_form_is_remove_undefined_of_the_raw_form(mapping: Any, data: dict
             compile_node(mapping, (), True)(data)
         return
     assert compile_node(mapping, (), True)(data) == remove_undefined(raw)
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    current = root
+    for _ in range(depth):
+        current["a"] = {}
+        current = current["a"]
+    return root
+
+
+def test_too_deep_mappings_and_data_give_mapping_errors() -> None:
+    deep = _nested(3000)
+    with pytest.raises(MappingError, match="nested too deeply"):
+        validate_mapping(deep)
+    with pytest.raises(MappingError, match="nested too deeply"):
+        resolve(deep, {})
+    for directive in (
+        {"@flatten": {"separator": ".", "value": {"@path": ""}}},
+        {"@json": {"mode": "encode", "value": {"@path": ""}}},
+        {"@excludeWhenNull": {"@path": ""}},
+    ):
+        with pytest.raises(MappingError):
+            resolve({"x": directive}, deep)
+    assert resolve({"x": {"@path": "$.a.a.a"}}, deep)["x"] is deep["a"]["a"]["a"]  # shared, not copied

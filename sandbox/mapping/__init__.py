@@ -15,11 +15,13 @@ Directives (spec §4.3): @path @template @if @literal @arrayPath @case @replace 
 `resolve` compiles each mapping once and keeps the result in a small cache (256 mappings, oldest
 out first) keyed by the mapping's identity; the cache holds the mapping, so the identity is not
 reused. A mapping must therefore not be changed in place once it has been resolved: the change
-would not be seen. Build a new dict instead, or hold `compile_mapping(mapping)` yourself.
+would not be seen. Build a new dict instead, or hold `compile_mapping(mapping)` yourself. Behind
+it, compiled mappings are shared between equal mappings (keyed by their JSON text).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Final
 
@@ -35,6 +37,7 @@ Compiled = Callable[[JSON], dict[str, JSON]]
 
 _CACHE_SIZE: Final = 256
 _cache: dict[int, tuple[JSON, Compiled]] = {}
+_by_content: dict[str, Compiled] = {}
 
 
 def compile_mapping(mapping: dict[str, JSON]) -> Compiled:
@@ -42,7 +45,10 @@ def compile_mapping(mapping: dict[str, JSON]) -> Compiled:
     validation does not catch raises MappingError when the resolver runs."""
     if type(mapping) is not dict:
         raise MappingError(f"the mapping must be an object, got {real_type_of(mapping)}")
-    node = compile_node(mapping_to_process(mapping))
+    try:
+        node = compile_node(mapping_to_process(mapping))
+    except RecursionError:
+        raise MappingError("the mapping is nested too deeply to resolve") from None
 
     def run(data: JSON) -> dict[str, JSON]:
         if type(data) is not dict:
@@ -65,5 +71,22 @@ def resolve(mapping: dict[str, JSON], data: JSON) -> dict[str, JSON]:
     if entry is None:
         if len(_cache) >= _CACHE_SIZE:
             del _cache[next(iter(_cache))]
-        entry = _cache[id(mapping)] = (mapping, compile_mapping(mapping))
+        entry = _cache[id(mapping)] = (mapping, _compile_by_content(mapping))
     return entry[1](data)
+
+
+def _compile_by_content(mapping: dict[str, JSON]) -> Compiled:
+    """compile_mapping, shared between equal mappings: a compiled mapping depends only on the
+    mapping's content (it keeps no reference into it), and compiling costs far more than the
+    JSON text used as the key. Callers that build a fresh but equal mapping per event (say,
+    `{**defaults, **mapping}`) then pay for the text, not for a compilation."""
+    try:
+        key = json.dumps(mapping, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return compile_mapping(mapping)
+    compiled = _by_content.get(key)
+    if compiled is None:
+        if len(_by_content) >= _CACHE_SIZE:
+            del _by_content[next(iter(_by_content))]
+        compiled = _by_content[key] = compile_mapping(mapping)
+    return compiled
