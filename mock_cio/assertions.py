@@ -48,6 +48,7 @@ class _Absent:
 
 ABSENT: Final = _Absent()
 _MAX_LISTED = 20
+_PAGE = 10_000
 
 
 # ---------------------------------------------------------------------- subset matching
@@ -183,10 +184,16 @@ def _diff(expected: JSON, actual: JSON) -> str:
 
 
 def _fail(
-    title: str, problems: list[str], expected: JSON = None, actual: JSON = None, *, diff: bool = True
+    title: str,
+    problems: list[str],
+    expected: JSON = None,
+    actual: JSON = None,
+    *,
+    diff: bool = True,
+    bullet: str = "- ",
 ) -> None:
     parts = [title]
-    parts.extend(f"  - {p}" for p in problems[:_MAX_LISTED])
+    parts.extend(f"  {bullet}{p}" for p in problems[:_MAX_LISTED])
     if len(problems) > _MAX_LISTED:
         parts.append(f"  ... and {len(problems) - _MAX_LISTED} more")
     if diff and expected is not None:
@@ -212,6 +219,18 @@ def _source(source: Any) -> Any:
                 f"{type(source).__name__} has no {name}()"
             )
     return source
+
+
+def _all_requests(mock: Any, **filters: JSON) -> list[dict[str, JSON]]:
+    """Every journal entry matching `filters`, newest first (the views page at most 10,000)."""
+    out: list[dict[str, JSON]] = []
+    before: int | None = None
+    while True:
+        page = mock.requests(**filters, limit=_PAGE, before_id=before)
+        out.extend(page)
+        if len(page) < _PAGE:
+            return out
+        before = page[-1]["id"]
 
 
 def _entry_line(entry: Mapping[str, JSON]) -> str:
@@ -283,10 +302,10 @@ def assert_no_person(source: Any, identifier: str, *, site_id: str | None = None
 
 
 def assert_no_rejections(source: Any, **filters: JSON) -> None:
-    """Assert that the journal has no rejected (4xx/5xx) entries; filters as `requests()` takes."""
+    """Assert that every journal entry was accepted: none rejected (4xx), failed (5xx) or partial
+    (a 207 batch with refused items); filters as `requests()` takes (workspace, path, since, ...)."""
     mock = _source(source)
-    bad = [e for e in mock.requests(**filters) if e.get("outcome") not in ("accepted", None)]
-    bad = [e for e in bad if e.get("outcome") != "partial" or (e.get("status") or 0) >= 300]
+    bad = [e for e in _all_requests(mock, **filters) if e.get("outcome") != "accepted"]
     if bad:
         bad.reverse()  # oldest first reads like the test
         _fail(
@@ -313,7 +332,7 @@ def assert_requests(
     is a subset of the request body. Without `count`, at least one entry must match.
     """
     mock = _source(source)
-    entries = list(reversed(mock.requests(workspace=workspace)))
+    entries = list(reversed(_all_requests(mock, workspace=workspace)))
 
     def selected(entry: Mapping[str, JSON]) -> bool:
         if path is not None:
@@ -345,11 +364,12 @@ def assert_requests(
         )
         head = f"expected {count if count is not None else 'at least one'} request(s)"
         head += f" matching {wanted}" if wanted else ""
-        lines = [f"{len(found)} matched; the journal holds {len(entries)}:"]
-        lines += [("* " if e in found else "  ") + _entry_line(e) for e in entries[-_MAX_LISTED:]]
-        if len(entries) > _MAX_LISTED:
-            lines.insert(1, f"  (only the newest {_MAX_LISTED} shown)")
-        _fail(head, lines, diff=False)
+        head += f"; {len(found)} matched. The journal holds {len(entries)} (* = matched):"
+        shown = entries[-(_MAX_LISTED - 1) :]
+        lines = [("* " if e in found else "  ") + _entry_line(e) for e in shown]
+        if len(entries) > len(shown):
+            lines.insert(0, f"  ({len(entries) - len(shown)} older entries not shown)")
+        _fail(head, lines, diff=False, bullet="")
     return found
 
 

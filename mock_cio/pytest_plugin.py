@@ -54,8 +54,8 @@ def cio_mock(request: pytest.FixtureRequest, cio_mock_config: dict[str, Any]) ->
     marker = request.node.get_closest_marker("cio_mock")
     if marker is not None:
         if marker.args:
-            raise pytest.UsageError(
-                f"@pytest.mark.cio_mock takes keyword arguments only, got {marker.args!r}"
+            pytest.fail(
+                f"@pytest.mark.cio_mock takes keyword arguments only, got {marker.args!r}", pytrace=False
             )
         config.update(marker.kwargs)
     options = {key: config.pop(key) for key in _INTERCEPT_KEYS if key in config}

@@ -230,15 +230,25 @@ def test_streamed_and_text_bodies_are_read():
 # email and a cio_ prefix a cio_id (Ident.from_path), tested elsewhere. Line breaks are left out:
 # Flask's catch-all route does not match a PATH_INFO with "\n" (werkzeug's path converter), so
 # such a request gets a JSON 404 instead of reaching the Track API handlers (reported to the app).
+# "." and ".." are dot segments: the client's URL normalisation removes them before sending.
 path_ids = st.text(
-    st.characters(exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), min_size=1, max_size=20
+    st.characters(exclude_categories=["Cs"], exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+    min_size=1,
+    max_size=20,
 )
+SHARED_APP = mock_cio.create_app({"CIO_NOW": T0})  # one app, reset per example: create_app is the slow part
 
 
-@given(uid=path_ids.filter(lambda s: s.strip() and "@" not in s and not s.startswith("cio_")))
+@given(
+    uid=path_ids.filter(
+        lambda s: s.strip() and s not in (".", "..") and "@" not in s and not s.startswith("cio_")
+    )
+)
 def test_any_id_round_trips_through_the_path(uid):
-    with mock_cio.intercept(CIO_NOW=T0) as cio:
+    with mock_cio.intercept(SHARED_APP) as cio:
+        cio.reset()
         r = identify(uid, {"k": "v"})
         assert r.status_code == 200, r.text
         person = cio.person(uid)
         assert person is not None and person["identifiers"]["id"] == uid
+        assert cio.people() == [person]

@@ -1,0 +1,267 @@
+"""The live server: any WSGI app (the mock, or the sandbox's combined app) on a real socket.
+
+Where it sits: behind `python -m mock_cio` and `cio-sandbox serve`, which build a WSGI app and hand
+it to `run()`. The server is werkzeug's threaded WSGI server (one thread per connection, HTTP/1.1
+keep-alive), quiet (no per-request log lines: the journal is the log). With TLS, a certificate for
+localhost, 127.0.0.1, ::1, track.customer.io and track-eu.customer.io is issued by a local CA made
+with `trustme`; the CA is kept in a directory (`tls_dir`, by default the user's cache directory)
+and reused, so a client trusts it once. Only the CA's certificate file needs to be trusted.
+
+SIGINT and SIGTERM stop the server gracefully: it stops accepting, closes the listening socket and
+calls `on_close` (the mock closes its journal). Nothing acknowledged can be lost even on SIGKILL,
+because the mock commits each journal entry before it answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import ssl
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from mock_cio.errors import MockError
+
+WSGIApp = Callable[..., Any]
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+TLS_NAMES = ("localhost", "127.0.0.1", "::1", "track.customer.io", "track-eu.customer.io")
+"""The names the server certificate is valid for."""
+
+
+class ServerError(MockError):
+    """The server could not start (the message says why: port in use, unusable TLS directory, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    ca: Path
+    """The CA certificate to trust (`REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `verify=`)."""
+    cert: Path
+    key: Path
+
+
+def default_tls_dir() -> Path:
+    """Where the local CA lives between runs: `$XDG_CACHE_HOME/cio-sandbox/tls` (or ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cio-sandbox" / "tls"
+
+
+def tls_files(directory: Path | str | None = None) -> TlsFiles:
+    """The CA (made once, then reused) and a fresh server certificate in `directory`."""
+    import trustme
+
+    folder = Path(directory) if directory is not None else default_tls_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ca_cert, ca_key = folder / "ca.pem", folder / "ca-key.pem"
+        if ca_cert.exists() and ca_key.exists():
+            ca = trustme.CA.from_pem(ca_cert.read_bytes(), ca_key.read_bytes())
+        else:
+            ca = trustme.CA(organization_name="cio-sandbox local CA")
+            _write_private(ca_key, ca.private_key_pem.bytes())
+            ca.cert_pem.write_to_path(str(ca_cert))
+        leaf = ca.issue_cert(*TLS_NAMES, common_name="cio-sandbox")
+        cert, key = folder / "server.pem", folder / "server-key.pem"
+        cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        _write_private(key, leaf.private_key_pem.bytes())
+    except (OSError, ValueError) as exc:
+        raise ServerError(f"cannot prepare TLS files in {folder}: {exc}") from exc
+    return TlsFiles(ca_cert, cert, key)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: every Track API request is in the journal already."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class LiveServer:
+    """A started (listening) server; `serve_forever()` in this thread or `start()` in another."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        *,
+        tls: bool = False,
+        tls_dir: Path | str | None = None,
+    ) -> None:
+        self.tls = tls_files(tls_dir) if tls else None
+        context = None
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(self.tls.cert), str(self.tls.key))
+        try:
+            self.server: BaseWSGIServer = make_server(
+                host, port, app, threaded=True, request_handler=_QuietHandler, ssl_context=context
+            )
+        except OSError as exc:
+            raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        except SystemExit as exc:  # werkzeug exits when the port is taken
+            raise ServerError(f"cannot listen on {host}:{port}: address already in use") from exc
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return str(self.server.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def ca_path(self) -> Path | None:
+        return None if self.tls is None else self.tls.ca
+
+    def startup_line(self) -> str:
+        line = f"mock Customer.io listening on {self.url}"
+        if self.tls is not None:
+            line += f" (TLS; trust the CA file {self.tls.ca})"
+        return line
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.2)
+
+    def start(self) -> LiveServer:
+        """Serve in a daemon thread (tests, benchmarks); stop with `shutdown()`."""
+        self._thread = threading.Thread(target=self.serve_forever, name="mock-cio-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def shutdown(self) -> None:
+        """Stop serving and close the socket (from any thread but the serving one)."""
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def run(
+    app: WSGIApp,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    tls: bool = False,
+    tls_dir: Path | str | None = None,
+    out: IO[str] | None = None,
+    on_close: Callable[[], None] | None = None,
+    extra: str = "",
+) -> int:
+    """Serve `app` until SIGINT or SIGTERM; print one startup line (URL, CA path) first."""
+    out = out if out is not None else sys.stdout
+    live = LiveServer(app, host, port, tls=tls, tls_dir=tls_dir)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            # shutdown() waits for serve_forever() to return, which runs in this (main) thread.
+            threading.Thread(target=live.server.shutdown, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(live.startup_line() + extra, file=out, flush=True)
+        live.serve_forever()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        live.server.server_close()
+        if on_close is not None:
+            on_close()
+    print("mock Customer.io stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------------- command-line options
+
+
+DEFAULT_DB = "cio-sandbox.db"
+"""The journal file when `--db` is not given (in the current directory); `--db :memory:` keeps none."""
+
+
+def parse_workspace(text: str) -> tuple[str, dict[str, str]]:
+    """`--workspace site:key[:region]` as `(site_id, {"api_key", "region"?})`."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        raise argparse.ArgumentTypeError(
+            f"--workspace {text!r}: expected SITE_ID:API_KEY or SITE_ID:API_KEY:REGION (region us or eu)"
+        )
+    settings = {"api_key": parts[1]}
+    if len(parts) == 3:
+        region = parts[2].strip().lower()
+        if region not in ("us", "eu"):
+            raise argparse.ArgumentTypeError(
+                f"--workspace {text!r}: region must be us or eu, got {parts[2]!r}"
+            )
+        settings["region"] = region
+    return parts[0], settings
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--port must be a number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be between 0 and 65535, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options `python -m mock_cio` and `cio-sandbox serve` share."""
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help=f"port (default {DEFAULT_PORT}; 0 picks a free one and prints it)")  # fmt: skip
+    parser.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
+                        help=f"SQLite file for the journal and state (default ./{DEFAULT_DB}; "
+                        "':memory:' keeps nothing); a restart on the same file restores everything")  # fmt: skip
+    parser.add_argument("--tls", action="store_true",
+                        help="serve https with a certificate from a local CA (prints the CA file to trust)")  # fmt: skip
+    parser.add_argument("--tls-dir", metavar="DIR", default=None,
+                        help=f"where the local CA is kept and reused (default {default_tls_dir()})")  # fmt: skip
+    parser.add_argument("--workspace", action="append", type=parse_workspace, default=[],
+                        metavar="SITE_ID:API_KEY[:REGION]",
+                        help="declare a workspace's credentials (and region us/eu); repeatable. "
+                        "Undeclared site ids are still accepted, each its own workspace")  # fmt: skip
+    parser.add_argument("--now", metavar="TIME", default=None,
+                        help="start the mock clock frozen at TIME (Unix seconds or ISO-8601)")  # fmt: skip
+
+
+def app_config(args: argparse.Namespace) -> dict[str, Any]:
+    """`create_app` config from the shared options."""
+    config: dict[str, Any] = {"CIO_DB": args.db}
+    if args.workspace:
+        config["CIO_WORKSPACES"] = dict(args.workspace)
+    if args.now is not None:
+        config["CIO_NOW"] = args.now
+    return config

@@ -1,0 +1,49 @@
+"""`cio-sandbox serve`: the local server — for now the mock Customer.io Track API and its admin API.
+
+Where it sits: the one place (with `run`) where the sandbox meets mock_cio. It builds the WSGI app
+(`build_app`), then runs it with mock_cio's live server (threaded, `--tls` with a local CA, graceful
+stop on SIGINT/SIGTERM). Segment's Tracking API and the inspector join the app in `build_app`.
+
+Options are those of `python -m mock_cio`: `--host` (default 127.0.0.1), `--port` (default 8787; 0
+picks a free port), `--db FILE` (journal and state, restored on restart), `--tls`, `--tls-dir`,
+`--workspace SITE_ID:API_KEY[:REGION]` (repeatable), `--now TIME`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from mock_cio.errors import MockError
+from mock_cio.server import add_arguments, app_config, run
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the mock Customer.io Track API locally (http or https)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=serve)
+
+
+def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[], None]]:
+    """The WSGI app to serve and what to call when the server stops."""
+    from mock_cio import create_app
+
+    app = create_app(app_config(args))
+    return app, app.extensions["mock_cio"].close
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        app, close = build_app(args)
+        return run(app, host=args.host, port=args.port, tls=args.tls, tls_dir=args.tls_dir,
+                   on_close=close, extra=f", journal {args.db}")  # fmt: skip
+    except MockError as exc:
+        print(f"cio-sandbox serve: {exc}", file=sys.stderr)
+        return 2
