@@ -640,12 +640,53 @@ def _compile_compare(cmp: Compare) -> Callable[[Event], bool]:
 
 
 def _compile_group(group: Group) -> Callable[[Event], bool]:
-    tests = tuple(child.test for child in group.children)
+    tests = _fused_tests(group)
     if group.op == "and":
-        return lambda event: all(t(event) for t in tests)
+
+        def every(event: Event) -> bool:
+            for test in tests:
+                if not test(event):
+                    return False
+            return True
+
+        return every
     if group.op == "or":
-        return lambda event: any(t(event) for t in tests)
+
+        def some(event: Event) -> bool:
+            for test in tests:
+                if test(event):
+                    return True
+            return False
+
+        return some
     return lambda event: False
+
+
+def _fused_tests(group: Group) -> tuple[Callable[[Event], bool], ...]:
+    """The children's tests, with same-key string leaves fused into one set lookup.
+
+    `event != "A" and event != "B" ...` (the Track Event preset) becomes one "not in" test, and
+    `event = "A" or event = "B"` one "in" test. Leaves are side-effect free, so the result is the
+    same as testing them one by one.
+    """
+    fusable = "!=" if group.op == "and" else "="
+    by_key: dict[str, set[str]] = {}
+    tests: list[Callable[[Event], bool]] = []
+    for child in group.children:
+        if isinstance(child, Compare) and child.field not in _SCOPED and child.op == fusable:
+            if child.field not in by_key:
+                by_key[child.field] = set()
+                tests.append(_set_test(child.field, by_key[child.field], negate=fusable == "!="))
+            by_key[child.field].add(_js_str(child.value))
+        else:
+            tests.append(child.test)
+    return tuple(tests)
+
+
+def _set_test(key: str, texts: set[str], *, negate: bool) -> Callable[[Event], bool]:
+    if negate:
+        return lambda event: not ((value := event.get(key)).__class__ is str and value in texts)
+    return lambda event: (value := event.get(key)).__class__ is str and value in texts
 
 
 def matches(condition: Condition, event: Any) -> bool:
