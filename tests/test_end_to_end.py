@@ -234,3 +234,38 @@ def test_concurrent_clients_lose_nothing(server):
     assert all(len(p["events"]) == 20 for p in people)
     listing = requests.get(f"{server}/?status=delivered", timeout=10).text
     assert len(set(re.findall(r'href="/events/(\d+)"', listing))) == 50  # a full first page
+
+
+def test_serve_builds_the_live_app_from_its_options(tmp_path):
+    """`cio-sandbox serve --config FILE --db FILE`: the Tracking API uses the config's settings
+    (its siteId is the mock workspace) and the inspector answers at /."""
+    from sandbox.cli import build_parser
+    from sandbox.commands.serve import build_app
+
+    config = tmp_path / "cio-sandbox.toml"
+    config.write_text('[settings]\nsiteId = "site-from-config"\napiKey = "key"\n', encoding="utf-8")
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--config",
+            str(config),
+            "--now",
+            "2024-03-05T12:00:00Z",
+        ]
+    )
+    app, close = build_app(args)
+    try:
+        client = app.test_client()
+        sent = client.post(
+            "/v1/identify", json={"userId": "cfg-1", "traits": {"plan": "pro"}}, auth=(WRITE_KEY, "")
+        )
+        assert sent.status_code == 200
+        person = client.get("/_mock/people/cfg-1").get_json()
+        assert person["workspace"] == "site-from-config"
+        assert client.get("/").status_code == 200
+    finally:
+        close()

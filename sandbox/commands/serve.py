@@ -1,4 +1,5 @@
-"""`cio-sandbox serve`: the local server — for now the mock Customer.io Track API and its admin API.
+"""`cio-sandbox serve`: the local server — the mock Customer.io (Track and admin APIs), Segment's
+Tracking API (`/v1/...`) and the inspector (`/`), composed by `sandbox.live.create_live_app`.
 
 Where it sits: the one place (with `run`) where the sandbox meets mock_cio. It builds the WSGI app
 (`build_app`), then runs it with mock_cio's live server (threaded, `--tls` with a local CA, graceful
@@ -6,7 +7,8 @@ stop on SIGINT/SIGTERM). Segment's Tracking API and the inspector join the app i
 
 Options are those of `python -m mock_cio`: `--host` (default 127.0.0.1), `--port` (default 8787; 0
 picks a free port), `--db FILE` (journal and state, restored on restart), `--tls`, `--tls-dir`,
-`--workspace SITE_ID:API_KEY[:REGION]` (repeatable), `--now TIME`.
+`--workspace SITE_ID:API_KEY[:REGION]` (repeatable), `--now TIME`; plus `--config FILE` (settings
+and subscriptions for events arriving on `/v1/...`).
 """
 
 from __future__ import annotations
@@ -23,20 +25,24 @@ from mock_cio.server import add_arguments, app_config, run
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="serve the mock Customer.io Track API locally (http or https)",
+        help="serve the mock Customer.io, Segment's Tracking API and the inspector locally (http or https)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="settings and subscriptions (TOML) for /v1 events; default: ./cio-sandbox.toml, "
+                        "else the 15 automatic presets")  # fmt: skip
     parser.set_defaults(func=serve)
 
 
 def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[], None]]:
     """The WSGI app to serve and what to call when the server stops."""
-    from mock_cio import create_app
+    from sandbox.config import load_config
+    from sandbox.live import create_live_app
 
-    app = create_app(app_config(args))
-    return app, app.extensions["mock_cio"].close
+    app = create_live_app({**app_config(args), "SANDBOX_CONFIG": load_config(args.config)})
+    return app, app.extensions["sandbox_live"].close
 
 
 def serve(args: argparse.Namespace) -> int:
