@@ -28,7 +28,6 @@ from typing import Any, Final
 
 from sandbox._types import JSON, MISSING
 from sandbox.errors import MappingError
-from sandbox.mapping import liquid
 from sandbox.mapping.codegen import generate_object
 from sandbox.mapping.jsvalues import (
     json_parse,
@@ -594,6 +593,8 @@ def _build_exclude_when_null(value: JSON, where: Where, clean: bool) -> Fn:
 
 
 def _build_liquid(value: JSON, where: Where, clean: bool) -> Fn:
+    from sandbox.mapping import liquid  # python-liquid loads only for mappings that use @liquid
+
     if not isinstance(value, str):
         return _raiser("liquid template value must be a string", where)
     if value == "":
