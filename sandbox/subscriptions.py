@@ -420,7 +420,7 @@ class _Parser:
                 group.append(Token("eos", "eos", inner.position))
                 sub = _Parser(self.text, group).parse()
                 if sub is None:
-                    raise self.error("empty parentheses: expected a condition inside", token)
+                    raise self.error("no condition inside these parentheses", token)
                 nodes.append(sub)
             elif token.kind == "conditional":
                 operator = "and" if token.value == "and" else "or"
@@ -782,8 +782,11 @@ def render_leaf(cmp: Compare) -> str:
 
 
 def render(condition: Condition) -> str:
-    """FQL text for a condition; parsing it gives the condition back (for trees the parser can
-    produce: parenthesised groups one level deep, holding no function calls)."""
+    """FQL text for a condition; parsing it gives the condition back for trees the parser can
+    produce: parenthesised groups one level deep, holding no function calls, and values without a
+    double quote. Not every tree round-trips: FQL has no escape for `"`, an `ends_with` pattern
+    that is empty or ends in `*` reads back as `starts_with` (the same test), and an operator the
+    parser only keeps from odd input (such as a lone `!`) renders as text that does not parse."""
     if isinstance(condition, Compare):
         return render_leaf(condition)
     parts = []
