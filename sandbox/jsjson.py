@@ -1,0 +1,49 @@
+"""JSON as Segment's Node.js runtime reads it: every number is a double.
+
+Segment parses events with `JSON.parse`, so an integer beyond 2^53 loses precision, `89.0` is the
+number 89 (sent back out as `89`), and `1e400` is Infinity (sent out as `null`). Reading events
+through `loads` gives the same values in Python, so what the sandbox sends is what Segment sends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+_SAFE_INTEGER = 2**53
+_INTEGRAL_LIMIT = 1e21  # JSON.stringify prints integral doubles below this without a fraction
+
+
+def _as_js(number: float) -> int | float | None:
+    if math.isinf(number):
+        return None  # JSON.stringify(Infinity) is null
+    if number.is_integer() and abs(number) < _INTEGRAL_LIMIT:
+        return int(number)
+    return number
+
+
+def parse_float(text: str) -> int | float | None:
+    return _as_js(float(text))
+
+
+def parse_int(text: str) -> int | float | None:
+    value = int(text)
+    if -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+        return value
+    return _as_js(float(text))
+
+
+_DECODER = json.JSONDecoder(parse_float=parse_float, parse_int=parse_int)
+
+
+def loads(text: str | bytes) -> Any:
+    """json.loads with JavaScript's number semantics (see the module docstring)."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode("utf-8")
+    return _DECODER.decode(text)
+
+
+def decoder() -> json.JSONDecoder:
+    """A decoder with JavaScript's number semantics, for `raw_decode` over a stream."""
+    return _DECODER
