@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from sandbox import jsjson
 from sandbox._types import JSON, Event
 from sandbox.errors import InputError
 
@@ -59,7 +60,10 @@ def _reject_constant(name: str) -> JSON:
     raise _NotJson(f"{name} is not a JSON value")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.jsjson.
+_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=jsjson.parse_float, parse_int=jsjson.parse_int
+)
 
 
 @dataclass(frozen=True, slots=True)

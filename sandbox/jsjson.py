@@ -34,11 +34,16 @@ def parse_int(text: str) -> int | float | None:
     return _as_js(float(text))
 
 
-_DECODER = json.JSONDecoder(parse_float=parse_float, parse_int=parse_int)
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_DECODER = json.JSONDecoder(parse_float=parse_float, parse_int=parse_int, parse_constant=_reject_constant)
 
 
 def loads(text: str | bytes) -> Any:
-    """json.loads with JavaScript's number semantics (see the module docstring)."""
+    """json.loads with JavaScript's number semantics (see the module docstring); NaN and
+    Infinity, which JSON.parse refuses, raise ValueError."""
     if isinstance(text, (bytes, bytearray)):
         text = text.decode("utf-8")
     return _DECODER.decode(text)

@@ -35,3 +35,15 @@ def test_floats_keep_their_value(x: float) -> None:
     assert value == x or (x == 0 and value == 0)
     assert isinstance(value, int) == (x.is_integer() and abs(x) < 1e21)
     assert not isinstance(value, float) or math.isfinite(value)
+
+
+def test_event_readers_use_javascript_numbers() -> None:
+    """Events read from files and from the Tracking API carry Node's numbers, so what the sandbox
+    sends for `{"total": 89.0}` is `89`, as Segment sends it."""
+    from sandbox.eventsource import parse_text
+    from sandbox.live.segment_api import parse_json_object
+
+    line = '{"type": "track", "event": "x", "userId": "u", "properties": {"total": 89.0, "big": 123456789012345678901234567890}}'
+    (located,) = parse_text(line)
+    assert located.event["properties"] == {"total": 89, "big": 1.2345678901234568e29}
+    assert parse_json_object(line.encode())["properties"]["total"] == 89

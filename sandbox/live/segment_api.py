@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from sandbox import jsjson
 from sandbox._types import JSON
 from sandbox.errors import InputError
 
@@ -86,13 +87,15 @@ def parse_json_object(data: bytes) -> dict[str, JSON]:
     except UnicodeDecodeError as exc:
         raise TrackingApiError(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        body = json.loads(text)
+        body = jsjson.loads(text)
     except json.JSONDecodeError as exc:
         raise TrackingApiError(
             f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except RecursionError:
         raise TrackingApiError("the body is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # NaN and Infinity, which JSON (and Segment) does not have
+        raise TrackingApiError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise TrackingApiError(f"the body must be a JSON object, got {_kind(body)}")
     return body
