@@ -56,7 +56,8 @@ class RemoteMock:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
-        self.session.verify = verify
+        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override `session.verify`.
+        self.verify = verify
         self.timeout = timeout
         self.clock = RemoteClock(self)
 
@@ -64,7 +65,9 @@ class RemoteMock:
         url = f"{self.base_url}/_mock{path}"
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = self.session.request(method, url, json=body, params=query, timeout=self.timeout)
+            response = self.session.request(
+                method, url, json=body, params=query, timeout=self.timeout, verify=self.verify
+            )
         except requests.RequestException as exc:
             raise RemoteMockError(f"{method} {url}: {exc}") from exc
         if response.status_code >= 400:

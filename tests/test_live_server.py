@@ -1,0 +1,201 @@
+"""The live server: `python -m mock_cio` and `cio-sandbox serve` as processes, and LiveServer in-thread."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+
+import pytest
+import requests
+from live_support import ROOT, STARTUP, launch, start_server
+
+import mock_cio
+from mock_cio.remote import RemoteMock, RemoteMockError
+from mock_cio.server import LiveServer, ServerError, parse_workspace, tls_files
+
+T0 = 1_700_000_000
+AUTH = ("s1", "k1")
+
+
+def test_http_startup_line_and_free_port(tmp_path):
+    with start_server(tmp_path) as server:
+        assert server.line == f"mock Customer.io listening on {server.url}, journal {tmp_path / 'mock.db'}"
+        assert server.url.startswith("http://127.0.0.1:") and server.port > 0
+        r = requests.put(f"{server.url}/api/v1/customers/u1", json={"a": 1}, auth=AUTH)
+        assert (r.status_code, r.text) == (200, "{}\n")
+        assert RemoteMock(server.url).person("u1")["attributes"] == {"a": 1}
+
+
+def test_tls_certificate_is_valid_for_every_name_and_the_ca_is_reused(tmp_path):
+    with start_server(tmp_path, "--tls") as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        assert server.ca == tmp_path / "tls" / "ca.pem"
+        first_ca = server.ca.read_bytes()
+        context = ssl.create_default_context(cafile=str(server.ca))
+        for name in ("localhost", "127.0.0.1", "track.customer.io", "track-eu.customer.io"):
+            with socket.create_connection(("127.0.0.1", server.port)) as raw:
+                with context.wrap_socket(raw, server_hostname=name) as tls:
+                    assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            with socket.create_connection(("127.0.0.1", server.port)) as raw:
+                context.wrap_socket(raw, server_hostname="example.com")
+        r = requests.get(f"{server.url}/api/v1/accounts/region", auth=AUTH, verify=str(server.ca))
+        assert r.status_code == 200
+    with start_server(tmp_path, "--tls") as again:
+        assert again.ca.read_bytes() == first_ca  # trust it once
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_graceful_stop_and_restart_restores_everything(tmp_path, sig):
+    with start_server(tmp_path, "--now", str(T0)) as server:
+        requests.put(f"{server.url}/api/v1/customers/u1", json={"plan": "pro"}, auth=AUTH)
+        requests.post(f"{server.url}/api/v1/customers/u1/events", json={"name": "e"}, auth=AUTH)
+        remote = RemoteMock(server.url)
+        remote.clock.advance(3600)
+        before = remote.snapshot()
+        journal = remote.requests()
+        assert server.stop(sig) == 0
+        assert "mock Customer.io stopped" in server.process.stderr.read()
+    with start_server(tmp_path) as restarted:
+        remote = RemoteMock(restarted.url)
+        assert remote.snapshot() == before
+        assert remote.requests() == journal
+        assert remote.clock.now() == T0 + 3600
+
+
+def test_declared_workspaces_and_now(tmp_path):
+    with start_server(
+        tmp_path, "--workspace", "s1:k1", "--workspace", "s2:k2:EU", "--now", "2024-01-01T00:00:00Z"
+    ) as server:
+        assert (
+            requests.put(f"{server.url}/api/v1/customers/u1", json={}, auth=("s1", "bad")).status_code == 401
+        )
+        assert requests.put(f"{server.url}/api/v1/customers/u1", json={}, auth=AUTH).status_code == 200
+        remote = RemoteMock(server.url)
+        regions = {w["site_id"]: w["settings"]["region"] for w in remote.workspaces()}
+        assert regions == {"s1": "us", "s2": "eu"}
+        assert remote.requests()[0]["received_at"] == 1_704_067_200
+
+
+def test_memory_db(tmp_path):
+    with start_server(tmp_path, db=":memory:") as server:  # type: ignore[arg-type]
+        assert server.line.endswith(", journal :memory:")
+        assert requests.put(f"{server.url}/api/v1/customers/u1", json={}, auth=AUTH).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "x"], "--port must be a number"),
+        (["--port", "70000"], "--port must be between 0 and 65535"),
+        (["--workspace", "s1"], "expected SITE_ID:API_KEY"),
+        (["--workspace", "s1:k:mars"], "region must be us or eu"),
+        (["--now", "yesterday"], "neither Unix seconds nor an ISO-8601 time"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(args, message):
+    result = subprocess.run([sys.executable, "-m", "mock_cio", "--db", ":memory:", *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_port_in_use_is_a_clear_error(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "mock_cio", "--db", ":memory:", "--port", str(port)],
+                                cwd=ROOT, capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_cio_sandbox_serve_runs_the_same_server(tmp_path):
+    command = [sys.executable, "-m", "sandbox", "serve", "--port", "0", "--db", str(tmp_path / "s.db"),
+               "--tls", "--tls-dir", str(tmp_path / "tls")]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline().strip()  # type: ignore[union-attr]
+        match = STARTUP.match(line)
+        assert match is not None, line
+        url, ca = match.group("url"), match.group("ca")
+        r = requests.put(f"{url}/api/v1/customers/u1", json={"a": 1}, auth=AUTH, verify=ca)
+        assert r.status_code == 200
+        assert RemoteMock(url, verify=ca).person("u1")["attributes"] == {"a": 1}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+
+
+def test_in_thread_live_server(tmp_path):
+    app = mock_cio.create_app({"CIO_NOW": T0})
+    with LiveServer(app, port=0, tls=True, tls_dir=tmp_path) as live:
+        assert (
+            live.startup_line()
+            == f"mock Customer.io listening on {live.url} (TLS; trust the CA file {live.ca_path})"
+        )
+        session = requests.Session()
+        ca = str(live.ca_path)
+        for i in range(20):  # keep-alive: one connection, many requests
+            assert (
+                session.put(f"{live.url}/api/v1/customers/u{i}", json={}, auth=AUTH, verify=ca).status_code
+                == 200
+            )
+        assert len(app.extensions["mock_cio"].people()) == 20
+        with pytest.raises(ServerError, match="cannot listen"):
+            LiveServer(app, port=live.port)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{live.url}/_mock/clock", verify=str(live.ca_path), timeout=2)
+
+
+def test_remote_mock_errors_carry_the_server_message(tmp_path):
+    with start_server(tmp_path) as server:
+        remote = RemoteMock(server.url)
+        assert remote.person("nobody") is None
+        assert remote.request(999_999) is None
+        with pytest.raises(RemoteMockError, match="advance must be a finite number"):
+            remote._call("POST", "/clock", {"advance": "soon"})
+        remote.configure_workspace("s9", api_key="k9")
+        remote.inject_fault(status=503)
+        assert requests.put(f"{server.url}/api/v1/customers/u1", json={}, auth=AUTH).status_code == 503
+    with pytest.raises(RemoteMockError, match="GET"):
+        RemoteMock(server.url, timeout=1).people()
+
+
+def test_parse_workspace():
+    assert parse_workspace("s:k") == ("s", {"api_key": "k"})
+    assert parse_workspace("s:k:EU") == ("s", {"api_key": "k", "region": "eu"})
+
+
+def test_tls_files_reuse_the_ca_and_refuse_an_unusable_directory(tmp_path):
+    first = tls_files(tmp_path)
+    ca, leaf = first.ca.read_bytes(), first.cert.read_bytes()
+    second = tls_files(tmp_path)
+    assert second.ca.read_bytes() == ca
+    assert second.cert.read_bytes() != leaf  # a fresh leaf each start
+    assert (tmp_path / "ca-key.pem").stat().st_mode & 0o777 == 0o600
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ServerError, match="cannot prepare TLS files"):
+        tls_files(blocker / "tls")
+
+
+def test_killed_server_releases_nothing_it_acknowledged(tmp_path):
+    # The short version of test_mock_load's SIGKILL test: one acknowledged request survives.
+    server = launch(tmp_path)
+    try:
+        r = requests.put(f"{server.url}/api/v1/customers/u1", json={"a": 1}, auth=AUTH)
+        entry_id = int(r.headers["X-Mock-Request-Id"])
+        server.process.kill()
+        server.process.wait(timeout=10)
+    finally:
+        server.process.kill()
+        server.process.communicate(timeout=10)
+    with start_server(tmp_path) as again:
+        assert RemoteMock(again.url).request(entry_id)["body"] == {"a": 1}
