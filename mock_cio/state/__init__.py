@@ -1,8 +1,57 @@
 """The mock's state: pure domain code (no Flask), one verb per Customer.io operation.
 
 The HTTP layer calls `CioState().workspace(site_id).<verb>(..., now)`; each verb returns an
-`Outcome(notes, changes)` for the journal. The rules are in workspace.py's docstring ("How the mock
-decides") and anonymous.py (the merge window).
+`Outcome(notes, changes)` for the journal. Verbs are deterministic given their arguments and `now`,
+so replaying the journal rebuilds the state. `CioState` (cio.py) holds the workspaces;
+`WorkspaceState` (workspace.py) holds one workspace's data and gathers its verbs, one module per
+noun (identify.py, activity.py, relationships.py, devices.py, lifecycle.py). People, objects and
+anonymous events are kept by people.py, objects.py and anonymous.py (which has the merge window);
+views.py turns them into the admin API's JSON.
+
+How the mock decides (decisions.md §2 wins; the choices below fill what it leaves open):
+
+- Identify resolution (v1 rules of customerio-track-api.md §3.1): the path identifier is looked up
+  first; if it matches nobody, an `id`/`email` in the attributes may match someone, who is updated
+  and given the path identifier. If the path and the attributes name different people, or the
+  attributes' `id` and `email` belong to two people, nothing is applied (200, noted: Customer.io's
+  "Attribute Update Failure"; the mock does not auto-merge).
+- Identifier changes: addressed as `cio_<cio_id>`, `id` and `email` may be set, changed or (with
+  `""`/`null`) removed. Otherwise an identifier that is not set yet is set; an email may change when
+  the person is matched by id (workspace setting `email_updates_by_id`, on by default, Customer.io's
+  "Allow updates to email using ID"); an id changes only when a new path id meets an existing
+  email (Customer.io's "new id + existing email" rule). Any other change drops the whole identify
+  (noted). `""`/`null` for `id`/`email` without `cio_` addressing is ignored (noted).
+- `id` and `email` are identifiers, shown under `identifiers`, not under `attributes`;
+  `anonymous_id` is both a claim and an ordinary attribute. `cio_id` in attributes is ignored.
+- Attributes: `""` and `null` remove (for people too, though Customer.io only documents it for
+  objects); each attribute remembers the time of its last applied update (the request's
+  `timestamp`/`_timestamp`, else the receipt time); an older update of that attribute is dropped
+  (noted); equal times apply (the later request wins).
+- Events: a person addressed by `id` or `email` who does not exist is created; a `cio_id` that
+  does not exist drops the request. `name` is trimmed. An event can trigger campaigns when its
+  timestamp is at most 72 hours before its receipt. Events are listed in the order they reached the
+  person. The event `id` dedup scope is the workspace, for ever (anonymous events included).
+- Anonymous events (anonymous.py has the window): an event whose id a person claimed goes straight
+  to that person when it is received within the claim's window, else it is stored anonymous.
+  A v2 event addressed by `identifiers.anonymous_id` is an anonymous event. An `anonymous_id` on an
+  identified person's event is kept as event data and is not a claim (Customer.io documents
+  identify as the trigger); the outcome notes it. Re-identifying with the same `anonymous_id`
+  refreshes the claim. A claim dies with its person (delete, suppress); a merge hands the
+  secondary's claims to the primary. With anonymous merge off, identify claims nothing, and
+  `identify_anonymous` relationships stay with the anonymous id too.
+- Devices: a token belongs to one person; adding it to another person moves it. A device's
+  `last_used` defaults to the receipt time; a non-Unix value is replaced by it (noted).
+- Objects: relating to a person by `id`/`email` who does not exist creates the person (as events
+  do); an unknown `cio_object_id`/`cio_id` is skipped (noted). Relating an object to an anonymous
+  id that a person has already claimed relates it to that person at once.
+- Merge: a missing primary or secondary, or the same person on both sides, does nothing (noted).
+  The primary keeps its identifiers and gains those it lacks, keeps its non-empty attributes, gains
+  the secondary's other attributes, events whose timestamp is within 30 days of the merge (marked
+  `can_trigger: false`), devices and relationships it lacks.
+- Suppress: deletes the person and blocks their id and email; suppressing an identifier nobody has
+  blocks it anyway. Any later verb naming a blocked identifier (path, body `id`/`email`, merge side,
+  relationship) is ignored (noted). Unsuppress frees the identifiers suppressed together.
+- Deleting a person who does not exist is a no-op (noted). Event ids they sent stay "seen".
 
 Change vocabulary (`Outcome.changes`, each a dict with a "kind"; `person` is a cio_id, `object` a
 cio_object_id):
