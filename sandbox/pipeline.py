@@ -19,7 +19,7 @@ from sandbox.mapping import resolve, validate_mapping
 from sandbox.outgoing import CioRequest
 from sandbox.presets import AUTOMATIC, Subscription
 from sandbox.settings import Settings
-from sandbox.subscriptions import Check, explain, matches, parse_subscription
+from sandbox.subscriptions import Check, Compare, Condition, Group, explain, matches, parse_subscription
 from sandbox.validation import js_number
 
 DEFAULT_BATCH_SIZE = 50
@@ -106,17 +106,105 @@ class _Compiled:
     mapping: dict[str, JSON]
     action: ActionDefinition
     batch_size: int
+    requires: Mapping[str, frozenset[str]]  # see _requirements
+
+
+# -- dispatch by event type ----------------------------------------------------------------------
+#
+# Most subscriptions can only match events of one `type` or a few `event` names. `_requirements`
+# reads that off the parsed condition, and `CompiledSubscriptions.candidates` then skips, for each
+# event, the subscriptions whose condition cannot hold. The evaluation itself is unchanged: every
+# candidate's condition is still matched in full, in subscription order.
+
+_DISPATCH_KEYS = ("type", "event")
+
+
+def _requirements(condition: Condition | None) -> dict[str, frozenset[str]]:
+    """Necessary conditions of `condition`: for some of the top-level fields `type` and `event`,
+    the set of strings the field must equal for the condition to hold (no entry: anything goes).
+
+    A leaf `type = "x"` holds only when `event["type"] == "x"` (the evaluator compares those two
+    fields with `==`, and only a string equals a string). An `and` needs what each child needs
+    (intersection per field); an `or` needs, per field that every child constrains, one of the
+    children's values (union). Everything else (other leaves, other operators) constrains nothing,
+    so the requirement is always implied by the condition, never stronger.
+    """
+    if isinstance(condition, Compare):
+        if (
+            condition.field in _DISPATCH_KEYS
+            and condition.op == "="
+            and condition.name is None
+            and isinstance(condition.value, str)
+        ):
+            return {condition.field: frozenset((condition.value,))}
+        return {}
+    if isinstance(condition, Group) and condition.children:
+        parts = [_requirements(child) for child in condition.children]
+        if condition.op == "and":
+            out: dict[str, frozenset[str]] = {}
+            for part in parts:
+                for key, values in part.items():
+                    out[key] = out[key] & values if key in out else values
+            return out
+        if condition.op == "or":
+            keys = set(parts[0]).intersection(*parts[1:])
+            return {key: frozenset().union(*(part[key] for part in parts)) for key in keys}
+    return {}
+
+
+class CompiledSubscriptions(tuple):  # type: ignore[type-arg]
+    """Compiled subscriptions in their order, with the dispatch table of `candidates`."""
+
+    _values: dict[str, frozenset[str]]
+    _routes: dict[tuple[str | None, ...], tuple[_Compiled, ...]]
+
+    def __new__(cls, subscriptions: Iterable[_Compiled]) -> CompiledSubscriptions:
+        self = super().__new__(cls, subscriptions)
+        self._values = {
+            key: frozenset().union(*(sub.requires[key] for sub in self if key in sub.requires))
+            for key in _DISPATCH_KEYS
+        }
+        # One route per combination of known values (None: any other value, or none); the number
+        # of routes is bounded by the values the conditions name, whatever the traffic.
+        self._routes = {}
+        return self
+
+    def candidates(self, event: Event) -> tuple[_Compiled, ...]:
+        """The subscriptions whose condition may hold for `event`, in order (a superset of the matches)."""
+        values = self._values
+        kind = event.get("type")
+        name = event.get("event")
+        route_key = (
+            kind if isinstance(kind, str) and kind in values["type"] else None,
+            name if isinstance(name, str) and name in values["event"] else None,
+        )
+        route = self._routes.get(route_key)
+        if route is None:
+            route = self._routes[route_key] = tuple(
+                sub
+                for sub in self
+                if _admits(sub.requires, dict(zip(_DISPATCH_KEYS, route_key, strict=True)))
+            )
+        return route
+
+
+def _admits(requires: Mapping[str, frozenset[str]], known: Mapping[str, str | None]) -> bool:
+    for key, allowed in requires.items():
+        value = known[key]
+        if value is None or value not in allowed:
+            return False
+    return True
 
 
 def compile_subscriptions(
     subscriptions: Iterable[Subscription | Mapping[str, Any]] | None,
-) -> tuple[_Compiled, ...]:
+) -> CompiledSubscriptions:
     """Parse each subscription's FQL and validate its mapping, once. Raises ConfigError that
     names the subscription and where (the FQL column, the mapping path)."""
     if subscriptions is None:
         global _AUTOMATIC
         if _AUTOMATIC is None:
-            _AUTOMATIC = tuple(_compile_one(s) for s in AUTOMATIC)
+            _AUTOMATIC = CompiledSubscriptions(_compile_one(s) for s in AUTOMATIC)
         return _AUTOMATIC
     if isinstance(subscriptions, (str, bytes, Mapping)):
         raise ConfigError("subscriptions must be a list of subscription objects")
@@ -124,10 +212,10 @@ def compile_subscriptions(
     for index, item in enumerate(subscriptions):
         sub = item if isinstance(item, Subscription) else Subscription.from_dict(item, index=index)
         compiled.append(_compile_one(sub))
-    return tuple(compiled)
+    return CompiledSubscriptions(compiled)
 
 
-_AUTOMATIC: tuple[_Compiled, ...] | None = None
+_AUTOMATIC: CompiledSubscriptions | None = None
 
 
 def _compile_one(sub: Subscription) -> _Compiled:
@@ -149,7 +237,7 @@ def _compile_one(sub: Subscription) -> _Compiled:
         validate_mapping(mapping)
     except SandboxError as exc:
         raise ConfigError(str(exc), subscription=sub.name, path="mapping") from exc
-    return _Compiled(sub, condition, mapping, action, _batch_size(mapping))
+    return _Compiled(sub, condition, mapping, action, _batch_size(mapping), _requirements(condition))
 
 
 def _batch_size(mapping: Mapping[str, JSON]) -> int:
@@ -162,14 +250,14 @@ def _batch_size(mapping: Mapping[str, JSON]) -> int:
     return max(1, int(value))
 
 
-_CACHE: dict[int, tuple[Sequence[Any], tuple[Any, ...], tuple[_Compiled, ...]]] = {}
+_CACHE: dict[int, tuple[Sequence[Any], tuple[Any, ...], CompiledSubscriptions]] = {}
 
 
-def _compiled_for(subscriptions: Sequence[Subscription | Mapping[str, Any]] | None) -> tuple[_Compiled, ...]:
+def _compiled_for(subscriptions: Sequence[Subscription | Mapping[str, Any]] | None) -> CompiledSubscriptions:
     """compile_subscriptions, remembered for the last few subscription lists (transform is per event)."""
     if subscriptions is None:
         return compile_subscriptions(None)
-    if isinstance(subscriptions, _Precompiled):
+    if isinstance(subscriptions, CompiledSubscriptions):
         return subscriptions
     key = id(subscriptions)
     hit = _CACHE.get(key)
@@ -206,16 +294,16 @@ def transform(
     """
     _check_event(event)
     results: list[Result] = []
-    for sub in _compiled_for(subscriptions):
+    for sub in _compiled_for(subscriptions).candidates(event):
         if sub.condition is not None and not matches(sub.condition, event):
             continue
+        action = sub.action
         try:
-            payload = sub.action.validate(resolve(sub.mapping, event))
-            request = sub.action.perform(payload, settings, now=now)
+            request = action.perform(action.validate(resolve(sub.mapping, event)), settings, now=now)
         except SandboxError as exc:
-            results.append(Result(sub.subscription, sub.action.slug, error=exc))
+            results.append(Result(sub.subscription, action.slug, None, exc))
         else:
-            results.append(Result(sub.subscription, sub.action.slug, request=request))
+            results.append(Result(sub.subscription, action.slug, request))
     return results
 
 
@@ -235,10 +323,7 @@ def plan(
     """
     compiled = compile_subscriptions(subscriptions)
     if not batch:
-        for index, event in enumerate(events):
-            _check_event_at(event, index)
-            for result in transform(event, settings, _Precompiled(compiled), now=now):
-                yield PlanLine(index, result.subscription.name, result.action, result.request, result.error)
+        yield from _plan_single(compiled, events, settings, now)
         return
     listed = list(events)
     for index, event in enumerate(listed):
@@ -247,8 +332,23 @@ def plan(
         yield from _plan_batch(sub, listed, settings, now)
 
 
-class _Precompiled(tuple):  # type: ignore[type-arg]
-    """Marks already-compiled subscriptions so transform does not compile them again."""
+def _plan_single(
+    compiled: CompiledSubscriptions, events: Iterable[Event], settings: Settings, now: float | None
+) -> Iterator[PlanLine]:
+    """Single mode, streamed: what `transform` does for each event, as PlanLines."""
+    candidates = compiled.candidates
+    for index, event in enumerate(events):
+        _check_event_at(event, index)
+        for sub in candidates(event):
+            if sub.condition is not None and not matches(sub.condition, event):
+                continue
+            action = sub.action
+            try:
+                request = action.perform(action.validate(resolve(sub.mapping, event)), settings, now=now)
+            except SandboxError as exc:
+                yield PlanLine(index, sub.subscription.name, action.slug, None, exc)
+            else:
+                yield PlanLine(index, sub.subscription.name, action.slug, request)
 
 
 def _check_event_at(event: Any, index: int) -> None:

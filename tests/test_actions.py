@@ -12,6 +12,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import json_scalars
 
 from sandbox.actions import ACTIONS
 from sandbox.actions.build import Entity, build_payload, truthy
@@ -279,3 +280,126 @@ def test_timestamp_fast_path_agrees_with_converter_b(value: str) -> None:
     from sandbox.timestamps import convert_valid_timestamp
 
     assert convert_timestamp_value(value) == convert_valid_timestamp(value)
+
+
+# -- the ISO fast path (build.iso_seconds) against the reference converters -----------------------
+
+
+def _digits(low: int, high: int, width: int = 2) -> st.SearchStrategy[str]:
+    return st.integers(low, high).map(lambda n: str(n).zfill(width))
+
+
+# ISO-shaped strings with every component also out of range (month 13, hour 24, minute 60, ...),
+# odd separators, fractions without seconds, and zones the reference rejects.
+iso_like = st.builds(
+    lambda y, mo, d, time, zone: f"{y}-{mo}-{d}{time}{zone}",
+    _digits(0, 9999, 4),
+    _digits(0, 19),
+    _digits(0, 39),
+    st.just("")
+    | st.builds(
+        lambda sep, h, mi, sec, frac: f"{sep}{h}:{mi}{sec}{frac}",
+        st.sampled_from(["T", "t", " ", "TT"]),
+        _digits(0, 29),
+        _digits(0, 69),
+        st.just("") | _digits(0, 69).map(lambda s: ":" + s),
+        st.just("") | st.text("0123456789", min_size=0, max_size=11).map(lambda f: "." + f),
+    ),
+    st.sampled_from(["", "Z", "z", "+", "UTC", " "])
+    | st.builds(
+        lambda sign, hh, colon, mm: f"{sign}{hh}{colon}{mm}",
+        st.sampled_from("+-"),
+        _digits(0, 29),
+        st.sampled_from(["", ":"]),
+        _digits(0, 69),
+    ),
+)
+iso_ish = iso_like | iso_strings | st.text("0123456789-:+.TZ ", max_size=30) | st.text(max_size=25)
+
+
+def _reference_a(value: str) -> object:
+    from sandbox.timestamps import convert_attribute_timestamps
+
+    return convert_attribute_timestamps({"": value})[""]
+
+
+@given(iso_ish)
+def test_iso_fast_path_is_converter_a_where_it_answers(value: str) -> None:
+    """iso_seconds answers only for strings converter A converts, and with A's number."""
+    from sandbox.actions.build import iso_seconds
+
+    fast = iso_seconds(value)
+    if fast is not None:
+        assert type(fast) is int
+        assert fast == _reference_a(value)
+
+
+@given(iso_ish)
+def test_convert_timestamp_value_is_converter_b_on_iso_like_strings(value: str) -> None:
+    from sandbox.actions.build import convert_timestamp_value
+    from sandbox.timestamps import convert_valid_timestamp
+
+    assert convert_timestamp_value(value) == convert_valid_timestamp(value)
+
+
+def _with_dates(leaf: st.SearchStrategy) -> st.SearchStrategy:
+    return st.recursive(
+        leaf,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+        max_leaves=10,
+    )
+
+
+@given(st.dictionaries(st.text(max_size=4), _with_dates(iso_ish | json_scalars), max_size=5))
+def test_convert_attributes_is_convert_attribute_timestamps(obj: dict) -> None:
+    """Same keys, order, values and types as the reference; every dict in the result is new."""
+    from sandbox.actions.build import convert_attributes
+    from sandbox.timestamps import convert_attribute_timestamps
+
+    before = copy.deepcopy(obj)
+    got = convert_attributes(obj)
+    assert json.dumps(got) == json.dumps(convert_attribute_timestamps(obj))
+    assert obj == before
+
+    def dict_ids(value: object) -> set[int]:
+        if isinstance(value, dict):
+            return {id(value)}.union(*(dict_ids(v) for v in value.values()))
+        return set()
+
+    # Nested dicts are copies (actions may add keys), lists are shared as the reference shares them.
+    assert not dict_ids(got) & dict_ids(obj)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("2024-03-05T12:34:56.789Z", 1709642096),
+        ("2024-03-05T10:00:00+01:00", 1709629200),
+        ("2024-03-05T10:00:00-0130", 1709638200),
+        ("2019-02-01", 1548979200),
+        ("2024-02-31T00:00", 1709337600),  # rolls over to March 2nd, as Date does
+        ("1969-12-31T23:59:59.5Z", -1),
+        ("0100-01-01T00:00:00Z", -59011459200),
+    ],
+)
+def test_iso_fast_path_answers_the_common_shapes(text: str, seconds: int) -> None:
+    from sandbox.actions.build import iso_seconds
+
+    assert iso_seconds(text) == seconds == _reference_a(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0099-01-01",
+        "2024-13-01",
+        "2024-03-05T24:00",
+        "2024-03-05T10:60",
+        "2024-03-05T10:00.5Z",
+        "2024-03-05t10:00",
+    ],
+)
+def test_iso_fast_path_leaves_the_odd_ones_to_the_reference(text: str) -> None:
+    from sandbox.actions.build import iso_seconds
+
+    assert iso_seconds(text) is None

@@ -158,7 +158,12 @@ def test_plan_batch_create_update_object_and_report_delivery_event() -> None:
 
 def test_bad_subscriptions_say_which_and_where() -> None:
     bad = [
-        {"name": "Broken", "subscribe": 'type = "track" and event !="x"', "partnerAction": "trackEvent", "mapping": {}}
+        {
+            "name": "Broken",
+            "subscribe": 'type = "track" and event !="x"',
+            "partnerAction": "trackEvent",
+            "mapping": {},
+        }
     ]
     with pytest.raises(ConfigError) as info:
         list(plan([track("x")], US, bad))
@@ -281,3 +286,87 @@ def test_single_and_batch_modes_agree_on_valid_payloads(evs: list) -> None:
         for item in line.request.body["batch"]
     ]
     assert single == batched
+
+
+# -- dispatch by type/event: a pure optimisation --------------------------------------------------
+
+_TYPES = ["identify", "track", "page", "x"]
+_NAMES = ["A", "B", "Application Opened", ""]
+fql_leaves = st.one_of(
+    st.builds(lambda v: f'type = "{v}"', st.sampled_from(_TYPES)),
+    st.builds(lambda v: f'event = "{v}"', st.sampled_from(_NAMES)),
+    st.builds(lambda v: f'type != "{v}"', st.sampled_from(_TYPES)),
+    st.builds(lambda v: f'event != "{v}"', st.sampled_from(_NAMES)),
+    st.sampled_from(
+        [
+            "type = 7",
+            "event = null",
+            "userId exists",
+            'userId = "u1"',
+            'properties.type = "track"',
+            'traits.event = "A"',
+            'event contains "A"',
+            'type starts_with "tr"',
+        ]
+    ),
+)
+fql_groups = st.builds(
+    lambda leaves, ops: (
+        leaves[0] + "".join(f" {op} {leaf}" for op, leaf in zip(ops, leaves[1:], strict=False))
+    ),
+    st.lists(fql_leaves, min_size=1, max_size=4),
+    st.lists(st.sampled_from(["and", "or"]), min_size=3, max_size=3),
+)
+fql_texts = st.one_of(
+    fql_groups,
+    st.builds(lambda a, op, b: f"({a}) {op} ({b})", fql_groups, st.sampled_from(["and", "or"]), fql_groups),
+)
+dispatch_events = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(_TYPES) | json_values,
+        "event": st.sampled_from(_NAMES) | json_values,
+        "userId": st.sampled_from(["u1", None]),
+        "properties": st.fixed_dictionaries({}, optional={"type": st.sampled_from(_TYPES)}),
+    },
+)
+
+
+@given(st.lists(fql_texts, min_size=1, max_size=5), st.lists(dispatch_events, min_size=1, max_size=5))
+def test_dispatch_never_skips_a_matching_subscription(texts: list[str], evs: list[dict]) -> None:
+    """candidates(event) holds every subscription that matches the event, in subscription order."""
+    from sandbox.pipeline import compile_subscriptions
+    from sandbox.subscriptions import matches
+
+    subs = []
+    for index, text in enumerate(texts):
+        try:
+            compile_subscriptions(
+                [{"name": "t", "subscribe": text, "partnerAction": "trackEvent", "mapping": {}}]
+            )
+        except ConfigError:
+            continue
+        subs.append({"name": f"S{index}", "subscribe": text, "partnerAction": "trackEvent", "mapping": {}})
+    compiled = compile_subscriptions(subs)
+    for event in evs:
+        candidates = compiled.candidates(event)
+        matching = [sub for sub in compiled if matches(sub.condition, event)]
+        assert [sub for sub in candidates if sub in matching] == matching
+        positions = [compiled.index(sub) for sub in candidates]
+        assert positions == sorted(positions)
+
+
+def test_dispatch_reads_the_presets_conditions() -> None:
+    from sandbox.pipeline import compile_subscriptions
+
+    compiled = compile_subscriptions(None)
+    names = lambda event: [sub.subscription.name for sub in compiled.candidates(event)]  # noqa: E731
+    assert names({"type": "identify"}) == ["Create or Update Person"]
+    assert names({"type": "track", "event": "Order Completed"}) == ["Track Event"]
+    assert names({"type": "track", "event": "Application Opened"}) == [
+        "Create or Update Device",
+        "Track Event",
+    ]
+    # `event = ...` presets do not look at the type: any type with that name is a candidate.
+    assert names({"type": "page", "event": "User Deleted"}) == ["Delete Person", "Track Page View"]
+    assert names({"type": ["track"], "event": {"x": 1}}) == []

@@ -8,8 +8,11 @@ the v2 `action` and the payload), `build_payload` turns it into the `/api/v2/ent
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Final
 
 from sandbox._types import JSON, MISSING, Payload
 from sandbox.identifiers import resolve_identifiers
@@ -65,13 +68,85 @@ def converts_timestamps(payload: Payload) -> bool:
     return "convert_timestamp" in payload and payload["convert_timestamp"] is not False
 
 
-def convert_timestamp_value(value: JSON) -> JSON:
-    """Converter B (convertValidTimestamp), with converter A as a fast path.
+# -- timestamps: a fast path in front of the reference converters ---------------------------------
+#
+# Nearly every ISO string real traffic carries has the shape `YYYY-MM-DD[THH:mm[:ss[.s+]][zone]]`
+# with every component in range. For those the reference converters (timestamps.py) all come down
+# to the same arithmetic: whole days from the date, plus the seconds of the time, minus the zone
+# offset. `iso_seconds` does that arithmetic directly and answers None for anything else (a
+# component out of range, years before 0100, a fraction without seconds, no match at all), which
+# the callers hand to the reference. Why the answer is the reference's, case by case:
+#
+# * The match implies a match of isostring's regex, with the same groups (the fast regex is the
+#   reference's with narrower components), and in-range components make `_iso_parse` valid.
+# * A zoned string: converter A keeps `_iso_parse`'s instant, `make_date` of the components minus
+#   the offset; converter B (`dayjs_parse`) takes the same ISO fast path for such a string.
+# * A zone-less string: both converters use dayjs's component path (`_regex_parse`, `Date.UTC`),
+#   whose only difference from `make_date` is the 0-99 year quirk, excluded by the year >= 100 rule.
+# * Unix seconds are floor(ms / 1000); the milliseconds of the fraction (0-999) never change the
+#   floor of a whole number of seconds, so the fraction only has to be well formed.
+# * Days: `date(y, m, 1).toordinal()` counts proleptic Gregorian days like MakeDay, and days
+#   past the month's end (Feb 30) roll over in both, since both add `day - 1` to the month start.
+#
+# tests/test_actions.py checks the equality with the reference functions on generated strings.
 
-    For a strict-ISO string both converters are dayjs in UTC and give the same second, and A's
-    regex path is far cheaper than B's general V8-style parse; anything A leaves alone goes to B.
+_FAST_ISO: Final = re.compile(
+    r"([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"(?:T([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9])(?:[.][0-9]{1,9})?)?"
+    r"(Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
+)
+_EPOCH_ORDINAL: Final = 719_163  # date(1970, 1, 1).toordinal()
+
+
+def iso_seconds(text: str) -> int | None:
+    """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter."""
+    match = _FAST_ISO.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, zone = match.groups()
+    year_number = int(year)
+    if year_number < 100:
+        return None  # dayjs reads zone-less years 0-99 as 1900-1999; leave those to the reference
+    seconds = (date(year_number, int(month), 1).toordinal() - _EPOCH_ORDINAL + int(day) - 1) * 86_400
+    if hour is not None:
+        seconds += int(hour) * 3600 + int(minute) * 60
+        if second is not None:
+            seconds += int(second)
+        if zone is not None and zone != "Z":
+            offset = int(zone[1:3]) * 3600 + int(zone[-2:]) * 60
+            seconds += -offset if zone[0] == "+" else offset
+    return seconds
+
+
+def convert_attributes(obj: Mapping[str, JSON]) -> dict[str, JSON]:
+    """`convert_attribute_timestamps` (converter A) with the ISO fast path: a new dict, nested
+    plain dicts converted too (and copied), lists left as they are."""
+    out: dict[str, JSON] = {}
+    for key, value in obj.items():
+        cls = value.__class__
+        if cls is str:
+            if value and "0" <= value[0] <= "9":
+                seconds = iso_seconds(value)
+                out[key] = convert_attribute_timestamps({key: value})[key] if seconds is None else seconds
+            else:
+                out[key] = value
+        elif cls is dict or isinstance(value, dict):
+            out[key] = convert_attributes(value)
+        else:
+            out[key] = value
+    return out
+
+
+def convert_timestamp_value(value: JSON) -> JSON:
+    """Converter B (convertValidTimestamp), with the ISO fast path first.
+
+    The reference order is kept behind it: converter A's regex path (for a strict-ISO string both
+    converters are dayjs in UTC and give the same second), then B's general V8-style parse.
     """
     if value.__class__ is str:
+        seconds = iso_seconds(value)
+        if seconds is not None:
+            return seconds
         converted = convert_attribute_timestamps({"": value})[""]
         if converted is not value:
             return converted
@@ -82,18 +157,29 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
     """Mirrors utils.ts buildPayload: the `/api/v2/entity` body for one entity (spec §1.5)."""
     payload = entity.payload
     get = payload.get
-    # 1-2. Take out the identifier and control keys; `rest` keeps the remaining keys in order.
-    rest = {key: value for key, value in payload.items() if key not in _TAKEN}
-    # 3. Attribute conversion (converter A), gated by convert_timestamp.
+    # 1-5. `{type, action, ...rest}`, rest being the payload without the identifier and control
+    # keys, in the payload's order; attribute conversion (converter A) when convert_timestamp says so.
+    body: dict[str, JSON] = {"type": entity.type, "action": entity.action}
     if converts_timestamps(payload):
-        rest = convert_attribute_timestamps(rest)
+        for key, value in payload.items():
+            if key in _TAKEN:
+                continue
+            cls = value.__class__
+            if cls is str:
+                if value and "0" <= value[0] <= "9":
+                    seconds = iso_seconds(value)
+                    value = convert_attribute_timestamps({key: value})[key] if seconds is None else seconds
+            elif cls is dict or isinstance(value, dict):
+                value = convert_attributes(value)
+            body[key] = value
+    else:
+        for key, value in payload.items():
+            if key not in _TAKEN:
+                body[key] = value
     # 4. The top-level timestamp always goes through converter B, and lands at the end of rest.
     timestamp = get("timestamp", MISSING)
     if truthy(timestamp):
-        rest["timestamp"] = convert_timestamp_value(timestamp)
-    # 5. {type, action, ...rest}
-    body: dict[str, JSON] = {"type": entity.type, "action": entity.action}
-    body.update(rest)
+        body["timestamp"] = convert_timestamp_value(timestamp)
     # 6. A truthy anonymous_id is added to (a copy of) the attributes, creating them if needed.
     anonymous_id = get("anonymous_id", MISSING)
     if truthy(anonymous_id):
