@@ -384,17 +384,17 @@ class _Zone:
     def is_empty(self) -> bool:
         return self.hour == _NONE
 
-    def write(self) -> int | None | bool:
-        """The offset in seconds, None for "no zone given" (local time), False when invalid."""
+    def write(self) -> tuple[bool, int | None]:
+        """(valid, offset in seconds); the offset is None when no zone was given (local time)."""
         if self.sign == _NONE:
-            return None
+            return True, None
         hour = 0 if self.hour == _NONE else self.hour
         minute = 0 if self.minute == _NONE else self.minute
         # V8 sums in unsigned 32-bit arithmetic and refuses totals above its largest Smi.
         total = (hour * 3600 + minute * 60) % 2**32
         if total > _SMI_MAX:
-            return False
-        return -total if self.sign < 0 else total
+            return False, None
+        return True, -total if self.sign < 0 else total
 
 
 def _read_milliseconds(token: _Token) -> int:
@@ -578,8 +578,8 @@ def _parse_components(s: str) -> tuple[int, int, int, int, int, int, int, int | 
 
     ymd = day.write()
     hms = time.write()
-    offset = tz.write()
-    if ymd is None or hms is None or offset is False:
+    zone_ok, offset = tz.write()
+    if ymd is None or hms is None or not zone_ok:
         return None
     return (*ymd, *hms, offset)
 
