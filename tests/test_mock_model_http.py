@@ -85,9 +85,14 @@ class HttpVersusModel(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="mock-model-"))
         self.app = mock_cio.create_app({"CIO_NOW": T0, "CIO_DB": str(self.folder / "journal.db")})
         self.cio = mock_cio.intercept(self.app).start()
-        self.admin = RemoteMock(US)  # the admin API, through the interceptor
+        # trust_env off: requests otherwise scans the environment for proxies on every call,
+        # which costs more than the mock's answer.
         self.session = requests.Session()
+        self.session.trust_env = False
         self.session.auth = AUTH
+        admin_session = requests.Session()
+        admin_session.trust_env = False
+        self.admin = RemoteMock(US, session=admin_session)  # the admin API, through the interceptor
         self.now = T0
         self.names = 0
         self.sent = 0
