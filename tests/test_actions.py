@@ -377,7 +377,6 @@ def test_convert_attributes_is_convert_attribute_timestamps(obj: dict) -> None:
         ("2024-03-05T10:00:00+01:00", 1709629200),
         ("2024-03-05T10:00:00-0130", 1709638200),
         ("2019-02-01", 1548979200),
-        ("2024-02-31T00:00", 1709337600),  # rolls over to March 2nd, as Date does
         ("1969-12-31T23:59:59.5Z", -1),
         ("0100-01-01T00:00:00Z", -59011459200),
     ],
@@ -392,7 +391,9 @@ def test_iso_fast_path_answers_the_common_shapes(text: str, seconds: int) -> Non
     "text",
     [
         "0099-01-01",
+        "0000-01-01T00:00Z",
         "2024-13-01",
+        "2024-02-31T00:00",
         "2024-03-05T24:00",
         "2024-03-05T10:60",
         "2024-03-05T10:00.5Z",
@@ -400,6 +401,15 @@ def test_iso_fast_path_answers_the_common_shapes(text: str, seconds: int) -> Non
     ],
 )
 def test_iso_fast_path_leaves_the_odd_ones_to_the_reference(text: str) -> None:
-    from sandbox.actions.build import iso_seconds
+    from sandbox.actions.build import convert_attributes, convert_timestamp_value, iso_seconds
+    from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp
 
     assert iso_seconds(text) is None
+    assert convert_attributes({"a": text}) == convert_attribute_timestamps({"a": text})
+    assert convert_timestamp_value(text) == convert_valid_timestamp(text)
+
+
+def test_days_past_the_end_of_the_month_roll_over_as_in_javascript() -> None:
+    from sandbox.actions.build import convert_attributes
+
+    assert convert_attributes({"a": "2024-02-31T00:00"}) == {"a": 1709337600}  # March 2nd

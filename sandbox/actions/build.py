@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sandbox._types import JSON, MISSING, Payload
@@ -73,49 +73,43 @@ def converts_timestamps(payload: Payload) -> bool:
 # Nearly every ISO string real traffic carries has the shape `YYYY-MM-DD[THH:mm[:ss[.s+]][zone]]`
 # with every component in range. For those the reference converters (timestamps.py) all come down
 # to the same arithmetic: whole days from the date, plus the seconds of the time, minus the zone
-# offset. `iso_seconds` does that arithmetic directly and answers None for anything else (a
-# component out of range, years before 0100, a fraction without seconds, no match at all), which
-# the callers hand to the reference. Why the answer is the reference's, case by case:
+# offset. `iso_seconds` checks that shape with `_FAST_ISO`, has the C parser `fromisoformat` read
+# the components, and does that arithmetic exactly (integer seconds). It answers None for anything
+# else (no match, a year before 0100, a day past the month's end, which `fromisoformat` refuses),
+# and the callers then ask the reference. Why the answer is the reference's:
 #
-# * The match implies a match of isostring's regex, with the same groups (the fast regex is the
-#   reference's with narrower components), and in-range components make `_iso_parse` valid.
+# * A `_FAST_ISO` match is a match of isostring's regex (the same pattern with narrower
+#   components, and a fraction only after seconds), and with in-range components `_iso_parse`
+#   finds the string valid, so converter A converts it.
 # * A zoned string: converter A keeps `_iso_parse`'s instant, `make_date` of the components minus
-#   the offset; converter B (`dayjs_parse`) takes the same ISO fast path for such a string.
+#   the offset; converter B (`dayjs_parse`) takes the same ISO path for such a string.
 # * A zone-less string: both converters use dayjs's component path (`_regex_parse`, `Date.UTC`),
 #   whose only difference from `make_date` is the 0-99 year quirk, excluded by the year >= 100 rule.
-# * Unix seconds are floor(ms / 1000); the milliseconds of the fraction (0-999) never change the
-#   floor of a whole number of seconds, so the fraction only has to be well formed.
-# * Days: `date(y, m, 1).toordinal()` counts proleptic Gregorian days like MakeDay, and days
-#   past the month's end (Feb 30) roll over in both, since both add `day - 1` to the month start.
+#   Zone-less is UTC (decisions §1), as the naive epoch below makes it.
+# * Unix seconds are floor(ms / 1000). The milliseconds of the fraction (0-999) never move the floor
+#   of a whole number of seconds (nor do microseconds), so the fraction only has to be well formed.
 #
 # tests/test_actions.py checks the equality with the reference functions on generated strings.
 
 _FAST_ISO: Final = re.compile(
-    r"([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"(?:T([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9])(?:[.][0-9]{1,9})?)?"
-    r"(Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
 )
-_EPOCH_ORDINAL: Final = 719_163  # date(1970, 1, 1).toordinal()
+_UTC_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_SECOND: Final = timedelta(seconds=1)
 
 
 def iso_seconds(text: str) -> int | None:
     """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter."""
-    match = _FAST_ISO.fullmatch(text)
-    if match is None:
-        return None
-    year, month, day, hour, minute, second, zone = match.groups()
-    year_number = int(year)
-    if year_number < 100:
-        return None  # dayjs reads zone-less years 0-99 as 1900-1999; leave those to the reference
-    seconds = (date(year_number, int(month), 1).toordinal() - _EPOCH_ORDINAL + int(day) - 1) * 86_400
-    if hour is not None:
-        seconds += int(hour) * 3600 + int(minute) * 60
-        if second is not None:
-            seconds += int(second)
-        if zone is not None and zone != "Z":
-            offset = int(zone[1:3]) * 3600 + int(zone[-2:]) * 60
-            seconds += -offset if zone[0] == "+" else offset
-    return seconds
+    if _FAST_ISO.fullmatch(text) is None or text[:2] == "00":
+        return None  # not the common shape, or a year 0-99 (dayjs reads zone-less ones as 19xx)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None  # a day past the month's end (JS rolls it over), or year 0
+    return (moment - (_NAIVE_EPOCH if moment.tzinfo is None else _UTC_EPOCH)) // _SECOND
 
 
 def convert_attributes(obj: Mapping[str, JSON]) -> dict[str, JSON]:
