@@ -51,12 +51,19 @@ class WorkspaceBase:
                 return ident
         return None
 
-    def _existing(self, ident: Ident, rec: Recorder, consequence: str) -> Person | None:
-        """The person `ident` names, or None with a note (suppressed, or nobody)."""
+    def _usable(self, ident: Ident, rec: Recorder) -> bool:
+        """Whether `ident` may name a person: False (noted) when it is suppressed; an anonymous_id
+        is rejected, as it names no person."""
         if ident.kind == "anonymous_id":
             raise StateError("this operation needs an id, email or cio_id: an anonymous_id names no person")
         if self.blocked and ident.key in self.blocked:
             rec.note(f"{ident} is suppressed: ignored")
+            return False
+        return True
+
+    def _existing(self, ident: Ident, rec: Recorder, consequence: str) -> Person | None:
+        """The person `ident` names, or None with a note (suppressed, or nobody)."""
+        if not self._usable(ident, rec):
             return None
         person = self.people.find(ident)
         if person is None:
@@ -67,10 +74,7 @@ class WorkspaceBase:
         """The person `ident` names; with `create`, one addressed by id or email is created if missing."""
         if not create or ident.kind == "cio_id":
             return self._existing(ident, rec, "dropped" if create else "nothing done")
-        if ident.kind == "anonymous_id":
-            raise StateError("this operation needs an id, email or cio_id: an anonymous_id names no person")
-        if self.blocked and ident.key in self.blocked:
-            rec.note(f"{ident} is suppressed: ignored")
+        if not self._usable(ident, rec):
             return None
         person = self.people.find(ident)
         if person is None:

@@ -6,14 +6,14 @@ request's credentials and calls a verb on it. Resetting is `CioState()` again, n
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import views
 from .people import Person
+from .settings import WorkspaceSettings, check_setting_names
 from .values import JSON, Ident, StateError
-from .workspace import WorkspaceSettings, WorkspaceState
+from .workspace import WorkspaceState
 
 
 class CioState:
@@ -41,7 +41,8 @@ class CioState:
         """Create or change a workspace's settings (see `WorkspaceSettings`); raises StateError on bad values."""
         ws = self.workspaces.get(site_id)
         if ws is None:
-            fresh = WorkspaceSettings(**_known(settings))
+            check_setting_names(settings)
+            fresh = WorkspaceSettings(**settings)
             ws = self.workspace(site_id)
             ws.settings = fresh
             return fresh
@@ -94,11 +95,3 @@ def find_person(ws: WorkspaceState, identifier: str) -> Person | None:
         if person is not None:
             return person
     return ws.people.find(Ident("id", identifier)) or ws.people.by_email(identifier)
-
-
-def _known(settings: Mapping[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(WorkspaceSettings)}
-    unknown = set(settings) - names
-    if unknown:
-        raise StateError(f"unknown workspace setting(s): {', '.join(sorted(unknown))}")
-    return dict(settings)

@@ -12,12 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from .activity import ActivityVerbs
-from .objects import is_removal
+from .objects import is_removal, record_attribute_changes, update_attributes
 from .people import Person
 from .relationships import relationship_items
 from .values import JSON, Ident, Outcome, Recorder, StateError, event_time
 
-_MISSING: Any = object()
+
+class _Missing:
+    """An `id`/`email` attribute that is absent, or an identify that must not be applied."""
+
+    def __repr__(self) -> str:
+        return "<MISSING>"
+
+
+_MISSING: Any = _Missing()
 
 
 class IdentifyVerbs(ActivityVerbs):
@@ -140,7 +148,7 @@ class IdentifyVerbs(ActivityVerbs):
         """Give `person` the wanted identifiers, or change nothing and return False (noted)."""
         plan: list[tuple[str, str | None]] = []
         for kind, value in wanted.items():
-            current = person.id if kind == "id" else person.email
+            current = getattr(person, kind)
             if value is not None and current is not None and _same(kind, current, value):
                 continue
             if value is None:
@@ -160,8 +168,8 @@ class IdentifyVerbs(ActivityVerbs):
                 return False
             plan.append((kind, value))
         for kind, value in plan:
-            old = person.id if kind == "id" else person.email
-            (self.people.set_id if kind == "id" else self.people.set_email)(person, value)
+            old = getattr(person, kind)
+            self.people.set_identifier(person, kind, value)
             rec.change("identifier_set", person=person.cio_id, name=kind, old=old, new=value)
         return True
 
@@ -175,22 +183,18 @@ class IdentifyVerbs(ActivityVerbs):
     def _apply_attributes(
         self, person: Person, attrs: dict[str, JSON], update_time: int, rec: Recorder
     ) -> None:
+        """Apply the attributes whose last applied update is not newer than `update_time`."""
         late = []
-        for name, value in attrs.items():
-            last = person.attribute_times.get(name)
+        times = person.attribute_times
+        for name in attrs:
+            last = times.get(name)
             if last is not None and update_time < last:
                 late.append(name)
-                continue
-            person.attribute_times[name] = update_time
-            if is_removal(value):
-                if name in person.attributes:
-                    old = person.attributes.pop(name)
-                    rec.change("attribute_removed", person=person.cio_id, name=name, old=old)
-                continue
-            old = person.attributes.get(name)
-            if name not in person.attributes or old != value or type(old) is not type(value):
-                person.attributes[name] = value
-                rec.change("attribute_set", person=person.cio_id, name=name, old=old, new=value)
+            else:
+                times[name] = update_time
+        in_time = {k: v for k, v in attrs.items() if k not in late} if late else attrs
+        changed = update_attributes(person.attributes, in_time)
+        record_attribute_changes(rec, changed, "attribute", "person", person.cio_id)
         if late:
             rec.note(
                 f"update time {update_time} is older than the last applied update of "

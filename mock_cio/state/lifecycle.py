@@ -100,7 +100,7 @@ class LifecycleVerbs(WorkspaceBase):
 
     def _merge_people(self, into: Person, other: Person, now: float, rec: Recorder) -> None:
         gained_ids = [(k, v) for k, v in (("id", other.id), ("email", other.email)) if v is not None]
-        gained_ids = [(k, v) for k, v in gained_ids if (into.id if k == "id" else into.email) is None]
+        gained_ids = [(k, v) for k, v in gained_ids if getattr(into, k) is None]
         attributes = 0
         for name, value in other.attributes.items():
             if name not in into.attributes or is_removal(into.attributes[name]):
@@ -136,7 +136,7 @@ class LifecycleVerbs(WorkspaceBase):
         for token in into.devices:
             self.device_owners[token] = into.cio_id
         for kind, value in gained_ids:
-            (self.people.set_id if kind == "id" else self.people.set_email)(into, value)
+            self.people.set_identifier(into, kind, value)
             rec.change("identifier_set", person=into.cio_id, name=kind, old=None, new=value)
         rec.change(
             "people_merged",

@@ -1,5 +1,5 @@
 """Objects (customerio-track-api.md §4.3): records, lookups, and the attribute-update rule they share
-with relationships and devices.
+with people, relationships and devices.
 
 Where it sits: `WorkspaceState` (workspace.py) runs the object verbs; this module holds the objects.
 An object is named by `(object_type_id, object_id)`, or by its `cio_object_id`, generated from a
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .values import JSON, ObjectIdent
+from .values import JSON, ObjectIdent, Recorder
 
 
 def is_removal(value: JSON) -> bool:
@@ -37,6 +37,21 @@ def update_attributes(current: dict[str, JSON], updates: dict[str, JSON]) -> lis
             current[name] = value
             changed.append((name, old, value))
     return changed
+
+
+def record_attribute_changes(
+    rec: Recorder, changed: list[tuple[str, JSON, JSON]], prefix: str, owner: str, owner_id: str
+) -> None:
+    """Record `update_attributes`'s result as `<prefix>_set` {<owner>, name, old, new} and
+    `<prefix>_removed` {<owner>, name, old} changes: `attribute_set` {person, …},
+    `object_attribute_removed` {object, …}."""
+    for name, old, new in changed:
+        if new is None:
+            rec.changes.append({"kind": prefix + "_removed", owner: owner_id, "name": name, "old": old})
+        else:
+            rec.changes.append(
+                {"kind": prefix + "_set", owner: owner_id, "name": name, "old": old, "new": new}
+            )
 
 
 @dataclass(slots=True)

@@ -120,6 +120,10 @@ class People:
         if value is not None:
             self._by_email[value.lower()] = person
 
+    def set_identifier(self, person: Person, kind: str, value: str | None) -> None:
+        """`set_id` or `set_email`, by `kind` ("id" or "email")."""
+        (self.set_id if kind == "id" else self.set_email)(person, value)
+
     def remove(self, person: Person) -> None:
         self.set_id(person, None)
         self.set_email(person, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .base import WorkspaceBase
-from .objects import CioObject, update_attributes
+from .objects import CioObject, record_attribute_changes, update_attributes
 from .people import Person
 from .values import JSON, Ident, ObjectIdent, Outcome, Recorder, StateError
 
@@ -24,20 +24,10 @@ class RelationshipVerbs(WorkspaceBase):
 
     def add_relationships(self, ident: Ident, relationships: JSON, now: float) -> Outcome:
         """Relate a person to objects (v2 person add_relationships); creates a missing person."""
-        rec = self._begin(now)
-        _, items = relationship_items(relationships)
-        person = self._person_for(ident, rec, create=True)
-        if person is not None:
-            self._person_relationships(person, "add_relationships", items, rec)
-        return rec.outcome()
+        return self._person_verb(ident, relationships, now, "add_relationships")
 
     def delete_relationships(self, ident: Ident, relationships: JSON, now: float) -> Outcome:
-        rec = self._begin(now)
-        _, items = relationship_items(relationships)
-        person = self._existing(ident, rec, "no relationship removed")
-        if person is not None:
-            self._person_relationships(person, "delete_relationships", items, rec)
-        return rec.outcome()
+        return self._person_verb(ident, relationships, now, "delete_relationships")
 
     def identify_object(
         self,
@@ -58,11 +48,8 @@ class RelationshipVerbs(WorkspaceBase):
         target = self._object_for(obj, rec, create=True)
         if target is None:
             return rec.outcome()
-        for name, old, new in update_attributes(target.attributes, attributes or {}):
-            if new is None:
-                rec.change("object_attribute_removed", object=target.cio_object_id, name=name, old=old)
-            else:
-                rec.change("object_attribute_set", object=target.cio_object_id, name=name, old=old, new=new)
+        changed = update_attributes(target.attributes, attributes or {})
+        record_attribute_changes(rec, changed, "object_attribute", "object", target.cio_object_id)
         self._object_relationships(target, "add_relationships", items, rec, anonymous=anonymous)
         return rec.outcome()
 
@@ -87,19 +74,30 @@ class RelationshipVerbs(WorkspaceBase):
         return rec.outcome()
 
     def add_object_relationships(self, obj: ObjectIdent, people: JSON, now: float) -> Outcome:
-        rec = self._begin(now)
-        _, items = relationship_items(people)
-        target = self._object_for(obj, rec, create=True)
-        if target is not None:
-            self._object_relationships(target, "add_relationships", items, rec, anonymous=False)
-        return rec.outcome()
+        return self._object_verb(obj, people, now, "add_relationships")
 
     def delete_object_relationships(self, obj: ObjectIdent, people: JSON, now: float) -> Outcome:
+        return self._object_verb(obj, people, now, "delete_relationships")
+
+    def _person_verb(self, ident: Ident, relationships: JSON, now: float, action: str) -> Outcome:
+        """A person's add/delete_relationships: adding creates a missing person, deleting does not."""
+        rec = self._begin(now)
+        _, items = relationship_items(relationships)
+        if action == "add_relationships":
+            person = self._person_for(ident, rec, create=True)
+        else:
+            person = self._existing(ident, rec, "no relationship removed")
+        if person is not None:
+            self._person_relationships(person, action, items, rec)
+        return rec.outcome()
+
+    def _object_verb(self, obj: ObjectIdent, people: JSON, now: float, action: str) -> Outcome:
+        """An object's add/delete_relationships: adding creates a missing object, deleting does not."""
         rec = self._begin(now)
         _, items = relationship_items(people)
-        target = self._object_for(obj, rec, create=False)
+        target = self._object_for(obj, rec, create=action == "add_relationships")
         if target is not None:
-            self._object_relationships(target, "delete_relationships", items, rec, anonymous=False)
+            self._object_relationships(target, action, items, rec, anonymous=False)
         return rec.outcome()
 
     def _object_for(self, obj: ObjectIdent, rec: Recorder, *, create: bool) -> CioObject | None:
@@ -174,23 +172,17 @@ class RelationshipVerbs(WorkspaceBase):
             self._relate(claimer, obj, attrs, rec)
             return
         current = obj.anonymous.get(anonymous_id)
+        attributes, how = _upsert(current, attrs)
+        if how is None:
+            return
         if current is None:
-            fresh: dict[str, JSON] = {}
-            update_attributes(fresh, attrs)
-            self.objects.relate_anonymous(obj, anonymous_id, fresh)
-            rec.change(
-                "anonymous_relationship_added",
-                object=obj.cio_object_id,
-                anonymous_id=anonymous_id,
-                attributes=dict(fresh),
-            )
-        elif update_attributes(current, attrs):
-            rec.change(
-                "anonymous_relationship_updated",
-                object=obj.cio_object_id,
-                anonymous_id=anonymous_id,
-                attributes=dict(current),
-            )
+            self.objects.relate_anonymous(obj, anonymous_id, attributes)
+        rec.change(
+            f"anonymous_relationship_{how}",
+            object=obj.cio_object_id,
+            anonymous_id=anonymous_id,
+            attributes=dict(attributes),
+        )
 
     def _relate(
         self,
@@ -201,27 +193,20 @@ class RelationshipVerbs(WorkspaceBase):
         from_anonymous_id: str | None = None,
     ) -> None:
         current = person.relationships.get(obj.cio_object_id)
-        extra = {} if from_anonymous_id is None else {"from_anonymous_id": from_anonymous_id}
+        attributes, how = _upsert(current, attrs)
+        if how is None:
+            return
         if current is None:
-            fresh: dict[str, JSON] = {}
-            update_attributes(fresh, attrs)
-            person.relationships[obj.cio_object_id] = fresh
+            person.relationships[obj.cio_object_id] = attributes
             obj.people[person.cio_id] = None
-            rec.change(
-                "relationship_added",
-                person=person.cio_id,
-                object=obj.cio_object_id,
-                attributes=dict(fresh),
-                **extra,
-            )
-        elif update_attributes(current, attrs):
-            rec.change(
-                "relationship_updated",
-                person=person.cio_id,
-                object=obj.cio_object_id,
-                attributes=dict(current),
-                **extra,
-            )
+        extra = {} if from_anonymous_id is None else {"from_anonymous_id": from_anonymous_id}
+        rec.change(
+            f"relationship_{how}",
+            person=person.cio_id,
+            object=obj.cio_object_id,
+            attributes=dict(attributes),
+            **extra,
+        )
 
     def _unrelate(self, person: Person, obj: CioObject, rec: Recorder) -> None:
         if person.relationships.pop(obj.cio_object_id, None) is None:
@@ -229,6 +214,16 @@ class RelationshipVerbs(WorkspaceBase):
             return
         obj.people.pop(person.cio_id, None)
         rec.change("relationship_removed", person=person.cio_id, object=obj.cio_object_id)
+
+
+def _upsert(current: dict[str, JSON] | None, attrs: dict[str, JSON]) -> tuple[dict[str, JSON], str | None]:
+    """A relationship's attributes after `attrs` apply to `current` (None: a new relationship), and
+    what happened: "added", "updated", or None when nothing changed."""
+    if current is None:
+        fresh: dict[str, JSON] = {}
+        update_attributes(fresh, attrs)
+        return fresh, "added"
+    return current, "updated" if update_attributes(current, attrs) else None
 
 
 def relationship_items(relationships: JSON) -> tuple[str, list[dict[str, JSON]]]:

@@ -8,6 +8,7 @@ from the app's `CIO_WORKSPACES` or the admin API; the verbs read `anonymous_merg
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,3 +47,10 @@ class WorkspaceSettings:
 
     def to_dict(self) -> dict[str, JSON]:
         return dataclasses.asdict(self)
+
+
+def check_setting_names(names: Iterable[str]) -> None:
+    """Raise StateError naming every name that is not a `WorkspaceSettings` field."""
+    unknown = set(names) - {f.name for f in dataclasses.fields(WorkspaceSettings)}
+    if unknown:
+        raise StateError(f"unknown workspace setting(s): {', '.join(sorted(unknown))}")

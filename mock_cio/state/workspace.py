@@ -26,8 +26,7 @@ from typing import Any
 from .devices import DeviceVerbs
 from .identify import IdentifyVerbs
 from .lifecycle import LifecycleVerbs
-from .settings import WorkspaceSettings
-from .values import StateError
+from .settings import WorkspaceSettings, check_setting_names
 
 __all__ = ["WorkspaceSettings", "WorkspaceState"]
 
@@ -38,8 +37,6 @@ class WorkspaceState(IdentifyVerbs, DeviceVerbs, LifecycleVerbs):
 
     def configure(self, **changes: Any) -> WorkspaceSettings:
         """Change settings (`region`, `anonymous_merge`, `api_key`, `rate_limit`, `email_updates_by_id`)."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(WorkspaceSettings)}
-        if unknown:
-            raise StateError(f"unknown workspace setting(s): {', '.join(sorted(unknown))}")
+        check_setting_names(changes)
         self.settings = dataclasses.replace(self.settings, **changes)
         return self.settings
