@@ -22,12 +22,22 @@ Check = Callable[[Any, list[str]], Any]
 """Checks (and coerces) one field value; appends ajv-human-errors messages (without the final dot)."""
 
 _COERCIBLE = frozenset(("string", "number", "integer", "boolean", "null"))
+_EXACT_CLASS: dict[str, type] = {"string": str, "boolean": bool, "object": dict, "array": list}
 
 
 class PayloadSchema:
     """The compiled schema of one action's fields (fieldsToJsonSchema + an Ajv validator)."""
 
-    __slots__ = ("fields", "action", "_checks", "_order", "_required", "_keeps_empty", "_plain_strings")
+    __slots__ = (
+        "fields",
+        "action",
+        "_checks",
+        "_order",
+        "_required",
+        "_keeps_empty",
+        "_plain_strings",
+        "_exact",
+    )
 
     def __init__(self, fields: Fields, action: str = "") -> None:
         self.fields = fields
@@ -40,6 +50,18 @@ class PayloadSchema:
         self._plain_strings = frozenset(
             key for key, field in fields.items() if field.json_types == ("string",) and not field.choices
         )
+        # Fields whose check passes a value of one exact class through untouched: a single
+        # non-number type, no enum, no limits, no format (an object into an object field, ...).
+        self._exact: dict[str, type] = {
+            key: _EXACT_CLASS[field.json_types[0]]
+            for key, field in fields.items()
+            if len(field.json_types) == 1
+            and field.json_types[0] in _EXACT_CLASS
+            and not field.choices
+            and field.minimum is None
+            and field.maximum is None
+            and field.type != "datetime"
+        }
 
     def validate(self, payload: Payload, *, batch: bool = False) -> Payload:
         """Return the cleaned, coerced payload, or raise PayloadValidationError with Ajv-human's text.
@@ -48,10 +70,12 @@ class PayloadSchema:
         """
         checks = self._checks
         plain = self._plain_strings
+        exact = self._exact
         out: dict[str, JSON] = {}
         errors: list[tuple[int, str]] | None = None
         for key, value in payload.items():
-            if value.__class__ is str:
+            cls = value.__class__
+            if cls is str:
                 if not value and (not batch or key not in self._keeps_empty):
                     continue  # single mode drops "" for every root field; batch only for non-strings
                 if key in plain:
@@ -59,6 +83,9 @@ class PayloadSchema:
                     continue
             elif value is None or value is MISSING:
                 continue  # no field allows null
+            elif exact.get(key) is cls:
+                out[key] = value  # an object into an object field, a boolean into a boolean one
+                continue
             check = checks.get(key)
             if check is None:
                 continue  # not a field: additionalProperties with removeAdditional

@@ -9,8 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import events as any_events
+from strategies import well_formed_events
 
 from sandbox.cli import main
+from sandbox.commands.plan import LineEncoder, _json_lines
+from sandbox.errors import InputError
+from sandbox.pipeline import plan
+from sandbox.settings import Settings
 
 SETTINGS = {"siteId": "12345", "apiKey": "abcde", "accountRegion": "EU 🇪🇺"}
 EVENTS = [
@@ -185,3 +193,71 @@ def test_python_dash_m_sandbox_plan(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["action"] == "createUpdatePerson"
+
+
+# -- the output encoder and the JSON-lines reader against their plain forms -----------------------
+
+_PLAIN = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+@given(
+    st.lists(well_formed_events | any_events, max_size=6),
+    st.sampled_from([Settings("1", "k"), Settings("é", "ü", "EU")]),
+    st.booleans(),
+)
+def test_line_encoder_is_encoding_to_dict(evs: list, settings: Settings, batch: bool) -> None:
+    """One encoder over many lines (its table of shared parts in use) writes what to_dict encodes."""
+    encode = LineEncoder()
+    for line in plan([e for e in evs if isinstance(e, dict)], settings, batch=batch, now=1.0):
+        assert encode(line) == _PLAIN(line.to_dict())
+
+
+def _reference_lines(text: str) -> list | str:
+    """What the reader gives: json.loads per non-blank line, or the first error's text."""
+    out = []
+    for number, line in enumerate(io.StringIO(text), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return f"line {number}, column {exc.colno}: {exc.msg}"
+        if not isinstance(event, dict):
+            return f"line {number}: an event must be a JSON object"
+        out.append(event)
+    return out
+
+
+_LINE_PIECES = st.sampled_from(
+    [
+        '{"a": 1}',
+        "{}",
+        "[1]",
+        "1",
+        '"x"',
+        " ",
+        "\t",
+        "\r",
+        "\ufeff",
+        "\u3000",
+        "\x1c",
+        "{",
+        "}",
+        ",",
+        '  {"b": [1, 2]}  ',
+        "nul",
+    ]
+)
+
+
+@given(
+    st.lists(st.lists(_LINE_PIECES, max_size=3).map("".join), max_size=6).map("\n".join)
+    | st.text(max_size=30)
+)
+def test_json_lines_reader_is_loads_per_line(text: str) -> None:
+    expected = _reference_lines(text)
+    try:
+        got: list | str = list(_json_lines(io.StringIO(text), "f"))
+    except InputError as exc:
+        got = exc.message
+    assert got == expected

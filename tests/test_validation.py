@@ -252,3 +252,36 @@ def test_js_number_details() -> None:
     assert js_number("-0x10") is None
     assert js_number(".5") == 0.5
     assert js_number("5.") == 5
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=8,
+)
+
+_OF_CLASS: dict[type, st.SearchStrategy] = {
+    str: st.text(max_size=8),
+    bool: st.booleans(),
+    dict: st.dictionaries(st.text(max_size=4), _ANY_JSON, max_size=3),
+    list: st.lists(_ANY_JSON, max_size=3),
+}
+
+
+@given(st.data())
+def test_the_pass_through_shortcuts_are_what_the_full_checks_do(data: st.DataObject) -> None:
+    """validate() skips the check of a value already of a field's one exact class (a string into
+    a plain string field, an object into an object field, ...): the full check leaves it as it is."""
+    from sandbox.actions import ACTIONS
+
+    schemas = [SCHEMA] + [action.schema for action in ACTIONS.values()]
+    schema = data.draw(st.sampled_from(schemas))
+    shortcuts = {key: str for key in schema._plain_strings} | schema._exact
+    assert ACTIONS["createUpdatePerson"].schema._exact["custom_attributes"] is dict
+    if not shortcuts:
+        return
+    key = data.draw(st.sampled_from(sorted(shortcuts)))
+    value = data.draw(_OF_CLASS[shortcuts[key]])
+    messages: list[str] = []
+    assert schema._checks[key](value, messages) is value
+    assert messages == []

@@ -106,9 +106,9 @@ def run(args: argparse.Namespace) -> int:
             _print_table(lines, out)
         else:
             write = out.write
-            dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+            encode = LineEncoder()
             for line in lines:
-                write(dumps(line.to_dict()))
+                write(encode(line))
                 write("\n")
         out.flush()
     return 0
@@ -155,16 +155,27 @@ def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
 
 
 def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
-    """Events from a JSON-lines stream, one per non-blank line."""
+    """Events from a JSON-lines stream, one per non-blank line.
+
+    Each line is read as `json.loads(line)` reads it. The common line, a JSON value from its first
+    character with nothing but JSON whitespace after it, goes straight to the decoder's scanner
+    (what `loads` ends up calling); anything else, blank lines and errors included, takes `loads`.
+    """
     loads = json.loads
+    scan = json.JSONDecoder().scan_once
     try:
         for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
             try:
-                event = loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"line {number}, column {exc.colno}: {exc.msg}", source) from None
+                event, end = scan(line, 0)
+            except (StopIteration, ValueError):
+                end = -1
+            if end != len(line) and (end < 0 or line[end:].strip(_JSON_SPACE)):
+                if not line.strip():
+                    continue
+                try:
+                    event = loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"line {number}, column {exc.colno}: {exc.msg}", source) from None
             if not isinstance(event, dict):
                 raise InputError(f"line {number}: an event must be a JSON object", source)
             yield event
@@ -172,7 +183,50 @@ def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
         raise InputError("not UTF-8 text", source) from None
 
 
+_JSON_SPACE = " \t\n\r"  # the whitespace json.loads allows around a value
+
+
 # -- output --------------------------------------------------------------------------------------
+
+
+class LineEncoder:
+    """A PlanLine as one JSON line: exactly `encode(line.to_dict())`, with ", " and ": " separators.
+
+    For a request line, the part between the event index and the body (subscription, action,
+    method, url, headers) is the same for every line of one subscription and settings; it is
+    encoded once and kept (a bounded table: its size depends on the configuration, not the events).
+    """
+
+    _LIMIT = 1024
+
+    def __init__(self) -> None:
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+        self._middles: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, line: Any) -> str:
+        req = line.request
+        index = line.event_index
+        if line.error is not None or req is None or index.__class__ is not int:
+            return self.encode(line.to_dict())
+        headers = req.headers
+        key = (
+            line.subscription,
+            line.action,
+            req.method,
+            req.url,
+            headers.get("authorization"),
+            "content-type" in headers,
+            headers.get("content-type"),
+        )
+        middle = self._middles.get(key)
+        if middle is None:
+            head = line.to_dict()
+            del head["event_index"], head["body"]
+            middle = self.encode(head)[1:-1]
+            if len(self._middles) >= self._LIMIT:
+                self._middles.clear()
+            self._middles[key] = middle
+        return f'{{"event_index": {index}, {middle}, "body": {self.encode(req.body)}}}'
 
 
 def _explaining(events: Any, settings: Any, subscriptions: Any, trace: Any) -> Iterator[Any]:
