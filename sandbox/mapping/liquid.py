@@ -1,22 +1,35 @@
-"""The `@liquid` directive's engine: python-liquid, restricted as mapping-kit restricts LiquidJS.
+"""The `@liquid` directive's engine: python-liquid, made to print and filter as LiquidJS 10.30 does.
 
 Part of the mapping stage (`@liquid` in compile.py). mapping-kit disables the tags `case`, `for`,
 `include`, `layout`, `render` and `tablerow` and a list of array filters; using one is an error
-(`tag "for" is disabled`, `filter "map" is disabled`). Templates are limited to 1000 characters.
+(`tag "for" is disabled`, `filter "map" is disabled`). Templates are limited to 1000 characters
+(compile.py checks the length).
 
-Not emulated: the differences between LiquidJS and python-liquid's Shopify dialect (some filter
-behaviours, number formatting of `{{ 1.0 }}`, the 500 ms render limit, which is replaced by
-python-liquid's loop and output limits).
+python-liquid parses; `{{ }}` and `echo` print with LiquidJS's `stringify` and the filters are
+LiquidJS's (liquid_filters.py): JavaScript numbers and `String()`, UTF-16 lengths, `json`. An
+unknown filter passes its input through, as in LiquidJS (strictFilters off).
+
+Not emulated: python-liquid's parser and operators are kept (error messages, `==`/`<`/`contains`
+between values of different types, `{% cycle %}` printing), the `date` filter is python-liquid's,
+and the 500 ms render limit and memory limit are replaced by python-liquid's loop and output limits.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from liquid import BoundTemplate, Environment, Tag, TokenStream
+from liquid.builtin.output import Output, OutputNode
+from liquid.builtin.tags.echo_tag import EchoNode, EchoTag
 from liquid.exceptions import LiquidError, LiquidSyntaxError
 
 from sandbox._types import JSON
+from sandbox.mapping.liquid_filters import FILTERS, NOT_IN_LIQUIDJS, LiquidFilterError, stringify
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from liquid import RenderContext
 
 MAX_TEMPLATE_LENGTH: Final = 1000
 
@@ -65,8 +78,35 @@ def _disabled_filter(name: str) -> Any:
     return disabled
 
 
+class _JSOutputNode(OutputNode):
+    """`{{ value }}` printed with LiquidJS's stringify (no autoescape: mapping-kit sets no outputEscape)."""
+
+    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        return buffer.write(stringify(self.expression.evaluate(context)))
+
+
+class _JSEchoNode(EchoNode):
+    """`{% echo value %}` printed as `{{ value }}` is."""
+
+    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        return buffer.write(stringify(self.expression.evaluate(context)))
+
+
+class _JSOutput(Output):
+    node_class = _JSOutputNode
+
+
+class _JSEcho(EchoTag):
+    node_class = _JSEchoNode
+
+
 def _environment() -> Environment:
-    env = Environment()
+    env = Environment(strict_filters=False)
+    env.add_tag(_JSOutput)
+    env.add_tag(_JSEcho)
+    for name in NOT_IN_LIQUIDJS:
+        del env.filters[name]
+    env.filters.update(FILTERS)
     env.loop_iteration_limit = 10_000
     env.output_stream_limit = 1_000_000
     env.context_depth_limit = 30
@@ -102,7 +142,7 @@ def render(template: BoundTemplate, data: JSON) -> str:
     scope = {str(key): value for key, value in data.items()} if isinstance(data, dict) else {}
     try:
         result = template.render(**scope)
-    except (LiquidError, LiquidTemplateError) as exc:
+    except (LiquidError, LiquidTemplateError, LiquidFilterError) as exc:
         raise LiquidTemplateError(_message(exc)) from None
     except (RecursionError, ArithmeticError, ValueError, TypeError, AttributeError) as exc:
         raise LiquidTemplateError(f"liquid template error: {exc}") from None
