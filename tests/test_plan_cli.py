@@ -261,3 +261,18 @@ def test_json_lines_reader_is_loads_per_line(text: str) -> None:
     except InputError as exc:
         got = exc.message
     assert got == expected
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_lines_before_a_bad_line_are_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], many: bool
+) -> None:
+    """Output goes out in chunks; what came before an unusable line is still written, in order."""
+    good = EVENTS[:2] * (300 if many else 1)
+    events = write(tmp_path, "e.jsonl", "".join(json.dumps(e) + "\n" for e in good) + "{oops\n")
+    settings = write(tmp_path, "s.json", json.dumps(SETTINGS))
+    assert main(["plan", events, "--settings", settings]) == 2
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["event_index"] for line in lines] == list(range(len(good)))
+    assert f"line {len(good) + 1}, column 2" in err

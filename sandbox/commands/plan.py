@@ -105,11 +105,9 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "table":
             _print_table(lines, out)
         else:
-            write = out.write
-            encode = LineEncoder()
-            for line in lines:
-                write(encode(line))
-                write("\n")
+            # Standard input may be a live stream: answer each event as it comes. Otherwise write
+            # in chunks, since stdout may be unbuffered (PYTHONUNBUFFERED: one system call a write).
+            _write_lines(lines, out, 1 if args.input == "-" else _LINES_PER_WRITE)
         out.flush()
     return 0
 
@@ -187,6 +185,27 @@ _JSON_SPACE = " \t\n\r"  # the whitespace json.loads allows around a value
 
 
 # -- output --------------------------------------------------------------------------------------
+
+
+_LINES_PER_WRITE = 256
+
+
+def _write_lines(lines: Iterator[Any], out: IO[str], per_write: int) -> None:
+    """Write one JSON line per PlanLine, `per_write` lines a write; what was produced before an
+    error is written all the same."""
+    encode = LineEncoder()
+    chunk: list[str] = []
+    try:
+        for line in lines:
+            chunk.append(encode(line))
+            if len(chunk) >= per_write:
+                chunk.append("")
+                out.write("\n".join(chunk))
+                chunk.clear()
+    finally:
+        if chunk:
+            chunk.append("")
+            out.write("\n".join(chunk))
 
 
 class LineEncoder:
