@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_cio.state import CioState, Ident, ObjectIdent, StateError, WorkspaceSettings, WorkspaceState
 
@@ -640,6 +642,7 @@ def test_views_have_the_contract_shapes_and_are_copies(state: CioState, ws: Work
         "attributes",
         "devices",
         "relationships",
+        "segments",
         "events",
     }
     assert set(view["identifiers"]) == {"id", "email", "cio_id"}
@@ -693,3 +696,150 @@ def test_replaying_the_same_requests_gives_an_equal_snapshot() -> None:
     assert snap["suppressed"] == [{"kind": "id", "value": "u3", "with": ["id:u3"]}]
     second.workspace("site").identify(ID("u1"), {"plan": "pro"}, T0 + 9)  # a no-op change...
     assert second.snapshot() != first.snapshot()  # ...still moves the attribute's update time
+
+
+# ---------------------------------------------------------------- manual segments
+
+
+def test_add_names_people_by_id_email_or_cio_id_and_creates_nobody(
+    state: CioState, ws: WorkspaceState
+) -> None:
+    ws.identify(ID("u1"), {}, T0)
+    ws.identify(EMAIL("b@x.io"), {}, T0)
+    ws.identify(ID("u3"), {}, T0)
+    outcome = ws.add_to_segment(7, [ID("u1"), EMAIL("B@X.io"), Ident("cio_id", "a3000003"), ID("ghost")], T0)
+    assert outcome.changes == (
+        {"kind": "added_to_segment", "person": "a3000001", "segment": 7},
+        {"kind": "added_to_segment", "person": "a3000002", "segment": 7},
+        {"kind": "added_to_segment", "person": "a3000003", "segment": 7},
+    )
+    assert outcome.notes == ("no person matches id 'ghost': ignored, not added to segment 7",)
+    assert state.person("ghost") is None
+    assert [p["segments"] for p in state.people()] == [[7], [7], [7]]
+
+
+def test_segments_are_listed_in_ascending_order_and_adding_twice_changes_nothing(
+    state: CioState, ws: WorkspaceState
+) -> None:
+    ws.identify(ID("u1"), {}, T0)
+    for segment in (12, 3, 7):
+        ws.add_to_segment(segment, [ID("u1")], T0)
+    again = ws.add_to_segment(3, [ID("u1"), ID("u1")], T0)
+    assert again.changes == ()
+    assert again.notes == ("person cio_a3000001 is already in segment 3: nothing changed",) * 2
+    assert state.person("u1")["segments"] == [3, 7, 12]
+
+
+def test_remove_takes_people_out_and_notes_non_members(state: CioState, ws: WorkspaceState) -> None:
+    ws.identify(ID("u1"), {}, T0)
+    ws.identify(ID("u2"), {}, T0)
+    ws.add_to_segment(7, [ID("u1"), ID("u2")], T0)
+    ws.add_to_segment(8, [ID("u1")], T0)
+    outcome = ws.remove_from_segment("7", [ID("u1"), ID("nobody")], T0)
+    assert outcome.changes == ({"kind": "removed_from_segment", "person": "a3000001", "segment": 7},)
+    assert outcome.notes == ("no person matches id 'nobody': ignored, not removed from segment 7",)
+    assert ws.remove_from_segment(7, [ID("u1")], T0).notes == (
+        "person cio_a3000001 is not in segment 7: nothing removed",
+    )
+    assert state.person("u1")["segments"] == [8]
+    assert state.person("u2")["segments"] == [7]
+
+
+def test_remove_needs_the_person_to_have_an_id(state: CioState, ws: WorkspaceState) -> None:
+    ws.identify(EMAIL("b@x.io"), {}, T0)
+    ws.add_to_segment(7, [EMAIL("b@x.io")], T0)
+    outcome = ws.remove_from_segment(7, [EMAIL("b@x.io")], T0)
+    assert outcome.changes == ()
+    assert outcome.notes == (
+        "person cio_a3000001 has no id, and the API removes only people who have one from a manual "
+        "segment: not removed from segment 7",
+    )
+    ws.identify(EMAIL("b@x.io"), {"id": "u1"}, T0)
+    assert ws.remove_from_segment(7, [EMAIL("b@x.io")], T0).changes[0]["kind"] == "removed_from_segment"
+    assert state.person("u1")["segments"] == []
+
+
+def test_suppressed_identifiers_are_ignored(ws: WorkspaceState) -> None:
+    ws.suppress(ID("u1"), T0)
+    assert ws.add_to_segment(7, [ID("u1")], T0).notes == ("id 'u1' is suppressed: ignored",)
+    assert ws.remove_from_segment(7, [ID("u1")], T0).notes == ("id 'u1' is suppressed: ignored",)
+
+
+@pytest.mark.parametrize("segment_id", ["abc", "", "7a", " 7", "-1", "0", 0, -3, True, 7.0, None, 2**31, "٣"])
+def test_a_segment_id_must_be_a_positive_int32(ws: WorkspaceState, segment_id: object) -> None:
+    with pytest.raises(StateError, match=r"segment_id must be a whole number from 1 to 2147483647"):
+        ws.add_to_segment(segment_id, [ID("u1")], T0)  # type: ignore[arg-type]
+    with pytest.raises(StateError, match=r"segment_id must be a whole number"):
+        ws.remove_from_segment(segment_id, [ID("u1")], T0)  # type: ignore[arg-type]
+
+
+@given(st.integers(min_value=1, max_value=2**31 - 1), st.integers(min_value=0, max_value=3))
+def test_a_segment_id_in_a_path_is_the_same_segment_as_the_integer(number: int, zeros: int) -> None:
+    ws = CioState().workspace("s")
+    ws.identify(ID("u1"), {}, T0)
+    ws.add_to_segment("0" * zeros + str(number), [ID("u1")], T0)
+    assert ws.add_to_segment(number, [ID("u1")], T0).changes == ()
+    assert ws.remove_from_segment(number, [ID("u1")], T0).changes[0]["segment"] == number
+
+
+def test_idents_must_be_a_list_of_ident(ws: WorkspaceState) -> None:
+    with pytest.raises(TypeError, match="idents must be a list of Ident"):
+        ws.add_to_segment(7, "u1", T0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"idents\[1\] must be an Ident"):
+        ws.add_to_segment(7, [ID("u1"), "u2"], T0)  # type: ignore[list-item]
+    with pytest.raises(StateError, match="an anonymous_id names no person"):
+        ws.add_to_segment(7, [Ident("anonymous_id", "a1")], T0)
+
+
+def test_deleting_a_person_ends_their_memberships(state: CioState, ws: WorkspaceState) -> None:
+    ws.identify(ID("u1"), {}, T0)
+    ws.add_to_segment(7, [ID("u1")], T0)
+    ws.delete_person(ID("u1"), T0)
+    ws.identify(ID("u1"), {}, T0)
+    assert state.person("u1")["segments"] == []
+    ws.add_to_segment(7, [ID("u1")], T0)
+    ws.suppress(ID("u1"), T0)
+    ws.unsuppress(ID("u1"), T0)
+    ws.identify(ID("u1"), {}, T0)
+    assert state.person("u1")["segments"] == []
+
+
+def test_a_merge_gives_the_primary_the_secondary_segments(state: CioState, ws: WorkspaceState) -> None:
+    ws.identify(ID("p"), {}, T0)
+    ws.identify(ID("s"), {}, T0)
+    ws.add_to_segment(1, [ID("p"), ID("s")], T0)
+    ws.add_to_segment(2, [ID("s")], T0)
+    outcome = ws.merge(ID("p"), ID("s"), T0)
+    assert outcome.changes[0] == {
+        "kind": "added_to_segment",
+        "person": "a3000001",
+        "segment": 2,
+        "from_person": "a3000002",
+    }
+    assert [c["kind"] for c in outcome.changes].count("added_to_segment") == 1
+    assert outcome.changes[-1]["kind"] == "people_merged"
+    assert state.person("p")["segments"] == [1, 2]
+
+
+def test_memberships_are_in_the_snapshot_and_survive_a_replay(state: CioState, ws: WorkspaceState) -> None:
+    calls = [
+        lambda w: w.identify(ID("u1"), {}, T0),
+        lambda w: w.identify(EMAIL("b@x.io"), {}, T0),
+        lambda w: w.add_to_segment(4, [ID("u1"), EMAIL("b@x.io")], T0 + 1),
+        lambda w: w.remove_from_segment(4, [ID("u1")], T0 + 2),
+    ]
+    for call in calls:
+        call(ws)
+    snapshot = state.snapshot()
+    assert [p["segments"] for p in snapshot["site"]["people"]] == [[], [4]]
+    replayed = CioState()
+    for call in calls:
+        call(replayed.workspace("site"))
+    assert json.dumps(replayed.snapshot(), sort_keys=True) == json.dumps(snapshot, sort_keys=True)
+
+
+def test_views_of_segments_are_copies(state: CioState, ws: WorkspaceState) -> None:
+    ws.identify(ID("u1"), {}, T0)
+    ws.add_to_segment(7, [ID("u1")], T0)
+    state.person("u1")["segments"].append(99)
+    assert state.person("u1")["segments"] == [7]

@@ -2,7 +2,7 @@
 
 The model knows people by id only, keeps every anonymous event it ever received (an expired event can
 never be claimed again, because the clock only moves forward) and hides expired ones when compared.
-After each step, the state's people and anonymous events must equal the model's; at the end,
+After each step, the state's people (attributes, events, manual segments) and anonymous events must equal the model's; at the end,
 replaying the same calls into a fresh state must give an equal snapshot.
 """
 
@@ -38,6 +38,8 @@ ids = st.sampled_from(["u0", "u1", "u2"])
 anonymous_ids = st.sampled_from(["a0", "a1"])
 event_ids = st.none() | st.sampled_from(["e0", "e1", "e2", "e3"])
 attribute_values = st.none() | st.sampled_from(["", "x", "y", 1, True, 0])
+# Segment ids as the state accepts them: integers, or digit strings as a URL path holds them.
+segment_ids = st.sampled_from([1, "1", 2, "02"])
 attributes = st.dictionaries(st.sampled_from(["plan", "city", "age"]), attribute_values, max_size=3)
 # Mostly short steps, so that claims meet events around the 5-minute and 72-hour edges; a few
 # long ones reach the 30-day edge.
@@ -59,6 +61,7 @@ class ModelEvent:
 class ModelPerson:
     attributes: dict[str, object] = field(default_factory=dict)
     events: list[ModelEvent] = field(default_factory=list)
+    segments: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -181,6 +184,22 @@ class StateVersusModel(RuleBasedStateMachine):
         self._call(lambda ws: ws.unsuppress(Ident("id", uid), now))
         self.blocked.discard(uid)
 
+    @rule(segment=segment_ids, uids=st.lists(ids, min_size=1, max_size=3))
+    def add_to_segment(self, segment: int | str, uids: list[str]) -> None:
+        now = self.now
+        self._call(lambda ws: ws.add_to_segment(segment, [Ident("id", uid) for uid in uids], now))
+        for uid in uids:
+            if uid in self.people:  # nobody is created; a suppressed id has no person
+                self.people[uid].segments.add(int(segment))
+
+    @rule(segment=segment_ids, uids=st.lists(ids, min_size=1, max_size=3))
+    def remove_from_segment(self, segment: int | str, uids: list[str]) -> None:
+        now = self.now
+        self._call(lambda ws: ws.remove_from_segment(segment, [Ident("id", uid) for uid in uids], now))
+        for uid in uids:
+            if uid in self.people:
+                self.people[uid].segments.discard(int(segment))
+
     @rule(primary=ids, secondary=ids)
     def merge(self, primary: str, secondary: str) -> None:
         now = self.now
@@ -192,6 +211,7 @@ class StateVersusModel(RuleBasedStateMachine):
             return
         for name, value in other.attributes.items():
             into.attributes.setdefault(name, value)
+        into.segments |= other.segments
         into.events.extend(
             ModelEvent(e.name, e.timestamp, e.received_at, e.merged, False)
             for e in other.events
@@ -222,6 +242,11 @@ class StateVersusModel(RuleBasedStateMachine):
         }
         assert actual == expected
         assert [v["identifiers"]["id"] for v in self.state.people()] == list(self.people)
+
+    @invariant()
+    def segments_match_the_model(self) -> None:
+        actual = {view["identifiers"]["id"]: view["segments"] for view in self.state.people()}
+        assert actual == {uid: sorted(p.segments) for uid, p in self.people.items()}
 
     @invariant()
     def anonymous_events_match_the_model(self) -> None:

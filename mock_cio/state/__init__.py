@@ -4,7 +4,7 @@ The HTTP layer calls `CioState().workspace(site_id).<verb>(..., now)`; each verb
 `Outcome(notes, changes)` for the journal. Verbs are deterministic given their arguments and `now`,
 so replaying the journal rebuilds the state. `CioState` (cio.py) holds the workspaces;
 `WorkspaceState` (workspace.py) holds one workspace's data and gathers its verbs, one module per
-noun (identify.py, activity.py, relationships.py, devices.py, lifecycle.py). People, objects and
+noun (identify.py, activity.py, relationships.py, devices.py, segments.py, lifecycle.py). People, objects and
 anonymous events are kept by people.py, objects.py and anonymous.py (which has the merge window);
 views.py turns them into the admin API's JSON.
 
@@ -47,7 +47,14 @@ How the mock decides (decisions.md §2 wins; the choices below fill what it leav
 - Merge: a missing primary or secondary, or the same person on both sides, does nothing (noted).
   The primary keeps its identifiers and gains those it lacks, keeps its non-empty attributes, gains
   the secondary's other attributes, events whose timestamp is within 30 days of the merge (marked
-  `can_trigger: false`), devices and relationships it lacks.
+  `can_trigger: false`), devices and relationships it lacks, and the secondary's manual segments.
+- Manual segments (segments.py): `add_to_segment`/`remove_from_segment` name people by id, email
+  or cio_id; nobody is created, and a person who does not exist or is suppressed is skipped
+  (noted). Any positive int32 is a segment id (the mock has no app in which segments are created,
+  so every one exists and is manual). Adding a member again, or removing a non-member, changes
+  nothing (noted). As Customer.io documents, the API removes only people who have an `id`; a person
+  without one stays in the segment (noted). Deleting or suppressing a person ends their
+  memberships; a merge adds the secondary's segments to the primary.
 - Suppress: deletes the person and blocks their id and email; suppressing an identifier nobody has
   blocks it anyway. Any later verb naming a blocked identifier (path, body `id`/`email`, merge side,
   relationship) is ignored (noted). Unsuppress frees the identifiers suppressed together.
@@ -72,6 +79,8 @@ cio_object_id):
 - `relationship_added` / `relationship_updated` {person, object, attributes[, from_anonymous_id]};
   `relationship_removed` {person, object}; `anonymous_relationship_added` / `_updated` {object,
   anonymous_id, attributes}; `anonymous_relationship_removed` {object, anonymous_id}
+- `added_to_segment` {person, segment[, from_person]} (from_person: the secondary of a merge);
+  `removed_from_segment` {person, segment}
 - `people_merged` {primary, secondary, attributes, events, devices, relationships, anonymous_ids}
 - `identifiers_suppressed` / `identifiers_unsuppressed` {identifiers: [{kind, value}]}
 - `metric_recorded` {delivery_id, metric}

@@ -3,7 +3,8 @@
 Where it sits: the `delete_person`, `suppress`, `unsuppress` and `merge` verbs of `WorkspaceState`
 (v1 `DELETE /customers/{id}`, suppress/unsuppress, `merge_customers`; their v2 person actions).
 Removing a person also releases their claims, devices and relationships; a merge first hands the
-secondary's data to the primary (Customer.io's "Resolve duplicate people" rules).
+secondary's data to the primary (Customer.io's "Resolve duplicate people" rules), manual segment
+memberships included.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ class LifecycleVerbs(WorkspaceBase):
                 into.relationships[cio_object_id] = attrs
                 obj.people[into.cio_id] = None
                 relationships += 1
+        for segment in sorted(other.segments - into.segments):
+            into.segments.add(segment)
+            rec.change("added_to_segment", person=into.cio_id, segment=segment, from_person=other.cio_id)
         claims = sorted(other.anonymous_ids)
         for anonymous_id in claims:
             held = self.claims.get(anonymous_id)

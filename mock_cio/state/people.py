@@ -42,7 +42,8 @@ class Device:
 class Person:
     """A person. `attribute_times[name]` is the time of the last applied update of that attribute
     (its `timestamp`, or the receipt time when none was sent), used to drop out-of-order updates.
-    `relationships` maps a cio_object_id to the relationship attributes."""
+    `relationships` maps a cio_object_id to the relationship attributes; `segments` holds the ids of
+    the manual segments the person is in."""
 
     cio_id: str
     id: str | None = None
@@ -53,6 +54,8 @@ class Person:
     devices: dict[str, Device] = field(default_factory=dict)
     relationships: dict[str, dict[str, JSON]] = field(default_factory=dict)
     anonymous_ids: set[str] = field(default_factory=set)
+    segments: set[int] = field(default_factory=set)
+    """The manual segments the person was added to by API (segments.py)."""
 
     @property
     def identifiers(self) -> dict[str, str | None]:

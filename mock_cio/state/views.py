@@ -48,6 +48,7 @@ def person_view(ws: WorkspaceState, person: Person) -> dict[str, JSON]:
             for d in person.devices.values()
         ],
         "relationships": relationships,
+        "segments": sorted(person.segments),
         "events": [
             {
                 "id": e.id,

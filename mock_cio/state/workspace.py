@@ -12,6 +12,7 @@ The state is not thread-safe: the caller holds one lock per `CioState`.
 - relationships.py: `identify_object`, `delete_object`, `add_relationships`, `delete_relationships`,
   `add_object_relationships`, `delete_object_relationships`
 - devices.py: `add_device`, `delete_device`
+- segments.py: `add_to_segment`, `remove_from_segment` (manual segments)
 - lifecycle.py: `delete_person`, `suppress`, `unsuppress`, `merge`
 
 The rules they follow are in the package docstring (mock_cio/state/__init__.py, "How the mock
@@ -26,12 +27,13 @@ from typing import Any
 from .devices import DeviceVerbs
 from .identify import IdentifyVerbs
 from .lifecycle import LifecycleVerbs
+from .segments import SegmentVerbs
 from .settings import WorkspaceSettings, check_setting_names
 
 __all__ = ["WorkspaceSettings", "WorkspaceState"]
 
 
-class WorkspaceState(IdentifyVerbs, DeviceVerbs, LifecycleVerbs):
+class WorkspaceState(IdentifyVerbs, DeviceVerbs, SegmentVerbs, LifecycleVerbs):
     """The people, events, devices, objects, anonymous activity and metrics of one site_id, and the
     verbs that change them (`IdentifyVerbs` brings the activity and relationship verbs along)."""
 
