@@ -39,6 +39,11 @@ def is_truthy(value: object) -> bool:
     """JavaScript truthiness of a JSON value (MISSING is `undefined`)."""
     if value is None or value is MISSING or value is False:
         return False
+    cls = value.__class__
+    if cls is str:
+        return value != ""
+    if cls is dict or cls is list or value is True:
+        return True
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value != 0 and not (isinstance(value, float) and math.isnan(value))
     if isinstance(value, str):
@@ -48,7 +53,8 @@ def is_truthy(value: object) -> bool:
 
 def is_email(value: object) -> bool:
     """ajv-formats' "full" email test (`fullFormats.email.test(value)`) on a string."""
-    return isinstance(value, str) and _EMAIL.fullmatch(value) is not None
+    # The pattern needs an "@": without one there is nothing to match.
+    return isinstance(value, str) and "@" in value and _EMAIL.fullmatch(value) is not None
 
 
 def resolve_identifiers(

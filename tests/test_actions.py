@@ -413,3 +413,120 @@ def test_days_past_the_end_of_the_month_roll_over_as_in_javascript() -> None:
     from sandbox.actions.build import convert_attributes
 
     assert convert_attributes({"a": "2024-02-31T00:00"}) == {"a": 1709337600}  # March 2nd
+
+
+# -- buildPayload, single pass, against its step-by-step form -------------------------------------
+
+
+def _build_payload_in_steps(entity: Entity) -> dict:
+    """utils.ts buildPayload spelled out step by step, with the reference converters."""
+    from sandbox._types import MISSING
+    from sandbox.actions.build import _TAKEN, drop_missing
+    from sandbox.identifiers import resolve_identifiers
+    from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp
+
+    payload = entity.payload
+    rest = {key: value for key, value in payload.items() if key not in _TAKEN}
+    if "convert_timestamp" in payload and payload["convert_timestamp"] is not False:
+        rest = convert_attribute_timestamps(rest)
+    timestamp = payload.get("timestamp", MISSING)
+    if truthy(timestamp):
+        rest["timestamp"] = convert_valid_timestamp(timestamp)
+    body = {"type": entity.type, "action": entity.action}
+    body.update(rest)
+    anonymous_id = payload.get("anonymous_id", MISSING)
+    if truthy(anonymous_id):
+        attributes = body.get("attributes")
+        merged = dict(attributes) if isinstance(attributes, dict) else {}
+        merged["anonymous_id"] = anonymous_id
+        body["attributes"] = merged
+    if entity.action != "merge":
+        identifiers = resolve_identifiers(
+            anonymous_id=anonymous_id,
+            email=payload.get("email", MISSING),
+            object_id=payload.get("object_id", MISSING),
+            object_type_id=payload.get("object_type_id", MISSING),
+            person_id=payload.get("person_id", MISSING),
+        )
+        if identifiers is not None:
+            body["identifiers"] = identifiers
+            if "anonymous_id" in identifiers and isinstance(body.get("attributes"), dict):
+                body["attributes"].pop("anonymous_id", None)
+    return drop_missing(body)
+
+
+def _entity_payloads() -> st.SearchStrategy[dict]:
+    from sandbox._types import MISSING
+
+    nested = _with_dates(iso_ish | json_scalars)
+    values = nested | st.just(MISSING)  # MISSING only at the top: actions build nested values without it
+    keys = st.sampled_from(
+        [
+            "attributes",
+            "anonymous_id",
+            "person_id",
+            "email",
+            "object_id",
+            "object_type_id",
+            "timestamp",
+            "convert_timestamp",
+            "batch_size",
+            "name",
+            "type",
+            "action",
+            "data",
+        ]
+    )
+    return st.dictionaries(keys, values, max_size=8) | st.fixed_dictionaries(
+        {
+            "convert_timestamp": st.sampled_from([True, False, None, "yes"]),
+            "attributes": st.dictionaries(st.text(max_size=3), nested, max_size=4) | st.just(MISSING),
+        },
+        optional={
+            "anonymous_id": st.sampled_from(["anon", "", 0, None]),
+            "person_id": st.sampled_from(["u1", "cio_1", "a@b.co", "", None]),
+            "timestamp": iso_ish,
+        },
+    )
+
+
+@given(
+    st.sampled_from(["person", "object", "delivery"]),
+    st.sampled_from(["identify", "event", "merge", "identify_anonymous"]),
+    _entity_payloads(),
+)
+def test_build_payload_is_the_step_by_step_build(kind: str, action: str, payload: dict) -> None:
+    from sandbox.errors import InputError
+
+    before = copy.deepcopy(payload)
+    try:
+        expected = _build_payload_in_steps(Entity(kind, action, copy.deepcopy(payload)))
+    except InputError:
+        with pytest.raises(InputError):
+            build_payload(Entity(kind, action, payload))
+        return
+    got = build_payload(Entity(kind, action, payload))
+    assert json.dumps(got) == json.dumps(expected)
+    assert payload == before
+    if isinstance(payload.get("attributes"), dict) and payload.get("convert_timestamp") not in (None, False):
+        assert got.get("attributes") is not payload["attributes"]  # converted: a new dict
+
+
+@given(json_scalars | st.sampled_from([[], {}, float("nan"), -0.0, "a@b.co", "x@y", "@."]))
+def test_identifier_helpers_keep_their_definitions(value: object) -> None:
+    """is_truthy is JavaScript's ToBoolean on JSON values; is_email is the ajv-formats pattern."""
+    import math
+
+    from sandbox._types import MISSING
+    from sandbox.identifiers import _EMAIL, is_email, is_truthy
+
+    if value is None or value is MISSING or isinstance(value, bool):
+        expected = value is True
+    elif isinstance(value, (int, float)):
+        expected = value != 0 and not math.isnan(value)
+    elif isinstance(value, str):
+        expected = len(value) > 0
+    else:
+        expected = True
+    assert is_truthy(value) is expected
+    assert is_email(value) is (isinstance(value, str) and _EMAIL.fullmatch(value) is not None)

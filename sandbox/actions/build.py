@@ -154,6 +154,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
     # 1-5. `{type, action, ...rest}`, rest being the payload without the identifier and control
     # keys, in the payload's order; attribute conversion (converter A) when convert_timestamp says so.
     body: dict[str, JSON] = {"type": entity.type, "action": entity.action}
+    converted: dict[str, JSON] | None = None  # the attributes, when conversion made a new dict of them
     if converts_timestamps(payload):
         for key, value in payload.items():
             if key in _TAKEN:
@@ -165,6 +166,8 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
                     value = convert_attribute_timestamps({key: value})[key] if seconds is None else seconds
             elif cls is dict or isinstance(value, dict):
                 value = convert_attributes(value)
+                if key == "attributes":
+                    converted = value
             body[key] = value
     else:
         for key, value in payload.items():
@@ -178,7 +181,10 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
     anonymous_id = get("anonymous_id", MISSING)
     if truthy(anonymous_id):
         attributes = body.get("attributes")
-        merged = dict(attributes) if attributes.__class__ is dict else {}
+        if attributes is converted and attributes is not None:
+            merged = attributes  # already a copy of the payload's, nobody else holds it
+        else:
+            merged = dict(attributes) if attributes.__class__ is dict else {}
         merged["anonymous_id"] = anonymous_id
         body["attributes"] = merged
     # 7. Identifiers, except for merge.
