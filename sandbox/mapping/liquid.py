@@ -16,20 +16,26 @@ and the 500 ms render limit and memory limit are replaced by python-liquid's loo
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from liquid import BoundTemplate, Environment, Tag, TokenStream
+from liquid import BoundTemplate, Environment, RenderContext, Tag, TokenStream
 from liquid.builtin.output import Output, OutputNode
 from liquid.builtin.tags.echo_tag import EchoNode, EchoTag
-from liquid.exceptions import LiquidError, LiquidSyntaxError
+from liquid.exceptions import LiquidError, LiquidSyntaxError, OutputStreamLimitError
+from liquid.output import LimitedStringIO
 
-from sandbox._types import JSON
-from sandbox.mapping.liquid_filters import FILTERS, NOT_IN_LIQUIDJS, LiquidFilterError, stringify
+from sandbox._types import JSON, MISSING
+from sandbox.mapping.liquid_filters import (
+    FILTERS,
+    NOT_IN_LIQUIDJS,
+    LiquidFilterError,
+    read_property,
+    stringify,
+)
 
 if TYPE_CHECKING:
     from typing import TextIO
-
-    from liquid import RenderContext
 
 MAX_TEMPLATE_LENGTH: Final = 1000
 
@@ -100,15 +106,58 @@ class _JSEcho(EchoTag):
     node_class = _JSEchoNode
 
 
+# LiquidJS's memoryLimit (1e8) charges string lengths as filters build them; python-liquid's
+# output limit is the guard kept here, counted in characters rather than UTF-8 bytes, so that
+# the lone surrogates JavaScript strings may hold (`{{ emoji | last }}`) can be written.
+OUTPUT_LIMIT: Final = 1_000_000
+
+
+class _CharLimitedIO(LimitedStringIO):
+    """An output buffer limited in characters; accepts lone surrogates."""
+
+    def write(self, text: str) -> int:
+        if text:
+            self.size += len(text)
+            if self.size > self.limit:
+                raise OutputStreamLimitError("output stream limit reached", token=None)
+        return super(LimitedStringIO, self).write(text)
+
+
+class _Context(RenderContext):
+    """Paths read as LiquidJS reads them: `size` in UTF-16 units, no `first`/`last` on strings or objects."""
+
+    def get_item(self, obj: Any, key: Any) -> Any:
+        if not isinstance(obj, (dict, list, str)):
+            return super().get_item(obj, key)
+        found = read_property(obj, key)
+        if found is MISSING:
+            raise KeyError(key)
+        return found
+
+    def get_buffer(self, buf: TextIO | None = None) -> StringIO:
+        carry = buf.size if isinstance(buf, LimitedStringIO) else 0
+        return _CharLimitedIO(limit=OUTPUT_LIMIT - carry)
+
+
+class _Template(BoundTemplate):
+    context_class = _Context
+
+    def _get_buffer(self) -> StringIO:
+        return _CharLimitedIO(limit=OUTPUT_LIMIT)
+
+
 def _environment() -> Environment:
     env = Environment(strict_filters=False)
     env.add_tag(_JSOutput)
     env.add_tag(_JSEcho)
     for name in NOT_IN_LIQUIDJS:
         del env.filters[name]
+    for name in ("ifchanged", "doc"):  # python-liquid tags LiquidJS lacks ("not found" there)
+        del env.tags[name]
     env.filters.update(FILTERS)
     env.loop_iteration_limit = 10_000
-    env.output_stream_limit = 1_000_000
+    env.output_stream_limit = OUTPUT_LIMIT
+    env.template_class = _Template
     env.context_depth_limit = 30
     for name in DISABLED_TAGS:
         tag = type(f"Disabled_{name}", (_DisabledTag,), {"name": name, "block": False})(env)

@@ -238,16 +238,23 @@ def _js_round(number: float) -> float:
     return float(floor + 1 if number - floor >= 0.5 else floor)
 
 
+def _shift_decimal(number: float, exponent: float) -> float:
+    """LiquidJS `shiftDecimal`: `Number(mantissa + "e" + (power + exponent))` on `String(number)`."""
+    mantissa, _, power = number_to_string(number).partition("e")
+    shifted = js_number(f"{mantissa}e{number_to_string((js_number(power or '0') or 0.0) + exponent)}")
+    return math.nan if shifted is None else shifted
+
+
 def _abs(value: float, *rest: float) -> float:
     return abs(value)
 
 
 def _at_least(value: float, *rest: float) -> float:
-    return max(value, *rest)
+    return max((value, *rest))
 
 
 def _at_most(value: float, *rest: float) -> float:
-    return min(value, *rest)
+    return min((value, *rest))
 
 
 def _ceil(value: float, *rest: float) -> float:
@@ -280,13 +287,13 @@ def _times(value: float, other: float = math.nan, *rest: float) -> float:
 
 
 def _round(value: JSON, digits: JSON = 0, *rest: JSON) -> JSON:
+    """Round half up at `digits` decimals by shifting the decimal point in the number's text."""
     number, places = to_number(value), to_number(digits)
-    try:
-        scale = math.pow(10, places)
-    except OverflowError:
-        scale = math.inf
-    scaled = (number * scale) * (1 + 2.220446049250313e-16) if math.isfinite(scale) else math.nan
-    return js_result(_divide(_js_round(scaled), scale))
+    scaled = _shift_decimal(abs(number), places)
+    if not scaled <= 2**53 - 1:
+        return js_result(number)
+    rounded = _shift_decimal(_js_round(scaled), -places)
+    return js_result(-rounded if number < 0 else rounded)
 
 
 # -- strings -----------------------------------------------------------------------------------------------
@@ -321,35 +328,24 @@ def _capitalize(value: JSON, *rest: JSON) -> str:
     return _utf16_slice(text, 0, min(1, length)).upper() + _utf16_slice(text, min(1, length), length).lower()
 
 
-def _strip_set(text: str, chars: str, *, left: bool, right: bool) -> str:
-    units = [_utf16_slice(text, i, i + 1) for i in range(utf16_length(text))]
-    allowed = set(_js_split(chars, ""))
-    start, end = 0, len(units)
-    while left and start < end and units[start] in allowed:
-        start += 1
-    while right and end > start and units[end - 1] in allowed:
-        end -= 1
-    return "".join(units[start:end])
-
-
 def _strip(value: JSON, chars: JSON = MISSING, *rest: JSON) -> str:
     text = stringify(value)
     if _js_truthy(chars):
-        return _strip_set(text, stringify(chars), left=True, right=True)
+        return text.strip(stringify(chars))  # a set of code points, as `new Set(string)`
     return text.strip(_JS_SPACE)
 
 
 def _lstrip(value: JSON, chars: JSON = MISSING, *rest: JSON) -> str:
     text = stringify(value)
     if _js_truthy(chars):
-        return _strip_set(text, stringify(chars), left=True, right=False)
+        return text.lstrip(stringify(chars))
     return text.lstrip(_JS_SPACE)
 
 
 def _rstrip(value: JSON, chars: JSON = MISSING, *rest: JSON) -> str:
     text = stringify(value)
     if _js_truthy(chars):
-        return _strip_set(text, stringify(chars), left=False, right=True)
+        return text.rstrip(stringify(chars))
     return text.rstrip(_JS_SPACE)
 
 
@@ -400,19 +396,25 @@ def _replace_last(value: JSON, pattern: JSON = MISSING, replacement: JSON = MISS
     return text[:index] + stringify(replacement) + text[index + len(needle) :]
 
 
+def _code_point_steps(count: float) -> int:
+    """How many code points LiquidJS's `advanceCodePoints(str, from, count)` steps over (`i < count`)."""
+    if math.isnan(count) or count <= 0:
+        return 0
+    return math.ceil(count) if math.isfinite(count) else 2**62
+
+
 def _truncate(value: JSON, length: JSON = 50, ellipsis: JSON = "...", *rest: JSON) -> JSON:
+    """Keep at most `length` code points, the ellipsis included; short input comes back unchanged."""
     text, tail = stringify(value), stringify(ellipsis)
     limit = _number(length)
-    size = utf16_length(text)
-    if size <= limit:
+    if utf16_length(text) <= limit or _code_point_steps(limit) >= len(text):
         return value  # LiquidJS returns the input itself, not its string
-    start, end = _js_slice_bounds(size, 0, max(_integer(limit - utf16_length(tail)), 0))
-    return _utf16_slice(text, start, end) + tail
+    return text[: _code_point_steps(max(limit - len(tail), 0))] + tail
 
 
 def _truncatewords(value: JSON, words: JSON = 15, ellipsis: JSON = "...", *rest: JSON) -> str:
     text, tail = stringify(value), stringify(ellipsis)
-    parts = _JS_SPACES.split(text)
+    parts = _JS_SPACES.split(text.lstrip(_JS_SPACE))
     count = _number(words)
     if count <= 0:
         count = 1.0
@@ -509,8 +511,8 @@ _PERCENT_RUN: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
 
 def _url_decode(value: JSON, *rest: JSON) -> str:
-    """`decodeURIComponent` (strict: a bad escape or bad UTF-8 is "URI malformed"), then + → space."""
-    text = stringify(value)
+    """+ → space, then `decodeURIComponent` (strict: a bad escape or bad UTF-8 is "URI malformed")."""
+    text = stringify(value).replace("+", " ")
     if re.search(r"%(?![0-9A-Fa-f]{2})", text):
         raise LiquidFilterError("URI malformed")
 
@@ -520,7 +522,7 @@ def _url_decode(value: JSON, *rest: JSON) -> str:
         except UnicodeDecodeError:
             raise LiquidFilterError("URI malformed") from None
 
-    return _PERCENT_RUN.sub(decode, text).replace("+", " ")
+    return _PERCENT_RUN.sub(decode, text)
 
 
 _SLUG_ASCII: Final = re.compile(r"[^A-Za-z0-9]+")
@@ -588,13 +590,13 @@ def _base64_encode(value: JSON, *rest: JSON) -> str:
 
 
 def _base64_decode(value: JSON, *rest: JSON) -> str:
-    """Node's Buffer.from(text, 'base64'): lenient (stops at junk, padding optional), UTF-8 out."""
-    text = (
-        re.sub(r"[^A-Za-z0-9+/\-_]", "", stringify(value).split("=")[0]).replace("-", "+").replace("_", "/")
-    )
-    text = text[: len(text) - len(text) % 4 if len(text) % 4 == 1 else len(text)]
-    raw = base64.b64decode(text + "=" * (-len(text) % 4))
-    return raw.decode("utf-8", "replace")
+    """Strict base64 (whitespace and `=` padding allowed), decoded as UTF-8 with U+FFFD for bad bytes."""
+    text = re.sub(r"[\t\n\f\r ]", "", stringify(value))
+    if len(text) % 4 == 0:
+        text = re.sub(r"==?$", "", text)
+    if len(text) % 4 == 1 or not re.fullmatch(r"[A-Za-z0-9+/]*", text):
+        raise LiquidFilterError("invalid base64 provided to base64_decode")
+    return base64.b64decode(text + "=" * (-len(text) % 4)).decode("utf-8", "replace")
 
 
 def _sha256(value: JSON, *rest: JSON) -> str:
@@ -685,19 +687,20 @@ def _compact(value: JSON, *rest: JSON) -> list[JSON]:
 
 
 def _slice(value: JSON, begin: JSON = MISSING, length: JSON = 1, *rest: JSON) -> JSON:
+    """`length` items from `begin` (negative counts from the end); strings by code point."""
     if value is None or value is MISSING:
         return []
+    text = value if isinstance(value, list) else stringify(value)
     start, count = _number(begin), _number(length)
-    if isinstance(value, list):
-        size = len(value)
-        start = size + start if start < 0 else start
-        first, last = _js_slice_bounds(size, start, start + count)
-        return value[first:last]
-    text = stringify(value)
-    size = utf16_length(text)
-    start = size + start if start < 0 else start
-    first, last = _js_slice_bounds(size, start, start + count)
-    return _utf16_slice(text, first, last)
+    if start < 0:
+        start += len(text)
+    if start < 0 or count < 0:
+        return [] if isinstance(value, list) else ""
+    if isinstance(text, list):
+        first, last = _js_slice_bounds(len(text), start, start + count)
+        return text[first:last]
+    first = _code_point_steps(start)
+    return text[first : first + _code_point_steps(count)]
 
 
 _PATH_PART: Final = re.compile(r"""\.?([^.\[\]'"]+)|\[(-?\d+)\]|\['([^']*)'\]|\["([^"]*)"\]""")
@@ -795,7 +798,9 @@ def _sample(value: JSON, count: JSON = 1, *rest: JSON) -> JSON:
     """Random items (as LiquidJS, not reproducible); one item when count is 1."""
     if value is None or value is MISSING:
         return []
-    items: list[JSON] = value if isinstance(value, list) else _js_split(stringify(value), "")
+    items: list[JSON] = (
+        value if isinstance(value, list) else list(stringify(value))
+    )  # [...string]: code points
     shuffled = random.sample(items, len(items))
     if count == 1:
         return shuffled[0] if shuffled else MISSING
