@@ -2,8 +2,8 @@
 
 The model knows people by id only, keeps every anonymous event it ever received (an expired event can
 never be claimed again, because the clock only moves forward) and hides expired ones when compared.
-After each step, the state's people (attributes, events, manual segments) and anonymous events must equal the model's; at the end,
-replaying the same calls into a fresh state must give an equal snapshot.
+After each step, the state's people (attributes, events, manual segments) and anonymous events must
+equal the model's; at the end, replaying the same calls into a fresh state must give an equal snapshot.
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ class StateVersusModel(RuleBasedStateMachine):
 
     @invariant()
     def segments_match_the_model(self) -> None:
-        actual = {view["identifiers"]["id"]: view["segments"] for view in self.state.people()}
+        actual = {view["identifiers"]["id"]: view.get("segments", []) for view in self.state.people()}
         assert actual == {uid: sorted(p.segments) for uid, p in self.people.items()}
 
     @invariant()

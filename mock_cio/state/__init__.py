@@ -54,7 +54,9 @@ How the mock decides (decisions.md §2 wins; the choices below fill what it leav
   so every one exists and is manual). Adding a member again, or removing a non-member, changes
   nothing (noted). As Customer.io documents, the API removes only people who have an `id`; a person
   without one stays in the segment (noted). Deleting or suppressing a person ends their
-  memberships; a merge adds the secondary's segments to the primary.
+  memberships; a merge adds the secondary's segments to the primary. A person's view has
+  `segments` only when they are in one (the Segment destination never calls these routes, so
+  views and golden files of everyone else keep their shape).
 - Suppress: deletes the person and blocks their id and email; suppressing an identifier nobody has
   blocks it anyway. Any later verb naming a blocked identifier (path, body `id`/`email`, merge side,
   relationship) is ignored (noted). Unsuppress frees the identifiers suppressed together.
