@@ -9,9 +9,11 @@ python-liquid parses; `{{ }}` and `echo` print with LiquidJS's `stringify` and t
 LiquidJS's (liquid_filters.py): JavaScript numbers and `String()`, UTF-16 lengths, `json`. An
 unknown filter passes its input through, as in LiquidJS (strictFilters off).
 
-Not emulated: python-liquid's parser and operators are kept (error messages, `==`/`<`/`contains`
-between values of different types, `{% cycle %}` printing), the `date` filter is python-liquid's,
-and the 500 ms render limit and memory limit are replaced by python-liquid's loop and output limits.
+Not emulated: python-liquid's parser and operators are kept (error messages; backslash escapes
+in string literals, which LiquidJS reads as `\r`, `\n`...; `==`/`<`/`contains` between values of
+different types; `{% cycle %}` printing; LiquidJS's `{% block %}` outside layouts is an unknown
+tag here), the `date` filter is python-liquid's, and the 500 ms render limit and memory limit
+are replaced by python-liquid's loop limit and a 1,000,000-character output limit.
 """
 
 from __future__ import annotations
@@ -113,7 +115,10 @@ OUTPUT_LIMIT: Final = 1_000_000
 
 
 class _CharLimitedIO(LimitedStringIO):
-    """An output buffer limited in characters; accepts lone surrogates."""
+    """An output buffer limited in characters; accepts lone surrogates and keeps "\r" as written."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit, newline="")  # python-liquid's None would turn "\r" into "\n"
 
     def write(self, text: str) -> int:
         if text:
