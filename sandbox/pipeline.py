@@ -338,7 +338,8 @@ def _plan_single(
     """Single mode, streamed: what `transform` does for each event, as PlanLines."""
     candidates = compiled.candidates
     for index, event in enumerate(events):
-        _check_event_at(event, index)
+        if event.__class__ is not dict:
+            _check_event_at(event, index)
         for sub in candidates(event):
             if sub.condition is not None and not matches(sub.condition, event):
                 continue

@@ -55,17 +55,23 @@ FIELDS = {
 _TAKEN = frozenset(
     ("id", "custom_attributes", "relationship_attributes", "created_at", "group_id", "object_type_id")
 )
-_REMOVED_TRAITS = ("createdAt", "created_at", "object_type_id", "relationshipAttributes", "objectTypeId")
+_REMOVED_TRAITS = frozenset(
+    ("createdAt", "created_at", "object_type_id", "relationshipAttributes", "objectTypeId")
+)
 
 
 def map_payload(payload: Payload) -> Entity:
     """Mirrors createUpdatePerson's mapPayload, plus the created_at decision (decisions.md §1)."""
     get = payload.get
-    rest = {key: value for key, value in payload.items() if key not in _TAKEN}
+    body = {key: value for key, value in payload.items() if key not in _TAKEN}
     # Upstream deletes these keys from the event's own traits; a copy keeps the event intact.
-    attributes = dict(get("custom_attributes") or {})
-    for key in _REMOVED_TRAITS:
-        attributes.pop(key, None)
+    traits = get("custom_attributes") or {}
+    if traits.__class__ is dict:
+        attributes = {key: value for key, value in traits.items() if key not in _REMOVED_TRAITS}
+    else:
+        attributes = dict(traits)
+        for key in _REMOVED_TRAITS:
+            attributes.pop(key, None)
     created_at = get("created_at", MISSING)
     if truthy(created_at):
         # decisions.md §1 (wins over the destination's HEAD code): with Convert Timestamps on,
@@ -76,7 +82,9 @@ def map_payload(payload: Payload) -> Entity:
     email = get("email", MISSING)
     if truthy(email):
         attributes["email"] = email
-    body = {**rest, "person_id": get("id", MISSING), "attributes": attributes}
+    # `{...rest, person_id, attributes}`: body is already a new dict, so assigning is spreading.
+    body["person_id"] = get("id", MISSING)
+    body["attributes"] = attributes
     group_id = get("group_id", MISSING)
     if truthy(group_id):
         object_type_id = get("object_type_id", MISSING)
