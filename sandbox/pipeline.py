@@ -3,6 +3,10 @@
 `transform` is the flow for one event; `plan` runs it over many events (and does batch mode);
 `trace` records every stage for the inspector. All three are pure: no I/O, no mutation of the
 events they are given (actions copy what upstream would mutate in place, spec §4.7).
+
+Subscriptions are compiled once (FQL parsed, mapping validated). `transform` and `plan` then try,
+for each event, only the subscriptions whose condition can hold for its `type` and `event` (read
+off the parsed condition, see `_requirements`), and match those in full; `trace` shows them all.
 """
 
 from __future__ import annotations
