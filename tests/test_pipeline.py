@@ -8,6 +8,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import well_formed_events
 
 from sandbox import (
     ConfigError,
@@ -370,3 +371,27 @@ def test_dispatch_reads_the_presets_conditions() -> None:
     # `event = ...` presets do not look at the type: any type with that name is a candidate.
     assert names({"type": "page", "event": "User Deleted"}) == ["Delete Person", "Track Page View"]
     assert names({"type": ["track"], "event": {"x": 1}}) == []
+
+
+@given(events | well_formed_events)
+def test_transform_is_every_matching_subscription_in_order(event: dict) -> None:
+    """With dispatch, transform still gives what trying every preset in order gives."""
+    from sandbox.mapping import resolve
+    from sandbox.pipeline import compile_subscriptions
+    from sandbox.subscriptions import matches
+
+    expected = []
+    for sub in compile_subscriptions(None):
+        if sub.condition is not None and not matches(sub.condition, event):
+            continue
+        try:
+            request = sub.action.perform(sub.action.validate(resolve(sub.mapping, event)), US, now=NOW)
+        except SandboxError as exc:
+            expected.append((sub.subscription.name, None, str(exc)))
+        else:
+            expected.append((sub.subscription.name, request.to_dict(), None))
+    got = [
+        (r.subscription.name, r.request.to_dict() if r.request else None, str(r.error) if r.error else None)
+        for r in transform(event, US, now=NOW)
+    ]
+    assert got == expected
