@@ -46,6 +46,8 @@ def loads(text: str | bytes) -> Any:
     Infinity, which JSON.parse refuses, raise ValueError."""
     if isinstance(text, (bytes, bytearray)):
         text = text.decode("utf-8")
+    if text.startswith("\ufeff"):  # as json.loads refuses it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
     return _DECODER.decode(text)
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from strategies import events as any_events
 from strategies import well_formed_events
 
+from sandbox import jsjson
 from sandbox.cli import main
 from sandbox.commands.plan import LineEncoder, _json_lines
 from sandbox.errors import InputError
@@ -213,15 +214,18 @@ def test_line_encoder_is_encoding_to_dict(evs: list, settings: Settings, batch: 
 
 
 def _reference_lines(text: str) -> list | str:
-    """What the reader gives: json.loads per non-blank line, or the first error's text."""
+    """What the reader gives: jsjson.loads (json.loads with JavaScript's numbers) per non-blank
+    line, or the first error's text."""
     out = []
     for number, line in enumerate(io.StringIO(text), start=1):
         if not line.strip():
             continue
         try:
-            event = json.loads(line)
+            event = jsjson.loads(line)
         except json.JSONDecodeError as exc:
             return f"line {number}, column {exc.colno}: {exc.msg}"
+        except ValueError as exc:
+            return f"line {number}: {exc}"
         if not isinstance(event, dict):
             return f"line {number}: an event must be a JSON object"
         out.append(event)

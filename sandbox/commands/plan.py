@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
+from sandbox import jsjson
 from sandbox.errors import ConfigError, InputError
 
 
@@ -147,20 +148,23 @@ def _load_json_file(path: str) -> Any:
 
 def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
     try:
-        return json.loads(text)
+        return jsjson.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"line {exc.lineno + line_offset}, column {exc.colno}: {exc.msg}", source) from None
+    except ValueError as exc:  # NaN or Infinity, which JSON.parse refuses
+        raise InputError(str(exc), source) from None
 
 
 def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
     """Events from a JSON-lines stream, one per non-blank line.
 
-    Each line is read as `json.loads(line)` reads it. The common line, a JSON value from its first
-    character with nothing but JSON whitespace after it, goes straight to the decoder's scanner
-    (what `loads` ends up calling); anything else, blank lines and errors included, takes `loads`.
+    Each line is read as `jsjson.loads(line)` reads it (JavaScript's numbers, as Segment reads
+    events). The common line, a JSON value from its first character with nothing but JSON
+    whitespace after it, goes straight to the decoder's scanner (what `loads` ends up calling);
+    anything else, blank lines and errors included, takes `loads`.
     """
-    loads = json.loads
-    scan = json.JSONDecoder().scan_once
+    loads = jsjson.loads
+    scan = jsjson.decoder().scan_once
     try:
         for number, line in enumerate(stream, start=1):
             try:
@@ -174,6 +178,8 @@ def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
                     event = loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"line {number}, column {exc.colno}: {exc.msg}", source) from None
+                except ValueError as exc:  # NaN or Infinity, which JSON.parse refuses
+                    raise InputError(f"line {number}: {exc}", source) from None
             if not isinstance(event, dict):
                 raise InputError(f"line {number}: an event must be a JSON object", source)
             yield event
