@@ -17,13 +17,15 @@ from sandbox.errors import SandboxError
 COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or with `only` that one (so `plan` does not import the
+    server's modules: start-up time is part of what `plan` costs)."""
     parser = argparse.ArgumentParser(
         prog="cio-sandbox",
         description="Test Segment's Customer.io (Actions) destination offline.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         try:
             module = importlib.import_module(f"sandbox.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -35,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(command).parse_args(argv)
     try:
         return int(args.func(args))
     except SandboxError as exc:
