@@ -21,14 +21,12 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from mock_cio.mock import Incoming, MockCio, dumps
+from mock_cio.mock import JSON_TYPE as _JSON_TYPE
+from mock_cio.mock import MAX_READ, REQUEST_ID_HEADER, Incoming, MockCio, dumps
+
+__all__ = ["MAX_READ", "REQUEST_ID_HEADER", "create_app", "json_response"]
 
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-MAX_READ = 8 * 1024 * 1024
-"""Bodies larger than this are not read at all (answered 400 "too large" from the declared length)."""
-_JSON_TYPE = "application/json; charset=utf-8"
-REQUEST_ID_HEADER = "X-Mock-Request-Id"
-"""Response header naming the journal entry of a Track API request (docs/contracts.md)."""
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -67,8 +65,9 @@ def _track(_path: str) -> Response:
         body, oversized = b"", request.content_length or MAX_READ + 1
     incoming = Incoming(request.method, request.host, path, query, dict(request.headers), body, oversized)
     answer = _mock().handle(incoming)
-    headers = {**answer.headers, REQUEST_ID_HEADER: str(answer.entry_id)}
-    return json_response(answer.status, answer.body, headers)
+    if answer.body is None:
+        return Response(status=answer.status, headers=answer.headers)
+    return Response(answer.content, status=answer.status, headers=answer.headers)
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:

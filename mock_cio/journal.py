@@ -93,6 +93,8 @@ class Entry:
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     changes: list[JSON] = field(default_factory=list)
+    response_text: str | None = None
+    """`response` already encoded as compact JSON (the answer's bytes), so it is encoded once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,11 @@ class Journal:
             entry.body_text,
             entry.body_base64,
             entry.status,
-            None if entry.response is None else _dumps(entry.response),
+            entry.response_text
+            if entry.response_text is not None
+            else None
+            if entry.response is None
+            else _dumps(entry.response),
             entry.outcome,
             _dumps(entry.reasons),
             _dumps(entry.notes),

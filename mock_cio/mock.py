@@ -36,6 +36,11 @@ from mock_cio.track_v2 import ROUTES as V2_ROUTES
 
 JSON = Any
 REPLAYED = ("accepted", "partial")
+REQUEST_ID_HEADER = "X-Mock-Request-Id"
+"""Response header naming the journal entry of a Track API request (docs/contracts.md)."""
+JSON_TYPE = "application/json; charset=utf-8"
+MAX_READ = 8 * 1024 * 1024
+"""Bodies larger than this are not read at all (answered 400 "too large" from the declared length)."""
 _SUCCESS_HEADERS = {
     "Cache-Control": "no-cache, no-store, must-revalidate, max-age=0",
     "Access-Control-Allow-Origin": "*",
@@ -62,10 +67,15 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """The response to one Track API request, ready for any adapter: `headers` are the response's
+    own (`X-Mock-Request-Id` always, `Content-Type` when there is a body), `content` the body's
+    bytes (`dumps(body)`, empty for a 204) and `entry_id` the journal entry it committed."""
+
     status: int
     body: JSON
     headers: dict[str, str] = field(default_factory=dict)
     entry_id: int = 0
+    content: bytes = b""
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -140,6 +150,32 @@ class MockCio:
         self._replay()
 
     # ------------------------------------------------------------------ the request pipeline
+
+    def serve(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> Answer:
+        """The in-process entry point (no Flask, no WSGI, no socket): one Track API request as a
+        client sends it, answered by `handle`, the same pipeline the Flask view runs. `path` is the
+        raw (percent-encoded) path, `query` the raw query string, `headers` as sent (`Host` and
+        `Content-Length` are added when absent, as an HTTP client adds them, so the journal shows
+        the same headers either way). A body over `MAX_READ` bytes is not read, as over HTTP."""
+        given = headers if headers is not None else {}
+        names = {name.lower() for name in given}
+        sent: dict[str, str] = {}
+        if "host" not in names:
+            sent["Host"] = host
+        if body and "content-length" not in names:
+            sent["Content-Length"] = str(len(body))
+        sent.update(given)
+        if len(body) > MAX_READ:
+            return self.handle(Incoming(method, host, path, query, sent, b"", len(body)))
+        return self.handle(Incoming(method, host, path, query, sent, body))
 
     def handle(self, inc: Incoming) -> Answer:
         """Answer one Track API request and journal it (committed before this returns)."""
@@ -256,10 +292,16 @@ class MockCio:
         if entry.body is None and inc.body:
             shown: Body = journal_body(inc.body)
             entry.body_text, entry.body_base64 = shown.text, shown.base64
+        content = b"" if reply.body is None else dumps(reply.body)
+        if reply.body is not None:
+            entry.response_text = content[:-1].decode("utf-8")  # encoded once: answer and journal
         with self.lock:
             entry_id = self.journal.append(entry)
         headers = dict(_SUCCESS_HEADERS) if reply.status < 400 else {}
-        return Answer(reply.status, reply.body, headers, entry_id)
+        headers[REQUEST_ID_HEADER] = str(entry_id)
+        if reply.body is not None:
+            headers["Content-Type"] = JSON_TYPE
+        return Answer(reply.status, reply.body, headers, entry_id, content)
 
     # ------------------------------------------------------------------ restart
 

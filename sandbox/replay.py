@@ -6,9 +6,10 @@ an `EventRecord`. `Replayer.run` does this over a stream of events without keepi
 mode keeps one window of events), and a `Summary` (sandbox.summary) adds the records up.
 
 Targets:
-- `InProcessTarget`: a `mock_cio.create_app()` app called as a WSGI application, with no socket,
-  no thread and no interception layer: the fastest path that still runs every line of the mock
-  (routing, auth, limits, state, journal).
+- `InProcessTarget`: a `mock_cio.create_app()` app's mock called through `MockCio.serve`, with no
+  socket, no thread, no WSGI and no interception layer: the fastest path that still runs every
+  line of the mock's request pipeline (routing on the raw path, auth, limits, state, journal), the
+  same code its Flask view runs.
 - `HttpTarget`: a running mock (`cio-sandbox serve`) over HTTP, with `requests.Session`.
 
 The mock's clock: with `clock="events"` the clock follows the events (each event is received at
@@ -21,14 +22,12 @@ The live server (`sandbox.live`) calls `Replayer.replay(event, now=...)` for eac
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from sandbox._types import JSON, MISSING, Event
 from sandbox.config import Config
@@ -279,7 +278,8 @@ class Target(Protocol):
 
 
 class InProcessTarget:
-    """A mock app in this process, called as a WSGI application (no socket, no interception)."""
+    """A mock app in this process, called through `MockCio.serve` (no socket, no WSGI, no
+    interception): the request as a client would send it to Customer.io's host."""
 
     name = "in-process mock"
 
@@ -303,35 +303,15 @@ class InProcessTarget:
         self.mock = app.extensions["mock_cio"]
 
     def send(self, request: CioRequest) -> Answer:
-        body = request.body_bytes()
-        environ = _environ(request, body)
-        captured: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured[:] = [status, headers]
-            return lambda data: None
-
-        result = self.app.wsgi_app(environ, start_response)
-        try:
-            raw = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        status = int(captured[0].split(" ", 1)[0])
-        headers = {k.lower(): v for k, v in captured[1]}
-        return Answer(status, _json_or_none(raw, headers), headers, self._journal(headers, request))
-
-    def _journal(self, headers: Mapping[str, str], request: CioRequest) -> Mapping[str, JSON] | None:
-        entry_id = headers.get(REQUEST_ID_HEADER.lower())
-        lookup = getattr(self.mock, "request", None)
-        if entry_id is not None and lookup is not None:
-            try:
-                return lookup(int(entry_id))
-            except (TypeError, ValueError):
-                return None
-        newest = self.mock.requests(limit=1)
-        return _if_same(newest[0] if newest else None, request)
+        parts = urlsplit(request.url)
+        host = parts.hostname or "track.customer.io"
+        headers = {_title(name): value for name, value in request.headers.items()}
+        body = request.body_bytes() or b""
+        got = self.mock.serve(request.method, host, parts.path or "/", parts.query, headers, body)
+        answer_headers = {name.lower(): value for name, value in got.headers.items()}
+        entry_id = got.entry_id
+        journal = self.mock.request(entry_id) if entry_id else None
+        return Answer(got.status, _json_or_none(got.content, answer_headers), answer_headers, journal)
 
     def now(self) -> float:
         return float(self.mock.clock.now())
@@ -621,40 +601,17 @@ def _event(item: Any, index: int) -> Event:
     return item
 
 
-def _environ(request: CioRequest, body: bytes | None) -> dict[str, Any]:
-    """A WSGI environ for `request` as a client would send it to Customer.io's host."""
-    parts = urlsplit(request.url)
-    host = parts.hostname or "track.customer.io"
-    raw_path = parts.path or "/"
-    data = body or b""
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": unquote(raw_path).encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": parts.query,
-        "REQUEST_URI": raw_path + (f"?{parts.query}" if parts.query else ""),
-        "RAW_URI": raw_path + (f"?{parts.query}" if parts.query else ""),
-        "SERVER_NAME": host,
-        "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": host,
-        "CONTENT_LENGTH": str(len(data)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(data),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    for key, value in request.headers.items():
-        name = key.upper().replace("-", "_")
-        if name == "CONTENT_TYPE":
-            environ["CONTENT_TYPE"] = value
-        else:
-            environ[f"HTTP_{name}"] = value
-    return environ
+_TITLED: dict[str, str] = {}
+
+
+def _title(name: str) -> str:
+    """A header name as an HTTP server shows it (`content-type` → `Content-Type`)."""
+    titled = _TITLED.get(name)
+    if titled is None:
+        titled = "-".join(part.capitalize() for part in name.split("-"))
+        if len(_TITLED) < 256:
+            _TITLED[name] = titled
+    return titled
 
 
 def _json_or_none(raw: bytes, headers: Mapping[str, str]) -> JSON:
