@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
 JSON = Any
@@ -40,3 +41,24 @@ class _Missing:
 
 
 MISSING: Final = _Missing()
+
+
+def is_truthy(value: JSON) -> bool:
+    """JavaScript truthiness of a JSON value: MISSING (`undefined`), None, False, 0, NaN and "" are
+    false; everything else, `[]` and `{}` included, is true."""
+    if value is None or value is MISSING or value is False:
+        return False
+    cls = value.__class__
+    if cls is str:
+        return value != ""
+    if cls is dict or cls is list or value is True:
+        return True
+    if cls is int:
+        return value != 0
+    if cls is float:
+        return value != 0 and not math.isnan(value)
+    if isinstance(value, str):
+        return value != ""
+    if isinstance(value, (int, float)):
+        return value != 0 and not math.isnan(value)
+    return True

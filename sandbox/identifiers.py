@@ -17,9 +17,10 @@ Truthiness is JavaScript's: `""`, `0`, `0.0`, `False`, `None` and MISSING are fa
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Final
+
+from sandbox._types import is_truthy
 
 from ._types import JSON, MISSING
 from .errors import InputError
@@ -33,22 +34,6 @@ _EMAIL: Final = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
     re.IGNORECASE | re.ASCII,
 )
-
-
-def is_truthy(value: object) -> bool:
-    """JavaScript truthiness of a JSON value (MISSING is `undefined`)."""
-    if value is None or value is MISSING or value is False:
-        return False
-    cls = value.__class__
-    if cls is str:
-        return value != ""
-    if cls is dict or cls is list or value is True:
-        return True
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value != 0 and not (isinstance(value, float) and math.isnan(value))
-    if isinstance(value, str):
-        return value != ""
-    return True
 
 
 def is_email(value: object) -> bool:

@@ -23,12 +23,11 @@ it is (`str.replace("$.", "", 1)`, as JS `replace('$.', '')`); `@template` does 
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 from typing import Final
 
-from sandbox._types import JSON, MISSING
+from sandbox._types import JSON, MISSING, is_truthy
 
 _SPLIT: Final = re.compile(r"""\[(?=["'0-9])|\.|(?<=["'0-9])\]+""")
 _INDEX: Final = re.compile(r"0|[1-9][0-9]*")
@@ -63,19 +62,6 @@ def get_keys(data: JSON, keys: tuple[str, ...]) -> JSON:
                 return acc
             acc = _property(acc, key)
     return acc
-
-
-def is_truthy(value: JSON) -> bool:
-    """JavaScript truthiness of a JSON value (MISSING is `undefined`; `{}` and `[]` are truthy)."""
-    if value is None or value is MISSING or value is False:
-        return False
-    if value is True:
-        return True
-    if isinstance(value, str):
-        return value != ""
-    if isinstance(value, (int, float)):
-        return value != 0 and not math.isnan(value)
-    return True
 
 
 def _property(value: JSON, key: str) -> JSON:

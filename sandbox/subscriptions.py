@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from sandbox._types import JSON, MISSING, Event
+from sandbox._types import JSON, MISSING, Event, is_truthy
 from sandbox.errors import SubscriptionSyntaxError
 from sandbox.validation import js_number, js_string
 
@@ -528,20 +528,10 @@ def _lookup(container: Any, name: str) -> Any:
         return MISSING
     value = container
     for piece in pieces:
-        if not _truthy(value):
+        if not is_truthy(value):
             return value
         value = _member(value, piece)
     return value
-
-
-def _truthy(value: Any) -> bool:
-    if value is MISSING or value is None or value is False:
-        return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value != 0 and not (isinstance(value, float) and math.isnan(value))
-    if isinstance(value, str):
-        return value != ""
-    return True
 
 
 def _member(value: Any, key: str) -> Any:

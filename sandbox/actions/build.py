@@ -7,7 +7,6 @@ the v2 `action` and the payload), `build_payload` turns it into the `/api/v2/ent
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sandbox._types import JSON, MISSING, Payload
+from sandbox._types import is_truthy as truthy
 from sandbox.identifiers import resolve_identifiers
 from sandbox.outgoing import CioRequest, make_headers
 from sandbox.settings import Settings
@@ -47,20 +47,6 @@ class Entity:
     type: str
     action: str
     payload: Payload
-
-
-def truthy(value: JSON) -> bool:
-    """JavaScript truthiness of a JSON value: `[]` and `{}` are true, `0`, `""`, null are false."""
-    if value is MISSING or value is None or value is False:
-        return False
-    cls = value.__class__
-    if cls is str:
-        return value != ""
-    if cls is int:
-        return value != 0
-    if cls is float:
-        return value != 0 and not math.isnan(value)
-    return True
 
 
 def converts_timestamps(payload: Payload) -> bool:

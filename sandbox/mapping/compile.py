@@ -26,7 +26,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Final
 
-from sandbox._types import JSON, MISSING
+from sandbox._types import JSON, MISSING, is_truthy
 from sandbox.errors import MappingError
 from sandbox.mapping.codegen import generate_object
 from sandbox.mapping.jsvalues import (
@@ -46,7 +46,7 @@ from sandbox.mapping.validate import (
     mapping_to_process,
     problems_error,
 )
-from sandbox.paths import get_keys, is_root, is_truthy, split_path
+from sandbox.paths import get_keys, is_root, split_path
 
 Fn = Callable[[JSON], JSON]
 Where = tuple[str, ...]

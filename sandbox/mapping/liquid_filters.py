@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from liquid.undefined import is_undefined
 
-from sandbox._types import JSON, MISSING
+from sandbox._types import JSON, MISSING, is_truthy
 from sandbox.mapping.jsvalues import json_stringify, number_to_string, to_string
 from sandbox.validation import js_number
 
@@ -330,21 +330,21 @@ def _capitalize(value: JSON, *rest: JSON) -> str:
 
 def _strip(value: JSON, chars: JSON = MISSING, *rest: JSON) -> str:
     text = stringify(value)
-    if _js_truthy(chars):
+    if is_truthy(chars):
         return text.strip(stringify(chars))  # a set of code points, as `new Set(string)`
     return text.strip(_JS_SPACE)
 
 
 def _lstrip(value: JSON, chars: JSON = MISSING, *rest: JSON) -> str:
     text = stringify(value)
-    if _js_truthy(chars):
+    if is_truthy(chars):
         return text.lstrip(stringify(chars))
     return text.lstrip(_JS_SPACE)
 
 
 def _rstrip(value: JSON, chars: JSON = MISSING, *rest: JSON) -> str:
     text = stringify(value)
-    if _js_truthy(chars):
+    if is_truthy(chars):
         return text.rstrip(stringify(chars))
     return text.rstrip(_JS_SPACE)
 
@@ -582,7 +582,7 @@ def _slugify(value: JSON, mode: JSON = "default", cased: JSON = False, *rest: JS
         else:
             text = _replace_runs(text, _letter_mark_digit)
         text = re.sub(r"^-|-$", "", text)
-    return text if _js_truthy(cased) else text.lower()
+    return text if is_truthy(cased) else text.lower()
 
 
 def _base64_encode(value: JSON, *rest: JSON) -> str:
@@ -667,19 +667,8 @@ def _size(value: JSON, *rest: JSON) -> JSON:
         return len(value)
     if isinstance(value, dict):
         length = value.get("length", MISSING)
-        return length if _js_truthy(length) else 0
+        return length if is_truthy(length) else 0
     return 0
-
-
-def _js_truthy(value: JSON) -> bool:
-    """JavaScript truthiness."""
-    if value is None or value is MISSING or value is False:
-        return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return not (value == 0 or (isinstance(value, float) and math.isnan(value)))
-    if isinstance(value, str):
-        return value != ""
-    return True
 
 
 def _compact(value: JSON, *rest: JSON) -> list[JSON]:
@@ -768,7 +757,7 @@ def _where(value: JSON, prop: JSON = MISSING, expected: JSON = MISSING, *rest: J
 
 def _sum(value: JSON, prop: JSON = MISSING, *rest: JSON) -> JSON:
     total = 0.0
-    path = _path(stringify(prop)) if _js_truthy(prop) else []
+    path = _path(stringify(prop)) if is_truthy(prop) else []
     for item in _to_array(value):
         found = item
         for key in path:
