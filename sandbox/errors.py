@@ -76,8 +76,6 @@ class ConfigError(SandboxError):
         self.subscription = subscription
         self.path = path
         where = ": ".join(
-            part
-            for part in (file, f"subscription {subscription!r}" if subscription else "", path)
-            if part
+            part for part in (file, f"subscription {subscription!r}" if subscription else "", path) if part
         )
         super().__init__(f"{where}: {message}" if where else message)
