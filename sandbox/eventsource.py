@@ -159,14 +159,16 @@ def parse_chunks(chunks: Iterable[str], source: str) -> Iterator[Located]:
 def expand_message(value: JSON, source: str, line: int) -> Iterator[Located]:
     """One top-level value as events: an event, a single call's body, or a `{"batch": [...]}`."""
     if not isinstance(value, dict):
-        raise InputError(f"line {line}: expected a Segment event (a JSON object), got {_kind(value)}", source)
+        raise InputError(
+            f"line {line}: expected a Segment event (a JSON object), got {json_kind(value)}", source
+        )
     if "type" not in value and isinstance(value.get("batch"), list):
         shared = {k: value[k] for k in ("context", "integrations") if isinstance(value.get(k), dict)}
         for position, item in enumerate(value["batch"]):
             where = f"line {line}: batch[{position}]"
             if not isinstance(item, dict):
                 raise InputError(
-                    f"{where}: expected a Segment event (a JSON object), got {_kind(item)}", source
+                    f"{where}: expected a Segment event (a JSON object), got {json_kind(item)}", source
                 )
             if "type" not in item:
                 raise InputError(f'{where}: a batch item needs a "type" ({", ".join(EVENT_TYPES)})', source)
@@ -415,7 +417,8 @@ def _is_event_file(name: str) -> bool:
     return name.endswith(EVENT_SUFFIXES)
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """What kind of JSON value this is, for error messages ("an array", "a string", ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):

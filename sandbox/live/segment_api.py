@@ -21,13 +21,13 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox import jsjson
 from sandbox._types import JSON
 from sandbox.errors import InputError
+from sandbox.eventsource import json_kind
 
 MAX_MESSAGE_BYTES = 32 * 1024  # "32KB per call", and per event inside a batch
 MAX_BATCH_BYTES = 500 * 1024  # "the batch endpoint accepts a maximum of 500KB per request"
@@ -97,7 +97,7 @@ def parse_json_object(data: bytes) -> dict[str, JSON]:
     except ValueError as exc:  # NaN and Infinity, which JSON (and Segment) does not have
         raise TrackingApiError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
-        raise TrackingApiError(f"the body must be a JSON object, got {_kind(body)}")
+        raise TrackingApiError(f"the body must be a JSON object, got {json_kind(body)}")
     return body
 
 
@@ -130,7 +130,7 @@ def write_key_from(authorization: str | None, body: Mapping[str, JSON]) -> str:
 def check_message(message: JSON, where: str) -> dict[str, JSON]:
     """Enforce what Segment's API requires of a message; `where` names it in the error."""
     if not isinstance(message, dict):
-        raise TrackingApiError(f"{where} must be a JSON object, got {_kind(message)}")
+        raise TrackingApiError(f"{where} must be a JSON object, got {json_kind(message)}")
     kind = message.get("type")
     if kind not in EVENT_TYPES:
         raise TrackingApiError(f"{where} has type {kind!r}; expected one of {', '.join(EVENT_TYPES)}")
@@ -196,7 +196,7 @@ def read_call(
     if kind is None:
         batch = body.get("batch")
         if not isinstance(batch, list):
-            raise TrackingApiError(f"'batch' must be a list of messages, got {_kind(batch)}")
+            raise TrackingApiError(f"'batch' must be a list of messages, got {json_kind(batch)}")
         shared = {k: body[k] for k in ("context", "integrations") if isinstance(body.get(k), dict)}
         sent_at = body.get("sentAt")
         messages = []
@@ -250,20 +250,6 @@ def _parse_iso(value: JSON) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 # -- the HTTP half -------------------------------------------------------------------------------
