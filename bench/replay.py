@@ -116,15 +116,14 @@ def child(path: str, mode: str) -> dict:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return {"events": summary.events, "seconds": elapsed, "traced_peak_kb": peak // 1024}
-    with tempfile.TemporaryDirectory() as folder:
-        target = InProcessTarget(config={"CIO_DB": os.path.join(folder, "journal.db")})
-        started = time.perf_counter()
-        for record in Replayer(config, target, explain=False).run(read_located(path)):
-            summary.add(record)
-        elapsed = time.perf_counter() - started
-        summary.finish(target)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        target.mock.close()
+    target = InProcessTarget(journal_on_disk=True)  # as `run` does
+    started = time.perf_counter()
+    for record in Replayer(config, target, explain=False).run(read_located(path)):
+        summary.add(record)
+    elapsed = time.perf_counter() - started
+    summary.finish(target)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    target.close()
     return {
         "events": summary.events,
         "requests": summary.sent,

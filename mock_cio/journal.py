@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,12 +61,19 @@ _COLUMNS = (
 _INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
 _SELECT = f"SELECT id, {_COLUMNS} FROM entries"
 
+GROUP_COMMIT = 256
+"""Rows per transaction in a scratch journal (`durable=False`)."""
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _dumps(value: JSON) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if not value and isinstance(value, list):
+        return "[]"
+    return _encode(value)
 
 
 def _loads(text: str | None) -> JSON:
@@ -94,7 +101,10 @@ class Entry:
     notes: list[str] = field(default_factory=list)
     changes: list[JSON] = field(default_factory=list)
     response_text: str | None = None
-    """`response` already encoded as compact JSON (the answer's bytes), so it is encoded once."""
+    """`response` already encoded as JSON (the answer's bytes), so it is encoded once."""
+    body_json: str | None = None
+    """The JSON text `body` was parsed from (the request's own bytes), stored as is: reading it
+    back gives `body` again, without encoding the parsed body a second time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,23 +136,41 @@ class Query:
 class Journal:
     """The SQLite journal of one mock: `path` is a file name or `":memory:"`."""
 
-    def __init__(self, path: str = ":memory:") -> None:
+    def __init__(self, path: str = ":memory:", *, durable: bool = True) -> None:
         self.path = path
+        self.durable = durable
         self.lock = threading.RLock()
+        self._uncommitted = 0
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:" and not path.startswith("file::memory:"):
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         with self.lock:
+            self.commit()
             self._db.close()
 
     # ------------------------------------------------------------------ writing
 
     def append(self, entry: Entry) -> int:
         """Write and commit one request entry; returns its id."""
+        return self.record(entry).id
+
+    def record(self, entry: Entry) -> EntryView:
+        """Write and commit one request entry; return it as `get` would, read from the row just
+        written (no query; JSON columns are decoded when first read)."""
+        if entry.body is None:
+            body = None
+        elif entry.body_json is not None:
+            body = entry.body_json
+        else:
+            body = _dumps(entry.body)
+        if entry.response_text is not None:
+            response = entry.response_text
+        else:
+            response = None if entry.response is None else _dumps(entry.response)
         row = (
             "request",
             entry.received_at,
@@ -152,29 +180,47 @@ class Journal:
             entry.path,
             entry.query,
             _dumps(entry.headers),
-            None if entry.body is None else _dumps(entry.body),
+            body,
             entry.body_text,
             entry.body_base64,
             entry.status,
-            entry.response_text
-            if entry.response_text is not None
-            else None
-            if entry.response is None
-            else _dumps(entry.response),
+            response,
             entry.outcome,
             _dumps(entry.reasons),
             _dumps(entry.notes),
             _dumps(entry.changes),
         )
         with self.lock:
-            # isolation_level=None: each INSERT is its own committed transaction.
+            entry_id = self._insert(row)
+        return EntryView((entry_id, *row))
+
+    def _insert(self, row: tuple[JSON, ...]) -> int:
+        """One row; committed at once in a durable journal (isolation_level=None: each statement
+        is its own transaction), every `GROUP_COMMIT` rows in a scratch one. The caller holds
+        the lock."""
+        if self.durable:
             return self._db.execute(_INSERT, row).lastrowid or 0
+        if not self._uncommitted:
+            self._db.execute("BEGIN")
+        entry_id = self._db.execute(_INSERT, row).lastrowid or 0
+        self._uncommitted += 1
+        if self._uncommitted >= GROUP_COMMIT:
+            self._db.execute("COMMIT")
+            self._uncommitted = 0
+        return entry_id
+
+    def commit(self) -> None:
+        """Commit what a scratch journal has not committed yet (a durable one has nothing)."""
+        with self.lock:
+            if self._uncommitted:
+                self._db.execute("COMMIT")
+                self._uncommitted = 0
 
     def control(self, at: float, action: str, args: dict[str, JSON]) -> int:
         """Persist an admin change that affects state, in sequence with the requests."""
         row = ("control", at, args.get("site_id"), action) + (None,) * 4 + (_dumps(args),) + (None,) * 8
         with self.lock:
-            return self._db.execute(_INSERT, row).lastrowid or 0
+            return self._insert(row)
 
     def clear(self) -> None:
         """Forget every entry and control row (ids keep growing: AUTOINCREMENT)."""
@@ -245,6 +291,54 @@ def _where(query: Query) -> tuple[str, list[JSON]]:
         clauses.append("id > ?")
         params.append(query.after_id)
     return " AND ".join(clauses), params
+
+
+_JSON_COLUMNS = {"headers": 8, "body": 9, "response": 13, "reasons": 15, "notes": 16, "changes": 17}
+_PLAIN_COLUMNS = {
+    "id": 0, "received_at": 2, "workspace": 3, "method": 4, "host": 5, "path": 6, "query": 7,
+    "body_text": 10, "body_base64": 11, "status": 12, "outcome": 14,
+}  # fmt: skip
+_KEYS = tuple(
+    ("id", "received_at", "workspace", "method", "host", "path", "query", "headers", "body", "body_text",
+     "body_base64", "status", "response", "outcome", "reasons", "notes", "changes")
+)  # fmt: skip
+
+
+class EntryView(Mapping[str, JSON]):
+    """One journal entry as `Journal.record` wrote it: a read-only mapping equal to what `get`
+    returns for it, made from the stored row (`(id, kind, received_at, ...)`). Its JSON columns are
+    decoded when first read, so the values never share objects with the mock's state, and a
+    caller that reads only `outcome` and `changes` decodes only `changes`."""
+
+    __slots__ = ("_row", "_decoded")
+
+    def __init__(self, row: tuple[JSON, ...]) -> None:
+        self._row = row
+        self._decoded: dict[str, JSON] = {}
+
+    @property
+    def id(self) -> int:
+        return int(self._row[0])
+
+    def __getitem__(self, key: str) -> JSON:
+        index = _PLAIN_COLUMNS.get(key)
+        if index is not None:
+            return self._row[index]
+        index = _JSON_COLUMNS[key]  # KeyError for an unknown key, as a dict
+        decoded = self._decoded
+        if key not in decoded:
+            decoded[key] = _loads(self._row[index])
+        return decoded[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_KEYS)
+
+    def __len__(self) -> int:
+        return len(_KEYS)
+
+    def to_dict(self) -> dict[str, JSON]:
+        """A plain dict, as `Journal.get` returns."""
+        return {key: self[key] for key in _KEYS}
 
 
 def _entry_dict(row: tuple[JSON, ...]) -> dict[str, JSON]:

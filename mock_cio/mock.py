@@ -76,6 +76,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     entry_id: int = 0
     content: bytes = b""
+    entry: Mapping[str, JSON] | None = None
+    """The journal entry committed for this request, equal to `MockCio.request(entry_id)`."""
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -141,7 +143,9 @@ class MockCio:
         start = config.get("CIO_NOW")
         self._clock = Clock(None if start is None else parse_time(start, "CIO_NOW"))
         self.clock = ClockControl(self)
-        self.journal = Journal(str(config.get("CIO_DB") or ":memory:"))
+        self.journal = Journal(
+            str(config.get("CIO_DB") or ":memory:"), durable=bool(config.get("CIO_DB_DURABLE", True))
+        )
         self.lock = self.journal.lock
         self.faults = Faults()
         self.limiter = RateLimiter()
@@ -226,6 +230,8 @@ class MockCio:
             entry.notes.append("no content-type header: body read as JSON")
         body = parse_body(inc.body, inc.content_type, flavour=route.flavour, limit=route.limit)
         entry.body = body
+        if body is not None:
+            entry.body_json = inc.body.decode("utf-8")  # parsed: valid UTF-8 JSON, stored as sent
         return route, Call(self.state, ws, now, args, _query(inc.query), body, called)
 
     def _workspace(
@@ -296,12 +302,12 @@ class MockCio:
         if reply.body is not None:
             entry.response_text = content[:-1].decode("utf-8")  # encoded once: answer and journal
         with self.lock:
-            entry_id = self.journal.append(entry)
+            written = self.journal.record(entry)
         headers = dict(_SUCCESS_HEADERS) if reply.status < 400 else {}
-        headers[REQUEST_ID_HEADER] = str(entry_id)
+        headers[REQUEST_ID_HEADER] = str(written.id)
         if reply.body is not None:
             headers["Content-Type"] = JSON_TYPE
-        return Answer(reply.status, reply.body, headers, entry_id, content)
+        return Answer(reply.status, reply.body, headers, written.id, content, written)
 
     # ------------------------------------------------------------------ restart
 

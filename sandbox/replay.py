@@ -287,7 +287,9 @@ class InProcessTarget:
         self, app: Any = None, config: Mapping[str, Any] | None = None, *, journal_on_disk: bool = False
     ) -> None:
         """`journal_on_disk=True` keeps the mock's journal in a temporary SQLite file (removed by
-        `close`) instead of memory, so a long replay's memory does not grow with its journal."""
+        `close`) instead of memory, so a long replay's memory does not grow with its journal. That
+        file is scratch space (`CIO_DB_DURABLE=False`): nothing ever reopens it, so it is written
+        without syncs and committed in groups; the journal reads the same through the mock."""
         self._folder: str | None = None
         if app is None:
             from mock_cio import create_app  # the CLI's side of the sandbox/mock meeting point
@@ -298,6 +300,7 @@ class InProcessTarget:
 
                 self._folder = tempfile.mkdtemp(prefix="cio-sandbox-")
                 settings["CIO_DB"] = f"{self._folder}/journal.db"
+                settings.setdefault("CIO_DB_DURABLE", False)
             app = create_app(settings)
         self.app = app
         self.mock = app.extensions["mock_cio"]
@@ -309,9 +312,7 @@ class InProcessTarget:
         body = request.body_bytes() or b""
         got = self.mock.serve(request.method, host, parts.path or "/", parts.query, headers, body)
         answer_headers = {name.lower(): value for name, value in got.headers.items()}
-        entry_id = got.entry_id
-        journal = self.mock.request(entry_id) if entry_id else None
-        return Answer(got.status, _json_or_none(got.content, answer_headers), answer_headers, journal)
+        return Answer(got.status, _json_or_none(got.content, answer_headers), answer_headers, got.entry)
 
     def now(self) -> float:
         return float(self.mock.clock.now())
