@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 from dataclasses import dataclass
 from typing import Literal
@@ -43,6 +44,22 @@ class AuthError(Exception):
 
 def credentials(header: str | None) -> Credentials:
     """Decode `Authorization: Basic …`; raise AuthError saying what is wrong."""
+    decoded = _decoded(header)
+    if isinstance(decoded, str):
+        raise AuthError(decoded)
+    return decoded
+
+
+@functools.lru_cache(maxsize=256)
+def _decoded(header: str | None) -> Credentials | str:
+    """`credentials`, remembered: a client sends the same header on every request."""
+    try:
+        return _decode(header)
+    except AuthError as exc:
+        return str(exc)
+
+
+def _decode(header: str | None) -> Credentials:
     if not header:
         raise AuthError("no Authorization header (expected HTTP Basic site_id:api_key)")
     scheme, _, token = header.strip().partition(" ")
@@ -125,6 +142,7 @@ def redact(headers: dict[str, str]) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _redacted_authorization(value: str) -> str:
     try:
         creds = credentials(value)

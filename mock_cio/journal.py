@@ -141,6 +141,7 @@ class Journal:
         self.durable = durable
         self.lock = threading.RLock()
         self._uncommitted = 0
+        self._pending_clock: tuple[float, dict[str, JSON]] | None = None
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:" and not path.startswith("file::memory:"):
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -205,26 +206,41 @@ class Journal:
         entry_id = self._db.execute(_INSERT, row).lastrowid or 0
         self._uncommitted += 1
         if self._uncommitted >= GROUP_COMMIT:
-            self._db.execute("COMMIT")
-            self._uncommitted = 0
+            self._commit()
         return entry_id
 
     def commit(self) -> None:
         """Commit what a scratch journal has not committed yet (a durable one has nothing)."""
         with self.lock:
-            if self._uncommitted:
-                self._db.execute("COMMIT")
-                self._uncommitted = 0
+            self._commit()
+
+    def _commit(self) -> None:
+        pending, self._pending_clock = self._pending_clock, None
+        if pending is not None:
+            if not self._uncommitted:
+                self._db.execute("BEGIN")
+            self._db.execute(_INSERT, _control_row(pending[0], "clock", pending[1]))
+            self._uncommitted += 1
+        if self._uncommitted:
+            self._db.execute("COMMIT")
+            self._uncommitted = 0
 
     def control(self, at: float, action: str, args: dict[str, JSON]) -> int:
-        """Persist an admin change that affects state, in sequence with the requests."""
-        row = ("control", at, args.get("site_id"), action) + (None,) * 4 + (_dumps(args),) + (None,) * 8
+        """Persist an admin change that affects state, in sequence with the requests. Returns its id,
+        or 0 for a clock row a scratch journal holds back (see `_pending_clock`)."""
+        if action == "clock" and not self.durable:
+            # A restart restores the LAST clock row only (requests replay at their own
+            # received_at), so a scratch journal writes just the latest one, at each commit.
+            with self.lock:
+                self._pending_clock = (at, args)
+            return 0
         with self.lock:
-            return self._insert(row)
+            return self._insert(_control_row(at, action, args))
 
     def clear(self) -> None:
         """Forget every entry and control row (ids keep growing: AUTOINCREMENT)."""
         with self.lock:
+            self._pending_clock = None
             self._db.execute("DELETE FROM entries")
 
     # ------------------------------------------------------------------ reading
@@ -253,12 +269,17 @@ class Journal:
     def history(self) -> Iterator[dict[str, JSON] | Control]:
         """Every row in sequence: request entries (as dicts) and `Control`s, for a replay."""
         with self.lock:
+            self._commit()
             rows = self._db.execute(f"{_SELECT} ORDER BY id ASC").fetchall()
         for row in rows:
             if row[1] == "control":
                 yield Control(row[0], row[2], row[4], json.loads(row[9]))
             else:
                 yield _entry_dict(row)
+
+
+def _control_row(at: float, action: str, args: dict[str, JSON]) -> tuple[JSON, ...]:
+    return ("control", at, args.get("site_id"), action) + (None,) * 4 + (_dumps(args),) + (None,) * 8
 
 
 def _where(query: Query) -> tuple[str, list[JSON]]:
@@ -329,6 +350,14 @@ class EntryView(Mapping[str, JSON]):
         if key not in decoded:
             decoded[key] = _loads(self._row[index])
         return decoded[key]
+
+    def get(self, key: str, default: JSON = None) -> JSON:  # type: ignore[override]
+        if key in _PLAIN_COLUMNS or key in _JSON_COLUMNS:
+            return self[key]
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in _PLAIN_COLUMNS or key in _JSON_COLUMNS
 
     def __iter__(self) -> Iterator[str]:
         return iter(_KEYS)

@@ -39,6 +39,8 @@ REPLAYED = ("accepted", "partial")
 REQUEST_ID_HEADER = "X-Mock-Request-Id"
 """Response header naming the journal entry of a Track API request (docs/contracts.md)."""
 JSON_TYPE = "application/json; charset=utf-8"
+_REGION = auth.REGION_HEADER.lower()
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 MAX_READ = 8 * 1024 * 1024
 """Bodies larger than this are not read at all (answered 400 "too large" from the declared length)."""
 _SUCCESS_HEADERS = {
@@ -80,6 +82,11 @@ class Answer:
     """The journal entry committed for this request, equal to `MockCio.request(entry_id)`."""
 
 
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers by lower-case name; of two spellings of one name the first wins, as in `_header`."""
+    return {name.lower(): value for name, value in reversed(headers.items())}
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
@@ -114,10 +121,14 @@ class ClockControl:
         return self._mock._clock.now()
 
     def set(self, t: JSON, *, running: bool = False) -> dict[str, JSON]:
+        self.move(t, running=running)
+        return self.to_dict()
+
+    def move(self, t: JSON, *, running: bool = False) -> None:
+        """`set` without building the admin view (the replay engine moves the clock per event)."""
         with self._mock.lock:
             self._mock._clock.set(t, running=running)
             self._mock._save_clock()
-        return self.to_dict()
 
     def advance(self, seconds: JSON) -> dict[str, JSON]:
         with self._mock.lock:
@@ -216,9 +227,9 @@ class MockCio:
                                [f"method {inc.method} not allowed (allowed: {', '.join(allowed)})"])  # fmt: skip
             raise ApiError(404, {"meta": {"error": f"Not found: no Track API route for {inc.method} {inc.path}"}},
                            [f"no Track API route for {inc.method} {inc.path}"])  # fmt: skip
-        region_header = _header(inc.headers, auth.REGION_HEADER.lower())
-        called = auth.host_region(inc.host, region_header, self.default_region)
-        ws = self._workspace(route, inc, entry, called)
+        lowered = _lowered(inc.headers)
+        called = auth.host_region(inc.host, lowered.get(_REGION), self.default_region)
+        ws = self._workspace(route, lowered.get("authorization"), entry, called)
         if ws is not None and not self.limiter.allow(ws.site_id, ws.settings.rate_limit):
             raise ApiError(
                 429, RATE_LIMITED, [f"rate limit of {ws.settings.rate_limit} requests/second exceeded"]
@@ -226,19 +237,20 @@ class MockCio:
         if inc.oversized is not None:
             raise reject(route.flavour, f"request body cannot be longer than {route.limit} bytes "
                          f"(got {inc.oversized} bytes)", reason="too_large", field="body")  # fmt: skip
-        if inc.body.strip() and not inc.content_type:
+        content_type = lowered.get("content-type")
+        if not content_type and inc.body.strip():
             entry.notes.append("no content-type header: body read as JSON")
-        body = parse_body(inc.body, inc.content_type, flavour=route.flavour, limit=route.limit)
+        body = parse_body(inc.body, content_type, flavour=route.flavour, limit=route.limit)
         entry.body = body
         if body is not None:
             entry.body_json = inc.body.decode("utf-8")  # parsed: valid UTF-8 JSON, stored as sent
         return route, Call(self.state, ws, now, args, _query(inc.query), body, called)
 
     def _workspace(
-        self, route: Route, inc: Incoming, entry: Entry, called: auth.Region
+        self, route: Route, header: str | None, entry: Entry, called: auth.Region
     ) -> WorkspaceState | None:
-        """The workspace the request is for; raises ApiError(401) when it may not be used."""
-        header = _header(inc.headers, "authorization")
+        """The workspace the request is for (`header`: its Authorization); raises ApiError(401)
+        when it may not be used."""
         if route.auth == "optional" and not header:
             return self._fallback_workspace(entry)
         try:
@@ -463,7 +475,7 @@ def _failure(exc: Exception) -> Reply:
 
 
 def _query(text: str) -> dict[str, str]:
-    return dict(parse_qsl(text, keep_blank_values=True))
+    return dict(parse_qsl(text, keep_blank_values=True)) if text else {}
 
 
 def _site_id_of(header: str | None) -> str | None:
@@ -505,4 +517,4 @@ def _journal_query(
 
 def dumps(body: JSON) -> bytes:
     """A response body as Customer.io sends it: compact JSON and a newline (`{}` is 3 bytes)."""
-    return (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return (_encode(body) + "\n").encode("utf-8")

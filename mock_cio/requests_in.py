@@ -43,6 +43,9 @@ MAX_DEPTH = 64
 MAX_SEGMENT_IDS = 1000
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 class ApiError(MockError):
     """A request answered with an error: `status`, the JSON `body`, and `reasons` for the journal."""
 
@@ -168,7 +171,9 @@ def parse_body(raw: bytes, content_type: str | None, *, flavour: Flavour, limit:
         raise reject(
             flavour, f"request body nests deeper than {MAX_DEPTH} levels", reason="too_deep", field="body"
         ) from None
-    where = nested_too_deep(value)
+    # Only a text with more than MAX_DEPTH brackets can nest deeper: skip the walk otherwise.
+    too_many = raw.count(b"{") + raw.count(b"[") > MAX_DEPTH
+    where = nested_too_deep(value) if too_many else None
     if where is not None:
         raise reject(
             flavour,
@@ -246,7 +251,7 @@ def value_bytes(value: JSON) -> int:
     """A value's size as Customer.io counts it: a string's UTF-8 bytes, else its JSON text."""
     if isinstance(value, str):
         return byte_len(value)
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+    return len(_encode(value).encode("utf-8", "surrogatepass"))
 
 
 def path_identifier(text: str, flavour: Flavour = "v1") -> str:

@@ -83,12 +83,28 @@ class Router:
 
     def __init__(self, routes: list[Route]) -> None:
         self.routes = routes
+        self._by_length: dict[int, list[Route]] = {}
+        for route in routes:  # only routes with as many segments can match (order kept)
+            self._by_length.setdefault(len(route.pattern), []).append(route)
+        self._literal: dict[tuple[str, tuple[str, ...]], Route] = {}
+        """Matches of routes without placeholders, remembered (as many as such routes)."""
 
     def match(self, method: str, raw_path: str) -> tuple[Route | None, dict[str, str], list[str]]:
         """(route, args, allowed methods); route is None for 404 (allowed empty) or 405."""
         segments = split_path(raw_path)
+        key = (method, tuple(segments))
+        known = self._literal.get(key)
+        if known is not None:
+            return known, {}, []
+        found = self._scan(method, segments)
+        route = found[0]
+        if route is not None and not any(part.startswith("<") for part in route.pattern):
+            self._literal[key] = route
+        return found
+
+    def _scan(self, method: str, segments: list[str]) -> tuple[Route | None, dict[str, str], list[str]]:
         allowed: list[str] = []
-        for route in self.routes:
+        for route in self._by_length.get(len(segments), ()):
             args = route.match(segments)
             if args is None:
                 continue

@@ -318,7 +318,7 @@ class InProcessTarget:
         return float(self.mock.clock.now())
 
     def set_clock(self, t: float) -> None:
-        self.mock.clock.set(t)
+        self.mock.clock.move(t)
 
     def views(self) -> dict[str, JSON]:
         mock = self.mock
