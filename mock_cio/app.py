@@ -10,7 +10,10 @@ Config keys (docs/contracts.md): `CIO_DB` (a file, or `":memory:"`, the default)
 (initial clock, Unix seconds or ISO-8601, frozen there; default: real time, running), and also
 `CIO_ONLY_DECLARED` (reject site_ids nobody declared), `CIO_DEFAULT_REGION` (region of hosts that
 are not a Customer.io host, default `us`), `CIO_METRICS_SITE_ID` (workspace of credential-less
-metrics).
+metrics), `CIO_DB_DURABLE` (default true; false for a scratch journal file: journal.py).
+
+The view is only the HTTP adapter: `MockCio.handle` builds the answer (status, headers, bytes);
+in-process callers reach the same pipeline through `MockCio.serve`, without Flask.
 """
 
 from __future__ import annotations

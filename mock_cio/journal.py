@@ -14,6 +14,20 @@ connection plus a lock measured faster than per-thread connections for these sma
 keeps the journal's order equal to the state's order). File databases use WAL with
 `synchronous=NORMAL`: a commit is in the WAL file before the response leaves, which survives a
 killed process (not a power cut).
+
+A scratch journal (`Journal(path, durable=False)`, config `CIO_DB_DURABLE=False`) is a file that
+nothing reopens: the in-process replay (`cio-sandbox run`) spills its journal to a temporary file
+so that memory does not grow with the input, and deletes it at the end. Its durability would buy
+nothing, so it is written with `synchronous=OFF`, committed every `GROUP_COMMIT` rows (and at
+close), and holds back clock rows: a restart restores only the last clock row (requests replay at
+their own `received_at`), so only the latest one is written, with each commit. Reads through the
+same connection see every row at once, so the mock's answers and admin views are the same as with
+a durable journal. A durable journal is never written this way.
+
+`record` returns the entry it wrote as an `EntryView` made from the stored row, so the in-process
+replay gets each journal entry without querying it back. A request body is stored as the JSON
+text it was parsed from (`Entry.body_json`): decoding it gives the parsed body again, so it is
+not encoded a second time.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """`MockCio`: one mock Customer.io — state, journal, clock, faults — and the request pipeline.
 
 Where it sits: the Flask app (app.py) turns each Track API request into an `Incoming` and calls
-`MockCio.handle`, which runs the whole flow and returns an `Answer`:
+`MockCio.handle`, which runs the whole flow and returns an `Answer` (status, headers, the body's
+bytes, the journal entry); in-process callers (the replay engine's `InProcessTarget`) call
+`MockCio.serve` with the raw request instead, which runs the same `handle` without Flask or WSGI:
 
     fault? → route → credentials and region → rate limit → body → handler → state verb
            → journal entry committed → answer
