@@ -1,11 +1,15 @@
 """Benchmark of `cio-sandbox run`'s engine: events/second replaying generated events end to end
-in-process (reader → transform → mock app over WSGI → journal → summary), and peak memory.
+in-process (reader → transform → mock pipeline via `MockCio.serve` → journal → summary), and peak
+memory.
 
     python bench/replay.py                 # 10,000 and 100,000 events (target: >= 5,000 events/s)
     python bench/replay.py --sizes 20000   # other sizes
+    python bench/replay.py --runs 5        # median of 5 runs per size (default 3)
 
-Each size runs in its own process, reading a JSON-lines file from disk as `run` does. Reported:
-- events/s end to end, and where the time goes (transform alone, the mock alone);
+Each run of each size is its own process, reading a JSON-lines file from disk as `run` does, with
+the journal in a scratch temporary file as `run` does. Reported (medians over the runs):
+- events/s end to end by the wall clock, and by user CPU time (less noisy on a shared machine),
+  and where the time goes (transform alone, the mock alone);
 - peak RSS of the whole process (resource.getrusage). The mock keeps every person and event, as
   Customer.io does, and its journal (SQLite) goes to a temporary file here, as `run` does;
 - the engine's own peak (tracemalloc, with a target that answers 200 {} and keeps nothing): the
@@ -19,6 +23,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,10 +122,11 @@ def child(path: str, mode: str) -> dict:
         tracemalloc.stop()
         return {"events": summary.events, "seconds": elapsed, "traced_peak_kb": peak // 1024}
     target = InProcessTarget(journal_on_disk=True)  # as `run` does
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
     for record in Replayer(config, target, explain=False).run(read_located(path)):
         summary.add(record)
     elapsed = time.perf_counter() - started
+    user = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu
     summary.finish(target)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     target.close()
@@ -130,12 +136,14 @@ def child(path: str, mode: str) -> dict:
         "accepted": summary.outcomes["accepted"],
         "people": summary.end["people"] if summary.end else None,
         "seconds": elapsed,
+        "user_seconds": user,
         "max_rss_kb": rss,
     }
 
 
 def parts(count: int) -> dict:
-    """Where the time goes: the transform alone, and the mock alone (WSGI), per event."""
+    """Where the time goes: the transform alone, and the mock alone (`MockCio.serve`, journal in
+    memory, clock untouched), per event and per request."""
     from sandbox.config import default_config
     from sandbox.pipeline import transform
     from sandbox.replay import InProcessTarget
@@ -160,6 +168,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=3, help="runs per size; medians are reported")
     parser.add_argument("--child", nargs=2, metavar=("FILE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -168,7 +177,7 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     split = parts(5000)
     print(
-        f"per event: transform {split['transform_us']:.0f} µs; the mock (WSGI, journal) "
+        f"per event: transform {split['transform_us']:.0f} µs; the mock (serve, journal) "
         f"{split['mock_us_per_request']:.0f} µs per request"
     )
     with tempfile.TemporaryDirectory() as folder:
@@ -176,21 +185,27 @@ def main() -> int:
             path = Path(folder) / f"events-{size}.jsonl"
             write_events(path, size)
             mb = path.stat().st_size / 2**20
-            results = {}
-            for mode in ("e2e", "engine"):
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", str(path), mode],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                results[mode] = json.loads(out.stdout)
-            e2e, engine = results["e2e"], results["engine"]
+            runs: dict[str, list[dict]] = {"e2e": [], "engine": []}
+            for _ in range(max(1, args.runs)):
+                for mode in runs:
+                    out = subprocess.run(
+                        [sys.executable, __file__, "--child", str(path), mode],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    runs[mode].append(json.loads(out.stdout))
+            e2e, engine = runs["e2e"], runs["engine"]
+            wall = statistics.median(r["events"] / r["seconds"] for r in e2e)
+            user = statistics.median(r["events"] / r["user_seconds"] for r in e2e)
+            first = e2e[0]
             print(
-                f"{size:>9,} events ({mb:.1f} MB): end to end {e2e['events'] / e2e['seconds']:>7,.0f} events/s "
-                f"({e2e['requests']:,} requests, {e2e['accepted']:,} accepted, {e2e['people']:,} people); "
-                f"peak RSS {e2e['max_rss_kb'] / 1024:,.0f} MB | engine alone {engine['events'] / engine['seconds']:>7,.0f} "
-                f"events/s, traced peak {engine['traced_peak_kb']:,} KB"
+                f"{size:>9,} events ({mb:.1f} MB): end to end {wall:>7,.0f} events/s wall, {user:>7,.0f} "
+                f"by user CPU (median of {len(e2e)}; "
+                f"{first['requests']:,} requests, {first['accepted']:,} accepted, {first['people']:,} people); "
+                f"peak RSS {max(r['max_rss_kb'] for r in e2e) / 1024:,.0f} MB | engine alone "
+                f"{statistics.median(r['events'] / r['seconds'] for r in engine):>7,.0f} events/s "
+                f"(under tracemalloc), traced peak {max(r['traced_peak_kb'] for r in engine):,} KB"
             )
     return 0
 
