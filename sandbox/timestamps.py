@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
@@ -60,6 +61,50 @@ _DIGITS: Final = re.compile(r"[0-9]+(?:[.][0-9]+)?")
 
 # The strings whose `String(Number(s)) === s` can hold: JS's canonical number spellings.
 _JS_NUMBER_TEXT: Final = re.compile(r"-?(?:[0-9]+(?:[.][0-9]+)?(?:e[+-][0-9]+)?|Infinity)|NaN")
+
+
+# -- a fast path in front of the reference converters ---------------------------------
+#
+# Nearly every ISO string real traffic carries has the shape `YYYY-MM-DD[THH:mm[:ss[.s+]][zone]]`
+# with every component in range. For those the reference converters below all come down
+# to the same arithmetic: whole days from the date, plus the seconds of the time, minus the zone
+# offset. `iso_seconds` checks that shape with `_FAST_ISO`, has the C parser `fromisoformat` read
+# the components, and does that arithmetic exactly (integer seconds). It answers None for anything
+# else (no match, a year before 0100, a day past the month's end, which `fromisoformat` refuses),
+# and the callers then ask the reference. Why the answer is the reference's:
+#
+# * A `_FAST_ISO` match is a match of isostring's regex (the same pattern with narrower
+#   components, and a fraction only after seconds), and with in-range components `_iso_parse`
+#   finds the string valid, so converter A converts it.
+# * A zoned string: converter A keeps `_iso_parse`'s instant, `make_date` of the components minus
+#   the offset; converter B (`dayjs_parse`) takes the same ISO path for such a string.
+# * A zone-less string: both converters use dayjs's component path (`_regex_parse`, `Date.UTC`),
+#   whose only difference from `make_date` is the 0-99 year quirk, excluded by the year >= 100 rule.
+#   Zone-less is UTC (decisions §1), as the naive epoch below makes it.
+# * Unix seconds are floor(ms / 1000). The milliseconds of the fraction (0-999) never move the floor
+#   of a whole number of seconds (nor do microseconds), so the fraction only has to be well formed.
+#
+# tests/test_actions.py checks the equality with the reference paths on generated strings.
+
+_FAST_ISO: Final = re.compile(
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
+)
+_UTC_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_SECOND: Final = timedelta(seconds=1)
+
+
+def iso_seconds(text: str) -> int | None:
+    """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter."""
+    if _FAST_ISO.fullmatch(text) is None or text[:2] == "00":
+        return None  # not the common shape, or a year 0-99 (dayjs reads zone-less ones as 19xx)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None  # a day past the month's end (JS rolls it over), or year 0
+    return (moment - (_NAIVE_EPOCH if moment.tzinfo is None else _UTC_EPOCH)) // _SECOND
 
 
 def unix_seconds(ms: float) -> int:
@@ -159,25 +204,39 @@ def is_iso_date(value: object) -> bool:
 def convert_attribute_timestamps(obj: Mapping[str, JSON]) -> dict[str, JSON]:
     """Converter A (`convertAttributeTimestamps`): a new dict, ISO strings as Unix seconds.
 
-    Recurses into plain dicts only; lists (and anything inside them) are copied unchanged.
-    Each ISO string becomes `dayjs(value).unix()`: exact for `Z` and numeric offsets, and for
-    zone-less strings dayjs's component path in UTC (where years 0000–0099 mean 1900–1999).
+    Recurses into plain dicts only (each one copied); lists (and anything inside them) are kept
+    as they are. Each ISO string becomes `dayjs(value).unix()`: exact for `Z` and numeric offsets,
+    and for zone-less strings dayjs's component path in UTC (where years 0000–0099 mean 1900–1999).
     """
     out: dict[str, JSON] = {}
     for key, value in obj.items():
-        if type(value) is str and value and "0" <= value[0] <= "9":
-            match = _ISO_DATE.fullmatch(value)
-            if match is not None and (ms := _iso_parse(match)) is not None:
-                if not match.group(5):  # zone-less: dayjs reads the components itself
-                    ms = _regex_parse(_REGEX_PARSE.fullmatch(value))  # type: ignore[arg-type]
-                assert ms is not None, value  # 4-digit years never leave the Date range
-                out[key] = unix_seconds(ms)
-                continue
-        if isinstance(value, dict):
+        cls = value.__class__
+        if cls is str:
+            if value and "0" <= value[0] <= "9":
+                seconds = iso_seconds(value)
+                if seconds is None:
+                    seconds = iso_attribute_seconds(value)
+                if seconds is not None:
+                    out[key] = seconds
+                    continue
+            out[key] = value
+        elif isinstance(value, dict):
             out[key] = convert_attribute_timestamps(value)
         else:
             out[key] = value
     return out
+
+
+def iso_attribute_seconds(value: str) -> int | None:
+    """The reference path of converter A for one string: `isIsoDate` then `dayjs(value).unix()`;
+    None when the string is not strict ISO-8601 that V8 accepts."""
+    match = _ISO_DATE.fullmatch(value)
+    if match is None or (ms := _iso_parse(match)) is None:
+        return None
+    if not match.group(5):  # zone-less: dayjs reads the components itself
+        ms = _regex_parse(_REGEX_PARSE.fullmatch(value))  # type: ignore[arg-type]
+    assert ms is not None, value  # 4-digit years never leave the Date range
+    return unix_seconds(ms)
 
 
 def convert_valid_timestamp(value: JSON) -> JSON:
@@ -188,6 +247,9 @@ def convert_valid_timestamp(value: JSON) -> JSON:
     """
     if type(value) is not str or _DIGITS.fullmatch(value):
         return value
+    seconds = iso_seconds(value)
+    if seconds is not None:
+        return seconds
     ms = dayjs_parse(value)
     return value if ms is None else unix_seconds(ms)
 

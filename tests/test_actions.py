@@ -273,16 +273,24 @@ iso_strings = st.builds(
 ).filter(lambda s: len(s) > 10 or s[-1].isdigit())
 
 
+def _reference_b(value: object) -> object:
+    """Converter B without the fast path: the digit rule, then dayjs.utc."""
+    from sandbox.timestamps import _DIGITS, dayjs_parse, unix_seconds
+
+    if type(value) is not str or _DIGITS.fullmatch(value):
+        return value
+    ms = dayjs_parse(value)
+    return value if ms is None else unix_seconds(ms)
+
+
 @given(iso_strings | st.text(max_size=25))
-def test_timestamp_fast_path_agrees_with_converter_b(value: str) -> None:
-    """convert_timestamp_value (A first, then B) gives exactly what converter B gives."""
-    from sandbox.actions.build import convert_timestamp_value
+def test_converter_b_with_its_fast_path_is_the_reference(value: str) -> None:
     from sandbox.timestamps import convert_valid_timestamp
 
-    assert convert_timestamp_value(value) == convert_valid_timestamp(value)
+    assert convert_valid_timestamp(value) == _reference_b(value)
 
 
-# -- the ISO fast path (build.iso_seconds) against the reference converters -----------------------
+# -- the ISO fast path (timestamps.iso_seconds) against the reference paths -------------------------
 
 
 def _digits(low: int, high: int, width: int = 2) -> st.SearchStrategy[str]:
@@ -318,15 +326,24 @@ iso_ish = iso_like | iso_strings | st.text("0123456789-:+.TZ ", max_size=30) | s
 
 
 def _reference_a(value: str) -> object:
-    from sandbox.timestamps import convert_attribute_timestamps
+    """Converter A's reference path for one string (isIsoDate, then dayjs), without the fast path."""
+    from sandbox.timestamps import iso_attribute_seconds
 
-    return convert_attribute_timestamps({"": value})[""]
+    seconds = iso_attribute_seconds(value) if value[:1].isdigit() else None
+    return value if seconds is None else seconds
+
+
+def _reference_convert(obj: dict) -> dict:
+    return {
+        k: _reference_a(v) if type(v) is str else _reference_convert(v) if isinstance(v, dict) else v
+        for k, v in obj.items()
+    }
 
 
 @given(iso_ish)
 def test_iso_fast_path_is_converter_a_where_it_answers(value: str) -> None:
     """iso_seconds answers only for strings converter A converts, and with A's number."""
-    from sandbox.actions.build import iso_seconds
+    from sandbox.timestamps import iso_seconds
 
     fast = iso_seconds(value)
     if fast is not None:
@@ -335,11 +352,10 @@ def test_iso_fast_path_is_converter_a_where_it_answers(value: str) -> None:
 
 
 @given(iso_ish)
-def test_convert_timestamp_value_is_converter_b_on_iso_like_strings(value: str) -> None:
-    from sandbox.actions.build import convert_timestamp_value
+def test_converter_b_is_the_reference_on_iso_like_strings(value: str) -> None:
     from sandbox.timestamps import convert_valid_timestamp
 
-    assert convert_timestamp_value(value) == convert_valid_timestamp(value)
+    assert convert_valid_timestamp(value) == _reference_b(value)
 
 
 def _with_dates(leaf: st.SearchStrategy) -> st.SearchStrategy:
@@ -351,14 +367,13 @@ def _with_dates(leaf: st.SearchStrategy) -> st.SearchStrategy:
 
 
 @given(st.dictionaries(st.text(max_size=4), _with_dates(iso_ish | json_scalars), max_size=5))
-def test_convert_attributes_is_convert_attribute_timestamps(obj: dict) -> None:
-    """Same keys, order, values and types as the reference; every dict in the result is new."""
-    from sandbox.actions.build import convert_attributes
+def test_converter_a_with_its_fast_path_is_the_reference(obj: dict) -> None:
+    """Same keys, order, values and types as the reference path; every dict in the result is new."""
     from sandbox.timestamps import convert_attribute_timestamps
 
     before = copy.deepcopy(obj)
-    got = convert_attributes(obj)
-    assert json.dumps(got) == json.dumps(convert_attribute_timestamps(obj))
+    got = convert_attribute_timestamps(obj)
+    assert json.dumps(got) == json.dumps(_reference_convert(obj))
     assert obj == before
 
     def dict_ids(value: object) -> set[int]:
@@ -382,7 +397,7 @@ def test_convert_attributes_is_convert_attribute_timestamps(obj: dict) -> None:
     ],
 )
 def test_iso_fast_path_answers_the_common_shapes(text: str, seconds: int) -> None:
-    from sandbox.actions.build import iso_seconds
+    from sandbox.timestamps import iso_seconds
 
     assert iso_seconds(text) == seconds == _reference_a(text)
 
@@ -401,18 +416,17 @@ def test_iso_fast_path_answers_the_common_shapes(text: str, seconds: int) -> Non
     ],
 )
 def test_iso_fast_path_leaves_the_odd_ones_to_the_reference(text: str) -> None:
-    from sandbox.actions.build import convert_attributes, convert_timestamp_value, iso_seconds
-    from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp
+    from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp, iso_seconds
 
     assert iso_seconds(text) is None
-    assert convert_attributes({"a": text}) == convert_attribute_timestamps({"a": text})
-    assert convert_timestamp_value(text) == convert_valid_timestamp(text)
+    assert convert_attribute_timestamps({"a": text}) == {"a": _reference_a(text)}
+    assert convert_valid_timestamp(text) == _reference_b(text)
 
 
 def test_days_past_the_end_of_the_month_roll_over_as_in_javascript() -> None:
-    from sandbox.actions.build import convert_attributes
+    from sandbox.timestamps import convert_attribute_timestamps
 
-    assert convert_attributes({"a": "2024-02-31T00:00"}) == {"a": 1709337600}  # March 2nd
+    assert convert_attribute_timestamps({"a": "2024-02-31T00:00"}) == {"a": 1709337600}  # March 2nd
 
 
 # -- buildPayload, single pass, against its step-by-step form -------------------------------------

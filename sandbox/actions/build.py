@@ -7,11 +7,8 @@ the v2 `action` and the payload), `build_payload` turns it into the `/api/v2/ent
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Final
 
 from sandbox._types import JSON, MISSING, Payload
 from sandbox._types import is_truthy as truthy
@@ -54,85 +51,6 @@ def converts_timestamps(payload: Payload) -> bool:
     return "convert_timestamp" in payload and payload["convert_timestamp"] is not False
 
 
-# -- timestamps: a fast path in front of the reference converters ---------------------------------
-#
-# Nearly every ISO string real traffic carries has the shape `YYYY-MM-DD[THH:mm[:ss[.s+]][zone]]`
-# with every component in range. For those the reference converters (timestamps.py) all come down
-# to the same arithmetic: whole days from the date, plus the seconds of the time, minus the zone
-# offset. `iso_seconds` checks that shape with `_FAST_ISO`, has the C parser `fromisoformat` read
-# the components, and does that arithmetic exactly (integer seconds). It answers None for anything
-# else (no match, a year before 0100, a day past the month's end, which `fromisoformat` refuses),
-# and the callers then ask the reference. Why the answer is the reference's:
-#
-# * A `_FAST_ISO` match is a match of isostring's regex (the same pattern with narrower
-#   components, and a fraction only after seconds), and with in-range components `_iso_parse`
-#   finds the string valid, so converter A converts it.
-# * A zoned string: converter A keeps `_iso_parse`'s instant, `make_date` of the components minus
-#   the offset; converter B (`dayjs_parse`) takes the same ISO path for such a string.
-# * A zone-less string: both converters use dayjs's component path (`_regex_parse`, `Date.UTC`),
-#   whose only difference from `make_date` is the 0-99 year quirk, excluded by the year >= 100 rule.
-#   Zone-less is UTC (decisions §1), as the naive epoch below makes it.
-# * Unix seconds are floor(ms / 1000). The milliseconds of the fraction (0-999) never move the floor
-#   of a whole number of seconds (nor do microseconds), so the fraction only has to be well formed.
-#
-# tests/test_actions.py checks the equality with the reference functions on generated strings.
-
-_FAST_ISO: Final = re.compile(
-    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-    r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,9})?)?"
-    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
-)
-_UTC_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
-_SECOND: Final = timedelta(seconds=1)
-
-
-def iso_seconds(text: str) -> int | None:
-    """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter."""
-    if _FAST_ISO.fullmatch(text) is None or text[:2] == "00":
-        return None  # not the common shape, or a year 0-99 (dayjs reads zone-less ones as 19xx)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None  # a day past the month's end (JS rolls it over), or year 0
-    return (moment - (_NAIVE_EPOCH if moment.tzinfo is None else _UTC_EPOCH)) // _SECOND
-
-
-def convert_attributes(obj: Mapping[str, JSON]) -> dict[str, JSON]:
-    """`convert_attribute_timestamps` (converter A) with the ISO fast path: a new dict, nested
-    plain dicts converted too (and copied), lists left as they are."""
-    out: dict[str, JSON] = {}
-    for key, value in obj.items():
-        cls = value.__class__
-        if cls is str:
-            if value and "0" <= value[0] <= "9":
-                seconds = iso_seconds(value)
-                out[key] = convert_attribute_timestamps({key: value})[key] if seconds is None else seconds
-            else:
-                out[key] = value
-        elif cls is dict or isinstance(value, dict):
-            out[key] = convert_attributes(value)
-        else:
-            out[key] = value
-    return out
-
-
-def convert_timestamp_value(value: JSON) -> JSON:
-    """Converter B (convertValidTimestamp), with the ISO fast path first.
-
-    The reference order is kept behind it: converter A's regex path (for a strict-ISO string both
-    converters are dayjs in UTC and give the same second), then B's general V8-style parse.
-    """
-    if value.__class__ is str:
-        seconds = iso_seconds(value)
-        if seconds is not None:
-            return seconds
-        converted = convert_attribute_timestamps({"": value})[""]
-        if converted is not value:
-            return converted
-    return convert_valid_timestamp(value)
-
-
 def build_payload(entity: Entity) -> dict[str, JSON]:
     """Mirrors utils.ts buildPayload: the `/api/v2/entity` body for one entity (spec §1.5)."""
     payload = entity.payload
@@ -148,10 +66,9 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
             cls = value.__class__
             if cls is str:
                 if value and "0" <= value[0] <= "9":
-                    seconds = iso_seconds(value)
-                    value = convert_attribute_timestamps({key: value})[key] if seconds is None else seconds
+                    value = convert_attribute_timestamps({key: value})[key]
             elif cls is dict or isinstance(value, dict):
-                value = convert_attributes(value)
+                value = convert_attribute_timestamps(value)
                 if key == "attributes":
                     converted = value
             body[key] = value
@@ -162,7 +79,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
     # 4. The top-level timestamp always goes through converter B, and lands at the end of rest.
     timestamp = get("timestamp", MISSING)
     if truthy(timestamp):
-        body["timestamp"] = convert_timestamp_value(timestamp)
+        body["timestamp"] = convert_valid_timestamp(timestamp)
     # 6. A truthy anonymous_id is added to (a copy of) the attributes, creating them if needed.
     anonymous_id = get("anonymous_id", MISSING)
     if truthy(anonymous_id):

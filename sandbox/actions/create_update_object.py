@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from sandbox._types import JSON, MISSING, Payload
-from sandbox.actions.build import Entity, convert_timestamp_value, converts_timestamps, truthy
+from sandbox.actions.build import Entity, converts_timestamps, truthy
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.shared import (
     ANONYMOUS_ID,
@@ -17,7 +17,7 @@ from sandbox.actions.shared import (
 )
 from sandbox.fields import Field
 from sandbox.identifiers import resolve_identifiers
-from sandbox.timestamps import convert_attribute_timestamps
+from sandbox.timestamps import convert_attribute_timestamps, convert_created_at
 
 FIELDS = {
     "id": Field(
@@ -87,7 +87,7 @@ def map_payload(payload: Payload) -> Entity:
         created_at = body.get("created_at", MISSING)
         if created_at.__class__ is str and created_at:
             # decisions.md §1: the root created_at also gets the lenient converter B.
-            body["created_at"] = convert_timestamp_value(created_at)
+            body["created_at"] = convert_created_at(created_at)
         if truthy(relationship_attributes):
             relationship_attributes = convert_attribute_timestamps(relationship_attributes)
     if "created_at" in payload and not truthy(payload["created_at"]):

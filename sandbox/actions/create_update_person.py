@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox._types import MISSING, Payload
-from sandbox.actions.build import Entity, convert_timestamp_value, converts_timestamps, truthy
+from sandbox.actions.build import Entity, converts_timestamps, truthy
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.shared import (
     ANONYMOUS_ID,
@@ -17,6 +17,7 @@ from sandbox.actions.shared import (
     path,
 )
 from sandbox.fields import Field
+from sandbox.timestamps import convert_created_at
 
 FIELDS = {
     "id": Field(
@@ -77,7 +78,7 @@ def map_payload(payload: Payload) -> Entity:
         # decisions.md §1 (wins over the destination's HEAD code): with Convert Timestamps on,
         # created_at goes through the lenient converter B, not only the strict-ISO converter A.
         attributes["created_at"] = (
-            convert_timestamp_value(created_at) if converts_timestamps(payload) else created_at
+            convert_created_at(created_at) if converts_timestamps(payload) else created_at
         )
     email = get("email", MISSING)
     if truthy(email):
