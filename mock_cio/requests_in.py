@@ -155,7 +155,9 @@ def parse_body(raw: bytes, content_type: str | None, *, flavour: Flavour, limit:
             field="body",
         ) from None
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # as json.loads does
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _decode(text)
     except json.JSONDecodeError as exc:
         raise reject(
             flavour,
@@ -197,6 +199,9 @@ class _ConstantError(ValueError):
 
 def _no_constant(name: str) -> JSON:
     raise _ConstantError(f"{name} is not a JSON value")
+
+
+_decode = json.JSONDecoder(parse_constant=_no_constant).decode
 
 
 def _too_large(flavour: Flavour, limit: int, size: int) -> str:
