@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sandbox._types import Event
+from sandbox.jsnumbers import number_to_string
 from sandbox.outgoing import CioRequest, make_headers
 from sandbox.settings import US_HOST, Settings
-from sandbox.validation import js_string
 
 
 def test_authentication(settings: Settings) -> CioRequest:
@@ -24,7 +24,7 @@ def on_delete(event: Event, settings: Settings) -> CioRequest:
     elif user_id is None:
         text = "null"
     elif isinstance(user_id, (bool, int, float)):
-        text = js_string(user_id)
+        text = number_to_string(user_id)
     else:
         text = str(user_id)
     return CioRequest(

@@ -19,12 +19,12 @@ from typing import Any
 from sandbox._types import JSON, Event, Payload
 from sandbox.actions import ACTIONS, ActionDefinition
 from sandbox.errors import ConfigError, InputError, SandboxError, SubscriptionSyntaxError
+from sandbox.jsnumbers import to_number
 from sandbox.mapping import resolve, validate_mapping
 from sandbox.outgoing import CioRequest
 from sandbox.presets import AUTOMATIC, Subscription
 from sandbox.settings import Settings
 from sandbox.subscriptions import Check, Compare, Condition, Group, explain, matches, parse_subscription
-from sandbox.validation import js_number
 
 DEFAULT_BATCH_SIZE = 50
 
@@ -248,7 +248,7 @@ def _batch_size(mapping: Mapping[str, JSON]) -> int:
     """The chunk size of batch mode: the mapping's literal batch_size, else 50 (decisions.md §1)."""
     value = mapping.get("batch_size", DEFAULT_BATCH_SIZE)
     if isinstance(value, str):
-        value = js_number(value)
+        value = to_number(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return DEFAULT_BATCH_SIZE
     return max(1, int(value))

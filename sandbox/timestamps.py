@@ -22,11 +22,11 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Final
 
 from ._types import JSON
 from .jsdate import date_utc, js_date_parse, make_date, time_clip
+from .jsnumbers import number_to_string
 
 __all__ = [
     "convert_attribute_timestamps",
@@ -266,32 +266,6 @@ def convert_created_at(value: JSON) -> JSON:
     return convert_valid_timestamp(value)
 
 
-def js_number_to_string(x: float) -> str:
-    """JS `String(number)` for a float (Number::toString, radix 10)."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    if x == 0:
-        return "0"
-    sign = "-" if x < 0 else ""
-    digits_tuple, exponent = Decimal(repr(abs(x))).normalize().as_tuple()[1:]
-    digits = "".join(map(str, digits_tuple))
-    k = len(digits)
-    n = k + int(exponent)  # x = 0.digits × 10^n
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * (-n) + digits
-    else:
-        e = n - 1
-        mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
-        text = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-    return sign + text
-
-
 def is_date_like(value: object) -> bool:
     """Ajv's `date-like` format (actions-core schema-validation.ts).
 
@@ -303,6 +277,6 @@ def is_date_like(value: object) -> bool:
         return True
     if _JS_NUMBER_TEXT.fullmatch(value):
         number = float(value.replace("Infinity", "inf"))
-        if js_number_to_string(number) == value:
+        if number_to_string(number) == value:
             return time_clip(number * 1000) is not None
     return dayjs_parse(value) is not None

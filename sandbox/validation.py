@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
 from sandbox._types import JSON, MISSING, Payload
 from sandbox.errors import PayloadValidationError
 from sandbox.fields import Field, Fields
+from sandbox.jsnumbers import number_to_string, to_number
 
 Check = Callable[[Any, list[str]], Any]
 """Checks (and coerces) one field value; appends ajv-human-errors messages (without the final dot)."""
@@ -168,7 +168,7 @@ def _coerce(value: Any, types: tuple[str, ...], coerce_to: tuple[str, ...]) -> t
     for t in coerce_to:
         if t == "string":
             if is_number or cls is bool:
-                return js_string(value), value
+                return number_to_string(value), value
             if value is None:
                 return "", value
         elif t == "number":
@@ -177,7 +177,7 @@ def _coerce(value: Any, types: tuple[str, ...], coerce_to: tuple[str, ...]) -> t
             if value is None:
                 return 0, value
             if cls is str and value:
-                number = js_number(value)
+                number = to_number(value)
                 # Non-finite results would fail strictNumbers anyway; report them as not coercible.
                 if number is not None and math.isfinite(number):
                     return _js_number_value(number), value
@@ -222,9 +222,9 @@ def _compile(field: Field) -> Check:
         cls = value.__class__
         if (cls is int or cls is float) and (minimum is not None or maximum is not None):
             if maximum is not None and value > maximum:
-                errors.append(f"{label} must be equal to or less than {js_string(maximum)}")
+                errors.append(f"{label} must be equal to or less than {number_to_string(maximum)}")
             if minimum is not None and value < minimum:
-                errors.append(f"{label} must be equal to or greater than {js_string(minimum)}")
+                errors.append(f"{label} must be equal to or greater than {number_to_string(minimum)}")
         if date_like and cls is str and not _is_date_like(value):
             errors.append(f"{label} must be a valid date-like string but it was not")
         return value
@@ -274,67 +274,9 @@ def _humanize_type_of(value: Any) -> str:
 
 # -- JavaScript number <-> string ----------------------------------------------------------------
 
-_JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
-_RADIX = re.compile(r"0(?:[xX](?P<x>[0-9a-fA-F]+)|[oO](?P<o>[0-7]+)|[bB](?P<b>[01]+))")
-
-
-def js_number(text: str) -> float | None:
-    """JavaScript's Number(string); None stands for NaN."""
-    s = text.strip(_JS_SPACE)
-    if not s:
-        return 0.0
-    if _DECIMAL.fullmatch(s):
-        return float(s)
-    m = _RADIX.fullmatch(s)
-    if m:
-        if m["x"]:
-            return float(int(m["x"], 16))
-        if m["o"]:
-            return float(int(m["o"], 8))
-        return float(int(m["b"], 2))
-    return None
-
 
 def _js_number_value(number: float) -> int | float:
     """A JS number as Python holds JSON numbers: integral values as int (JSON.stringify prints 7)."""
     if number.is_integer() and abs(number) < 1e21:
         return int(number)
     return number
-
-
-def js_string(value: int | float) -> str:
-    """JavaScript's Number.prototype.toString() for a number (String(1.0) is "1")."""
-    if value.__class__ is bool:
-        return "true" if value else "false"
-    if value.__class__ is int and abs(value) <= 2**53:
-        return str(value)
-    number = float(value)
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number == 0:
-        return "0"
-    sign = "-" if number < 0 else ""
-    text = repr(abs(number))
-    mantissa, _, exp_text = text.partition("e")
-    exponent = int(exp_text) if exp_text else 0
-    int_part, _, frac_part = mantissa.partition(".")
-    all_digits = int_part + frac_part
-    stripped = all_digits.lstrip("0")
-    lead = len(all_digits) - len(stripped)
-    digits = stripped.rstrip("0") or "0"
-    k = len(digits)
-    n = len(int_part) - lead + exponent  # value = 0.<digits> x 10^n
-    if k <= n <= 21:
-        return sign + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * (-n) + digits
-    e = n - 1
-    e_text = f"e{'+' if e >= 0 else '-'}{abs(e)}"
-    if k == 1:
-        return sign + digits + e_text
-    return sign + digits[0] + "." + digits[1:] + e_text

@@ -12,6 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from sandbox.jsdate import js_date_parse
+from sandbox.jsnumbers import number_to_string
 from sandbox.timestamps import (
     _ISO_DATE,
     _iso_parse,
@@ -21,7 +22,6 @@ from sandbox.timestamps import (
     dayjs_parse,
     is_date_like,
     is_iso_date,
-    js_number_to_string,
     unix_seconds,
 )
 
@@ -308,8 +308,8 @@ def test_is_date_like(value: object, expected: bool) -> None:
         (math.nan, "NaN"),
     ],
 )
-def test_js_number_to_string(number: float, text: str) -> None:
-    assert js_number_to_string(number) == text
+def test_number_to_string(number: float, text: str) -> None:
+    assert number_to_string(number) == text
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sandbox._types import MISSING
 from sandbox.errors import PayloadValidationError
 from sandbox.fields import BATCH_FIELDS, Field, default_values, to_json_schema
-from sandbox.validation import PayloadSchema, js_number, js_string, remove_empty_values
+from sandbox.jsnumbers import number_to_string, to_number
+from sandbox.validation import PayloadSchema, remove_empty_values
 
 FIELDS = {
     "person_id": Field(label="Person ID", type="string", required=True),
@@ -208,21 +209,21 @@ def test_default_values_and_json_schema() -> None:
 
 @given(st.integers(min_value=-(2**53), max_value=2**53))
 def test_js_string_of_integers_is_decimal(n: int) -> None:
-    assert js_string(n) == str(n)
-    assert js_string(float(n)) == str(n) if abs(n) < 1e21 else True
+    assert number_to_string(n) == str(n)
+    assert number_to_string(float(n)) == str(n) if abs(n) < 1e21 else True
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
-def test_js_string_round_trips_through_js_number(x: float) -> None:
+def test_js_string_round_trips_through_to_number(x: float) -> None:
     """JS: Number(String(x)) === x for every finite double."""
-    text = js_string(x)
-    assert js_number(text) == x
+    text = number_to_string(x)
+    assert to_number(text) == x
     assert "e" not in text or abs(x) >= 1e21 or abs(x) < 1e-6
 
 
 @given(st.text())
 def test_js_number_never_raises(text: str) -> None:
-    value = js_number(text)
+    value = to_number(text)
     assert value is None or isinstance(value, float)
 
 
@@ -243,15 +244,15 @@ def test_validation_raises_only_its_own_error_and_returns_known_keys(payload: di
 
 
 def test_js_number_details() -> None:
-    assert js_number("") == 0
-    assert js_number("  ") == 0
-    assert js_number("Infinity") == math.inf
-    assert js_number("inf") is None
-    assert js_number("1_000") is None
-    assert js_number("0b101") == 5
-    assert js_number("-0x10") is None
-    assert js_number(".5") == 0.5
-    assert js_number("5.") == 5
+    assert to_number("") == 0
+    assert to_number("  ") == 0
+    assert to_number("Infinity") == math.inf
+    assert to_number("inf") is None
+    assert to_number("1_000") is None
+    assert to_number("0b101") == 5
+    assert to_number("-0x10") is None
+    assert to_number(".5") == 0.5
+    assert to_number("5.") == 5
 
 
 _ANY_JSON = st.recursive(

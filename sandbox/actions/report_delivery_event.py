@@ -9,8 +9,8 @@ from sandbox.actions.build import truthy
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.shared import BATCH_FIELDS, path
 from sandbox.fields import Field
+from sandbox.jsnumbers import to_number
 from sandbox.timestamps import convert_valid_timestamp
-from sandbox.validation import js_number
 
 METRICS = (
     ("delivered", "Delivered"),
@@ -70,7 +70,7 @@ def _js_number_of(value: JSON) -> float | None:
     if value.__class__ is int or value.__class__ is float:
         return None if math.isnan(value) else value
     if value.__class__ is str:
-        return js_number(value)
+        return to_number(value)
     return None
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
 from typing import Final
 
 from sandbox._types import JSON, MISSING
+from sandbox.jsnumbers import number_to_string
 
 
 def real_type_of(value: object) -> str:
@@ -34,41 +34,6 @@ def real_type_of(value: object) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__.lower()
-
-
-def number_to_string(value: int | float) -> str:
-    """ECMAScript Number::toString(10): `1.0` → "1", `1e21` → "1e+21", `1e-7` → "1e-7", `-0` → "0"."""
-    if isinstance(value, int):
-        if -(2**53) <= value <= 2**53:
-            return str(value)
-        try:
-            value = float(value)
-        except OverflowError:
-            return "Infinity" if value > 0 else "-Infinity"
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "0"
-    if value < 0:
-        return "-" + number_to_string(-value)
-    # repr() is the shortest round-tripping decimal, the digits ECMAScript asks for.
-    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
-    digits = "".join(map(str, digit_tuple)).rstrip("0")
-    assert isinstance(exponent, int)
-    exponent += len(digit_tuple) - len(digits)
-    k = len(digits)
-    n = exponent + k  # value = 0.digits × 10**n
-    if k <= n <= 21:
-        return digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return "0." + "0" * (-n) + digits
-    e = n - 1
-    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
 
 
 def to_string(value: JSON) -> str:

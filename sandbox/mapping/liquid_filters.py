@@ -32,8 +32,8 @@ from urllib.parse import quote
 from liquid.undefined import is_undefined
 
 from sandbox._types import JSON, MISSING, is_truthy
+from sandbox.jsnumbers import to_number as number_of_text
 from sandbox.mapping.jsvalues import json_stringify, number_to_string, to_string
-from sandbox.validation import js_number
 
 
 class LiquidFilterError(Exception):
@@ -88,7 +88,7 @@ def _number(value: JSON) -> float:
     if isinstance(value, float):
         return value
     if isinstance(value, str):
-        number = js_number(value)
+        number = number_of_text(value)
         return math.nan if number is None else number
     if isinstance(value, list):
         return _number(to_string(value))
@@ -241,7 +241,9 @@ def _js_round(number: float) -> float:
 def _shift_decimal(number: float, exponent: float) -> float:
     """LiquidJS `shiftDecimal`: `Number(mantissa + "e" + (power + exponent))` on `String(number)`."""
     mantissa, _, power = number_to_string(number).partition("e")
-    shifted = js_number(f"{mantissa}e{number_to_string((js_number(power or '0') or 0.0) + exponent)}")
+    shifted = number_of_text(
+        f"{mantissa}e{number_to_string((number_of_text(power or '0') or 0.0) + exponent)}"
+    )
     return math.nan if shifted is None else shifted
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sandbox._types import JSON, MISSING, Event, is_truthy
-from sandbox.validation import js_number, js_string
+from sandbox.jsnumbers import number_to_string, to_number
 
 # -- the condition tree ------------------------------------------------------------------------
 
@@ -67,7 +67,7 @@ def _js_str(value: str | float | bool | None) -> str:
         return value
     if value is None:
         return "null"
-    return js_string(value)
+    return number_to_string(value)
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def _number_of(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        number = js_number(value)
+        number = to_number(value)
         return math.nan if number is None else number
     return math.nan
 

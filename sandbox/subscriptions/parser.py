@@ -7,9 +7,9 @@ import math
 from typing import Literal
 
 from sandbox.errors import SubscriptionSyntaxError
+from sandbox.jsnumbers import to_number
 from sandbox.subscriptions.conditions import _FIELDS, _SCOPED, Compare, Condition, Group, _js_str
 from sandbox.subscriptions.lexer import Token, _normalize, lex
-from sandbox.validation import js_number
 
 # -- parsing ----------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ def _token_value(token: Token) -> str | float | bool:
             text = text[:-1]
         return text
     if token.kind == "number":
-        number = js_number(token.value)
+        number = to_number(token.value)
         return math.nan if number is None else number
     if token.kind == "ident" and token.value in ("true", "false"):
         return token.value == "true"
