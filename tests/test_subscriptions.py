@@ -175,6 +175,7 @@ def test_a_number_after_a_dot_is_not_merged() -> None:
         ("properties.a.b != null", {"properties": {"a": None}}, False),
         ("type =", {"type": "eos"}, True),  # the end-of-input token becomes the value, as upstream
         ("properties.name.length = 3", {"properties": {"name": "abc"}}, True),
+        ("properties.name.length = 2", {"properties": {"name": "\U0001f600"}}, True),  # UTF-16 units
         ('contains(properties.plan, "ro")', {"properties": {"plan": "pro"}}, True),
         ('!contains(properties.plan, "ro")', {"properties": {"plan": 5}}, False),
         ("userId = true", {"userId": "true"}, False),

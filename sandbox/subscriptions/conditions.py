@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sandbox._types import JSON, MISSING, Event, is_truthy
+from sandbox._types import JSON, MISSING, Event
 from sandbox.jsnumbers import number_to_string, to_number
+from sandbox.paths import get_keys
 
 # -- the condition tree ------------------------------------------------------------------------
 
@@ -73,38 +74,18 @@ def _js_str(value: str | float | bool | None) -> str:
 # -- evaluation -------------------------------------------------------------------------------
 
 
-def _lookup(container: Any, name: str) -> Any:
-    """destination-subscriptions' get(): split on `.`, `[` and `]`; `acc && acc[key]`."""
-    if not name:
-        return MISSING
-    pieces = [p for p in name.replace("[", ".").replace("]", ".").split(".") if p]
-    if not pieces:
-        return MISSING
-    value = container
-    for piece in pieces:
-        if not is_truthy(value):
-            return value
-        value = _member(value, piece)
-    return value
-
-
-def _member(value: Any, key: str) -> Any:
-    """JavaScript's `value[key]` for JSON values (objects, arrays and strings)."""
-    if isinstance(value, dict):
-        return value.get(key, MISSING)
-    if isinstance(value, (list, str)):
-        if key == "length":
-            return len(value)
-        if key.isdigit() and (key == "0" or not key.startswith("0")) and key.isascii():
-            index = int(key)
-            return value[index] if index < len(value) else MISSING
-    return MISSING
+def _split_name(name: str) -> tuple[str, ...]:
+    """destination-subscriptions' get() path: split on `.`, `[` and `]`, empty pieces dropped."""
+    return tuple(p for p in name.replace("[", ".").replace("]", ".").split(".") if p)
 
 
 def _getter(cmp: Compare) -> Callable[[Event], Any]:
     if cmp.field in _SCOPED:
-        scope, name = cmp.field, cmp.name or ""
-        return lambda event: _lookup(event.get(scope, MISSING), name)
+        # The walk is mapping-kit's too: `acc && acc[key]`, JavaScript's member access on JSON.
+        scope, keys = cmp.field, _split_name(cmp.name or "")
+        if not keys:
+            return lambda event: MISSING
+        return lambda event: get_keys(event.get(scope, MISSING), keys)
     key = cmp.field
     return lambda event: event.get(key, MISSING)
 
