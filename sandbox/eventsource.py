@@ -172,7 +172,7 @@ def expand_message(value: JSON, source: str, line: int) -> Iterator[Located]:
                 )
             if "type" not in item:
                 raise InputError(f'{where}: a batch item needs a "type" ({", ".join(EVENT_TYPES)})', source)
-            yield Located(_with_shared(item, shared), source, line)
+            yield Located(with_batch_context(item, shared), source, line)
         return
     if "type" not in value:
         value = _typed(value, source, line)
@@ -376,7 +376,7 @@ def _text_chunks(stream: IO[str], source: str) -> Iterator[str]:
 # -- messages --------------------------------------------------------------------------------------
 
 
-def _with_shared(item: dict[str, JSON], shared: Mapping[str, JSON]) -> dict[str, JSON]:
+def with_batch_context(item: dict[str, JSON], shared: Mapping[str, JSON]) -> dict[str, JSON]:
     """A batch's top-level context/integrations apply to each item; the item's own keys win."""
     if not shared and "writeKey" not in item:
         return item

@@ -27,7 +27,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sandbox import jsjson
 from sandbox._types import JSON
 from sandbox.errors import InputError
-from sandbox.eventsource import json_kind
+from sandbox.eventsource import json_kind, with_batch_context
 
 MAX_MESSAGE_BYTES = 32 * 1024  # "32KB per call", and per event inside a batch
 MAX_BATCH_BYTES = 500 * 1024  # "the batch endpoint accepts a maximum of 500KB per request"
@@ -213,16 +213,10 @@ def read_call(
 
 
 def _with_batch_defaults(item: dict[str, JSON], shared: Mapping[str, JSON], sent_at: JSON) -> dict[str, JSON]:
-    """A batch's top-level context/integrations apply to each message; the message's own keys win."""
-    out = dict(item)
-    for key, value in shared.items():
-        own = out.get(key)
-        if own is None:
-            out[key] = dict(value)  # type: ignore[arg-type]
-        elif isinstance(own, dict):
-            out[key] = {**value, **own}  # type: ignore[dict-item]
+    """A batch's top-level context/integrations (and sentAt) apply to each message; its own keys win."""
+    out = with_batch_context(item, shared)
     if sent_at is not None and "sentAt" not in out:
-        out["sentAt"] = sent_at
+        out = {**out, "sentAt": sent_at}
     return out
 
 
