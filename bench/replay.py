@@ -79,7 +79,7 @@ class NullTarget:
     name = "null"
 
     def __init__(self) -> None:
-        from sandbox.replay import Answer
+        from sandbox.replay.engine import Answer
 
         self._answer = Answer(200, {}, {}, {"outcome": "accepted", "reasons": [], "notes": [], "changes": []})
         self._now = 0.0
@@ -105,10 +105,10 @@ class NullTarget:
 
 def child(path: str, mode: str) -> dict:
     """One measurement in this (fresh) process."""
-    from sandbox.config import default_config
-    from sandbox.eventsource import read_located
-    from sandbox.replay import InProcessTarget, Replayer
-    from sandbox.summary import Summary
+    from sandbox.replay.config import default_config
+    from sandbox.replay.engine import InProcessTarget, Replayer
+    from sandbox.replay.events import read_located
+    from sandbox.replay.summary import Summary
 
     config = default_config()
     summary = Summary()
@@ -144,9 +144,9 @@ def child(path: str, mode: str) -> dict:
 def parts(count: int) -> dict:
     """Where the time goes: the transform alone, and the mock alone (`MockCio.serve`, journal in
     memory, clock untouched), per event and per request."""
-    from sandbox.config import default_config
     from sandbox.pipeline import transform
-    from sandbox.replay import InProcessTarget
+    from sandbox.replay.config import default_config
+    from sandbox.replay.engine import InProcessTarget
 
     config = default_config()
     events = list(generate(count))

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mock_cio.app import create_app
     from mock_cio.intercept import Intercept, intercept
     from mock_cio.mock import MockCio
-    from mock_cio.requests_in import ApiError
+    from mock_cio.request_body import ApiError
     from mock_cio.state import StateError
 
 __all__ = ["ApiError", "Intercept", "MockCio", "MockError", "StateError", "create_app", "intercept"]
@@ -24,7 +24,7 @@ __all__ = ["ApiError", "Intercept", "MockCio", "MockError", "StateError", "creat
 _LAZY = {
     "create_app": "mock_cio.app",
     "MockCio": "mock_cio.mock",
-    "ApiError": "mock_cio.requests_in",
+    "ApiError": "mock_cio.request_body",
     "StateError": "mock_cio.state",
     "intercept": "mock_cio.intercept",
     "Intercept": "mock_cio.intercept",

@@ -1,6 +1,6 @@
 """In-process use of the mock: `requests` calls to Customer.io are answered by a mock app, no port.
 
-Where it sits: between code under test (the official `customerio` client, `sandbox.outgoing.send`,
+Where it sits: between code under test (the official `customerio` client, `sandbox.actions.request.send`,
 anything built on `requests`) and the Flask app of mock_cio/app.py. `intercept()` activates a
 `responses.RequestsMock` whose callbacks match both Customer.io Track hosts (any method, http or
 https) and hand each prepared request to the app as a WSGI call. `responses` patches

@@ -30,7 +30,7 @@ from mock_cio import auth
 from mock_cio.clock import Clock, parse_time
 from mock_cio.faults import RATE_LIMITED, Faults, RateLimiter
 from mock_cio.journal import Control, Entry, Journal, Query
-from mock_cio.requests_in import ApiError, Body, journal_body, parse_body, reject
+from mock_cio.request_body import ApiError, Body, journal_body, parse_body, reject
 from mock_cio.routes import Call, Reply, Route, Router
 from mock_cio.state import CioState, StateError, WorkspaceState
 from mock_cio.track_v1 import ROUTES as V1_ROUTES

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from mock_cio.requests_in import Flavour
+from mock_cio.request_body import Flavour
 from mock_cio.state import CioState, Outcome, WorkspaceState
 
 JSON = Any

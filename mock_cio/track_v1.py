@@ -1,7 +1,7 @@
 """Track API v1 handlers: one small function per operation, from a parsed `Call` to a state verb.
 
 Where it sits: the router (routes.py) picks a handler; the handler checks the body's fields with the
-documented messages (requests_in.py), calls one `WorkspaceState` verb and returns a `Reply` with the
+documented messages (request_body.py), calls one `WorkspaceState` verb and returns a `Reply` with the
 verb's Outcome. Paths are customerio-track-api.md §3; choices the reference leaves open are in
 decisions.md §2 and in the notes below.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import zlib
 
 from mock_cio.auth import HOSTS
-from mock_cio.requests_in import (
+from mock_cio.request_body import (
     MAX_SEGMENT_IDS,
     check_attributes,
     event_data,
@@ -38,7 +38,7 @@ from mock_cio.requests_in import (
 )
 from mock_cio.routes import JSON, Call, Reply, Route
 from mock_cio.state import Ident, Outcome, WorkspaceState
-from mock_cio.state.values import _EMAIL_SHAPE
+from mock_cio.state.verb_io import _EMAIL_SHAPE
 
 _IDENTIFY_CONTROL = frozenset(("_update", "_timestamp", "cio_relationships"))
 _EVENT_TYPES = ("page", "screen")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mock_cio.requests_in import (
+from mock_cio.request_body import (
     MAX_ENTITY_BYTES,
     MAX_ID_BYTES,
     ApiError,
@@ -152,7 +152,7 @@ def apply_operation(ws: WorkspaceState, op: JSON, now: float) -> Outcome:
         result = apply(ws, op, action, now)
     except StateError as exc:
         raise _state_problem(exc) from None
-    except ApiError as exc:  # a shared check (requests_in) in the v2 flavour
+    except ApiError as exc:  # a shared check (request_body) in the v2 flavour
         raise V2Invalid(
             [V2Problem(e["reason"], e["field"], e["message"]) for e in exc.body["errors"]]
         ) from None

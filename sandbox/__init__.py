@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "ACTIONS": "sandbox.actions",
     "ActionDefinition": "sandbox.actions",
-    "AUTOMATIC": "sandbox.presets",
-    "CioRequest": "sandbox.outgoing",
+    "AUTOMATIC": "sandbox.actions.presets",
+    "CioRequest": "sandbox.actions.request",
     "ConfigError": "sandbox.errors",
     "EventTrace": "sandbox.pipeline",
     "InputError": "sandbox.errors",
     "MappingError": "sandbox.errors",
-    "PRESETS": "sandbox.presets",
+    "PRESETS": "sandbox.actions.presets",
     "PayloadValidationError": "sandbox.errors",
     "PlanLine": "sandbox.pipeline",
     "Result": "sandbox.pipeline",
     "SandboxError": "sandbox.errors",
-    "Settings": "sandbox.settings",
-    "Subscription": "sandbox.presets",
+    "Settings": "sandbox.actions.settings",
+    "Subscription": "sandbox.actions.presets",
     "SubscriptionSyntaxError": "sandbox.errors",
     "SubscriptionTrace": "sandbox.pipeline",
     "UnsupportedBatchError": "sandbox.errors",
@@ -33,7 +33,7 @@ _EXPORTS = {
     "parse_subscription": "sandbox.subscriptions",
     "plan": "sandbox.pipeline",
     "resolve": "sandbox.mapping",
-    "send": "sandbox.outgoing",
+    "send": "sandbox.actions.request",
     "trace": "sandbox.pipeline",
     "transform": "sandbox.pipeline",
     "validate_mapping": "sandbox.mapping",
@@ -71,6 +71,9 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from sandbox.actions import ACTIONS, ActionDefinition
+    from sandbox.actions.presets import AUTOMATIC, PRESETS, Subscription
+    from sandbox.actions.request import CioRequest, send
+    from sandbox.actions.settings import Settings
     from sandbox.errors import (
         ConfigError,
         InputError,
@@ -81,10 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
         UnsupportedBatchError,
     )
     from sandbox.mapping import resolve, validate_mapping
-    from sandbox.outgoing import CioRequest, send
     from sandbox.pipeline import EventTrace, PlanLine, Result, SubscriptionTrace, plan, trace, transform
-    from sandbox.presets import AUTOMATIC, PRESETS, Subscription
-    from sandbox.settings import Settings
     from sandbox.subscriptions import explain, matches, parse_subscription
 
 

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox._types import JSON, Event, Payload
 from sandbox.actions import ACTIONS, ActionDefinition
+from sandbox.actions.presets import AUTOMATIC, Subscription
+from sandbox.actions.request import CioRequest
+from sandbox.actions.settings import Settings
 from sandbox.errors import ConfigError, InputError, SandboxError, SubscriptionSyntaxError
-from sandbox.jsnumbers import to_number
+from sandbox.js.numbers import to_number
+from sandbox.js.values import JSON, Event, Payload
 from sandbox.mapping import resolve, validate_mapping
-from sandbox.outgoing import CioRequest
-from sandbox.presets import AUTOMATIC, Subscription
-from sandbox.settings import Settings
 from sandbox.subscriptions import Check, Compare, Condition, Group, explain, matches, parse_subscription
 
 DEFAULT_BATCH_SIZE = 50

@@ -145,7 +145,7 @@ malformed_events = st.dictionaries(st.sampled_from(EVENT_KEYS) | json_keys, json
 events = st.one_of(well_formed_events, malformed_events)
 """Any event a user might feed the sandbox: well-formed or not (always a dict)."""
 
-# -- Mapping paths and mappings (sandbox.paths, sandbox.mapping) ----------------------------------
+# -- Mapping paths and mappings (sandbox.mapping.paths, sandbox.mapping) ----------------------------------
 
 plain_keys = st.text(
     alphabet=st.characters(codec="utf-8", exclude_characters=".[]'\"", exclude_categories=("Cs",)),

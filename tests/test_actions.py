@@ -16,9 +16,9 @@ from strategies import json_scalars
 
 from sandbox.actions import ACTIONS
 from sandbox.actions.build import Entity, build_payload, truthy
-from sandbox.destination import on_delete, test_authentication
+from sandbox.actions.destination_requests import on_delete, test_authentication
+from sandbox.actions.settings import EU_HOST, US_HOST, Settings
 from sandbox.errors import PayloadValidationError, UnsupportedBatchError
-from sandbox.settings import EU_HOST, US_HOST, Settings
 
 US = Settings("12345", "abcde")
 EU = Settings("12345", "abcde", "EU 🇪🇺")
@@ -275,7 +275,7 @@ iso_strings = st.builds(
 
 def _reference_b(value: object) -> object:
     """Converter B without the fast path: the digit rule, then dayjs.utc."""
-    from sandbox.timestamps import _DIGITS, dayjs_parse, unix_seconds
+    from sandbox.actions.timestamps import _DIGITS, dayjs_parse, unix_seconds
 
     if type(value) is not str or _DIGITS.fullmatch(value):
         return value
@@ -285,7 +285,7 @@ def _reference_b(value: object) -> object:
 
 @given(iso_strings | st.text(max_size=25))
 def test_converter_b_with_its_fast_path_is_the_reference(value: str) -> None:
-    from sandbox.timestamps import convert_valid_timestamp
+    from sandbox.actions.timestamps import convert_valid_timestamp
 
     assert convert_valid_timestamp(value) == _reference_b(value)
 
@@ -327,7 +327,7 @@ iso_ish = iso_like | iso_strings | st.text("0123456789-:+.TZ ", max_size=30) | s
 
 def _reference_a(value: str) -> object:
     """Converter A's reference path for one string (isIsoDate, then dayjs), without the fast path."""
-    from sandbox.timestamps import iso_attribute_seconds
+    from sandbox.actions.timestamps import iso_attribute_seconds
 
     seconds = iso_attribute_seconds(value) if value[:1].isdigit() else None
     return value if seconds is None else seconds
@@ -343,7 +343,7 @@ def _reference_convert(obj: dict) -> dict:
 @given(iso_ish)
 def test_iso_fast_path_is_converter_a_where_it_answers(value: str) -> None:
     """iso_seconds answers only for strings converter A converts, and with A's number."""
-    from sandbox.timestamps import iso_seconds
+    from sandbox.actions.timestamps import iso_seconds
 
     fast = iso_seconds(value)
     if fast is not None:
@@ -353,7 +353,7 @@ def test_iso_fast_path_is_converter_a_where_it_answers(value: str) -> None:
 
 @given(iso_ish)
 def test_converter_b_is_the_reference_on_iso_like_strings(value: str) -> None:
-    from sandbox.timestamps import convert_valid_timestamp
+    from sandbox.actions.timestamps import convert_valid_timestamp
 
     assert convert_valid_timestamp(value) == _reference_b(value)
 
@@ -369,7 +369,7 @@ def _with_dates(leaf: st.SearchStrategy) -> st.SearchStrategy:
 @given(st.dictionaries(st.text(max_size=4), _with_dates(iso_ish | json_scalars), max_size=5))
 def test_converter_a_with_its_fast_path_is_the_reference(obj: dict) -> None:
     """Same keys, order, values and types as the reference path; every dict in the result is new."""
-    from sandbox.timestamps import convert_attribute_timestamps
+    from sandbox.actions.timestamps import convert_attribute_timestamps
 
     before = copy.deepcopy(obj)
     got = convert_attribute_timestamps(obj)
@@ -397,7 +397,7 @@ def test_converter_a_with_its_fast_path_is_the_reference(obj: dict) -> None:
     ],
 )
 def test_iso_fast_path_answers_the_common_shapes(text: str, seconds: int) -> None:
-    from sandbox.timestamps import iso_seconds
+    from sandbox.actions.timestamps import iso_seconds
 
     assert iso_seconds(text) == seconds == _reference_a(text)
 
@@ -416,7 +416,7 @@ def test_iso_fast_path_answers_the_common_shapes(text: str, seconds: int) -> Non
     ],
 )
 def test_iso_fast_path_leaves_the_odd_ones_to_the_reference(text: str) -> None:
-    from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp, iso_seconds
+    from sandbox.actions.timestamps import convert_attribute_timestamps, convert_valid_timestamp, iso_seconds
 
     assert iso_seconds(text) is None
     assert convert_attribute_timestamps({"a": text}) == {"a": _reference_a(text)}
@@ -424,7 +424,7 @@ def test_iso_fast_path_leaves_the_odd_ones_to_the_reference(text: str) -> None:
 
 
 def test_days_past_the_end_of_the_month_roll_over_as_in_javascript() -> None:
-    from sandbox.timestamps import convert_attribute_timestamps
+    from sandbox.actions.timestamps import convert_attribute_timestamps
 
     assert convert_attribute_timestamps({"a": "2024-02-31T00:00"}) == {"a": 1709337600}  # March 2nd
 
@@ -434,10 +434,10 @@ def test_days_past_the_end_of_the_month_roll_over_as_in_javascript() -> None:
 
 def _build_payload_in_steps(entity: Entity) -> dict:
     """utils.ts buildPayload spelled out step by step, with the reference converters."""
-    from sandbox._types import MISSING
     from sandbox.actions.build import _TAKEN, drop_missing
-    from sandbox.identifiers import resolve_identifiers
-    from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp
+    from sandbox.actions.identifiers import resolve_identifiers
+    from sandbox.actions.timestamps import convert_attribute_timestamps, convert_valid_timestamp
+    from sandbox.js.values import MISSING
 
     payload = entity.payload
     rest = {key: value for key, value in payload.items() if key not in _TAKEN}
@@ -470,7 +470,7 @@ def _build_payload_in_steps(entity: Entity) -> dict:
 
 
 def _entity_payloads() -> st.SearchStrategy[dict]:
-    from sandbox._types import MISSING
+    from sandbox.js.values import MISSING
 
     nested = _with_dates(iso_ish | json_scalars)
     values = nested | st.just(MISSING)  # MISSING only at the top: actions build nested values without it
@@ -531,8 +531,8 @@ def test_identifier_helpers_keep_their_definitions(value: object) -> None:
     """is_truthy is JavaScript's ToBoolean on JSON values; is_email is the ajv-formats pattern."""
     import math
 
-    from sandbox._types import MISSING
-    from sandbox.identifiers import _EMAIL, is_email, is_truthy
+    from sandbox.actions.identifiers import _EMAIL, is_email, is_truthy
+    from sandbox.js.values import MISSING
 
     if value is None or value is MISSING or isinstance(value, bool):
         expected = value is True

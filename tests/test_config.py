@@ -1,4 +1,4 @@
-"""sandbox.config and `cio-sandbox init`: the TOML file, its errors (file, subscription, key path),
+"""sandbox.replay.config and `cio-sandbox init`: the TOML file, its errors (file, subscription, key path),
 the default lookup, and the init round trip (the written file loads back to exactly the presets)."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sandbox.actions.presets import AUTOMATIC
+from sandbox.actions.settings import EU_REGION, Settings
 from sandbox.cli import main
 from sandbox.commands.init import render_config, toml_multiline, toml_string, toml_value
-from sandbox.config import DEFAULT_SETTINGS, default_config, load_config, parse_config
 from sandbox.errors import ConfigError
-from sandbox.presets import AUTOMATIC
-from sandbox.settings import EU_REGION, Settings
+from sandbox.replay.config import DEFAULT_SETTINGS, default_config, load_config, parse_config
 from tests.strategies import json_values
 
 TRACK = """

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import sandbox
-from sandbox.identifiers import resolve_identifiers
-from sandbox.timestamps import convert_valid_timestamp, is_iso_date
+from sandbox.actions.identifiers import resolve_identifiers
+from sandbox.actions.timestamps import convert_valid_timestamp, is_iso_date
 
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "upstream-cases.json").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""sandbox.eventsource: every input form, errors that say where, and streaming (nothing read ahead)."""
+"""sandbox.replay.events: every input form, errors that say where, and streaming (nothing read ahead)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.errors import InputError
-from sandbox.eventsource import expand_path, parse_chunks, parse_text, read_events, read_located
+from sandbox.replay.events import expand_path, parse_chunks, parse_text, read_events, read_located
 from tests.strategies import events as any_events
 from tests.strategies import well_formed_events
 

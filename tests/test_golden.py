@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import golden
 from sandbox.cli import main
-from sandbox.config import default_config, parse_config
-from sandbox.eventsource import parse_text
+from sandbox.replay.config import default_config, parse_config
+from sandbox.replay import golden
+from sandbox.replay.events import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "fixtures" / "scenarios"
@@ -204,7 +204,7 @@ def test_diff_is_empty_for_equal_documents() -> None:
 def test_the_scenarios_golden_file_is_current() -> None:
     """fixtures/scenarios.golden.json is the CI recipe in action: it must match the scenarios."""
     config = parse_config((SCENARIOS / "cio-sandbox.toml").read_text(encoding="utf-8"), "cio-sandbox.toml")
-    from sandbox.eventsource import read_located
+    from sandbox.replay.events import read_located
 
     actual = golden.capture(read_located(SCENARIOS), config)
     expected = golden.load(str(ROOT / "fixtures" / "scenarios.golden.json"))

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox._types import MISSING
+from sandbox.actions.identifiers import is_email, is_truthy, resolve_identifiers
 from sandbox.errors import InputError
-from sandbox.identifiers import is_email, is_truthy, resolve_identifiers
+from sandbox.js.values import MISSING
 
 CASES = json.loads((Path(__file__).parent / "data" / "upstream-cases.json").read_text(encoding="utf-8"))
 UNIT = [c for c in CASES if c["kind"] == "unit" and c["function"] == "resolveIdentifiers"]

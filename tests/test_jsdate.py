@@ -1,4 +1,4 @@
-"""V8's Date.parse and the JS Date arithmetic (sandbox/jsdate.py), with node as the oracle.
+"""V8's Date.parse and the JS Date arithmetic (sandbox/js/dates.py), with node as the oracle.
 
 The differential tests start ONE node process per test and send it batches of strings as JSON
 lines; they are skipped only when `node` is not on PATH. The oracle runs with TZ=UTC, the zone
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sandbox.jsdate import date_utc, js_date_parse, make_date, time_clip
-from sandbox.timestamps import dayjs_parse, is_date_like, is_iso_date
+from sandbox.actions.timestamps import dayjs_parse, is_date_like, is_iso_date
+from sandbox.js.dates import date_utc, js_date_parse, make_date, time_clip
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not on PATH")

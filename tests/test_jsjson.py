@@ -1,4 +1,4 @@
-"""sandbox.jsjson reads numbers as JavaScript's JSON.parse does (values checked against Node)."""
+"""sandbox.js.json reads numbers as JavaScript's JSON.parse does (values checked against Node)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.jsjson import loads
+from sandbox.js.json import loads
 
 
 def test_numbers_become_doubles() -> None:
@@ -40,8 +40,8 @@ def test_floats_keep_their_value(x: float) -> None:
 def test_event_readers_use_javascript_numbers() -> None:
     """Events read from files and from the Tracking API carry Node's numbers, so what the sandbox
     sends for `{"total": 89.0}` is `89`, as Segment sends it."""
-    from sandbox.eventsource import parse_text
     from sandbox.live.segment_api import parse_json_object
+    from sandbox.replay.events import parse_text
 
     line = '{"type": "track", "event": "x", "userId": "u", "properties": {"total": 89.0, "big": 123456789012345678901234567890}}'
     (located,) = parse_text(line)

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import DIRECTIVE_NAMES, any_mappings, json_objects, json_values, plain_keys
 
-from sandbox._types import MISSING
 from sandbox.errors import MappingError, SandboxError
+from sandbox.js.values import MISSING
 from sandbox.mapping import compile_mapping, remove_undefined, resolve, validate_mapping
 from sandbox.mapping.compile import compile_node
 from sandbox.mapping.jsvalues import json_stringify, number_to_string, to_string

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_cio.requests_in import MAX_DEPTH
+from mock_cio.request_body import MAX_DEPTH
 from tests.mock_support import make
 
 J = "application/json"

@@ -1,4 +1,4 @@
-"""sandbox.paths: mapping-kit's `get` (spec §4.2), its splitting rules and the falsy short-circuit."""
+"""sandbox.mapping.paths: mapping-kit's `get` (spec §4.2), its splitting rules and the falsy short-circuit."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import json_values, plain_keys
 
-from sandbox._types import MISSING
-from sandbox.paths import get, is_truthy, split_path
+from sandbox.js.values import MISSING
+from sandbox.mapping.paths import get, is_truthy, split_path
 
 DATA: dict[str, Any] = {
     "s": "str",

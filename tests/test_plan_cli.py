@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from strategies import events as any_events
 from strategies import well_formed_events
 
-from sandbox import jsjson
+from sandbox.actions.settings import Settings
 from sandbox.cli import main
 from sandbox.commands.plan import LineEncoder, _json_lines
 from sandbox.errors import InputError
+from sandbox.js import json as js_json
 from sandbox.pipeline import plan
-from sandbox.settings import Settings
 
 SETTINGS = {"siteId": "12345", "apiKey": "abcde", "accountRegion": "EU 🇪🇺"}
 EVENTS = [
@@ -214,14 +214,14 @@ def test_line_encoder_is_encoding_to_dict(evs: list, settings: Settings, batch: 
 
 
 def _reference_lines(text: str) -> list | str:
-    """What the reader gives: jsjson.loads (json.loads with JavaScript's numbers) per non-blank
+    """What the reader gives: js_json.loads (json.loads with JavaScript's numbers) per non-blank
     line, or the first error's text."""
     out = []
     for number, line in enumerate(io.StringIO(text), start=1):
         if not line.strip():
             continue
         try:
-            event = jsjson.loads(line)
+            event = js_json.loads(line)
         except json.JSONDecodeError as exc:
             return f"line {number}, column {exc.colno}: {exc.msg}"
         except ValueError as exc:

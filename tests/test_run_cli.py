@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.cli import main
-from sandbox.config import default_config
-from sandbox.replay import DEFAULT_START, EventClock, InProcessTarget, Replayer, event_time
-from sandbox.summary import Summary
+from sandbox.replay.config import default_config
+from sandbox.replay.engine import DEFAULT_START, EventClock, InProcessTarget, Replayer, event_time
+from sandbox.replay.summary import Summary
 from tests.strategies import well_formed_events
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -327,7 +327,7 @@ def test_records_stream_as_events_arrive() -> None:
 @given(st.lists(well_formed_events, max_size=6))
 def test_array_and_lines_of_the_same_events_give_the_same_run(events: list[dict]) -> None:
     """A JSON array and JSON lines of the same events replay to the same summary and mock state."""
-    from sandbox.eventsource import parse_text
+    from sandbox.replay.events import parse_text
 
     def replay(text: str) -> tuple[dict, dict]:
         target = InProcessTarget()
@@ -344,8 +344,8 @@ def test_array_and_lines_of_the_same_events_give_the_same_run(events: list[dict]
 
 def test_explanations_do_not_change_what_is_sent() -> None:
     """run without --records skips the FQL explanations; the requests, answers and state are the same."""
-    from sandbox.config import load_config
-    from sandbox.eventsource import read_located
+    from sandbox.replay.config import load_config
+    from sandbox.replay.events import read_located
 
     config = load_config(SCENARIOS / "cio-sandbox.toml")
 

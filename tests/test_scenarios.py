@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from sandbox.config import load_config
-from sandbox.eventsource import read_located
-from sandbox.replay import InProcessTarget, Replayer
-from sandbox.summary import Summary
+from sandbox.replay.config import load_config
+from sandbox.replay.engine import InProcessTarget, Replayer
+from sandbox.replay.events import read_located
+from sandbox.replay.summary import Summary
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 
@@ -51,7 +51,7 @@ def test_every_event_is_accepted(replayed: Replayed) -> None:
 
 def test_the_config_is_the_presets(replayed: Replayed) -> None:
     """The scenario config (compact form, one JSON-pasted mapping) runs exactly the 15 presets."""
-    from sandbox.presets import AUTOMATIC
+    from sandbox.actions.presets import AUTOMATIC
 
     assert [s.effective_mapping for s in replayed.config.subscriptions] == [p.mapping for p in AUTOMATIC]
     assert [s.partnerAction for s in replayed.config.subscriptions] == [p.partnerAction for p in AUTOMATIC]

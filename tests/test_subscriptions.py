@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sandbox.actions.presets import AUTOMATIC
 from sandbox.errors import SandboxError, SubscriptionSyntaxError
-from sandbox.presets import AUTOMATIC
 from sandbox.subscriptions import (
     Check,
     Compare,

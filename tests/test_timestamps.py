@@ -11,9 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from sandbox.jsdate import js_date_parse
-from sandbox.jsnumbers import number_to_string
-from sandbox.timestamps import (
+from sandbox.actions.timestamps import (
     _ISO_DATE,
     _iso_parse,
     convert_attribute_timestamps,
@@ -24,6 +22,8 @@ from sandbox.timestamps import (
     is_iso_date,
     unix_seconds,
 )
+from sandbox.js.dates import js_date_parse
+from sandbox.js.numbers import number_to_string
 
 CASES = json.loads((Path(__file__).parent / "data" / "upstream-cases.json").read_text(encoding="utf-8"))
 UNIT = [case for case in CASES if case["kind"] == "unit"]

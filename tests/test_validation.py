@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox._types import MISSING
+from sandbox.actions.fields import BATCH_FIELDS, Field, default_values, to_json_schema
+from sandbox.actions.validation import PayloadSchema, remove_empty_values
 from sandbox.errors import PayloadValidationError
-from sandbox.fields import BATCH_FIELDS, Field, default_values, to_json_schema
-from sandbox.jsnumbers import number_to_string, to_number
-from sandbox.validation import PayloadSchema, remove_empty_values
+from sandbox.js.numbers import number_to_string, to_number
+from sandbox.js.values import MISSING
 
 FIELDS = {
     "person_id": Field(label="Person ID", type="string", required=True),

@@ -94,8 +94,8 @@ ignored".
 from __future__ import annotations
 
 from .anonymous import can_trigger, claimable, expired, expires_at
-from .cio import CioState, find_person
-from .values import Ident, ObjectIdent, Outcome, StateError, unix_seconds
+from .cio_state import CioState, find_person
+from .verb_io import Ident, ObjectIdent, Outcome, StateError, unix_seconds
 from .workspace import WorkspaceSettings, WorkspaceState
 
 __all__ = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import anonymous as window
 from .people import Person, PersonEvent
 from .relationships import RelationshipVerbs
-from .values import JSON, Ident, Outcome, Recorder, StateError, event_time
+from .verb_io import JSON, Ident, Outcome, Recorder, StateError, event_time
 
 
 class ActivityVerbs(RelationshipVerbs):

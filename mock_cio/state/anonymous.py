@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from .values import JSON
+from .verb_io import JSON
 
 RETENTION: Final = 30 * 86_400
 """Seconds an unclaimed anonymous event is kept after its receipt."""

@@ -8,10 +8,10 @@ it.
 
 from __future__ import annotations
 
-from .base import WorkspaceBase
 from .objects import update_attributes
 from .people import Device
-from .values import JSON, Ident, Outcome, unix_seconds
+from .verb_io import JSON, Ident, Outcome, unix_seconds
+from .workspace_data import WorkspaceBase
 
 
 class DeviceVerbs(WorkspaceBase):

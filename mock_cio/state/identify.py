@@ -15,7 +15,7 @@ from .activity import ActivityVerbs
 from .objects import is_removal, record_attribute_changes, update_attributes
 from .people import Person
 from .relationships import relationship_items
-from .values import JSON, Ident, Outcome, Recorder, StateError, event_time
+from .verb_io import JSON, Ident, Outcome, Recorder, StateError, event_time
 
 
 class _Missing:

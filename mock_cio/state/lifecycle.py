@@ -13,10 +13,10 @@ import dataclasses
 from collections.abc import Iterable
 
 from . import anonymous as window
-from .base import WorkspaceBase
 from .objects import is_removal
 from .people import Person
-from .values import Ident, Outcome, Recorder, StateError
+from .verb_io import Ident, Outcome, Recorder, StateError
+from .workspace_data import WorkspaceBase
 
 
 class LifecycleVerbs(WorkspaceBase):

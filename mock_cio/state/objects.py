@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .values import JSON, ObjectIdent, Recorder
+from .verb_io import JSON, ObjectIdent, Recorder
 
 
 def is_removal(value: JSON) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .values import JSON, Ident
+from .verb_io import JSON, Ident
 
 _CIO_ID_BASE = 0xA3000000
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .base import WorkspaceBase
 from .objects import CioObject, record_attribute_changes, update_attributes
 from .people import Person
-from .values import JSON, Ident, ObjectIdent, Outcome, Recorder, StateError
+from .verb_io import JSON, Ident, ObjectIdent, Outcome, Recorder, StateError
+from .workspace_data import WorkspaceBase
 
 _RELATIONSHIP_ACTIONS = ("add_relationships", "delete_relationships")
 

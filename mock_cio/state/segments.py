@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .base import WorkspaceBase
 from .people import Person
-from .values import Ident, Outcome, Recorder, StateError
+from .verb_io import Ident, Outcome, Recorder, StateError
+from .workspace_data import WorkspaceBase
 
 MAX_SEGMENT_ID = 2**31 - 1
 """Segment ids are int32 in Customer.io's OpenAPI."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from .values import JSON, StateError
+from .verb_io import JSON, StateError
 
 _REGIONS = ("us", "eu")
 

@@ -11,7 +11,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from . import anonymous as window
-from .values import JSON
+from .verb_io import JSON
 
 if TYPE_CHECKING:
     from .anonymous import AnonymousEvent

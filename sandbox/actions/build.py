@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sandbox._types import JSON, MISSING, Payload
-from sandbox._types import is_truthy as truthy
-from sandbox.identifiers import resolve_identifiers
-from sandbox.outgoing import CioRequest, make_headers
-from sandbox.settings import Settings
-from sandbox.timestamps import convert_attribute_timestamps, convert_valid_timestamp
+from sandbox.actions.identifiers import resolve_identifiers
+from sandbox.actions.request import CioRequest, make_headers
+from sandbox.actions.settings import Settings
+from sandbox.actions.timestamps import convert_attribute_timestamps, convert_valid_timestamp
+from sandbox.js.values import JSON, MISSING, Payload
+from sandbox.js.values import is_truthy as truthy
 
 # buildPayload takes these out of the payload; enable_batching and batch_size are dropped too.
 _TAKEN = frozenset(

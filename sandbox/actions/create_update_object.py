@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from sandbox._types import JSON, MISSING, Payload
 from sandbox.actions.build import Entity, converts_timestamps, truthy
 from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.fields import Field
+from sandbox.actions.identifiers import resolve_identifiers
 from sandbox.actions.shared import (
     ANONYMOUS_ID,
     BATCH_FIELDS,
@@ -15,9 +16,8 @@ from sandbox.actions.shared import (
     TRAITS_OBJECT_TYPE_ID,
     path,
 )
-from sandbox.fields import Field
-from sandbox.identifiers import resolve_identifiers
-from sandbox.timestamps import convert_attribute_timestamps, convert_created_at
+from sandbox.actions.timestamps import convert_attribute_timestamps, convert_created_at
+from sandbox.js.values import JSON, MISSING, Payload
 
 FIELDS = {
     "id": Field(

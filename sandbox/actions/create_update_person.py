@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sandbox._types import MISSING, Payload
 from sandbox.actions.build import Entity, converts_timestamps, truthy
 from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.fields import Field
 from sandbox.actions.shared import (
     ANONYMOUS_ID,
     BATCH_FIELDS,
@@ -16,8 +16,8 @@ from sandbox.actions.shared import (
     exists_or,
     path,
 )
-from sandbox.fields import Field
-from sandbox.timestamps import convert_created_at
+from sandbox.actions.timestamps import convert_created_at
+from sandbox.js.values import MISSING, Payload
 
 FIELDS = {
     "id": Field(

@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sandbox._types import JSON, Payload
 from sandbox.actions.build import Entity, batch_request, build_payload, entity_request
+from sandbox.actions.fields import Field
+from sandbox.actions.request import CioRequest, make_headers
+from sandbox.actions.settings import Settings
+from sandbox.actions.validation import PayloadSchema
 from sandbox.errors import UnsupportedBatchError
-from sandbox.fields import Field
-from sandbox.outgoing import CioRequest, make_headers
-from sandbox.settings import Settings
-from sandbox.validation import PayloadSchema
+from sandbox.js.values import JSON, Payload
 
 MapPayload = Callable[[Payload], Entity]
 MetricsBody = Callable[[Payload, float], dict[str, JSON]]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sandbox._types import MISSING, Payload
 from sandbox.actions.build import Entity
 from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.fields import Field
 from sandbox.actions.shared import BATCH_FIELDS, path, person_id
-from sandbox.fields import Field
+from sandbox.js.values import MISSING, Payload
 
 FIELDS = {
     "person_id": person_id(),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sandbox._types import Payload
 from sandbox.actions.build import Entity
 from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.fields import Field
 from sandbox.actions.shared import BATCH_FIELDS, PROPERTIES_OBJECT_TYPE_ID, path
-from sandbox.fields import Field
+from sandbox.js.values import Payload
 
 FIELDS = {
     "object_id": Field(

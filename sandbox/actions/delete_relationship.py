@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sandbox._types import MISSING, Payload
 from sandbox.actions.build import Entity
 from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.fields import Field
+from sandbox.actions.identifiers import resolve_identifiers
 from sandbox.actions.shared import ANONYMOUS_ID, BATCH_FIELDS, PROPERTIES_OBJECT_TYPE_ID, path, person_id
-from sandbox.fields import Field
-from sandbox.identifiers import resolve_identifiers
+from sandbox.js.values import MISSING, Payload
 
 FIELDS = {
     "person_id": person_id(),

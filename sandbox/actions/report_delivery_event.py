@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
-from sandbox._types import JSON, MISSING, Payload
 from sandbox.actions.build import truthy
 from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.fields import Field
 from sandbox.actions.shared import BATCH_FIELDS, path
-from sandbox.fields import Field
-from sandbox.jsnumbers import to_number
-from sandbox.timestamps import convert_valid_timestamp
+from sandbox.actions.timestamps import convert_valid_timestamp
+from sandbox.js.numbers import to_number
+from sandbox.js.values import JSON, MISSING, Payload
 
 METRICS = (
     ("delivered", "Delivered"),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sandbox._types import JSON
-from sandbox.fields import BATCH_FIELDS, CONVERT_TIMESTAMP, Field
+from sandbox.actions.fields import BATCH_FIELDS, CONVERT_TIMESTAMP, Field
+from sandbox.js.values import JSON
 
 
 def path(p: str) -> dict[str, JSON]:

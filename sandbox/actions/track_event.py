@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sandbox._types import MISSING, Payload
 from sandbox.actions.build import Entity
 from sandbox.actions.definition import ActionDefinition
+from sandbox.actions.fields import Field
 from sandbox.actions.shared import (
     ANONYMOUS_ID,
     BATCH_FIELDS,
@@ -15,7 +15,7 @@ from sandbox.actions.shared import (
     path,
     person_id,
 )
-from sandbox.fields import Field
+from sandbox.js.values import MISSING, Payload
 
 FIELDS = {
     "id": person_id(required=False),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sandbox._types import Payload
 from sandbox.actions.build import Entity
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.shared import BATCH_FIELDS, person_id
+from sandbox.js.values import Payload
 
 FIELDS = {"person_id": person_id(), **BATCH_FIELDS}
 

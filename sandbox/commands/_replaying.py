@@ -6,8 +6,8 @@ import argparse
 import os
 from typing import Any
 
-from sandbox.config import DEFAULT_FILE, Config, load_config
 from sandbox.errors import InputError
+from sandbox.replay.config import DEFAULT_FILE, Config, load_config
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,13 +47,13 @@ def source_label(paths: list[str]) -> str:
 
 
 def in_process_target(**config: Any) -> Any:
-    from sandbox.replay import InProcessTarget
+    from sandbox.replay.engine import InProcessTarget
 
     return InProcessTarget(config=config, journal_on_disk=True)
 
 
 def http_target(url: str) -> Any:
-    from sandbox.replay import HttpTarget
+    from sandbox.replay.engine import HttpTarget
 
     if not url.startswith(("http://", "https://")):
         raise InputError("--target must be an http:// or https:// URL of a running mock", url)

@@ -28,8 +28,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sandbox import golden
-    from sandbox.eventsource import read_located
+    from sandbox.replay import golden
+    from sandbox.replay.events import read_located
 
     expected = golden.load(args.against)
     config = load(args)

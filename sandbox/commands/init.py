@@ -16,8 +16,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox._types import JSON
 from sandbox.errors import InputError
+from sandbox.js.values import JSON
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # not allowed in TOML literal strings
@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
 def render_config(subscriptions: Sequence[Any] | None = None, settings: Any = None) -> str:
     """The TOML text of a configuration: the header, settings, then each subscription."""
     from sandbox.actions import ACTIONS
-    from sandbox.config import DEFAULT_SETTINGS
-    from sandbox.presets import AUTOMATIC
+    from sandbox.actions.presets import AUTOMATIC
+    from sandbox.replay.config import DEFAULT_SETTINGS
 
     subs = AUTOMATIC if subscriptions is None else subscriptions
     settings = settings or DEFAULT_SETTINGS
@@ -179,6 +179,6 @@ def _has_null(value: JSON) -> bool:
 
 
 def _short_region(region: str) -> str:
-    from sandbox.settings import EU_REGION, US_REGION
+    from sandbox.actions.settings import EU_REGION, US_REGION
 
     return {US_REGION: "US", EU_REGION: "EU"}.get(region, region)

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sandbox import jsjson
 from sandbox.errors import ConfigError, InputError
+from sandbox.js import json as js_json
 
 
 def register(subparsers: Any) -> None:
@@ -52,8 +52,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sandbox.actions.settings import Settings
     from sandbox.pipeline import compile_subscriptions, plan, trace
-    from sandbox.settings import Settings
 
     source = "<stdin>" if args.input == "-" else args.input
     with _open(args.input) as stream:
@@ -148,7 +148,7 @@ def _load_json_file(path: str) -> Any:
 
 def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
     try:
-        return jsjson.loads(text)
+        return js_json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"line {exc.lineno + line_offset}, column {exc.colno}: {exc.msg}", source) from None
     except ValueError as exc:  # NaN or Infinity, which JSON.parse refuses
@@ -158,13 +158,13 @@ def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
 def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
     """Events from a JSON-lines stream, one per non-blank line.
 
-    Each line is read as `jsjson.loads(line)` reads it (JavaScript's numbers, as Segment reads
+    Each line is read as `js_json.loads(line)` reads it (JavaScript's numbers, as Segment reads
     events). The common line, a JSON value from its first character with nothing but JSON
     whitespace after it, goes straight to the decoder's scanner (what `loads` ends up calling);
     anything else, blank lines and errors included, takes `loads`.
     """
-    loads = jsjson.loads
-    scan = jsjson.decoder().scan_once
+    loads = js_json.loads
+    scan = js_json.decoder().scan_once
     try:
         for number, line in enumerate(stream, start=1):
             try:

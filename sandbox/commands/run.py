@@ -62,9 +62,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sandbox.eventsource import read_located
-    from sandbox.replay import Replayer
-    from sandbox.summary import Summary
+    from sandbox.replay.engine import Replayer
+    from sandbox.replay.events import read_located
+    from sandbox.replay.summary import Summary
 
     config = load(args)
     batch = bool(args.batch or config.batch)

@@ -38,8 +38,8 @@ def register(subparsers: Any) -> None:
 
 def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[], None]]:
     """The WSGI app to serve and what to call when the server stops."""
-    from sandbox.config import load_config
     from sandbox.live import create_live_app
+    from sandbox.replay.config import load_config
 
     app = create_live_app({**app_config(args), "SANDBOX_CONFIG": load_config(args.config)})
     return app, app.extensions["sandbox_live"].close

@@ -31,8 +31,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sandbox.eventsource import read_located
-    from sandbox.golden import capture, render
+    from sandbox.replay.events import read_located
+    from sandbox.replay.golden import capture, render
 
     config = load(args)
     document = capture(read_located(args.events), config, batch=bool(args.batch or config.batch))

@@ -34,7 +34,7 @@ def create_live_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     config keys: the mock's (`CIO_DB`, `CIO_WORKSPACES`, `CIO_NOW`, ...) are passed to
     `mock_cio.create_app` as they are; `SANDBOX_CONFIG` is the sandbox configuration (settings
-    and subscriptions, as `sandbox.config` loads it; default: the 15 automatic presets with the
+    and subscriptions, as `sandbox.replay.config` loads it; default: the 15 automatic presets with the
     default settings); `SANDBOX_WRITE_KEYS` lists the write keys to accept (default: any).
     The trace store shares `CIO_DB`'s file (its own tables).
     """

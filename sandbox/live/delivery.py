@@ -1,7 +1,7 @@
 """From a Segment event to a trace record: the live server's use of part A's replay engine.
 
 Matching, mapping and validation are `sandbox.pipeline.trace`; sending each request to the mock
-and pairing it with its journal entry is `sandbox.replay` (`Replayer.replay` into an
+and pairing it with its journal entry is `sandbox.replay.engine` (`Replayer.replay` into an
 `InProcessTarget` on the very app the server mounts); this module only turns the `EventRecord`
 into the JSON the trace store keeps, adding each subscription's FQL text and a status.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sandbox.config import Config, default_config
 from sandbox.live.session import summarize
-from sandbox.replay import EventRecord, InProcessTarget, Replayer
+from sandbox.replay.config import Config, default_config
+from sandbox.replay.engine import EventRecord, InProcessTarget, Replayer
 
 Deliverer = Callable[[dict[str, Any], float], dict[str, Any]]
 

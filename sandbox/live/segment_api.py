@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sandbox import jsjson
-from sandbox._types import JSON
 from sandbox.errors import InputError
-from sandbox.eventsource import json_kind, with_batch_context
+from sandbox.js import json as js_json
+from sandbox.js.values import JSON
+from sandbox.replay.events import json_kind, with_batch_context
 
 MAX_MESSAGE_BYTES = 32 * 1024  # "32KB per call", and per event inside a batch
 MAX_BATCH_BYTES = 500 * 1024  # "the batch endpoint accepts a maximum of 500KB per request"
@@ -87,7 +87,7 @@ def parse_json_object(data: bytes) -> dict[str, JSON]:
     except UnicodeDecodeError as exc:
         raise TrackingApiError(f"the body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        body = jsjson.loads(text)
+        body = js_json.loads(text)
     except json.JSONDecodeError as exc:
         raise TrackingApiError(
             f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox._types import JSON
+from sandbox.js.values import JSON
 from sandbox.live.segment_api import TrackingApiError, TrackingCall
 from sandbox.live.traces import TraceStore
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox._types import JSON
 from sandbox.errors import InputError
+from sandbox.js.values import JSON
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandbox_traces (

@@ -25,8 +25,8 @@ import json
 from collections.abc import Callable
 from typing import Final
 
-from sandbox._types import JSON
 from sandbox.errors import MappingError
+from sandbox.js.values import JSON
 from sandbox.mapping.compile import compile_node, remove_undefined
 from sandbox.mapping.jsvalues import real_type_of
 from sandbox.mapping.validate import mapping_to_process, validate_mapping

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox._types import JSON, MISSING, is_truthy
+from sandbox.js.values import JSON, MISSING, is_truthy
+from sandbox.mapping.paths import get_keys, is_root, split_path
 from sandbox.mapping.validate import directive_name, is_directive
-from sandbox.paths import get_keys, is_root, split_path
 
 Fn = Callable[[JSON], JSON]
 

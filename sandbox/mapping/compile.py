@@ -26,8 +26,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Final
 
-from sandbox._types import JSON, MISSING, is_truthy
 from sandbox.errors import MappingError
+from sandbox.js.values import JSON, MISSING, is_truthy
 from sandbox.mapping.codegen import generate_object
 from sandbox.mapping.jsvalues import (
     json_parse,
@@ -36,6 +36,7 @@ from sandbox.mapping.jsvalues import (
     real_type_of,
     to_string,
 )
+from sandbox.mapping.paths import get_keys, is_root, split_path
 from sandbox.mapping.validate import (
     MAX_PATTERN_LENGTH,
     MAX_REPLACEMENT_LENGTH,
@@ -46,7 +47,6 @@ from sandbox.mapping.validate import (
     mapping_to_process,
     problems_error,
 )
-from sandbox.paths import get_keys, is_root, split_path
 
 Fn = Callable[[JSON], JSON]
 Where = tuple[str, ...]

@@ -13,8 +13,8 @@ import math
 import re
 from typing import Final
 
-from sandbox._types import JSON, MISSING
-from sandbox.jsnumbers import number_to_string
+from sandbox.js.numbers import number_to_string
+from sandbox.js.values import JSON, MISSING
 
 
 def real_type_of(value: object) -> str:

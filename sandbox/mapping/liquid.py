@@ -27,7 +27,7 @@ from liquid.builtin.tags.echo_tag import EchoNode, EchoTag
 from liquid.exceptions import LiquidError, LiquidSyntaxError, OutputStreamLimitError
 from liquid.output import LimitedStringIO
 
-from sandbox._types import JSON, MISSING
+from sandbox.js.values import JSON, MISSING
 from sandbox.mapping.liquid_filters import (
     FILTERS,
     NOT_IN_LIQUIDJS,

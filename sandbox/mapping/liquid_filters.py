@@ -31,8 +31,8 @@ from urllib.parse import quote
 
 from liquid.undefined import is_undefined
 
-from sandbox._types import JSON, MISSING, is_truthy
-from sandbox.jsnumbers import to_number as number_of_text
+from sandbox.js.numbers import to_number as number_of_text
+from sandbox.js.values import JSON, MISSING, is_truthy
 from sandbox.mapping.jsvalues import json_stringify, number_to_string, to_string
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from sandbox._types import JSON, MISSING
 from sandbox.errors import MappingError
+from sandbox.js.values import JSON, MISSING
 from sandbox.mapping.jsvalues import json_stringify, real_type_of
 
 ROOT_MAPPING_FIELD_KEY: Final = "__segment_internal_directive"

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sandbox._types import JSON, MISSING, Event
-from sandbox.jsnumbers import number_to_string, to_number
-from sandbox.paths import get_keys
+from sandbox.js.numbers import number_to_string, to_number
+from sandbox.js.values import JSON, MISSING, Event
+from sandbox.mapping.paths import get_keys
 
 # -- the condition tree ------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from sandbox._types import MISSING
+from sandbox.js.values import MISSING
 from sandbox.subscriptions.conditions import (
     _SCOPED,
     Check,

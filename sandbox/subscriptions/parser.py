@@ -7,7 +7,7 @@ import math
 from typing import Literal
 
 from sandbox.errors import SubscriptionSyntaxError
-from sandbox.jsnumbers import to_number
+from sandbox.js.numbers import to_number
 from sandbox.subscriptions.conditions import _FIELDS, _SCOPED, Compare, Condition, Group, _js_str
 from sandbox.subscriptions.lexer import Token, _normalize, lex
 

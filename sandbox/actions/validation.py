@@ -13,10 +13,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sandbox._types import JSON, MISSING, Payload
+from sandbox.actions.fields import Field, Fields
 from sandbox.errors import PayloadValidationError
-from sandbox.fields import Field, Fields
-from sandbox.jsnumbers import number_to_string, to_number
+from sandbox.js.numbers import number_to_string, to_number
+from sandbox.js.values import JSON, MISSING, Payload
 
 Check = Callable[[Any, list[str]], Any]
 """Checks (and coerces) one field value; appends ajv-human-errors messages (without the final dot)."""
@@ -233,7 +233,7 @@ def _compile(field: Field) -> Check:
 
 
 def _is_date_like(value: str) -> bool:
-    from sandbox.timestamps import is_date_like
+    from sandbox.actions.timestamps import is_date_like
 
     return bool(is_date_like(value))
 

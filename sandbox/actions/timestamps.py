@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from ._types import JSON
-from .jsdate import date_utc, js_date_parse, make_date, time_clip
-from .jsnumbers import number_to_string
+from sandbox.js.dates import date_utc, js_date_parse, make_date, time_clip
+from sandbox.js.numbers import number_to_string
+from sandbox.js.values import JSON
 
 __all__ = [
     "convert_attribute_timestamps",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sandbox._types import Event
-from sandbox.jsnumbers import number_to_string
-from sandbox.outgoing import CioRequest, make_headers
-from sandbox.settings import US_HOST, Settings
+from sandbox.actions.request import CioRequest, make_headers
+from sandbox.actions.settings import US_HOST, Settings
+from sandbox.js.numbers import number_to_string
+from sandbox.js.values import Event
 
 
 def test_authentication(settings: Settings) -> CioRequest:

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sandbox import jsjson
-from sandbox._types import JSON, Event
 from sandbox.errors import InputError
+from sandbox.js import json as js_json
+from sandbox.js.values import JSON, Event
 
 CHUNK_SIZE = 64 * 1024
 """Characters read at a time."""
@@ -60,9 +60,9 @@ def _reject_constant(name: str) -> JSON:
     raise _NotJson(f"{name} is not a JSON value")
 
 
-# Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.jsjson.
+# Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.js_json.
 _DECODER = json.JSONDecoder(
-    parse_constant=_reject_constant, parse_float=jsjson.parse_float, parse_int=jsjson.parse_int
+    parse_constant=_reject_constant, parse_float=js_json.parse_float, parse_int=js_json.parse_int
 )
 
 

@@ -2,7 +2,7 @@
 
 Each action declares its fields (label, type, default mapping, ...). The defaults become the
 presets' mappings (`default_values`, mapping-kit's defaultValues), and the fields become the
-schema that `sandbox.validation` checks a resolved payload against (`to_json_schema` is
+schema that `sandbox.actions.validation` checks a resolved payload against (`to_json_schema` is
 fieldsToJsonSchema, kept for display and documentation).
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sandbox._types import JSON, MISSING
+from sandbox.js.values import JSON, MISSING
 
 FieldType = Literal["string", "text", "password", "number", "boolean", "object", "datetime"]
 

@@ -43,10 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox._types import JSON
+from sandbox.actions.presets import AUTOMATIC, Subscription
+from sandbox.actions.settings import EU_REGION, US_REGION, Settings
 from sandbox.errors import ConfigError, MappingError, SubscriptionSyntaxError
-from sandbox.presets import AUTOMATIC, Subscription
-from sandbox.settings import EU_REGION, US_REGION, Settings
+from sandbox.js.values import JSON
 
 DEFAULT_FILE = "cio-sandbox.toml"
 DEFAULTS_NAME = "<defaults>"

@@ -3,7 +3,7 @@
 The flow for one event: `sandbox.pipeline.trace` (which subscriptions matched and why, the mapped
 payload, the requests) → each request delivered to a target mock → its answer and journal entry →
 an `EventRecord`. `Replayer.run` does this over a stream of events without keeping them (batch
-mode keeps one window of events), and a `Summary` (sandbox.summary) adds the records up.
+mode keeps one window of events), and a `Summary` (sandbox.replay.summary) adds the records up.
 
 Targets:
 - `InProcessTarget`: a `mock_cio.create_app()` app's mock called through `MockCio.serve`, with no
@@ -29,13 +29,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
-from sandbox._types import JSON, MISSING, Event
-from sandbox.config import Config
+from sandbox.actions.presets import Subscription
+from sandbox.actions.request import CioRequest
 from sandbox.errors import InputError, SandboxError
-from sandbox.eventsource import Located
-from sandbox.outgoing import CioRequest
+from sandbox.js.values import JSON, MISSING, Event
 from sandbox.pipeline import EventTrace, error_dict
-from sandbox.presets import Subscription
+from sandbox.replay.config import Config
+from sandbox.replay.events import Located
 
 DEFAULT_START = 1704067200.0
 """2024-01-01T00:00:00Z: the mock's clock when no event says what time it is."""

@@ -27,7 +27,7 @@ import re
 from functools import lru_cache
 from typing import Final
 
-from sandbox._types import JSON, MISSING, is_truthy
+from sandbox.js.values import JSON, MISSING, is_truthy
 
 _SPLIT: Final = re.compile(r"""\[(?=["'0-9])|\.|(?<=["'0-9])\]+""")
 _INDEX: Final = re.compile(r"0|[1-9][0-9]*")

@@ -6,7 +6,7 @@ anything differs. A golden file is JSON with sorted keys and two-space indents, 
 so that a change in a mapping shows up as a small, readable diff in review.
 
 Nothing volatile goes in: the replay runs against a fresh in-process mock whose clock follows the
-events (`sandbox.replay`, `clock="events"`, from `DEFAULT_START` when an event has no time), the
+events (`sandbox.replay.engine`, `clock="events"`, from `DEFAULT_START` when an event has no time), the
 mock's ids come from per-workspace counters, credentials are left out (the settings' siteId and
 region stay; the apiKey does not), and journal ids are dropped.
 
@@ -26,11 +26,11 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sandbox._types import JSON
-from sandbox.config import Config
 from sandbox.errors import InputError
-from sandbox.eventsource import Located
+from sandbox.js.values import JSON
 from sandbox.pipeline import error_dict
+from sandbox.replay.config import Config
+from sandbox.replay.events import Located
 
 FORMAT = "cio-sandbox golden 1"
 VOLATILE_KEYS = frozenset({"journal_id"})
@@ -40,7 +40,7 @@ def capture(
     events: Iterable[Located | dict[str, JSON]], config: Config, *, batch: bool = False
 ) -> dict[str, JSON]:
     """Replay `events` into a fresh in-process mock and return the golden document."""
-    from sandbox.replay import DEFAULT_START, InProcessTarget, Replayer
+    from sandbox.replay.engine import DEFAULT_START, InProcessTarget, Replayer
 
     target = InProcessTarget(config={"CIO_NOW": DEFAULT_START})
     replayer = Replayer(config, target, clock="events")

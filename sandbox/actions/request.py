@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sandbox._types import JSON
+from sandbox.js.values import JSON
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests

@@ -12,7 +12,7 @@ from typing import Any
 from . import views
 from .people import Person
 from .settings import WorkspaceSettings, check_setting_names
-from .values import JSON, Ident, StateError
+from .verb_io import JSON, Ident, StateError
 from .workspace import WorkspaceState
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox._types import JSON
+from sandbox.js.values import JSON
 
 MAX_REASONS = 20
 """Distinct reasons kept per list; the rest are counted under OTHER."""

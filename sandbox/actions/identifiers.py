@@ -20,10 +20,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from sandbox._types import is_truthy
-
-from ._types import JSON, MISSING
-from .errors import InputError
+from sandbox.errors import InputError
+from sandbox.js.values import JSON, MISSING, is_truthy
 
 __all__ = ["is_email", "is_truthy", "resolve_identifiers"]
 

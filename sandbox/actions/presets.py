@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sandbox._types import JSON
 from sandbox.actions import ACTIONS
+from sandbox.actions.fields import default_values
 from sandbox.errors import ConfigError, MappingError
-from sandbox.fields import default_values
+from sandbox.js.values import JSON
 
 PresetType = Literal["automatic", "specificEvent", "custom"]
 

@@ -14,7 +14,7 @@ from .anonymous import AnonymousStore
 from .objects import Objects
 from .people import People, Person
 from .settings import WorkspaceSettings
-from .values import JSON, Ident, Recorder, StateError
+from .verb_io import JSON, Ident, Recorder, StateError
 
 
 class WorkspaceBase:

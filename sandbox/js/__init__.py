@@ -1,0 +1,1 @@
+"""JavaScript's semantics, each once: values and truthiness, numbers, JSON, Date parsing."""
