@@ -77,7 +77,7 @@ def in_process(count: int) -> dict[str, float]:
         cio.reset()
         for i in range(1000):
             call(session, US, i)
-        resets = []
+        resets: list[float] = []
         for _ in range(20):
             for i in range(1000 if not resets else 50):
                 call(session, US, i)

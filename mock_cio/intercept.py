@@ -117,7 +117,7 @@ class Intercept:
         if self._passthrough is True:
             mocker.add_passthru(re.compile(r".*"))
         elif self._passthrough:
-            for prefix in self._passthrough:  # type: ignore[union-attr]
+            for prefix in self._passthrough:
                 mocker.add_passthru(prefix)
         mocker.start()
         self._mocker = mocker
@@ -260,13 +260,17 @@ def _forwarder(app: Flask) -> Callable[[PreparedRequest], tuple[int, dict[str, s
     def forward(req: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         environ = _environ(req)
         captured: list[Any] = []
+        written: list[bytes] = []  # PEP 3333's legacy write() callable, kept in order before the body
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
             captured[:] = [status, headers]
+            return written.append
 
         chunks = wsgi(environ, start_response)
         try:
-            body = b"".join(chunks)
+            body = b"".join([*written, *chunks])
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:

@@ -182,6 +182,7 @@ class Journal:
             body = entry.body_json
         else:
             body = _dumps(entry.body)
+        response: str | None
         if entry.response_text is not None:
             response = entry.response_text
         else:
@@ -365,7 +366,7 @@ class EntryView(Mapping[str, JSON]):
             decoded[key] = _loads(self._row[index])
         return decoded[key]
 
-    def get(self, key: str, default: JSON = None) -> JSON:  # type: ignore[override]
+    def get(self, key: str, default: JSON = None) -> JSON:
         if key in _PLAIN_COLUMNS or key in _JSON_COLUMNS:
             return self[key]
         return default

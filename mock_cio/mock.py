@@ -86,7 +86,7 @@ class Answer:
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers by lower-case name; of two spellings of one name the first wins, as in `_header`."""
-    return {name.lower(): value for name, value in reversed(headers.items())}
+    return {name.lower(): value for name, value in reversed(list(headers.items()))}
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -281,6 +281,7 @@ class MockCio:
         return ws
 
     def _fallback_workspace(self, entry: Entry) -> WorkspaceState | None:
+        ws: WorkspaceState | None
         with self.lock:
             if self.metrics_site_id:
                 ws = self.state.get(self.metrics_site_id) or self._create_workspace(

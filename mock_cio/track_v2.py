@@ -45,7 +45,7 @@ DELIVERY_METRICS = ("opened", "converted", "delivered")
 TYPES = {"person": PERSON_ACTIONS, "object": OBJECT_ACTIONS, "delivery": DELIVERY_ACTIONS}
 
 _PERSON_KINDS = ("id", "email", "cio_id")
-_KNOWN_ROOT = {
+_KNOWN_ROOT: dict[str, dict[str, tuple[str, ...]]] = {
     "person": {
         "identify": ("attributes", "timestamp", "cio_relationships"),
         "event": ("name", "id", "timestamp", "attributes"),
@@ -253,8 +253,8 @@ def _person(ws: WorkspaceState, op: dict[str, JSON], action: str, now: float) ->
         return verb(ident, _relationships(op, required=True), now)
     if action in ("add_device", "delete_device"):
         return _device(ws, ident, op, action, now)
-    verb = {"delete": ws.delete_person, "suppress": ws.suppress, "unsuppress": ws.unsuppress}[action]
-    return verb(ident, now)
+    person_verb = {"delete": ws.delete_person, "suppress": ws.suppress, "unsuppress": ws.unsuppress}[action]
+    return person_verb(ident, now)
 
 
 def _merge_side(op: dict[str, JSON], side: str) -> Ident:

@@ -156,7 +156,7 @@ def _requirements(condition: Condition | None) -> dict[str, frozenset[str]]:
     return {}
 
 
-class CompiledSubscriptions(tuple):  # type: ignore[type-arg]
+class CompiledSubscriptions(tuple):
     """Compiled subscriptions in their order, with the dispatch table of `candidates`."""
 
     _values: dict[str, frozenset[str]]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.cli import main
-from sandbox.replay.config import default_config, parse_config
 from sandbox.replay import golden
+from sandbox.replay.config import default_config, parse_config
 from sandbox.replay.events import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -48,7 +48,7 @@ class ActivityVerbs(RelationshipVerbs):
             rec.note(f"event id {event_id!r} already seen: ignored")
             return rec.outcome()
         if ident is not None and ident.kind == "anonymous_id":
-            ident, anonymous_id = None, ident.value
+            anonymous_id, ident = ident.value, None
         if ident is None:
             stamp = event_time(timestamp, now, rec)
             self._anonymous_event(anonymous_id, event_id, name, event_type, stamp, now, data, rec)

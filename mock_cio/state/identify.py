@@ -9,13 +9,13 @@ in the package docstring (mock_cio/state/__init__.py, "How the mock decides").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from .activity import ActivityVerbs
 from .objects import is_removal, record_attribute_changes, update_attributes
 from .people import Person
 from .relationships import relationship_items
-from .verb_io import JSON, Ident, Outcome, Recorder, StateError, event_time
+from .verb_io import JSON, Ident, IdentKind, Outcome, Recorder, StateError, event_time
 
 
 class _Missing:
@@ -85,7 +85,9 @@ class IdentifyVerbs(ActivityVerbs):
             anonymous_id = attrs["anonymous_id"]
         update_time = event_time(timestamp, now, rec)
 
-        blocked = self._blocked_among([ident, *(Ident(k, v) for k, v in wanted.items() if v)])
+        blocked = self._blocked_among(
+            [ident, *(Ident(cast(IdentKind, k), v) for k, v in wanted.items() if v)]
+        )
         if blocked is not None:
             rec.note(f"{blocked} is suppressed: ignored")
             return rec.outcome()

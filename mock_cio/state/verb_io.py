@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from mock_cio.errors import MockError
 
@@ -64,7 +64,7 @@ class Ident:
         return cls("id", text)
 
     @classmethod
-    def from_identifiers(cls, identifiers: dict[str, JSON], where: str = "identifiers") -> Ident:
+    def from_identifiers(cls, identifiers: JSON, where: str = "identifiers") -> Ident:
         """A v2 `identifiers` object or a merge side: exactly one of id, email, cio_id, anonymous_id."""
         if not isinstance(identifiers, dict) or len(identifiers) != 1:
             raise StateError(f"{where} must hold exactly one of {', '.join(IDENT_KINDS)}")
@@ -75,7 +75,7 @@ class Ident:
             value = str(value)
         if not isinstance(value, str) or not value:
             raise StateError(f"{where}.{kind} must be a non-empty string")
-        return cls(kind, value)
+        return cls(cast(IdentKind, kind), value)
 
     def __str__(self) -> str:
         return f"cio_{self.value}" if self.kind == "cio_id" else f"{self.kind} {self.value!r}"

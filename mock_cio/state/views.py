@@ -35,7 +35,7 @@ def person_view(ws: WorkspaceState, person: Person) -> dict[str, JSON]:
                     "relationship_attributes": copy.deepcopy(attrs),
                 }
             )
-    view = {
+    view: dict[str, JSON] = {
         "workspace": ws.site_id,
         "cio_id": person.cio_id,
         "identifiers": person.identifiers,

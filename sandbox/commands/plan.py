@@ -164,7 +164,7 @@ def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
     anything else, blank lines and errors included, takes `loads`.
     """
     loads = js_json.loads
-    scan = js_json.decoder().scan_once
+    scan = js_json.scanner()
     try:
         for number, line in enumerate(stream, start=1):
             try:

@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from sandbox.commands._replaying import (
     add_input_arguments,
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     config = load(args)
     batch = bool(args.batch or config.batch)
     target = http_target(args.target) if args.target else in_process_target()
-    clock = args.clock or ("mock" if args.target else "events")
+    clock: Literal["events", "mock"] = args.clock or ("mock" if args.target else "events")
     summary = Summary(source=source_label(args.events), target=target.name, batch=batch)
     replayer = Replayer(config, target, clock=clock, explain=args.records is not None)
     records_out = _open_records(args.records)

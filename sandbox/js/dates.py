@@ -211,7 +211,7 @@ class _Scanner:
             self._i = i + 1
             return _Token(_SYMBOL, ord(ch), 1)
         if ch >= "A" and ch not in _HIGH_SPACE_CHARS:
-            prefix = []
+            prefix: list[str] = []
             length = 0
             while i < n and s[i] >= "A" and s[i] not in _HIGH_SPACE_CHARS:
                 c = s[i]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 _SAFE_INTEGER = 2**53
@@ -54,3 +55,9 @@ def loads(text: str | bytes) -> Any:
 def decoder() -> json.JSONDecoder:
     """A decoder with JavaScript's number semantics, for `raw_decode` over a stream."""
     return _DECODER
+
+
+def scanner() -> Callable[[str, int], tuple[Any, int]]:
+    """The decoder's scanner: one JSON value at an index, returned with the index after it
+    (what `raw_decode` calls, without its whitespace handling). Raises StopIteration at no value."""
+    return _DECODER.scan_once  # type: ignore[attr-defined]  # set in JSONDecoder.__init__, not in the stubs

@@ -117,9 +117,9 @@ def write_key_from(authorization: str | None, body: Mapping[str, JSON]) -> str:
             key = decoded.partition(":")[0]
             if key:
                 return key
-    key = body.get("writeKey")
-    if isinstance(key, str) and key:
-        return key
+    in_body = body.get("writeKey")
+    if isinstance(in_body, str) and in_body:
+        return in_body
     raise TrackingApiError(
         "no write key: send it as the Basic auth username or as writeKey in the body",
         status=401,

@@ -123,7 +123,7 @@ class LiveSandbox:
                 )
             )
         if len(wanted) > 1:
-            rows.sort(key=lambda entry: int(entry["id"]), reverse=True)  # type: ignore[arg-type]
+            rows.sort(key=lambda entry: int(entry["id"]), reverse=True)
         return rows[:limit]
 
     def journal_entry(self, entry_id: int) -> dict[str, JSON] | None:

@@ -131,7 +131,7 @@ class TraceStore:
             rows = self._db.execute(sql, params).fetchall()
         items = tuple(_record(row) for row in rows[:limit])
         more = len(rows) > limit
-        return TracePage(items, int(items[-1]["id"]) if more and items else None)  # type: ignore[arg-type]
+        return TracePage(items, int(items[-1]["id"]) if more and items else None)
 
     def for_ids(
         self, user_ids: Iterable[str], anonymous_ids: Iterable[str] = (), limit: int = 50

@@ -369,6 +369,8 @@ def _build_replace(options: JSON, where: Where, clean: bool) -> Fn:
         and isinstance(every, bool)
     )
     second = isinstance(pattern2, str) and pattern2 != "" and isinstance(replacement2, str)
+    pattern2_text = pattern2 if isinstance(pattern2, str) else ""
+    replacement2_text = replacement2 if isinstance(replacement2, str) else ""
 
     def run(data: JSON) -> JSON:
         value = operand(data)
@@ -378,7 +380,7 @@ def _build_replace(options: JSON, where: Where, clean: bool) -> Fn:
             return ""
         result = _replace_literal(value, pattern, replacement, ignorecase, every, where)
         if second:
-            result = _replace_literal(result, pattern2, replacement2, ignorecase, every, where)
+            result = _replace_literal(result, pattern2_text, replacement2_text, ignorecase, every, where)
         return result
 
     return run

@@ -151,8 +151,17 @@ class _Template(BoundTemplate):
         return _CharLimitedIO(limit=OUTPUT_LIMIT)
 
 
+class _Environment(Environment):
+    """python-liquid's environment with LiquidJS's bounds (class attributes in python-liquid 2)."""
+
+    loop_iteration_limit = 10_000
+    output_stream_limit = OUTPUT_LIMIT
+    context_depth_limit = 30
+    template_class = _Template
+
+
 def _environment() -> Environment:
-    env = Environment(strict_filters=False)
+    env = _Environment(strict_filters=False)
     env.add_tag(_JSOutput)
     env.add_tag(_JSEcho)
     for name in NOT_IN_LIQUIDJS:
@@ -160,10 +169,6 @@ def _environment() -> Environment:
     for name in ("ifchanged", "doc"):  # python-liquid tags LiquidJS lacks ("not found" there)
         del env.tags[name]
     env.filters.update(FILTERS)
-    env.loop_iteration_limit = 10_000
-    env.output_stream_limit = OUTPUT_LIMIT
-    env.template_class = _Template
-    env.context_depth_limit = 30
     for name in DISABLED_TAGS:
         tag = type(f"Disabled_{name}", (_DisabledTag,), {"name": name, "block": False})(env)
         env.tags[name] = tag

@@ -245,7 +245,10 @@ def _merge(value: JSON, stack: Stack) -> None:
 
 
 def _transform(value: JSON, stack: Stack) -> None:
-    fields = {"apply": (REQUIRED, _directive_or_object), "mapping": (REQUIRED, _directive_or_object)}
+    fields: dict[str, tuple[bool, Validator]] = {
+        "apply": (REQUIRED, _directive_or_object),
+        "mapping": (REQUIRED, _directive_or_object),
+    }
     _check_fields(value, stack, fields)
 
 

@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from sandbox.errors import InputError
 from sandbox.js import json as js_json
@@ -132,7 +132,7 @@ def read_file(path: str) -> Iterator[Located]:
             yield from parse_chunks(_text_chunks(stdin, "<stdin>"), "<stdin>")
         return
     try:
-        handle: IO[bytes] = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+        handle = cast(IO[bytes], gzip.open(path, "rb")) if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
     with handle:
@@ -384,9 +384,9 @@ def with_batch_context(item: dict[str, JSON], shared: Mapping[str, JSON]) -> dic
     for key, value in shared.items():
         own = out.get(key)
         if own is None:
-            out[key] = dict(value)  # type: ignore[arg-type]
+            out[key] = dict(value)
         elif isinstance(own, dict):
-            out[key] = {**value, **own}  # type: ignore[dict-item]
+            out[key] = {**value, **own}
     return out
 
 

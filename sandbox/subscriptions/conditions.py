@@ -5,9 +5,10 @@ the semantics are destination-subscriptions' validate.ts (segment-actions.md §5
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sandbox.js.numbers import number_to_string, to_number
@@ -35,7 +36,7 @@ class Compare:
     op: Operator
     value: str | float | bool | None = None
     name: str | None = None
-    test: Callable[[Event], bool] = field(init=False, repr=False, compare=False, hash=False)
+    test: Callable[[Event], bool] = dataclasses.field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "test", _compile_compare(self))
@@ -45,7 +46,7 @@ class Compare:
 class Group:
     op: Literal["and", "or"]
     children: tuple[Condition, ...]
-    test: Callable[[Event], bool] = field(init=False, repr=False, compare=False, hash=False)
+    test: Callable[[Event], bool] = dataclasses.field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "test", _compile_group(self))

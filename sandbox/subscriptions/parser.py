@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Literal
+from typing import Literal, cast
 
 from sandbox.errors import SubscriptionSyntaxError
 from sandbox.js.numbers import to_number
-from sandbox.subscriptions.conditions import _FIELDS, _SCOPED, Compare, Condition, Group, _js_str
+from sandbox.subscriptions.conditions import _FIELDS, _SCOPED, Compare, Condition, Field, Group, _js_str
 from sandbox.subscriptions.lexer import Token, _normalize, lex
 
 # -- parsing ----------------------------------------------------------------------------------
@@ -151,11 +151,11 @@ def _strip_scope(ident: str, scope: str) -> str:
 
 
 def _leaf(token: Token, op_token: Token, value_token: Token) -> Compare:
-    field_name = token.value.split(".", 1)[0]
+    field_name = cast(Field, token.value.split(".", 1)[0])  # an unknown word never matches
     op = op_token.value
     raw = value_token.value
     if field_name in ("type", "event"):
-        return Compare(field_name, op, _js_str(_token_value(value_token)))  # type: ignore[arg-type]
+        return Compare(field_name, op, _js_str(_token_value(value_token)))
     is_exists = op == "!=" and raw == "null"
     is_not_exists = op == "=" and raw == "null"
     if field_name == "name" or field_name == "userId":
@@ -165,17 +165,17 @@ def _leaf(token: Token, op_token: Token, value_token: Token) -> Compare:
             return Compare(field_name, "not_exists")
         if field_name == "userId" and op == "=" and raw in ("true", "false"):
             return Compare("userId", "is_true" if raw == "true" else "is_false")
-        return Compare(field_name, op, _js_str(_token_value(value_token)))  # type: ignore[arg-type]
+        return Compare(field_name, op, _js_str(_token_value(value_token)))
     name = _strip_scope(token.value, field_name)
     if is_exists:
-        return Compare(field_name, "exists", name=name)  # type: ignore[arg-type]
+        return Compare(field_name, "exists", name=name)
     if is_not_exists:
-        return Compare(field_name, "not_exists", name=name)  # type: ignore[arg-type]
+        return Compare(field_name, "not_exists", name=name)
     if op == "=" and raw in ("true", "false"):
-        return Compare(field_name, "is_true" if raw == "true" else "is_false", name=name)  # type: ignore[arg-type]
+        return Compare(field_name, "is_true" if raw == "true" else "is_false", name=name)
     if value_token.kind == "number" and op in ("=", "!="):
         op = "number_equals" if op == "=" else "number_not_equals"
-    return Compare(field_name, op, _token_value(value_token), name=name)  # type: ignore[arg-type]
+    return Compare(field_name, op, _token_value(value_token), name=name)
 
 
 @functools.lru_cache(maxsize=512)
