@@ -2,7 +2,7 @@
 
 `transform` is the flow for one event; `plan` runs it over many events (and does batch mode);
 `trace` records every stage for the inspector. All three are pure: no I/O, no mutation of the
-events they are given (actions copy what upstream would mutate in place, spec §4.7).
+events they are given (actions copy what upstream would mutate in place, docs/destination.md §10.5).
 
 Subscriptions are compiled once (FQL parsed, mapping validated). `transform` and `plan` then try,
 for each event, only the subscriptions whose condition can hold for its `type` and `event` (read
@@ -245,7 +245,7 @@ def _compile_one(sub: Subscription) -> _Compiled:
 
 
 def _batch_size(mapping: Mapping[str, JSON]) -> int:
-    """The chunk size of batch mode: the mapping's literal batch_size, else 50 (decisions.md §1)."""
+    """The chunk size of batch mode: the mapping's literal batch_size, else 50 (docs/decisions.md §1.5)."""
     value = mapping.get("batch_size", DEFAULT_BATCH_SIZE)
     if isinstance(value, str):
         value = to_number(value)
@@ -321,7 +321,7 @@ def plan(
 ) -> Iterator[PlanLine]:
     """Yield the requests (and rejections) for `events`, in event order then subscription order.
 
-    Batch mode (decisions.md §1): per subscription, the matching events are cut into chunks of
+    Batch mode (docs/decisions.md §1.5): per subscription, the matching events are cut into chunks of
     the mapping's batch_size; each chunk gives its rejected events first, then its request(s).
     reportDeliveryEvent has no batch form and goes one event at a time. Single mode streams.
     """

@@ -47,12 +47,12 @@ class Entity:
 
 
 def converts_timestamps(payload: Payload) -> bool:
-    """The v2 rule: convert only when `convert_timestamp` is present and not false (spec §1.4)."""
+    """The v2 rule: convert only when `convert_timestamp` is present, not false (docs/destination.md §5.2)."""
     return "convert_timestamp" in payload and payload["convert_timestamp"] is not False
 
 
 def build_payload(entity: Entity) -> dict[str, JSON]:
-    """Mirrors utils.ts buildPayload: the `/api/v2/entity` body for one entity (spec §1.5)."""
+    """Mirrors utils.ts buildPayload: the `/api/v2/entity` body for one entity (docs/destination.md §7.1)."""
     payload = entity.payload
     get = payload.get
     # 1-5. `{type, action, ...rest}`, rest being the payload without the identifier and control

@@ -62,7 +62,7 @@ _REMOVED_ATTRIBUTES = ("object_type_id", "objectTypeId", "relationshipAttributes
 
 
 def map_payload(payload: Payload) -> Entity:
-    """Mirrors createUpdateObject's mapPayload, plus the created_at decision (decisions.md §1)."""
+    """Mirrors createUpdateObject's mapPayload, plus the created_at decision (docs/decisions.md §1.2)."""
     get = payload.get
     rest = {key: value for key, value in payload.items() if key not in _TAKEN}
     attributes = get("custom_attributes", MISSING)
@@ -86,7 +86,7 @@ def map_payload(payload: Payload) -> Entity:
         body = convert_attribute_timestamps(body)
         created_at = body.get("created_at", MISSING)
         if created_at.__class__ is str and created_at:
-            # decisions.md §1: the root created_at also gets the lenient converter B.
+            # docs/decisions.md §1.2: the root created_at also gets the lenient converter B.
             body["created_at"] = convert_created_at(created_at)
         if truthy(relationship_attributes):
             relationship_attributes = convert_attribute_timestamps(relationship_attributes)

@@ -62,7 +62,7 @@ _REMOVED_TRAITS = frozenset(
 
 
 def map_payload(payload: Payload) -> Entity:
-    """Mirrors createUpdatePerson's mapPayload, plus the created_at decision (decisions.md §1)."""
+    """Mirrors createUpdatePerson's mapPayload, plus the created_at decision (docs/decisions.md §1.2)."""
     get = payload.get
     body = {key: value for key, value in payload.items() if key not in _TAKEN}
     # Upstream deletes these keys from the event's own traits; a copy keeps the event intact.
@@ -75,7 +75,7 @@ def map_payload(payload: Payload) -> Entity:
             attributes.pop(key, None)
     created_at = get("created_at", MISSING)
     if truthy(created_at):
-        # decisions.md §1 (wins over the destination's HEAD code): with Convert Timestamps on,
+        # docs/decisions.md §1.2 (wins over the destination's HEAD code): with Convert Timestamps on,
         # created_at goes through the lenient converter B, not only the strict-ISO converter A.
         attributes["created_at"] = (
             convert_created_at(created_at) if converts_timestamps(payload) else created_at

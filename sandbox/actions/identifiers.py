@@ -1,4 +1,4 @@
-"""Which identifiers a request names its person or object by (utils.ts `resolveIdentifiers`, spec §1.5).
+"""Which identifiers a request names its person or object by (`resolveIdentifiers`, docs/destination.md §7.2).
 
 Where it sits: the last step of building an entity body (`buildPayload`), after the payload has
 been validated and its timestamps converted; every action except mergePeople calls it.

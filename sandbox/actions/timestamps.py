@@ -1,15 +1,15 @@
-"""Timestamp conversion, exactly as the destination does it (spec §1.6, decisions §1).
+"""Timestamp conversion, exactly as the destination does it (docs/destination.md §6, docs/decisions.md §1).
 
 Where it sits: the actions call these while they build a request body (utils.ts `buildPayload`),
 after mapping resolution and payload validation, and the payload validator calls `is_date_like`.
 
 * Converter A, `convert_attribute_timestamps`: every strict ISO-8601 string in a body, through
   nested plain objects (never arrays), becomes Unix seconds. dayjs local mode, with the process
-  zone fixed to UTC (decisions §1: zone-less = UTC).
+  zone fixed to UTC (docs/decisions.md §1.4: zone-less = UTC).
 * Converter B, `convert_valid_timestamp`: the top-level `timestamp` (and reportDeliveryEvent's).
   Lenient: dayjs.utc, so dayjs's own component regex with `Date.UTC` overflow, else whatever V8's
   `new Date(string)` accepts (`jsdate.js_date_parse`).
-* `convert_created_at`: decisions §1's documented exception for `created_at`, which is converter B.
+* `convert_created_at`: docs/decisions.md §1.2's documented exception for `created_at`, which is converter B.
 * `is_date_like`: Ajv's `date-like` format of actions-core (reportDeliveryEvent's timestamp).
 
 Instants are epoch milliseconds as floats (JS numbers); Unix seconds are `floor(ms / 1000)` ints,
@@ -80,7 +80,7 @@ _JS_NUMBER_TEXT: Final = re.compile(r"-?(?:[0-9]+(?:[.][0-9]+)?(?:e[+-][0-9]+)?|
 #   the offset; converter B (`dayjs_parse`) takes the same ISO path for such a string.
 # * A zone-less string: both converters use dayjs's component path (`_regex_parse`, `Date.UTC`),
 #   whose only difference from `make_date` is the 0-99 year quirk, excluded by the year >= 100 rule.
-#   Zone-less is UTC (decisions §1), as the naive epoch below makes it.
+#   Zone-less is UTC (docs/decisions.md §1.4), as the naive epoch below makes it.
 # * Unix seconds are floor(ms / 1000). The milliseconds of the fraction (0-999) never move the floor
 #   of a whole number of seconds (nor do microseconds), so the fraction only has to be well formed.
 #
@@ -255,7 +255,7 @@ def convert_valid_timestamp(value: JSON) -> JSON:
 
 
 def convert_created_at(value: JSON) -> JSON:
-    """The `created_at` trait's conversion (decisions §1): converter B, the lenient one.
+    """The `created_at` trait's conversion (docs/decisions.md §1.2): converter B, the lenient one.
 
     The destination's documentation promises that `created_at` converts when JavaScript's Date
     accepts it; the current code converts it only when strict ISO. We follow the documentation:

@@ -1,6 +1,6 @@
 """Payload validation: the step between mapping resolution and an action's mapPayload.
 
-Mirrors what actions-core does to a resolved payload before `perform` (spec §1.3 steps 3-5):
+Mirrors what actions-core does to a resolved payload before `perform` (docs/destination.md §4.3-4.6):
 removeEmptyValues (single mode also drops `""` at the root), then Ajv with
 `removeAdditional: true`, `coerceTypes: "array"` and `allErrors`, and @segment/ajv-human-errors
 for the message text. A `PayloadSchema` is compiled once per action and reused for every event.

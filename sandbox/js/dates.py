@@ -3,7 +3,7 @@
 Where it sits: below `timestamps.py`. The destination turns strings into instants with dayjs, and
 dayjs hands anything it cannot read itself to `new Date(string)`, which is V8's date parser. This
 module reproduces that parser and the `Date.UTC` arithmetic (overflowing components, the 0–99 year
-quirk, the ±8.64e15 ms range) so the converters of spec §1.6 give the instants Node gives.
+quirk, the ±8.64e15 ms range) so the converters of docs/destination.md §6 give the instants Node gives.
 
 The parser follows the rules of V8's `src/date/dateparser*` (learned from its source, written
 anew here):
@@ -16,7 +16,7 @@ anew here):
   `+hh:mm`-style offsets after a time or `UTC`, parenthesised comments ignored.
 
 Every time without a zone is local time, which in the UTC process Segment runs is UTC
-(decisions §1). The result is epoch milliseconds as a float, or None where V8 gives NaN.
+(docs/decisions.md §1.4). The result is epoch milliseconds as a float, or None where V8 gives NaN.
 """
 
 from __future__ import annotations

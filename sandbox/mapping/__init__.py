@@ -9,7 +9,7 @@ The mapping stage of the flow: event → subscription match → **mapping** → 
   `@path: expected string, got number`, ...), located by `.path`.
 * `compile_mapping(mapping)`: the function `resolve` uses, for callers that keep it themselves.
 
-Directives (spec §4.3): @path @template @if @literal @arrayPath @case @replace @merge @transform
+Directives (docs/destination.md §10.3): @path @template @if @literal @arrayPath @case @replace @merge @transform
 @flatten @json @liquid @excludeWhenNull, and the `__segment_internal_directive` root mapping.
 
 `resolve` compiles each mapping once and keeps the result in a small cache (256 mappings, oldest

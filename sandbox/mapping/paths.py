@@ -1,4 +1,4 @@
-"""mapping-kit's `get`: reading a value out of an event by a dotted path (spec §4.2).
+"""mapping-kit's `get`: reading a value out of an event by a dotted path (docs/destination.md §10.2).
 
 Used by the mapping stage (`@path`, `@arrayPath`, `@template`): event → **path lookup** → payload.
 

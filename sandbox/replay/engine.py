@@ -446,7 +446,7 @@ def event_time(event: Mapping[str, JSON]) -> float | None:
                 moment = datetime.fromisoformat(value)
             except ValueError:
                 continue
-            if moment.tzinfo is None:  # zone-less is UTC (decisions.md §1)
+            if moment.tzinfo is None:  # zone-less is UTC (docs/decisions.md §1.4)
                 moment = moment.replace(tzinfo=UTC)
             return moment.timestamp()
     return None

@@ -3,7 +3,7 @@
     event ──► parse_subscription(text) ──► matches(condition, event) ──► mapping ...
 
 This reproduces what the destination runs: the lexer of `@segment/fql-ts` 1.10.1 and the parser and
-evaluator of `packages/destination-subscriptions` (segment-actions.md §5), quirks included:
+evaluator of `packages/destination-subscriptions` (docs/destination.md §11), quirks included:
 
 * there is no precedence: the last `and`/`or` of a level decides for the whole level;
 * parentheses collect tokens up to the *first* `)`, so they cannot nest;

@@ -1,7 +1,7 @@
 """The condition tree (`Compare` leaves, `and`/`or` `Group`s) and how it tests an event.
 
 Each node compiles itself into a closure when it is built, so `matches` costs a few calls;
-the semantics are destination-subscriptions' validate.ts (segment-actions.md §5.3)."""
+the semantics are destination-subscriptions' validate.ts (docs/destination.md §11.3)."""
 
 from __future__ import annotations
 
