@@ -1,6 +1,6 @@
 """The admin API under `/_mock/`: read the journal and the state, reset, clock, workspaces, faults.
 
-Where it sits: beside the Track API, never journaled (style §16–17). Each view is one call to a
+Where it sits: beside the Track API, never journaled (docs/decisions.md §3.2). Each view is one call to a
 `MockCio` method, so the in-process handle and the HTTP API answer the same JSON. Bad input is a
 `400 {"error": "<what is wrong, and where>"}`; an unknown person or route is a `404` in the same
 shape. Every route is documented in admin_openapi.json, served at `/_mock/openapi.json`.

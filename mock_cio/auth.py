@@ -3,7 +3,7 @@
 Where it sits: first step of a Track API request, before the body is read. `credentials` decodes
 HTTP Basic `site_id:api_key` (standard or URL-safe base64: the Go client uses the URL-safe
 alphabet); `host_region` tells which regional host was called; `check` applies the workspace's
-declared api_key and region (decisions.md §2):
+declared api_key and region (docs/decisions.md §2.2):
 
 - by default any non-empty credentials are accepted and each site_id is its own workspace;
 - a workspace with a declared `api_key` accepts only that key (401 otherwise);

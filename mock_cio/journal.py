@@ -2,7 +2,7 @@
 
 Where it sits: last step of a request. The HTTP layer builds one `Entry` per request (after the state
 verb ran, or after the request was rejected), `Journal.append` writes and COMMITS it, and only then
-is the response returned, so a killed server never loses an acknowledged request (decisions.md §3).
+is the response returned, so a killed server never loses an acknowledged request (docs/decisions.md §3.1).
 The admin API reads it back (`GET /_mock/requests`) and a restart on the same file replays the
 accepted entries through the same code path to rebuild the state.
 

@@ -2,16 +2,16 @@
 
 Where it sits: between auth and the state verbs. Everything here is pure: it turns bytes and JSON
 into values or raises `ApiError`, which carries the exact status and body Customer.io would answer
-(decisions.md §2) plus the reason the journal records. Nothing a client sends can get past this
+(docs/decisions.md §2.1) plus the reason the journal records. Nothing a client sends can get past this
 module as an unhandled exception.
 
 Error body flavours:
 - `v1`:    `400 {"meta": {"errors": ["<message>"]}}` with the documented message strings
-           (customerio-track-api.md §2.1);
+           (docs/track-api.md §2.1);
 - `merge`: `400 {"meta": {"error": "<message>"}}` (merge_customers);
 - `v2`:    `400 {"errors": [{"reason", "field", "message"}]}`.
 
-Limits (customerio-track-api.md §1.5; KB = 1024 bytes): identifiers 150 bytes, attribute names
+Limits (docs/track-api.md §1.5; KB = 1024 bytes): identifiers 150 bytes, attribute names
 150 bytes, attribute values 1000 bytes, 300 attributes per request, event names 100 bytes, event
 data 100000 bytes, a v2 entity or batch item 32 KB, a v2 batch 500 KB. Not documented, chosen
 here: a v1 body may be at most 1 MB, and JSON may nest at most `MAX_DEPTH` levels.

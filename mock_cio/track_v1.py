@@ -2,8 +2,8 @@
 
 Where it sits: the router (routes.py) picks a handler; the handler checks the body's fields with the
 documented messages (request_body.py), calls one `WorkspaceState` verb and returns a `Reply` with the
-verb's Outcome. Paths are customerio-track-api.md §3; choices the reference leaves open are in
-decisions.md §2 and in the notes below.
+verb's Outcome. Paths are docs/track-api.md §3; choices the reference leaves open are in
+docs/decisions.md §2 and in the notes below.
 
 - Path identifiers: `cio_…` → cio_id, email-shaped → email, else id (`Ident.from_path`).
 - `type` on events: `page` and `screen` are kept, anything else is `event` (OAS).

@@ -1,9 +1,9 @@
 """Track API v2 handlers: `/api/v2/entity` and `/api/v2/batch`, dispatched on (`type`, `action`).
 
 Where it sits: the router (routes.py) calls `entity` or `batch`; `apply_operation` validates one
-operation (customerio-track-api.md §4) and calls the matching `WorkspaceState` verb. `/entity`
+operation (docs/track-api.md §4) and calls the matching `WorkspaceState` verb. `/entity`
 answers `400 {"errors": [...]}` for an invalid operation; `/batch` applies every valid item and
-answers `207 {"errors": [{"batch_index", ...}]}` when some were invalid (decisions.md §2), or
+answers `207 {"errors": [{"batch_index", ...}]}` when some were invalid (docs/decisions.md §2.1), or
 `400` when the envelope itself is wrong.
 
 Accepted beyond the OAS, because Segment's destination sends them: person `identifiers.anonymous_id`

@@ -8,9 +8,9 @@ noun (identify.py, activity.py, relationships.py, devices.py, segments.py, lifec
 anonymous events are kept by people.py, objects.py and anonymous.py (which has the merge window);
 views.py turns them into the admin API's JSON.
 
-How the mock decides (decisions.md §2 wins; the choices below fill what it leaves open):
+How the mock decides (docs/decisions.md §2 wins; the choices below fill what it leaves open):
 
-- Identify resolution (v1 rules of customerio-track-api.md §3.1): the path identifier is looked up
+- Identify resolution (v1 rules of docs/track-api.md §3.1): the path identifier is looked up
   first; if it matches nobody, an `id`/`email` in the attributes may match someone, who is updated
   and given the path identifier. If the path and the attributes name different people, or the
   attributes' `id` and `email` belong to two people, nothing is applied (200, noted: Customer.io's

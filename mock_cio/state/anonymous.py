@@ -2,7 +2,7 @@
 
 Where it sits: `WorkspaceState.track` stores an event with an `anonymous_id` and no person here;
 `WorkspaceState.identify` with an `anonymous_id` attribute claims the id and moves the claimable
-events to the person. The rules (decisions.md §2, customerio-track-api.md §5):
+events to the person. The rules (docs/decisions.md §2.6, docs/track-api.md §5):
 
 - an anonymous event is kept 30 days after its receipt, then deleted (`expired`);
 - a claim at time T takes every stored event with that id received in [T − 30 days, T + 5 minutes]

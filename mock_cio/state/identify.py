@@ -180,7 +180,7 @@ class IdentifyVerbs(ActivityVerbs):
             return True
         if kind == "email":
             return matched_by in ("path:id", "body:id") and self.settings.email_updates_by_id
-        return matched_by == "body:email"  # a new path id meeting an existing email (§3.1 rule 6)
+        return matched_by == "body:email"  # new path id + existing email (docs/track-api.md §3.1 rule 6)
 
     def _apply_attributes(
         self, person: Person, attrs: dict[str, JSON], update_time: int, rec: Recorder

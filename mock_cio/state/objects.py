@@ -1,4 +1,4 @@
-"""Objects (customerio-track-api.md §4.3): records, lookups, and the attribute-update rule they share
+"""Objects (docs/track-api.md §4.3): records, lookups, and the attribute-update rule they share
 with people, relationships and devices.
 
 Where it sits: `WorkspaceState` (workspace.py) runs the object verbs; this module holds the objects.

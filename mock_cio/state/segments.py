@@ -1,7 +1,7 @@
 """Manual segments: people added to and removed from a segment by API.
 
 Where it sits: the `add_to_segment` and `remove_from_segment` verbs of `WorkspaceState` (v1
-`POST /api/v1/segments/{segment_id}/add_customers` and `/remove_customers`, customerio-track-api.md
+`POST /api/v1/segments/{segment_id}/add_customers` and `/remove_customers`, docs/track-api.md
 §3.10). The HTTP layer has checked `ids` and `id_type` and names each person by an `Ident`; the
 membership is a set of segment ids on the person (`Person.segments`), so deleting a person ends it
 and a merge hands it to the primary (lifecycle.py). Customer.io creates manual segments in its app;

@@ -178,7 +178,7 @@ def unix_seconds(value: JSON) -> int | None:
 
 def event_time(timestamp: JSON, now: float, rec: Recorder) -> int:
     """The Unix-seconds timestamp of an event or update: `timestamp` when it is Unix seconds, else
-    the receipt time (decisions §2), with a note when a given value was replaced."""
+    the receipt time (docs/decisions.md §2.3), with a note when a given value was replaced."""
     received = int(now)
     if timestamp is None:
         return received
