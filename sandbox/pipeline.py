@@ -1,8 +1,12 @@
 """The pipeline: where the stages meet. Event → subscription match → mapping → validated payload → requests.
 
-`transform` is the flow for one event; `plan` runs it over many events (and does batch mode);
-`trace` records every stage for the inspector. All three are pure: no I/O, no mutation of the
-events they are given (actions copy what upstream would mutate in place, docs/destination.md §10.5).
+The step for one subscription and one event is written once, as `Compiled.matches` (the FQL) and
+`Compiled.step` (resolve the mapping → validate the payload → perform the request), and batch mode
+adds `Compiled.batch` (validate each event's payload for a batch, then one perform per chunk).
+`transform` runs the step for one event; `plan` over many events (and does batch mode); `trace`
+records every stage for the inspector; the replay engine (sandbox.replay.engine) delivers what
+they return. All are pure: no I/O, no mutation of the events they are given (actions copy what
+upstream would mutate in place, docs/destination.md §10.5).
 
 Subscriptions are compiled once (FQL parsed, mapping validated). `transform` and `plan` then try,
 for each event, only the subscriptions whose condition can hold for its `type` and `event` (read
@@ -24,7 +28,8 @@ from sandbox.errors import ConfigError, InputError, SandboxError, SubscriptionSy
 from sandbox.js.numbers import to_number
 from sandbox.js.values import JSON, Event, Payload
 from sandbox.mapping import resolve, validate_mapping
-from sandbox.subscriptions import Check, Compare, Condition, Group, explain, matches, parse_subscription
+from sandbox.subscriptions import Check, Compare, Condition, Group, matches, parse_subscription
+from sandbox.subscriptions import explain as explain_fql
 
 DEFAULT_BATCH_SIZE = 50
 
@@ -104,13 +109,68 @@ def error_dict(error: SandboxError) -> dict[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Compiled:
+class Step:
+    """What one matched subscription made of one event: the payload as far as it got (validated
+    when the step succeeded; as resolved when validation refused it; None when the mapping could not
+    be resolved) and the request, or the error that stopped it."""
+
+    payload: Payload | None
+    request: CioRequest | None
+    error: SandboxError | None
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """One subscription, ready to run: its parsed FQL, its effective mapping (validated) and its action."""
+
     subscription: Subscription
-    condition: Any  # a parsed FQL Condition, or None: matches every event
+    condition: Condition | None  # None matches every event
     mapping: dict[str, JSON]
     action: ActionDefinition
     batch_size: int
     requires: Mapping[str, frozenset[str]]  # see _requirements
+
+    def matches(self, event: Event) -> bool:
+        """The subscription stage: does the FQL hold for `event`?"""
+        return self.condition is None or matches(self.condition, event)
+
+    def step(self, event: Event, settings: Settings, now: float | None) -> Step:
+        """The rest of the flow for a matched event: resolve → validate → perform (single mode)."""
+        payload: Payload | None = None
+        try:
+            payload = resolve(self.mapping, event)
+            payload = self.action.validate(payload)
+            return Step(payload, self.action.perform(payload, settings, now=now), None)
+        except SandboxError as exc:
+            return Step(payload, None, exc)
+
+    def batch(
+        self, events: Sequence[Event], indexes: Sequence[int], settings: Settings, now: float | None
+    ) -> Iterator[PlanLine]:
+        """Batch mode for the matched `indexes` of `events`: chunks of `batch_size`, each giving its
+        refused events first, then its request(s). An action without a batch form goes one event at
+        a time, as `step` does."""
+        name, slug, action = self.subscription.name, self.action.slug, self.action
+        if not action.has_batch:
+            for index in indexes:
+                done = self.step(events[index], settings, now)
+                yield PlanLine(index, name, slug, done.request, done.error)
+            return
+        size = self.batch_size
+        for start in range(0, len(indexes), size):
+            valid: list[tuple[int, Payload]] = []
+            for index in indexes[start : start + size]:
+                try:
+                    valid.append((index, action.validate(resolve(self.mapping, events[index]), batch=True)))
+                except SandboxError as exc:
+                    yield PlanLine(index, name, slug, error=exc)
+            if not valid:
+                continue
+            for request, positions in action.perform_batch([p for _, p in valid], settings):
+                yield PlanLine(tuple(valid[i][0] for i in positions), name, slug, request=request)
+
+
+_Compiled = Compiled  # the name this module used before
 
 
 # -- dispatch by event type ----------------------------------------------------------------------
@@ -160,9 +220,9 @@ class CompiledSubscriptions(tuple):
     """Compiled subscriptions in their order, with the dispatch table of `candidates`."""
 
     _values: dict[str, frozenset[str]]
-    _routes: dict[tuple[str | None, ...], tuple[_Compiled, ...]]
+    _routes: dict[tuple[str | None, ...], tuple[Compiled, ...]]
 
-    def __new__(cls, subscriptions: Iterable[_Compiled]) -> CompiledSubscriptions:
+    def __new__(cls, subscriptions: Iterable[Compiled]) -> CompiledSubscriptions:
         self = super().__new__(cls, subscriptions)
         self._values = {
             key: frozenset().union(*(sub.requires[key] for sub in self if key in sub.requires))
@@ -173,7 +233,7 @@ class CompiledSubscriptions(tuple):
         self._routes = {}
         return self
 
-    def candidates(self, event: Event) -> tuple[_Compiled, ...]:
+    def candidates(self, event: Event) -> tuple[Compiled, ...]:
         """The subscriptions whose condition may hold for `event`, in order (a superset of the matches)."""
         values = self._values
         kind = event.get("type")
@@ -210,9 +270,11 @@ def compile_subscriptions(
         if _AUTOMATIC is None:
             _AUTOMATIC = CompiledSubscriptions(_compile_one(s) for s in AUTOMATIC)
         return _AUTOMATIC
+    if isinstance(subscriptions, CompiledSubscriptions):
+        return subscriptions
     if isinstance(subscriptions, (str, bytes, Mapping)):
         raise ConfigError("subscriptions must be a list of subscription objects")
-    compiled = []
+    compiled: list[Compiled] = []
     for index, item in enumerate(subscriptions):
         sub = item if isinstance(item, Subscription) else Subscription.from_dict(item, index=index)
         compiled.append(_compile_one(sub))
@@ -222,7 +284,7 @@ def compile_subscriptions(
 _AUTOMATIC: CompiledSubscriptions | None = None
 
 
-def _compile_one(sub: Subscription) -> _Compiled:
+def _compile_one(sub: Subscription) -> Compiled:
     action = ACTIONS.get(sub.partnerAction)
     if action is None:
         raise ConfigError(
@@ -241,7 +303,7 @@ def _compile_one(sub: Subscription) -> _Compiled:
         validate_mapping(mapping)
     except SandboxError as exc:
         raise ConfigError(str(exc), subscription=sub.name, path="mapping") from exc
-    return _Compiled(sub, condition, mapping, action, _batch_size(mapping), _requirements(condition))
+    return Compiled(sub, condition, mapping, action, _batch_size(mapping), _requirements(condition))
 
 
 def _batch_size(mapping: Mapping[str, JSON]) -> int:
@@ -299,15 +361,9 @@ def transform(
     _check_event(event)
     results: list[Result] = []
     for sub in _compiled_for(subscriptions).candidates(event):
-        if sub.condition is not None and not matches(sub.condition, event):
-            continue
-        action = sub.action
-        try:
-            request = action.perform(action.validate(resolve(sub.mapping, event)), settings, now=now)
-        except SandboxError as exc:
-            results.append(Result(sub.subscription, action.slug, None, exc))
-        else:
-            results.append(Result(sub.subscription, action.slug, request))
+        if sub.matches(event):
+            done = sub.step(event, settings, now)
+            results.append(Result(sub.subscription, sub.action.slug, done.request, done.error))
     return results
 
 
@@ -333,7 +389,7 @@ def plan(
     for index, event in enumerate(listed):
         _check_event_at(event, index)
     for sub in compiled:
-        yield from _plan_batch(sub, listed, settings, now)
+        yield from plan_subscription(sub, listed, settings, True, now=now)
 
 
 def _plan_single(
@@ -345,15 +401,24 @@ def _plan_single(
         if event.__class__ is not dict:
             _check_event_at(event, index)
         for sub in candidates(event):
-            if sub.condition is not None and not matches(sub.condition, event):
-                continue
-            action = sub.action
-            try:
-                request = action.perform(action.validate(resolve(sub.mapping, event)), settings, now=now)
-            except SandboxError as exc:
-                yield PlanLine(index, sub.subscription.name, action.slug, None, exc)
-            else:
-                yield PlanLine(index, sub.subscription.name, action.slug, request)
+            if sub.matches(event):
+                done = sub.step(event, settings, now)
+                yield PlanLine(index, sub.subscription.name, sub.action.slug, done.request, done.error)
+
+
+def plan_subscription(
+    sub: Compiled, events: Sequence[Event], settings: Settings, batch: bool, *, now: float | None = None
+) -> Iterator[PlanLine]:
+    """`plan` for one compiled subscription over events already checked to be objects: batch mode
+    (`Compiled.batch`) or one step per matching event (the replay engine's batch windows)."""
+    if batch:
+        yield from sub.batch(events, [i for i, e in enumerate(events) if sub.matches(e)], settings, now)
+        return
+    name, slug = sub.subscription.name, sub.action.slug
+    for index, event in enumerate(events):
+        if sub.matches(event):
+            done = sub.step(event, settings, now)
+            yield PlanLine(index, name, slug, done.request, done.error)
 
 
 def _check_event_at(event: Any, index: int) -> None:
@@ -363,60 +428,40 @@ def _check_event_at(event: Any, index: int) -> None:
         raise InputError(exc.message, f"event {index}") from None
 
 
-def _plan_batch(
-    sub: _Compiled, events: list[Event], settings: Settings, now: float | None
-) -> Iterator[PlanLine]:
-    name, slug, action = sub.subscription.name, sub.action.slug, sub.action
-    matched = [i for i, e in enumerate(events) if sub.condition is None or matches(sub.condition, e)]
-    if not action.has_batch:
-        for index in matched:
-            try:
-                payload = action.validate(resolve(sub.mapping, events[index]))
-                yield PlanLine(index, name, slug, request=action.perform(payload, settings, now=now))
-            except SandboxError as exc:
-                yield PlanLine(index, name, slug, error=exc)
-        return
-    size = sub.batch_size
-    for start in range(0, len(matched), size):
-        valid: list[tuple[int, Payload]] = []
-        for index in matched[start : start + size]:
-            try:
-                valid.append((index, action.validate(resolve(sub.mapping, events[index]), batch=True)))
-            except SandboxError as exc:
-                yield PlanLine(index, name, slug, error=exc)
-        if not valid:
-            continue
-        for request, positions in action.perform_batch([p for _, p in valid], settings):
-            yield PlanLine(tuple(valid[i][0] for i in positions), name, slug, request=request)
-
-
 def trace(
     event: Event,
     settings: Settings,
     subscriptions: Sequence[Subscription | Mapping[str, Any]] | None = None,
     *,
     now: float | None = None,
+    explain: bool = True,
 ) -> EventTrace:
-    """Record each stage for every subscription: match (with one Check per FQL leaf), payload, requests."""
+    """Record each stage for every subscription: match (with one Check per FQL leaf), payload, requests.
+
+    `explain=False` keeps only the subscriptions that matched, without their FQL checks and
+    payloads (what `transform` computes, about 3x cheaper): the requests are the same."""
     _check_event(event)
     out: list[SubscriptionTrace] = []
-    for sub in _compiled_for(subscriptions):
-        checks: tuple[Check, ...] = ()
-        matched = True
-        if sub.condition is not None:
-            checks = tuple(explain(sub.condition, event))
-            matched = matches(sub.condition, event)
-        payload: Payload | None = None
-        requests: tuple[CioRequest, ...] = ()
-        error: SandboxError | None = None
-        if matched:
-            try:
-                payload = resolve(sub.mapping, event)
-                payload = sub.action.validate(payload)
-                requests = (sub.action.perform(payload, settings, now=now),)
-            except SandboxError as exc:
-                error = exc
-        out.append(
-            SubscriptionTrace(sub.subscription, sub.action.slug, matched, checks, payload, requests, error)
-        )
+    compiled = _compiled_for(subscriptions)
+    if not explain:
+        for sub in compiled.candidates(event):
+            if sub.matches(event):
+                done = sub.step(event, settings, now)
+                requests = (done.request,) if done.request is not None else ()
+                out.append(
+                    SubscriptionTrace(sub.subscription, sub.action.slug, True, (), None, requests, done.error)
+                )
+        return EventTrace(event, tuple(out))
+    for sub in compiled:
+        checks = tuple(explain_fql(sub.condition, event)) if sub.condition is not None else ()
+        if sub.matches(event):
+            done = sub.step(event, settings, now)
+            requests = (done.request,) if done.request is not None else ()
+            out.append(
+                SubscriptionTrace(
+                    sub.subscription, sub.action.slug, True, checks, done.payload, requests, done.error
+                )
+            )
+        else:
+            out.append(SubscriptionTrace(sub.subscription, sub.action.slug, False, checks, None, (), None))
     return EventTrace(event, tuple(out))

@@ -1,7 +1,8 @@
 """The replay engine: Segment events through the transform core into a mock Customer.io, with the story.
 
 The flow for one event: `sandbox.pipeline.trace` (which subscriptions matched and why, the mapped
-payload, the requests) → each request delivered to a target mock → its answer and journal entry →
+payload, the requests; the pipeline's one match → resolve → validate → perform step; batch mode
+uses `sandbox.pipeline.plan_subscription`) → each request delivered to a target mock → its answer and journal entry →
 an `EventRecord`. `Replayer.run` does this over a stream of events without keeping them (batch
 mode keeps one window of events), and a `Summary` (sandbox.replay.summary) adds the records up.
 
@@ -33,7 +34,7 @@ from sandbox.actions.presets import Subscription
 from sandbox.actions.request import CioRequest
 from sandbox.errors import InputError, SandboxError
 from sandbox.js.values import JSON, MISSING, Event
-from sandbox.pipeline import EventTrace, error_dict
+from sandbox.pipeline import EventTrace, compile_subscriptions, error_dict, plan_subscription, trace
 from sandbox.replay.config import Config
 from sandbox.replay.events import Located
 
@@ -468,6 +469,7 @@ class Replayer:
         self.explain = explain
         self.clock = EventClock()
         self._subscriptions: tuple[Subscription, ...] = config.subscriptions
+        self._compiled = compile_subscriptions(config.subscriptions)  # FQL parsed, mappings validated, once
         self._last_set: float | None = None
 
     # single events
@@ -477,32 +479,10 @@ class Replayer:
     ) -> EventRecord:
         """Trace one event, deliver its requests, and return its record. `now` is the time the mock
         receives it (the caller has set the mock's clock); without it, the clock mode decides."""
-        from sandbox.pipeline import SubscriptionTrace, trace, transform
-
         if now is None:
             now = self._receive(event)
         try:
-            if self.explain:
-                traced = trace(event, self.config.settings, self._subscriptions, now=now)
-            else:
-                # Without explanations: only the subscriptions that matched, no FQL checks, no
-                # payload (transform, about 3x cheaper than trace). What is sent is the same.
-                results = transform(event, self.config.settings, self._subscriptions, now=now)
-                traced = EventTrace(
-                    event,
-                    tuple(
-                        SubscriptionTrace(
-                            r.subscription,
-                            r.action,
-                            True,
-                            (),
-                            None,
-                            (r.request,) if r.request else (),
-                            r.error,
-                        )
-                        for r in results
-                    ),
-                )
+            traced = trace(event, self.config.settings, self._compiled, now=now, explain=self.explain)
         except InputError as exc:
             raise InputError(exc.message, where or f"event {index}") from None
         deliveries: list[Delivery] = []
@@ -550,16 +530,15 @@ class Replayer:
         """One window in batch mode: subscriptions with enable_batching get one request per chunk
         (pipeline.plan's batch mode), the others one per event; the mock receives the window at the
         time of its last event."""
-        from sandbox.pipeline import plan
-
         now = self.target.now() if self.clock_mode == "mock" else self._receive_window(events)
         settings = self.config.settings
         records: list[BatchRecord] = []
-        for position, sub in enumerate(self._subscriptions):
-            batching = sub.effective_mapping.get("enable_batching") is True
+        for position, compiled in enumerate(self._compiled):
+            sub = compiled.subscription
+            batching = compiled.mapping.get("enable_batching") is True
             deliveries: list[Delivery] = []
             invalid: list[Invalid] = []
-            for line in plan(events, settings, [sub], batch=batching, now=now):
+            for line in plan_subscription(compiled, events, settings, batching, now=now):
                 indexes = line.event_index if isinstance(line.event_index, tuple) else (line.event_index,)
                 indexes = tuple(offset + i for i in indexes)
                 if line.error is not None:
