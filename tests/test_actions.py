@@ -55,7 +55,7 @@ def test_there_are_fifteen_actions_keyed_by_slug() -> None:
     ],
 )
 def test_created_at_decision_for_people_and_objects(created_at: str, sent: object) -> None:
-    """decisions.md §1: created_at goes through the lenient converter when Convert Timestamps is on."""
+    """docs/decisions.md §1.2: created_at goes through the lenient converter when Convert Timestamps is on."""
     person = body("createUpdatePerson", {"id": "u1", "created_at": created_at, "convert_timestamp": True})
     assert person["attributes"]["created_at"] == sent
     obj = body("createUpdateObject", {"id": "g1", "created_at": created_at, "convert_timestamp": True})

@@ -5,7 +5,7 @@ single mode through `sandbox.transform`, batch mode through `sandbox.plan(batch=
 compared as values and as JSON text, so upstream's key order is checked too. Error cases compare
 the exact message. unit and preset cases check the helpers and the preset data.
 
-Expected divergences (decisions.md §1, the created_at rule): none of the 309 http cases gives
+Expected divergences (docs/decisions.md §1.2, the created_at rule): none of the 309 http cases gives
 created_at a value on which the lenient converter and HEAD's strict-ISO converter disagree
 (`"2018-03-04T12:08:56.235 PDT"` is rejected by both, `"1709642096"` is left alone by both), so
 `DIVERGENCES` is empty; `test_created_at_cases_agree_with_the_decision` keeps that claim honest.
@@ -32,7 +32,7 @@ UNIT = [c for c in CASES if c["kind"] == "unit"]
 PRESET = [c for c in CASES if c["kind"] == "preset"]
 NOW = 1709642096.789  # the case file's fixed "now": 2024-03-05T12:34:56.789Z
 
-# case id -> the body the decision gives, where decisions.md §1 overrides the upstream expectation.
+# case id -> the body the decision gives, where docs/decisions.md §1.2 overrides the upstream expectation.
 DIVERGENCES: dict[str, dict[str, Any]] = {}
 
 

@@ -1,4 +1,4 @@
-"""resolveIdentifiers (spec §1.5): the upstream unit cases, the edges, and the priority law."""
+"""resolveIdentifiers (docs/destination.md §7.2): the upstream unit cases, the edges, and the priority law."""
 
 from __future__ import annotations
 

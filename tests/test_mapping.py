@@ -1,6 +1,6 @@
-"""sandbox.mapping: mapping-kit's validation texts, every directive and quirk of spec §4, and laws.
+"""sandbox.mapping: mapping-kit's validation texts, every directive and quirk (docs/destination.md §10), laws.
 
-Expected values come from the spec's observed examples and from mapping-kit's own tests
+Expected values come from the observed examples of docs/destination.md and from mapping-kit's own tests
 (packages/core/src/mapping-kit/__tests__ and schema-fixtures), restated here as tables.
 """
 
@@ -135,7 +135,7 @@ INVALID = [
         " /hash/@template should be a string or a mapping directive but it is an object.",
         ("obj",),
     ),
-    # spec §4.1 examples
+    # docs/destination.md §10.1 examples
     (
         {"x": {"@path": 1}},
         "/x/@path should be a string or a mapping directive but it is a number.",
@@ -269,7 +269,7 @@ def test_raw_values_pass_through_and_undefined_keys_go() -> None:
 
 
 def test_undefined_array_items_become_null() -> None:
-    # §4.1 observed: [{"@path":"$.s"},{"@path":"$.zz"}] → ["str", null]
+    # docs/destination.md §10.1 observed: [{"@path":"$.s"},{"@path":"$.zz"}] → ["str", null]
     assert one([{"@path": "$.s"}, {"@path": "$.zz"}]) == ["str", None]
     assert one([[{"@path": "$.zz"}], {"k": {"@path": "$.zz"}}]) == [[None], {}]
 
@@ -297,7 +297,7 @@ def test_data_must_be_an_object(data: Any, kind: str) -> None:
     [
         ("$.s", "str"),
         ("s", "str"),  # a path without $. works
-        ("$.a.d.x", None),  # §4.2: falsy intermediates are returned
+        ("$.a.d.x", None),  # docs/destination.md §10.2: falsy intermediates are returned
         ("$.a.f.x", 0),
         ("$.a.e.x", ""),
         ("$.q.x", MISSING),
@@ -372,7 +372,7 @@ def test_spaced_keys() -> None:
         ("{{oops.yo}}", {}, ""),
         ("{{ traits.email }}", EVENT, "PEOPLE@example.com"),
         ("{{\u00a0traits.name\ufeff}}", EVENT, "Ann"),  # JavaScript's trim
-        ("{{$.s}}", EVENT, ""),  # $. is not stripped (§4.3)
+        ("{{$.s}}", EVENT, ""),  # $. is not stripped (docs/destination.md §10.3)
         ("{{.}}", {"a": 1}, "[object Object]"),  # the root
         ("{{ }}", {"a": 1}, "[object Object]"),  # trims to "", the root
         ("{{a}b}}", {"a": 1}, "{{a}b}}"),  # a path may not contain }
@@ -405,7 +405,7 @@ def test_template_from_a_directive_and_its_type_error() -> None:
         ("t", 1, 1),
         ("f", 1, 2),  # false exists, and is blank (false == '')
         ("z", 1, 2),  # 0 exists, and is blank
-        ("e", 1, 2),  # "" exists (§7.8), and is blank
+        ("e", 1, 2),  # "" exists (docs/destination.md §10.3), and is blank
         ("ws", 1, 1),  # a whitespace string is not blank
         ("nul", 2, 2),
         ("missing", 2, 2),
@@ -487,7 +487,7 @@ def test_if_default_preset_shape() -> None:
 def test_literal() -> None:
     assert one({"@literal": False}) is False
     assert one({"@literal": "{{s}}"}) == "{{s}}"
-    assert one({"@literal": {"@path": "$.s"}}) == "str"  # §4.3 observed: nested directives run
+    assert one({"@literal": {"@path": "$.s"}}) == "str"  # docs/destination.md §10.3: nested directives run
     nested = {"@literal": {"a": {"@path": "$.a"}, "b": {"@path": "$.b"}}}
     assert one(nested, {"a": "some value"}) == {"a": "some value"}
 
@@ -1089,7 +1089,7 @@ def test_a_mapping_without_directives_resolves_to_itself(
 
 @given(json_objects)
 def test_a_preset_like_mapping_resolves_like_the_slow_definition(data: dict[str, Any]) -> None:
-    """The compiled @if/@path/@template agree with a direct reading of spec §4.3."""
+    """The compiled @if/@path/@template agree with a direct reading of docs/destination.md §10.3."""
     mapping = {
         "id": {"@if": {"exists": {"@path": "$.a"}, "then": {"@path": "$.a"}, "else": {"@path": "$.b"}}},
         "t": {"@template": "{{a}}-{{b}}"},

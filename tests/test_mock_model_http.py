@@ -4,7 +4,7 @@ Where the state-level machine (test_mock_state_model.py) calls `WorkspaceState` 
 goes through everything a user touches: the Track API v1 routes (identify, events, anonymous
 events, delete, suppress, unsuppress, merge_customers), the admin API over HTTP for the clock and
 every view (`RemoteMock` pointed at the intercepted host, which serves `/_mock/` too), and the
-journal. The model is decisions.md §2 written independently: people by id, attributes set and
+journal. The model is docs/decisions.md §2 written independently: people by id, attributes set and
 removed by null/"", event-id dedup, anonymous events merged within 30 days before / 5 minutes
 after a claim, the 72-hour "can trigger" flag, suppression blocks, merges keep the primary's values.
 

@@ -1,4 +1,4 @@
-"""A Hypothesis state machine: mock_cio.state against a small dict model of decisions.md §2.
+"""A Hypothesis state machine: mock_cio.state against a small dict model of docs/decisions.md §2.
 
 The model knows people by id only, keeps every anonymous event it ever received (an expired event can
 never be claimed again, because the clock only moves forward) and hides expired ones when compared.

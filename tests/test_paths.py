@@ -1,4 +1,4 @@
-"""sandbox.mapping.paths: mapping-kit's `get` (spec §4.2), its splitting rules and the falsy short-circuit."""
+"""sandbox.mapping.paths: mapping-kit's `get` (docs/destination.md §10.2): its splitting and falsy short-circuit."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_split_path(path: str, keys: tuple[str, ...]) -> None:
         ('a["b"][1].c', 2),
         ("a.b.1.c", 2),
         ("a.b.length", 2),
-        ("s.length", 3),  # §4.2: string properties work
+        ("s.length", 3),  # docs/destination.md §10.2: string properties work
         ("s.0", "s"),
         ("s[2]", "r"),
         ("s.3", MISSING),
@@ -66,10 +66,10 @@ def test_split_path(path: str, keys: tuple[str, ...]) -> None:
         ("list.map", MISSING),  # methods are not emulated
         ("nope", MISSING),
         ("nope.deeper", MISSING),  # a missing intermediate gives undefined
-        ("dot.key", MISSING),  # §4.2: a key holding a dot cannot be addressed
+        ("dot.key", MISSING),  # docs/destination.md §10.2: a key holding a dot cannot be addressed
         ("a[b]", "bracketed"),
         ("a.d", None),
-        ("a.d.x", None),  # §4.2 observed: through null → null
+        ("a.d.x", None),  # docs/destination.md §10.2: through null → null
         ("a.f.x", 0),  # through 0 → 0
         ("a.e.x", ""),  # through "" → ""
         ("a.g.x.y", False),

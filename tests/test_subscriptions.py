@@ -1,4 +1,4 @@
-"""FQL subscriptions: the reference's parse results and quirks (segment-actions.md §5), and the laws
+"""FQL subscriptions: the reference's parse results and quirks (docs/destination.md §11), and the laws
 that hold for any input: `type = "x"` matches exactly the events of that type, rendering round-trips,
 and nothing but SubscriptionSyntaxError ever escapes the parser."""
 

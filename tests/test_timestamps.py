@@ -1,4 +1,4 @@
-"""The two timestamp converters, created_at and the date-like format (spec §1.6, decisions §1)."""
+"""The two timestamp converters, created_at, the date-like format (docs/destination.md §6, docs/decisions.md §1.2)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_unit_cases_cover_three_functions() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Converter A: the attribute table of spec §1.6 (createUpdatePerson "should convert only ISO-8601
+# Converter A: the attribute table of docs/destination.md §6.3 (createUpdatePerson "should convert only ISO-8601
 # strings"), with UTC values.
 
 ATTRIBUTE_TABLE = [
@@ -221,7 +221,7 @@ def test_valid_timestamp_leaves_non_strings(value: object) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# created_at: decisions §1, every row of its table
+# created_at: docs/decisions.md §1.2, every row of its table
 
 
 @pytest.mark.parametrize(
