@@ -142,7 +142,7 @@ def test_table_format_and_explain(tmp_path: Path, capsys: pytest.CaptureFixture[
         (
             {"p.json": json.dumps({"settings": {"siteId": "1"}, "events": []})},
             ["p.json"],
-            "settings.apiKey is required",
+            "p.json: settings/apiKey: is required",
         ),
         ({"p.json": json.dumps([1, 2])}, ["p.json"], "expected a plan document"),
         (

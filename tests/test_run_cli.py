@@ -214,7 +214,11 @@ def test_batch_mode_reports_invalid_items_and_partial_batches(
     assert status == 0 and summary["failed"]
     assert summary["invalid"]["count"] == 1
     assert summary["invalid"]["errors"] == [
-        {"error": "Track Event: The root value is missing the required field 'name'.", "count": 1}
+        {
+            "error": "Track Event: The root value is missing the required field 'name'.",
+            "count": 1,
+            "event_indexes": [2],
+        }
     ]
     assert summary["requests"]["sent"] == 1 and summary["requests"]["partial"] == 1
     assert summary["mock"]["changes"]["event_added"] == 1

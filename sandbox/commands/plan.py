@@ -1,9 +1,11 @@
 """`cio-sandbox plan INPUT`: print the requests the destination would send for some Segment events.
 
 INPUT (a path, or `-` for standard input) is either a plan document
-`{"settings", "events", "subscriptions"?, "batch"?}`, or, when `--settings FILE` is given, a
-JSON-lines file of events (read as a stream). Output: one JSON line per request or rejection
-(`--format table` for a readable summary). Exit 0 when it ran, 2 for unusable input.
+`{"settings", "events", "subscriptions"?, "batch"?}`, or, when `--settings FILE` or `--config FILE`
+(the TOML file `run` reads) is given, a JSON-lines file of events (read as a stream). Settings and
+subscriptions are checked exactly as `run` checks a config file. Output: one JSON line per request
+or rejection (`--format table` for a readable summary); warnings about subscriptions that cannot
+be meant go to stderr (see `cio-sandbox lint`). Exit 0 when it ran, 2 for unusable input.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ def register(subparsers: Any) -> None:
         "--settings", metavar="FILE", help="destination settings (JSON); makes INPUT JSON-lines events"
     )
     parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings, subscriptions and batch mode from a cio-sandbox.toml (as run); makes INPUT JSON-lines events",
+    )
+    parser.add_argument(
         "--subscriptions",
         metavar="FILE",
         help="subscriptions (a JSON array); default: the 15 automatic presets",
@@ -46,24 +53,59 @@ def register(subparsers: Any) -> None:
         "--explain", action="store_true", help="also say, on stderr, why each event matched or not"
     )
     parser.add_argument(
-        "--now", type=float, metavar="UNIX", help="the clock (unix seconds) for reportDeliveryEvent's default"
+        "--now",
+        type=parse_now,
+        metavar="TIME",
+        help="the clock for reportDeliveryEvent's default timestamp: Unix seconds or ISO-8601 (UTC if no zone)",
     )
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from sandbox.actions.settings import Settings
-    from sandbox.pipeline import compile_subscriptions, plan, trace
+def parse_now(text: str) -> float:
+    """--now: Unix seconds (`1709642096`) or an ISO-8601 time (`2024-03-05T12:34:56Z`; UTC when
+    it names no zone)."""
+    import datetime as dt
 
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be Unix seconds or an ISO-8601 time (2024-03-05T12:34:56Z), got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+def run(args: argparse.Namespace) -> int:
+    from sandbox.commands.lint import warn
+    from sandbox.pipeline import plan, trace
+    from sandbox.replay.config import load_config, settings_from_dict, subscriptions_from_list
+
+    if args.settings is not None and args.config is not None:
+        raise InputError("give --settings FILE or --config FILE, not both")
     source = "<stdin>" if args.input == "-" else args.input
+    config = load_config(args.config) if args.config is not None else None
     with _open(args.input) as stream:
         batch = bool(args.batch)
-        if args.settings is not None:
-            settings = Settings.from_dict(_load_json_file(args.settings), args.settings)
+        subscriptions: Any = None
+        if config is not None:
+            settings = config.settings
             events: Any = _json_lines(stream, source)
             subscriptions_data: Any = None
+            if not config.is_default:
+                subscriptions = list(config.subscriptions)
+            batch = batch or config.batch
+        elif args.settings is not None:
+            settings = settings_from_dict(_load_json_file(args.settings), args.settings)
+            events = _json_lines(stream, source)
+            subscriptions_data = None
         else:
-            document = _load_json(stream.read(), source)
+            document = _load_json(_read_all(stream, source), source)
             if not isinstance(document, dict) or "events" not in document:
                 raise InputError(
                     'expected a plan document {"settings", "events", ...}; for JSON-lines events give --settings FILE',
@@ -74,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(f"unknown key {unknown[0]!r} in the plan document", source)
             if "settings" not in document:
                 raise InputError("the plan document has no settings (or give --settings FILE)", source)
-            settings = Settings.from_dict(document["settings"], source)
+            settings = settings_from_dict(document["settings"], source)
             events = document["events"]
             if not isinstance(events, list):
                 raise InputError("events must be a JSON array", source)
@@ -89,15 +131,12 @@ def run(args: argparse.Namespace) -> int:
             sub_file = args.subscriptions
         if isinstance(subscriptions_data, dict) and "subscriptions" in subscriptions_data:
             subscriptions_data = subscriptions_data["subscriptions"]
-        if subscriptions_data is not None and not isinstance(subscriptions_data, list):
-            raise ConfigError("subscriptions must be a JSON array", sub_file)
-        try:
-            compiled = compile_subscriptions(subscriptions_data)
-        except ConfigError as exc:
-            if exc.file:
-                raise
-            raise ConfigError(exc.message, sub_file, exc.subscription, exc.path) from None
-        subscriptions = [c.subscription for c in compiled] if subscriptions_data is not None else None
+        if subscriptions_data is not None:
+            if not isinstance(subscriptions_data, list):
+                raise ConfigError("subscriptions must be a JSON array", sub_file)
+            subscriptions = list(subscriptions_from_list(subscriptions_data, sub_file))
+        if subscriptions is not None:
+            warn("plan", sub_file if subscriptions_data is not None else str(args.config), subscriptions)
 
         if args.explain:
             events = _explaining(events, settings, subscriptions, trace)
@@ -137,13 +176,18 @@ class _open:
             self.stream.close()
 
 
+def _read_all(stream: IO[str], source: str) -> str:
+    try:
+        return stream.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"byte {exc.start}: not UTF-8 text", source) from None
+    except OSError as exc:  # a directory given as INPUT, ...
+        raise InputError(f"cannot read: {exc.strerror or exc}", source) from None
+
+
 def _load_json_file(path: str) -> Any:
     with _open(path) as stream:
-        try:
-            text = stream.read()
-        except UnicodeDecodeError:
-            raise InputError("not UTF-8 text", path) from None
-        return _load_json(text, path)
+        return _load_json(_read_all(stream, path), path)
 
 
 def _load_json(text: str, source: str, line_offset: int = 0) -> Any:

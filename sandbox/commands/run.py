@@ -62,15 +62,23 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sandbox.commands.lint import warn
     from sandbox.replay.engine import Replayer
     from sandbox.replay.events import read_located
     from sandbox.replay.summary import Summary
 
     config = load(args)
+    if not config.is_default:
+        warn("run", config.file, config.subscriptions)
     batch = bool(args.batch or config.batch)
     target = http_target(args.target) if args.target else in_process_target()
     clock: Literal["events", "mock"] = args.clock or ("mock" if args.target else "events")
-    summary = Summary(source=source_label(args.events), target=target.name, batch=batch)
+    summary = Summary(
+        source=source_label(args.events),
+        target=target.name,
+        batch=batch,
+        subscriptions=tuple((s.name, s.partnerAction) for s in config.subscriptions),
+    )
     replayer = Replayer(config, target, clock=clock, explain=args.records is not None)
     records_out = _open_records(args.records)
     progress = _progress(args.no_progress)
@@ -87,6 +95,13 @@ def run(args: argparse.Namespace) -> int:
         if records_out is not None:
             records_out.close()
         target.close()
+    unmatched = summary.unmatched_subscriptions
+    if unmatched and summary.events:
+        names = ", ".join(repr(name) for name, _ in unmatched)
+        print(
+            f"cio-sandbox run: warning: {len(unmatched)} subscription(s) matched no event: {names}",
+            file=sys.stderr,
+        )
     out = sys.stdout
     if args.json:
         out.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")

@@ -38,7 +38,7 @@ import json
 import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from typing import Any
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import EU_REGION, US_REGION, Settings
 from sandbox.errors import ConfigError, MappingError, SubscriptionSyntaxError
+from sandbox.js import json as js_json
 from sandbox.js.values import JSON
 
 DEFAULT_FILE = "cio-sandbox.toml"
@@ -54,6 +55,11 @@ DEFAULT_SETTINGS = Settings(site_id="sandbox-site", api_key="sandbox-key", regio
 """Placeholder credentials: the mock accepts any non-empty pair unless the workspace declares its own."""
 
 REGIONS = ("US", "EU", US_REGION, EU_REGION)
+"""The accepted spellings of accountRegion, in any letter case (as `--workspace SITE:KEY:eu`)."""
+_REGION_BY_KEY = {
+    name.casefold(): region
+    for name, region in (("US", US_REGION), ("EU", EU_REGION), (US_REGION, US_REGION), (EU_REGION, EU_REGION))
+}
 TOP_KEYS = ("batch", "settings", "subscriptions")
 SETTINGS_KEYS = ("siteId", "apiKey", "accountRegion")
 SUBSCRIPTION_KEYS = (
@@ -128,7 +134,7 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
     batch = document.get("batch", False)
     if not isinstance(batch, bool):
         raise ConfigError(f"must be true or false, got {_kind(batch)}", file, path="batch")
-    settings = _settings(document.get("settings"), file)
+    settings = settings_from_dict(document.get("settings"), file)
     if "subscriptions" not in document:
         return Config(settings, AUTOMATIC, batch, file)
     items = document["subscriptions"]
@@ -136,6 +142,12 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
         raise ConfigError(
             f"must be an array of tables ([[subscriptions]]), got {_kind(items)}", file, path="subscriptions"
         )
+    return Config(settings, subscriptions_from_list(items, file), batch, file)
+
+
+def subscriptions_from_list(items: Iterable[Any], file: str = DEFAULT_FILE) -> tuple[Subscription, ...]:
+    """The enabled subscriptions of a list of subscription tables (TOML) or objects (JSON), checked
+    as a config file's are: `plan`'s `--subscriptions` file and plan document use this too."""
     subscriptions: list[Subscription] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -145,13 +157,15 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
         seen.add(sub.name)
         if enabled:
             subscriptions.append(sub)
-    return Config(settings, tuple(subscriptions), batch, file)
+    return tuple(subscriptions)
 
 
 # -- settings --------------------------------------------------------------------------------------
 
 
-def _settings(table: Any, file: str) -> Settings:
+def settings_from_dict(table: Any, file: str = DEFAULT_FILE) -> Settings:
+    """The destination's settings from `[settings]` (or a plan document's `settings` object);
+    None gives the placeholder settings."""
     if table is None:
         return DEFAULT_SETTINGS
     if not isinstance(table, dict):
@@ -166,17 +180,34 @@ def _settings(table: Any, file: str) -> Settings:
         value = table.get(key)
         if value is None:
             raise ConfigError("is required", file, path=f"settings/{key}")
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"must be a non-empty string, got {_kind(value)}", file, path=f"settings/{key}")
+        _check_non_empty(value, lambda message, key=key: ConfigError(message, file, path=f"settings/{key}"))
         values[key] = value
-    region = table.get("accountRegion", US_REGION)
-    if region not in REGIONS:
+    return Settings(site_id=values["siteId"], api_key=values["apiKey"], region=region_of(table, file))
+
+
+def region_of(table: Mapping[str, Any], file: str = DEFAULT_FILE) -> str:
+    """accountRegion as the destination spells it ("US 🇺🇸" or "EU 🇪🇺"); "US", "EU" and any
+    letter case are accepted. Anything else is refused: the destination would silently send it
+    to the US host."""
+    region = table.get("accountRegion")
+    if region is None:
+        return US_REGION
+    known = _REGION_BY_KEY.get(region.strip().casefold()) if isinstance(region, str) else None
+    if known is None:
         raise ConfigError(
-            f"must be one of {', '.join(json.dumps(r, ensure_ascii=False) for r in REGIONS)}, got {_show(region)}",
+            f"must be one of {', '.join(json.dumps(r, ensure_ascii=False) for r in REGIONS)}"
+            f" (any letter case), got {_show(region)}",
             file,
             path="settings/accountRegion",
         )
-    return Settings(site_id=values["siteId"], api_key=values["apiKey"], region=region)
+    return known
+
+
+def _check_non_empty(value: Any, fail: Any) -> None:
+    if not isinstance(value, str):
+        raise fail(f"must be a non-empty string, got {_kind(value)}")
+    if not value.strip():
+        raise fail("must not be empty" if not value else "must not be blank (only whitespace)")
 
 
 # -- subscriptions ---------------------------------------------------------------------------------
@@ -189,8 +220,7 @@ def _subscription(item: Any, index: int, file: str) -> tuple[Subscription, bool]
     name = item.get("name")
     if name is None:
         raise ConfigError("is required", file, label, "name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"must be a non-empty string, got {_kind(name)}", file, label, "name")
+    _check_non_empty(name, lambda message: ConfigError(message, file, label, "name"))
     for key in item:
         if key not in SUBSCRIPTION_KEYS:
             raise ConfigError(
@@ -252,7 +282,7 @@ def _check_fql(text: Any, fail: Any) -> None:
     try:
         parse_subscription(text)
     except SubscriptionSyntaxError as exc:
-        raise fail("subscribe", str(exc)) from None
+        raise fail("subscribe", f"{exc.message} at column {exc.position + 1}") from None
 
 
 def _mapping(value: Any, use_defaults: bool, fail: Any) -> dict[str, JSON]:
@@ -264,19 +294,39 @@ def _mapping(value: Any, use_defaults: bool, fail: Any) -> dict[str, JSON]:
             "mapping", "is required (a table, or a JSON object as a string); or set useDefaultMappings = true"
         )
     if isinstance(value, str):
+        # JSON.parse's numbers, as Segment reads a mapping (and plan reads a JSON file): `1.0` is 1.
         try:
-            parsed = json.loads(value)
+            parsed = js_json.loads(value)
         except json.JSONDecodeError as exc:
             raise fail(
                 "mapping", f"not valid JSON (line {exc.lineno}, column {exc.colno} of the string): {exc.msg}"
             ) from None
+        except ValueError as exc:  # NaN, Infinity
+            raise fail("mapping", f"not valid JSON: {exc}") from None
         if not isinstance(parsed, dict):
             raise fail("mapping", f"the JSON must be an object, got {_kind(parsed)}")
         return parsed
     if not isinstance(value, dict):
         raise fail("mapping", f"must be a table or a JSON string, got {_kind(value)}")
     _check_json(value, "mapping", fail)
-    return dict(value)
+    return _as_js_numbers(value)
+
+
+def _as_js_numbers(value: Any) -> Any:
+    """A TOML value with JavaScript's numbers, as if it were read with JSON.parse: the float
+    `1.0` is the number 1 and an integer beyond 2^53 loses what a double cannot hold, so a mapping
+    means the same whether written as a TOML table or as JSON text."""
+    if isinstance(value, dict):
+        return {key: _as_js_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_js_numbers(item) for item in value]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return js_json.parse_int(str(value))
+    if isinstance(value, float):
+        return js_json.parse_float(repr(value))
+    return value
 
 
 def _check_json(value: Any, path: str, fail: Any) -> None:

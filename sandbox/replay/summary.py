@@ -20,6 +20,8 @@ from sandbox.js.values import JSON
 
 MAX_REASONS = 20
 """Distinct reasons kept per list; the rest are counted under OTHER."""
+MAX_INDEXES = 10
+"""Event indexes kept per distinct validation error (the first ones), for `--json`."""
 OTHER = "(other reasons)"
 
 # change kind -> the label the summary gives it, in display order
@@ -49,6 +51,7 @@ class Summary:
     source: str = ""
     target: str = ""
     batch: bool = False
+    subscriptions: tuple[tuple[str, str], ...] = ()  # (name, action) of each configured subscription
     events: int = 0
     matched: int = 0
     requests: Counter[str] = field(default_factory=Counter)  # by action
@@ -56,6 +59,10 @@ class Summary:
     rejections: Counter[str] = field(default_factory=Counter)  # "action: HTTP 400: reason"
     invalid: Counter[str] = field(default_factory=Counter)  # "subscription: message"
     invalid_total: int = 0
+    invalid_at: dict[str, list[int]] = field(default_factory=dict)  # error -> first event indexes
+    sub_matched: Counter[str] = field(default_factory=Counter)  # events matched, by subscription
+    sub_requests: Counter[str] = field(default_factory=Counter)  # requests sent, by subscription
+    sub_invalid: Counter[str] = field(default_factory=Counter)  # payloads refused, by subscription
     changes: Counter[str] = field(default_factory=Counter)
     merged: int = 0  # anonymous events merged into people
     expired: int = 0  # anonymous events dropped after 30 days unclaimed
@@ -68,19 +75,30 @@ class Summary:
         if hasattr(record, "records"):  # a batch window
             self.events += record.events
             self.matched += record.matched
+            for part in record.records:
+                self.sub_matched[part.subscription] += len(part.event_indexes)
         else:
             self.events += 1
             if record.matched:
                 self.matched += 1
+            for sub in record.trace.subscriptions:
+                if sub.matched:
+                    self.sub_matched[sub.subscription.name] += 1
         for delivery in record.deliveries:
             self.add_delivery(delivery)
         for invalid in record.invalid:
             self.invalid_total += 1
+            self.sub_invalid[invalid.subscription] += 1
             message = getattr(invalid.error, "message", None) or str(invalid.error)
-            _bump(self.invalid, f"{invalid.subscription}: {message}")
+            key = f"{invalid.subscription}: {message}"
+            _bump(self.invalid, key)
+            at = self.invalid_at.setdefault(key if key in self.invalid else OTHER, [])
+            if len(at) < MAX_INDEXES:
+                at.append(invalid.event_index)
 
     def add_delivery(self, delivery: Any) -> None:
         self.requests[delivery.action] += 1
+        self.sub_requests[delivery.subscription] += 1
         outcome = delivery.outcome
         self.outcomes[outcome] += 1
         if outcome != "accepted":
@@ -128,6 +146,24 @@ class Summary:
         return self.outcomes["rejected"] + self.outcomes["partial"]
 
     @property
+    def unmatched_subscriptions(self) -> list[tuple[str, str]]:
+        """The configured subscriptions (name, action) that matched no event of the run."""
+        return [(name, action) for name, action in self.subscriptions if not self.sub_matched[name]]
+
+    def by_subscription(self) -> list[dict[str, JSON]]:
+        """Per configured subscription, in config order: events matched, requests sent, payloads refused."""
+        return [
+            {
+                "name": name,
+                "action": action,
+                "matched": self.sub_matched[name],
+                "requests": self.sub_requests[name],
+                "invalid": self.sub_invalid[name],
+            }
+            for name, action in self.subscriptions
+        ]
+
+    @property
     def failed(self) -> bool:
         """What `--fail-on-rejection` fails on: a request the mock rejected (wholly or in part), or a
         payload the destination refused before sending (Segment drops those events too)."""
@@ -151,8 +187,12 @@ class Summary:
             },
             "invalid": {
                 "count": self.invalid_total,
-                "errors": [{"error": e, "count": n} for e, n in _ranked(self.invalid)],
+                "errors": [
+                    {"error": e, "count": n, "event_indexes": list(self.invalid_at.get(e, ()))}
+                    for e, n in _ranked(self.invalid)
+                ],
             },
+            "subscriptions": self.by_subscription(),
             "mock": {
                 "changes": dict(sorted(self.changes.items())),
                 "people_created": self.changes["person_created"],
@@ -188,6 +228,16 @@ class Summary:
                 f"{a} {_n(n)}" for a, n in sorted(self.requests.items(), key=lambda x: (-x[1], x[0]))
             )
             lines.append(_row("", by_action))
+        unmatched_subs = self.unmatched_subscriptions
+        if unmatched_subs:
+            fired = len(self.subscriptions) - len(unmatched_subs)
+            lines.append(
+                _row(
+                    "unmatched",
+                    f"{fired} of {len(self.subscriptions)} subscriptions matched an event; none for:",
+                )
+            )
+            lines.append(_row("", " · ".join(f"{name} ({action})" for name, action in unmatched_subs)))
         if self.rejections:
             lines.append(_row("rejected", "by the mock:"))
             lines.extend(_row("", f"{_n(n)}× {r}") for r, n in _ranked(self.rejections))
