@@ -37,7 +37,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from mock_cio.errors import MockError
 
 JSON = Any
 
@@ -147,6 +150,24 @@ class Query:
     limit: int | None = None
 
 
+class JournalError(MockError):
+    """A journal file that cannot be opened (missing directory, a directory, not a database)."""
+
+
+def _open_error(path: str, exc: sqlite3.Error) -> JournalError:
+    """Why `path` cannot hold a journal, in the user's terms rather than SQLite's."""
+    target = Path(path)
+    if target.is_dir():
+        reason = "is a directory; give a file name (e.g. cio-sandbox.db)"
+    elif not target.parent.is_dir():
+        reason = f"the directory {str(target.parent)!r} does not exist"
+    elif isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        reason = "is not a SQLite database (a journal from cio-sandbox serve, or a new file name)"
+    else:
+        reason = f"cannot open the journal ({exc})"
+    return JournalError(f"--db {path}: {reason}")
+
+
 class Journal:
     """The SQLite journal of one mock: `path` is a file name or `":memory:"`."""
 
@@ -156,11 +177,14 @@ class Journal:
         self.lock = threading.RLock()
         self._uncommitted = 0
         self._pending_clock: tuple[float, dict[str, JSON]] | None = None
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        if path != ":memory:" and not path.startswith("file::memory:"):
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            if path != ":memory:" and not path.startswith("file::memory:"):
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise _open_error(path, exc) from None
 
     def close(self) -> None:
         with self.lock:

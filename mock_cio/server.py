@@ -243,6 +243,17 @@ def _port(text: str) -> int:
     return value
 
 
+def _now(text: str) -> str:
+    """--now, checked as the mock will read it (so the error names the flag)."""
+    from mock_cio.clock import parse_time
+
+    try:
+        parse_time(text, "--now")
+    except MockError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options `python -m mock_cio` and `cio-sandbox serve` share."""
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
@@ -259,7 +270,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="SITE_ID:API_KEY[:REGION]",
                         help="declare a workspace's credentials (and region us/eu); repeatable. "
                         "Undeclared site ids are still accepted, each its own workspace")  # fmt: skip
-    parser.add_argument("--now", metavar="TIME", default=None,
+    parser.add_argument("--now", metavar="TIME", default=None, type=_now,
                         help="start the mock clock frozen at TIME (Unix seconds or ISO-8601)")  # fmt: skip
 
 

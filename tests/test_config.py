@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.actions.presets import AUTOMATIC
+from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import EU_REGION, Settings
 from sandbox.cli import main
 from sandbox.commands.init import render_config, toml_multiline, toml_string, toml_value
 from sandbox.errors import ConfigError
 from sandbox.replay.config import DEFAULT_SETTINGS, default_config, load_config, parse_config
+from sandbox.subscriptions import parse_subscription
 from tests.strategies import json_values
 
 TRACK = """
@@ -198,12 +199,25 @@ def test_unreadable_files(tmp_path: Path) -> None:
 # -- init ------------------------------------------------------------------------------------------
 
 
+def _as_presets(subscriptions: tuple[Subscription, ...]) -> bool:
+    """The subscriptions are the 15 presets: same names, actions and mappings, and FQL that parses
+    to the same condition (init writes the presets' FQL without their blank lines and indentation)."""
+
+    def key(sub: Subscription) -> tuple[object, ...]:
+        fql = None if sub.subscribe is None else parse_subscription(sub.subscribe)
+        return (sub.name, sub.partnerAction, sub.mapping, sub.useDefaultMappings, fql)
+
+    return [key(s) for s in subscriptions] == [key(p) for p in AUTOMATIC]
+
+
 def test_init_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "cio-sandbox.toml"
     assert main(["init", str(path)]) == 0
     config = load_config(path)
-    assert config.subscriptions == AUTOMATIC
-    assert [s.subscribe for s in config.subscriptions] == [p.subscribe for p in AUTOMATIC]
+    assert _as_presets(config.subscriptions)
+    for sub in config.subscriptions:
+        assert sub.subscribe is not None and sub.subscribe == sub.subscribe.strip()
+        assert all(line == line.strip() for line in sub.subscribe.splitlines())
     assert config.settings == DEFAULT_SETTINGS
     assert config.batch is False
     text = path.read_text(encoding="utf-8")
@@ -218,12 +232,35 @@ def test_init_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "already exists; give --force to overwrite it" in capsys.readouterr().err
     assert path.read_text(encoding="utf-8") == "# mine\n"
     assert main(["init", str(path), "--force"]) == 0
-    assert load_config(path).subscriptions == AUTOMATIC
+    assert _as_presets(load_config(path).subscriptions)
 
 
 def test_init_into_a_directory(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path)]) == 0
-    assert load_config(tmp_path / "cio-sandbox.toml").subscriptions == AUTOMATIC
+    assert _as_presets(load_config(tmp_path / "cio-sandbox.toml").subscriptions)
+
+
+@pytest.mark.parametrize("given", ["new-project", "new-project/", "a/b/new-project"])
+def test_init_new_path_without_suffix_is_a_directory(
+    tmp_path: Path, given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`init PATH` for a PATH that does not exist and has no suffix makes the directory and writes
+    PATH/cio-sandbox.toml, which `run PATH/...` and `run` inside PATH find without --config."""
+    assert main(["init", str(tmp_path / given)]) == 0
+    written = tmp_path / given.rstrip("/") / "cio-sandbox.toml"
+    assert written.is_file() and f"wrote {written}" in capsys.readouterr().err
+    assert load_config(None, cwd=written.parent).file == str(written)
+
+
+def test_init_toml_name_and_refused_suffix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(tmp_path / "staging.toml")]) == 0
+    assert _as_presets(load_config(tmp_path / "staging.toml").subscriptions)
+    assert main(["init", str(tmp_path / "staging.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(
+        "staging.json: the configuration is TOML: give a name ending in .toml, or a directory\n"
+    )
+    assert not (tmp_path / "staging.json").exists()
 
 
 def test_rendered_custom_subscriptions_load_back() -> None:

@@ -3,6 +3,8 @@ readable diff when a mapping change alters what would be sent."""
 
 from __future__ import annotations
 
+import shlex
+
 import json
 from pathlib import Path
 
@@ -128,7 +130,11 @@ def test_check_fails_with_a_readable_diff_after_a_mapping_change(
     assert "  state: people differ (id u1)\n" in report
     assert f"--- {out} (expected)\n+++ replay (actual)\n" in report
     assert '-        "name": "Order Completed",\n+        "name": "Order Completed (web)",\n' in report
-    assert f"cio-sandbox snapshot {events_file} --out {out}" in report
+    hint = f"cio-sandbox snapshot {events_file} --config {config} --out {out}"
+    assert f"If the change is intended: {hint}\n" in report
+    # Following the hint rewrites the golden file from the same config: check then passes.
+    assert main(shlex.split(hint)[1:]) == 0
+    assert main(["check", str(events_file), "--against", str(out), "--config", str(config)]) == 0
 
 
 def test_check_notices_a_new_request(

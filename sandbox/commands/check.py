@@ -27,6 +27,20 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def snapshot_command(args: argparse.Namespace) -> str:
+    """The `snapshot` command that rewrites the golden file from this very replay: the same
+    EVENTS, --config and --batch (quoted for a POSIX shell)."""
+    import shlex
+
+    words = ["cio-sandbox", "snapshot", *args.events]
+    if args.config is not None:
+        words += ["--config", args.config]
+    if args.batch:
+        words.append("--batch")
+    words += ["--out", args.against]
+    return shlex.join(words)
+
+
 def run(args: argparse.Namespace) -> int:
     from sandbox.replay import golden
     from sandbox.replay.events import read_located
@@ -48,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
     out.write(text)
     if not text.endswith("\n"):
         out.write("\n")
-    out.write(
-        f"\nIf the change is intended: cio-sandbox snapshot {' '.join(args.events)} --out {args.against}\n"
-    )
+    out.write(f"\nIf the change is intended: {snapshot_command(args)}\n")
     out.flush()
     return 1

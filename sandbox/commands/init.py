@@ -71,10 +71,26 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def target_path(path: str) -> str:
+    """Where `init PATH` writes: PATH/cio-sandbox.toml for a directory, for a path ending in `/`
+    and for a path without a suffix that does not exist yet (a new directory, created, since
+    `run` looks for cio-sandbox.toml in a directory); PATH itself when it ends in `.toml`."""
+    folder = path.endswith(("/", os.sep)) or os.path.isdir(path)
+    if not folder and not os.path.exists(path) and not os.path.splitext(os.path.basename(path))[1]:
+        folder = True
+    if folder:
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the directory: {exc.strerror or exc}", path) from None
+        return os.path.join(path, "cio-sandbox.toml")
+    if not path.endswith(".toml"):
+        raise InputError("the configuration is TOML: give a name ending in .toml, or a directory", path)
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
-    path = args.path
-    if os.path.isdir(path):
-        path = os.path.join(path, "cio-sandbox.toml")
+    path = target_path(args.path)
     if os.path.exists(path) and not args.force:
         raise InputError("already exists; give --force to overwrite it", path)
     text = render_config()
@@ -111,7 +127,7 @@ def render_config(subscriptions: Sequence[Any] | None = None, settings: Any = No
         lines = ["", f"# {action.title}: {action.description}", "[[subscriptions]]"]
         lines.append(f"name = {toml_string(sub.name)}")
         if sub.subscribe is not None:
-            lines.append(f"subscribe = {toml_multiline(sub.subscribe)}")
+            lines.append(f"subscribe = {toml_multiline(tidy_fql(sub.subscribe))}")
         lines.append(f"partnerAction = {toml_string(sub.partnerAction)}")
         lines.append("enabled = true")
         lines.append(f"useDefaultMappings = {'true' if sub.useDefaultMappings else 'false'}")
@@ -126,6 +142,16 @@ def render_config(subscriptions: Sequence[Any] | None = None, settings: Any = No
                 lines.append(f"{toml_key(key)} = {toml_value(value)}{note}")
         parts.append("\n".join(lines) + "\n")
     return "".join(parts)
+
+
+def tidy_fql(text: str) -> str:
+    """FQL as a person would write it in the file: no blank first line, no common indentation,
+    no trailing spaces (the presets are written so in the destination's source). Whitespace is
+    only a separator in FQL, so the condition is the same."""
+    import textwrap
+
+    lines = textwrap.dedent(text.strip("\n")).strip().splitlines()
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # -- TOML values -----------------------------------------------------------------------------------
@@ -146,6 +172,8 @@ def toml_multiline(text: str) -> str:
     Literal strings cannot hold control characters (tab and newline aside) or a CR."""
     if "\n" in text and "'''" not in text and not text.endswith("'") and not _CONTROL.search(text):
         return "'''\n" + text + "'''"
+    if "\n" not in text and "'" not in text and "\t" not in text and not _CONTROL.search(text):
+        return f"'{text}'"  # a literal string: FQL's double quotes need no escapes
     return toml_string(text)
 
 
