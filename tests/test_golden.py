@@ -3,9 +3,8 @@ readable diff when a mapping change alters what would be sent."""
 
 from __future__ import annotations
 
-import shlex
-
 import json
+import shlex
 from pathlib import Path
 
 import pytest
