@@ -243,6 +243,21 @@ def faults_delete() -> Response:
     return _ok(_mock().clear_faults())
 
 
+@bp.get("/faults/profile")
+def fault_profile_get() -> Response:
+    return _ok(_mock().fault_profile())
+
+
+@bp.put("/faults/profile")
+def fault_profile_put() -> Response:
+    return _ok(_mock().set_fault_profile(_json_object()))
+
+
+@bp.delete("/faults/profile")
+def fault_profile_delete() -> Response:
+    return _ok(_mock().set_fault_profile(None))
+
+
 # ---------------------------------------------------------------------- documentation
 
 

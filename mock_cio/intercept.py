@@ -57,6 +57,7 @@ def intercept(
     *,
     hosts: Iterable[str] = HOSTS,
     passthrough: bool | Iterable[str | re.Pattern[str]] = False,
+    faults: JSON = None,
     **config: JSON,
 ) -> Intercept:
     """Serve `requests` calls to Customer.io from a mock app: a context manager and a decorator.
@@ -64,10 +65,17 @@ def intercept(
     `app` is an existing mock app (`mock_cio.create_app(...)`); without it a fresh one is built from
     `config` (`CIO_NOW=...`, `CIO_WORKSPACES=...`, see docs/contracts.md). `hosts` are the host
     names (optionally `host:port`) to serve; `passthrough` lets other hosts reach the network.
+    `faults` is a fault profile (`mock_cio.faults.FaultProfile`: rate_limit, error_rate,
+    timeout_rate, latency, outages, seed), the same shape as the admin API's and the config file's.
     """
     if app is not None and config:
         raise InterceptError("pass either an app or config keys for a new app, not both")
-    return Intercept(app, hosts=tuple(hosts), passthrough=passthrough, config=config)
+    handle = Intercept(app, hosts=tuple(hosts), passthrough=passthrough, config=config)
+    if faults is not None:
+        from mock_cio.faults import FaultProfile
+
+        handle._faults = FaultProfile.from_dict(faults)  # a bad profile fails here, not later
+    return handle
 
 
 class Intercept:
@@ -95,6 +103,7 @@ class Intercept:
         self._passthrough = passthrough
         self._app: Flask | None = app
         self._mocker: responses.RequestsMock | None = None
+        self._faults: JSON = None
 
     # ------------------------------------------------------------------ activation
 
@@ -106,6 +115,9 @@ class Intercept:
             from mock_cio.app import create_app
 
             self._app = create_app(self._config)
+        if self._faults is not None:
+            self.mock.set_fault_profile(self._faults)
+            self._faults = None
         mocker = responses.RequestsMock(assert_all_requests_are_fired=False)
         pattern = re.compile(
             r"https?://(?:" + "|".join(re.escape(h) for h in self._hosts) + r")(?::\d+)?(?:[/?#].*)?",
@@ -234,6 +246,10 @@ class Intercept:
     ) -> dict[str, JSON]:
         """The next `count` Track API requests answer `status` (and/or wait `latency` seconds)."""
         return self.mock.inject_fault(status=status, count=count, latency=latency, body=body)
+
+    def set_faults(self, profile: JSON, seed: int | None = None) -> dict[str, JSON]:
+        """Put a fault profile in force (`{}` removes it): the shape of `intercept(faults=...)`."""
+        return self.mock.set_fault_profile(profile, seed=seed)
 
     # ------------------------------------------------------------------ assertions
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from mock_cio import auth
 from mock_cio.clock import Clock, parse_time
-from mock_cio.faults import RATE_LIMITED, Faults, RateLimiter
+from mock_cio.faults import LATENCY_HEADER, RATE_LIMITED, Faults, RateLimiter
 from mock_cio.journal import Control, Entry, Journal, Query
 from mock_cio.request_body import ApiError, Body, journal_body, parse_body, reject
 from mock_cio.routes import Call, Reply, Route, Router
@@ -161,6 +161,8 @@ class MockCio:
         )
         self.lock = self.journal.lock
         self.faults = Faults()
+        if config.get("CIO_FAULTS") is not None:  # a fault profile (faults.py), seeded
+            self.faults.set_profile(config["CIO_FAULTS"], seed=config.get("CIO_FAULTS_SEED"))
         self.limiter = RateLimiter()
         self.router = Router([*V1_ROUTES, *V2_ROUTES])
         self.state = CioState(self.declared)
@@ -198,10 +200,11 @@ class MockCio:
         """Answer one Track API request and journal it (committed before this returns)."""
         now = self._clock.now()
         entry = Entry(now, inc.method, inc.host, inc.path, inc.query, auth.redact(inc.headers))
+        extra: dict[str, str] = {}  # response headers a fault profile adds
         try:
-            route, call = self._prepare(inc, entry, now)
+            route, call = self._prepare(inc, entry, now, extra)
         except Exception as exc:
-            return self._finish(entry, inc, _failure(exc))
+            return self._finish(entry, inc, _failure(exc), extra)
         # The verb and the journal write share one lock: the journal's order is the state's order.
         with self.lock:
             if call.state is not self.state:  # a reset happened meanwhile: use the new state
@@ -211,9 +214,11 @@ class MockCio:
                 reply = _run(route, call)
             except Exception as exc:
                 reply = _failure(exc)
-            return self._finish(entry, inc, reply)
+            return self._finish(entry, inc, reply, extra)
 
-    def _prepare(self, inc: Incoming, entry: Entry, now: float) -> tuple[Route, Call]:
+    def _prepare(
+        self, inc: Incoming, entry: Entry, now: float, extra: dict[str, str]
+    ) -> tuple[Route, Call]:
         """Everything before the state: fault, route, workspace, rate limit, body (raises ApiError)."""
         fault = self.faults.take()
         if fault is not None:
@@ -232,6 +237,14 @@ class MockCio:
         lowered = _lowered(inc.headers)
         called = auth.host_region(inc.host, lowered.get(_REGION), self.default_region)
         ws = self._workspace(route, lowered.get("authorization"), entry, called)
+        injected = self.faults.check(now, None if ws is None else ws.site_id)
+        if injected is not None:
+            extra.update(injected.headers)
+            if injected.status is not None:
+                raise ApiError(injected.status, injected.body, [injected.note])
+            extra[LATENCY_HEADER] = f"{injected.latency:.6g}"
+            if injected.note:
+                entry.notes.append(injected.note)
         if ws is not None and not self.limiter.allow(ws.site_id, ws.settings.rate_limit):
             raise ApiError(
                 429, RATE_LIMITED, [f"rate limit of {ws.settings.rate_limit} requests/second exceeded"]
@@ -303,7 +316,9 @@ class MockCio:
         )
         return ws
 
-    def _finish(self, entry: Entry, inc: Incoming, reply: Reply) -> Answer:
+    def _finish(
+        self, entry: Entry, inc: Incoming, reply: Reply, extra: Mapping[str, str] | None = None
+    ) -> Answer:
         entry.status = reply.status
         entry.response = reply.body
         entry.outcome = reply.outcome
@@ -320,6 +335,8 @@ class MockCio:
             written = self.journal.record(entry)
         headers = dict(_SUCCESS_HEADERS) if reply.status < 400 else {}
         headers[REQUEST_ID_HEADER] = str(written.id)
+        if extra:
+            headers.update(extra)
         if reply.body is not None:
             headers["Content-Type"] = JSON_TYPE
         return Answer(reply.status, reply.body, headers, written.id, content, written)
@@ -437,6 +454,13 @@ class MockCio:
     def clear_faults(self) -> dict[str, JSON]:
         return self.faults.clear()
 
+    def set_fault_profile(self, profile: JSON, seed: int | None = None) -> dict[str, JSON]:
+        """Put a fault profile in force (`mock_cio.faults.FaultProfile`; `{}` or None removes it)."""
+        return self.faults.set_profile(profile, seed=seed)
+
+    def fault_profile(self) -> dict[str, JSON]:
+        return self.faults.profile_dict()
+
     def reset(self) -> dict[str, JSON]:
         """Forget people, events, objects and the journal; keep workspace settings, the clock; clear faults."""
         with self.lock:
@@ -449,6 +473,7 @@ class MockCio:
                 self.journal.control(at, "workspace", {"site_id": site_id, "settings": settings})
             self._save_clock()
         self.faults.clear()
+        self.faults.restart_profile()
         self.limiter.clear()
         return {"reset": True, "workspaces": sorted(kept)}
 

@@ -77,6 +77,8 @@ class Delivery:
     request: CioRequest
     answer: Answer
     event_indexes: tuple[int, ...]
+    attempt: Any = None
+    """With `run --delivery segment`: the `sandbox.delivery.loop.Attempt` this request was."""
 
     @property
     def status(self) -> int:
@@ -129,6 +131,7 @@ class Delivery:
             "notes": list(self.notes),
             "changes": [dict(c) for c in self.changes],
             "journal_id": journal.get("id") if journal is not None else None,
+            **({"attempt": self.attempt.to_dict()} if self.attempt is not None else {}),
         }
 
 
