@@ -9,8 +9,19 @@ anonymous events merged, pending and expired.
 The mock's clock follows the events' timestamps (`--clock events`, the default in-process), so a
 replay is repeatable; `--clock mock` leaves it alone (the default with --target).
 
+Delivery: `--delivery once` (the default) sends each request once. `--delivery segment` plays
+Segment's delivery system (sandbox.delivery): retryable failures are retried for four hours with
+randomized exponential backoff in virtual time (each attempt moves the mock's clock), the rest
+dropped; the summary gains a `delivery` block (attempts, retried, dropped by reason, delivered
+late, 207 items reported delivered but rejected). `--seed N` makes the backoff and the mock's
+fault profile (the config's [faults]) repeatable. `--rate R` plans a backfill: every event is
+there at the start and goes out at no more than R requests/second; the summary says how long it
+takes (and in the other mode) and how many events miss Customer.io's windows because of it.
+
 Exit status: 0 when it ran; 1 with --fail-on-rejection when the mock rejected a request (wholly or
-partly) or the destination refused a payload before sending it; 2 for unusable input or config.
+partly) or the destination refused a payload before sending it, and with --fail-on-drop when an
+event was dropped (with --delivery once: a request was answered outside 2xx); 2 for unusable
+input or config.
 """
 
 from __future__ import annotations
@@ -57,21 +68,46 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="exit 1 if a request was rejected or a payload failed validation (for CI)",
     )
+    parser.add_argument(
+        "--delivery",
+        choices=("once", "segment"),
+        default="once",
+        help="once: send each request once (default); segment: Segment's retries, drops and send rate, in virtual time",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the backoff jitter and of the mock's fault profile (default 0)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        metavar="R",
+        help="with --delivery segment: plan a backfill at R requests/second (all events available at the start)",
+    )
+    parser.add_argument("--fail-on-drop", action="store_true", help="exit 1 if an event was dropped (for CI)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from sandbox.commands.lint import warn
+    from sandbox.errors import InputError
     from sandbox.replay.engine import Replayer
     from sandbox.replay.events import read_located
     from sandbox.replay.summary import Summary
 
+    if args.rate is not None and (args.delivery != "segment" or not 0 < args.rate < float("inf")):
+        raise InputError("--rate needs --delivery segment and a positive number of requests/second", "--rate")
     config = load(args)
     if not config.is_default:
         warn("run", config.file, config.subscriptions)
     batch = bool(args.batch or config.batch)
     target = http_target(args.target) if args.target else in_process_target()
+    if config.faults is not None:
+        _apply_faults(target, config.faults, args.seed)
     clock: Literal["events", "mock"] = args.clock or ("mock" if args.target else "events")
     summary = Summary(
         source=source_label(args.events),
@@ -79,11 +115,20 @@ def run(args: argparse.Namespace) -> int:
         batch=batch,
         subscriptions=tuple((s.name, s.partnerAction) for s in config.subscriptions),
     )
-    replayer = Replayer(config, target, clock=clock, explain=args.records is not None)
+    explain = args.records is not None
+    loop = None
+    replay: Any
+    if args.delivery == "segment":
+        from sandbox.delivery.loop import DeliveryLoop
+
+        loop = DeliveryLoop(config, target, clock=clock, explain=explain, seed=args.seed, rate=args.rate)
+        replay = loop
+    else:
+        replay = Replayer(config, target, clock=clock, explain=explain)
     records_out = _open_records(args.records)
     progress = _progress(args.no_progress)
     try:
-        for record in replayer.run(_counted(read_located(args.events), progress), batch=batch):
+        for record in replay.run(_counted(read_located(args.events), progress), batch=batch):
             summary.add(record)
             if records_out is not None:
                 records_out.write(json.dumps(record.to_dict(), ensure_ascii=False, default=str))
@@ -102,13 +147,54 @@ def run(args: argparse.Namespace) -> int:
             f"cio-sandbox run: warning: {len(unmatched)} subscription(s) matched no event: {names}",
             file=sys.stderr,
         )
+    if loop is not None and args.rate is not None and "-" not in args.events:
+        loop.report.other_mode = _other_mode(args.events, config, not batch, args.rate)
     out = sys.stdout
     if args.json:
-        out.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        data = summary.to_dict()
+        if loop is not None:
+            data["delivery"] = loop.report.to_dict()
+        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(summary.render())
+        if loop is not None:
+            out.write(loop.report.render())
     out.flush()
-    return 1 if args.fail_on_rejection and summary.failed else 0
+    if args.fail_on_rejection and summary.failed:
+        return 1
+    if args.fail_on_drop:
+        dropped = loop.report.dropped_total if loop is not None else summary.outcomes["rejected"]
+        if dropped:
+            return 1
+    return 0
+
+
+def _apply_faults(target: Any, faults: Any, seed: int) -> None:
+    """The config's [faults] profile into the mock: in-process directly, a running mock through
+    its admin API (`PUT /_mock/faults/profile`, the same shape)."""
+    mock = getattr(target, "mock", None)
+    if mock is not None:
+        mock.set_fault_profile(faults, seed=seed)
+        return
+    profile = dict(faults)
+    if profile.get("seed") is None:
+        profile["seed"] = seed
+    target._admin("PUT", "/_mock/faults/profile", json=profile)
+
+
+def _other_mode(paths: list[str], config: Any, batch: bool, rate: float) -> dict[str, Any]:
+    """Backfill planning for the mode not run: its request count (planned, nothing sent) and the
+    time it takes at `rate` without faults."""
+    from sandbox.pipeline import plan
+    from sandbox.replay.events import read_located
+
+    events = (item.event for item in read_located(paths))
+    requests = sum(1 for line in plan(events, config.settings, config.subscriptions, batch) if line.request)
+    return {
+        "mode": "batch" if batch else "single",
+        "requests": requests,
+        "seconds": round(requests / rate, 3),
+    }
 
 
 def _counted(events: Iterator[Any], progress: Any) -> Iterator[Any]:

@@ -267,7 +267,8 @@ class DeliveryLoop:
         win.matched = len(win.fates)
         self._windows[offset] = win
         yield from self._drain(arrival)
-        if win.open == 0:
+        if win.open == 0 and offset in self._windows:  # nothing was sent (or all of it is done)
+            del self._windows[offset]
             yield self._finish_window(win)
 
     # -- attempts --------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ _REGION_BY_KEY = {
     name.casefold(): region
     for name, region in (("US", US_REGION), ("EU", EU_REGION), (US_REGION, US_REGION), (EU_REGION, EU_REGION))
 }
-TOP_KEYS = ("batch", "settings", "subscriptions")
+TOP_KEYS = ("batch", "settings", "subscriptions", "faults")
 SETTINGS_KEYS = ("siteId", "apiKey", "accountRegion")
 SUBSCRIPTION_KEYS = (
     "name",
@@ -84,6 +84,8 @@ class Config:
     subscriptions: tuple[Subscription, ...]
     batch: bool = False
     file: str = DEFAULTS_NAME
+    faults: Mapping[str, JSON] | None = None
+    """The `[faults]` table: a mock fault profile (`mock_cio.faults.FaultProfile`), checked."""
 
     @property
     def is_default(self) -> bool:
@@ -135,14 +137,29 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
     if not isinstance(batch, bool):
         raise ConfigError(f"must be true or false, got {_kind(batch)}", file, path="batch")
     settings = settings_from_dict(document.get("settings"), file)
+    faults = _faults(document.get("faults"), file)
     if "subscriptions" not in document:
-        return Config(settings, AUTOMATIC, batch, file)
+        return Config(settings, AUTOMATIC, batch, file, faults)
     items = document["subscriptions"]
     if not isinstance(items, list):
         raise ConfigError(
             f"must be an array of tables ([[subscriptions]]), got {_kind(items)}", file, path="subscriptions"
         )
-    return Config(settings, subscriptions_from_list(items, file), batch, file)
+    return Config(settings, subscriptions_from_list(items, file), batch, file, faults)
+
+
+def _faults(table: Any, file: str) -> Mapping[str, JSON] | None:
+    """`[faults]` and `[[faults.outages]]`: the mock's fault profile, in its own shape (the admin
+    API's `PUT /_mock/faults/profile` body), returned normalised (times in Unix seconds)."""
+    if table is None:
+        return None
+    from mock_cio.faults import FaultError, FaultProfile  # the profile's one definition
+
+    try:
+        return FaultProfile.from_dict(table).to_dict()
+    except FaultError as exc:
+        path, _, message = str(exc).partition(" ")
+        raise ConfigError(message, file, path=path.rstrip(":").replace(".", "/")) from None
 
 
 def subscriptions_from_list(items: Iterable[Any], file: str = DEFAULT_FILE) -> tuple[Subscription, ...]:
