@@ -216,9 +216,7 @@ class MockCio:
                 reply = _failure(exc)
             return self._finish(entry, inc, reply, extra)
 
-    def _prepare(
-        self, inc: Incoming, entry: Entry, now: float, extra: dict[str, str]
-    ) -> tuple[Route, Call]:
+    def _prepare(self, inc: Incoming, entry: Entry, now: float, extra: dict[str, str]) -> tuple[Route, Call]:
         """Everything before the state: fault, route, workspace, rate limit, body (raises ApiError)."""
         fault = self.faults.take()
         if fault is not None:
