@@ -24,7 +24,7 @@ from sandbox.actions import ACTIONS, ActionDefinition
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.request import CioRequest
 from sandbox.actions.settings import Settings
-from sandbox.errors import ConfigError, InputError, SandboxError, SubscriptionSyntaxError
+from sandbox.errors import ConfigError, InputError, MappingError, SandboxError, SubscriptionSyntaxError
 from sandbox.js.numbers import to_number
 from sandbox.js.values import JSON, Event, Payload
 from sandbox.mapping import resolve, validate_mapping
@@ -170,9 +170,6 @@ class Compiled:
                 yield PlanLine(tuple(valid[i][0] for i in positions), name, slug, request=request)
 
 
-_Compiled = Compiled  # the name this module used before
-
-
 # -- dispatch by event type ----------------------------------------------------------------------
 #
 # Most subscriptions can only match events of one `type` or a few `event` names. `_requirements`
@@ -261,14 +258,14 @@ def _admits(requires: Mapping[str, frozenset[str]], known: Mapping[str, str | No
 
 
 def compile_subscriptions(
-    subscriptions: Iterable[Subscription | Mapping[str, Any]] | None,
+    subscriptions: Iterable[Subscription | Compiled | Mapping[str, Any]] | None,
 ) -> CompiledSubscriptions:
-    """Parse each subscription's FQL and validate its mapping, once. Raises ConfigError that
-    names the subscription and where (the FQL column, the mapping path)."""
-    if subscriptions is None:
+    """Parse each subscription's FQL and validate its mapping, once (`compile_subscription`).
+    Raises ConfigError that names the subscription and where (the FQL column, the mapping path)."""
+    if subscriptions is None or subscriptions is AUTOMATIC:
         global _AUTOMATIC
         if _AUTOMATIC is None:
-            _AUTOMATIC = CompiledSubscriptions(_compile_one(s) for s in AUTOMATIC)
+            _AUTOMATIC = CompiledSubscriptions(compile_subscription(s) for s in AUTOMATIC)
         return _AUTOMATIC
     if isinstance(subscriptions, CompiledSubscriptions):
         return subscriptions
@@ -276,33 +273,51 @@ def compile_subscriptions(
         raise ConfigError("subscriptions must be a list of subscription objects")
     compiled: list[Compiled] = []
     for index, item in enumerate(subscriptions):
+        if isinstance(item, Compiled):
+            compiled.append(item)
+            continue
         sub = item if isinstance(item, Subscription) else Subscription.from_dict(item, index=index)
-        compiled.append(_compile_one(sub))
+        compiled.append(compile_subscription(sub))
     return CompiledSubscriptions(compiled)
 
 
 _AUTOMATIC: CompiledSubscriptions | None = None
 
 
-def _compile_one(sub: Subscription) -> Compiled:
+def compile_subscription(sub: Subscription, file: str = "") -> Compiled:
+    """The one subscription validator: the action exists, the FQL parses, every mapping key is one
+    of the action's fields and the mapping follows mapping-kit's rules. `Subscription.from_dict`
+    checks only the object's shape and the config file only what is its own (TOML values, JSON
+    text, batch options); both come here for the rest. Raises ConfigError naming `file`, the
+    subscription and the key path (`subscribe`, `mapping/<key>/...`)."""
+
+    def fail(path: str, message: str) -> ConfigError:
+        return ConfigError(message, file, sub.name, path)
+
     action = ACTIONS.get(sub.partnerAction)
     if action is None:
-        raise ConfigError(
-            f"unknown action {sub.partnerAction!r}", subscription=sub.name, path="partnerAction"
-        )
+        raise fail("partnerAction", f"must be one of {', '.join(sorted(ACTIONS))}, got {sub.partnerAction!r}")
     condition = None
     if sub.subscribe is not None:
         try:
             condition = parse_subscription(sub.subscribe)
         except SubscriptionSyntaxError as exc:
-            raise ConfigError(
-                f"{exc.message} at column {exc.position + 1}", subscription=sub.name, path="subscribe"
-            ) from exc
+            raise fail("subscribe", f"{exc.message} at column {exc.position + 1}") from None
+    for key in sub.mapping:
+        if key not in action.fields:
+            raise fail(
+                f"mapping/{key}", f"{action.slug} has no such field (its fields: {', '.join(action.fields)})"
+            )
     mapping = sub.effective_mapping
     try:
         validate_mapping(mapping)
-    except SandboxError as exc:
-        raise ConfigError(str(exc), subscription=sub.name, path="mapping") from exc
+    except MappingError as exc:
+        parts = [str(p) for p in exc.path]
+        message = exc.message
+        prefix = "/" + "/".join(parts)
+        if parts and message.startswith(prefix + " "):
+            message = message[len(prefix) + 1 :]
+        raise fail("/".join(["mapping", *parts]), message) from None
     return Compiled(sub, condition, mapping, action, _batch_size(mapping), _requirements(condition))
 
 

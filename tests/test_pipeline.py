@@ -395,3 +395,19 @@ def test_transform_is_every_matching_subscription_in_order(event: dict) -> None:
         for r in transform(event, US, now=NOW)
     ]
     assert got == expected
+
+
+def test_one_subscription_validator_for_config_and_api() -> None:
+    """A mapping key that is not a field is refused the same way by a config file and by the API."""
+    from sandbox.replay.config import parse_config
+
+    text = (
+        '[[subscriptions]]\nname = "T"\nsubscribe = \'type = "track"\'\npartnerAction = "trackEvent"\n'
+        '[subscriptions.mapping]\nnmae = { "@path" = "$.event" }\n'
+    )
+    with pytest.raises(ConfigError) as from_file:
+        parse_config(text, "c.toml")
+    with pytest.raises(ConfigError) as from_api:
+        transform(track("x"), US, [{"name": "T", "partnerAction": "trackEvent", "mapping": {"nmae": 1}}])
+    assert from_file.value.path == from_api.value.path == "mapping/nmae"
+    assert from_file.value.message == from_api.value.message

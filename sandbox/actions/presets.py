@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from sandbox.actions import ACTIONS
 from sandbox.actions.fields import default_values
-from sandbox.errors import ConfigError, MappingError
+from sandbox.errors import ConfigError
 from sandbox.js.values import JSON
 
 PresetType = Literal["automatic", "specificEvent", "custom"]
@@ -47,8 +47,9 @@ class Subscription:
     def from_dict(cls, data: Any, *, file: str = "", index: int | None = None) -> Subscription:
         """Read `{"name", "subscribe"?, "partnerAction", "mapping", "useDefaultMappings"?}`.
 
-        Raises ConfigError naming the file, the subscription and the key. The mapping is validated
-        with mapping-kit's rules; the FQL is parsed by the pipeline, once per subscription.
+        Raises ConfigError naming the file, the subscription and the key. This checks the object's
+        shape only: the FQL, the mapping's keys and mapping-kit's rules are checked once, by
+        `sandbox.pipeline.compile_subscription`, the one subscription validator.
         """
         label = f"#{index}" if index is not None else ""
         if not isinstance(data, Mapping):
@@ -75,12 +76,6 @@ class Subscription:
         mapping = data.get("mapping", {} if use_defaults else None)
         if not isinstance(mapping, dict):
             raise ConfigError(f"must be an object, got {_kind(mapping)}", file, name, "mapping")
-        from sandbox.mapping import validate_mapping
-
-        try:
-            validate_mapping(mapping)
-        except MappingError as exc:
-            raise ConfigError(str(exc), file, name, "mapping") from exc
         return cls(name, subscribe, action, mapping, use_defaults)
 
     def to_dict(self) -> dict[str, JSON]:

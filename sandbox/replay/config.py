@@ -39,15 +39,16 @@ import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import EU_REGION, US_REGION, Settings
-from sandbox.errors import ConfigError, MappingError, SubscriptionSyntaxError
+from sandbox.errors import ConfigError
 from sandbox.js import json as js_json
 from sandbox.js.values import JSON
+from sandbox.pipeline import Compiled, CompiledSubscriptions, compile_subscription, compile_subscriptions
 
 DEFAULT_FILE = "cio-sandbox.toml"
 DEFAULTS_NAME = "<defaults>"
@@ -86,6 +87,14 @@ class Config:
     file: str = DEFAULTS_NAME
     faults: Mapping[str, JSON] | None = None
     """The `[faults]` table: a mock fault profile (`mock_cio.faults.FaultProfile`), checked."""
+    _compiled: CompiledSubscriptions | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def compiled(self) -> CompiledSubscriptions:
+        """The subscriptions compiled (validated) once, when the file was read."""
+        if self._compiled is not None and len(self._compiled) == len(self.subscriptions):
+            return self._compiled
+        return compile_subscriptions(self.subscriptions)
 
     @property
     def is_default(self) -> bool:
@@ -145,7 +154,8 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
         raise ConfigError(
             f"must be an array of tables ([[subscriptions]]), got {_kind(items)}", file, path="subscriptions"
         )
-    return Config(settings, subscriptions_from_list(items, file), batch, file, faults)
+    compiled = compiled_from_list(items, file)
+    return Config(settings, tuple(c.subscription for c in compiled), batch, file, faults, compiled)
 
 
 def _faults(table: Any, file: str) -> Mapping[str, JSON] | None:
@@ -165,16 +175,21 @@ def _faults(table: Any, file: str) -> Mapping[str, JSON] | None:
 def subscriptions_from_list(items: Iterable[Any], file: str = DEFAULT_FILE) -> tuple[Subscription, ...]:
     """The enabled subscriptions of a list of subscription tables (TOML) or objects (JSON), checked
     as a config file's are: `plan`'s `--subscriptions` file and plan document use this too."""
-    subscriptions: list[Subscription] = []
+    return tuple(c.subscription for c in compiled_from_list(items, file))
+
+
+def compiled_from_list(items: Iterable[Any], file: str = DEFAULT_FILE) -> CompiledSubscriptions:
+    """`subscriptions_from_list`, compiled: each one checked (and its FQL parsed) exactly once."""
+    compiled: list[Compiled] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
-        sub, enabled = _subscription(item, index, file)
-        if sub.name in seen:
-            raise ConfigError("another subscription has the same name", file, sub.name, "name")
-        seen.add(sub.name)
+        one, enabled = _subscription(item, index, file)
+        if one.subscription.name in seen:
+            raise ConfigError("another subscription has the same name", file, one.subscription.name, "name")
+        seen.add(one.subscription.name)
         if enabled:
-            subscriptions.append(sub)
-    return tuple(subscriptions)
+            compiled.append(one)
+    return compile_subscriptions(compiled)
 
 
 # -- settings --------------------------------------------------------------------------------------
@@ -230,7 +245,7 @@ def _check_non_empty(value: Any, fail: Any) -> None:
 # -- subscriptions ---------------------------------------------------------------------------------
 
 
-def _subscription(item: Any, index: int, file: str) -> tuple[Subscription, bool]:
+def _subscription(item: Any, index: int, file: str) -> tuple[Compiled, bool]:
     label = f"#{index + 1}"
     if not isinstance(item, dict):
         raise ConfigError(f"must be a table ([[subscriptions]]), got {_kind(item)}", file, label)
@@ -258,14 +273,10 @@ def _subscription(item: Any, index: int, file: str) -> tuple[Subscription, bool]
         if key in item and not isinstance(item[key], bool):
             raise fail(key, f"must be true or false, got {_kind(item[key])}")
     subscribe = item.get("subscribe")
-    if subscribe is not None:
-        _check_fql(subscribe, fail)
+    if subscribe is not None and not isinstance(subscribe, str):
+        raise fail("subscribe", f"must be an FQL string, got {_kind(subscribe)}")
     use_defaults = item.get("useDefaultMappings", False)
     mapping = _mapping(item.get("mapping"), use_defaults, fail)
-    fields = ACTIONS[action].fields
-    for key in mapping:
-        if key not in fields:
-            raise fail(f"mapping/{key}", f"{action} has no such field (its fields: {', '.join(fields)})")
     for key in ("enable_batching", "batch_size"):
         if key in item:
             if key in mapping and mapping[key] != item[key]:
@@ -277,7 +288,6 @@ def _subscription(item: Any, index: int, file: str) -> tuple[Subscription, bool]
         low, high = BATCH_SIZE_RANGE
         if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high:
             raise fail(where, f"must be a whole number from {low} to {high}, got {_show(size)}")
-    _check_mapping(mapping, fail)
     sub = Subscription.from_dict(
         {
             "name": name,
@@ -288,18 +298,8 @@ def _subscription(item: Any, index: int, file: str) -> tuple[Subscription, bool]
         },
         file=file,
     )
-    return sub, bool(item.get("enabled", True))
-
-
-def _check_fql(text: Any, fail: Any) -> None:
-    if not isinstance(text, str):
-        raise fail("subscribe", f"must be an FQL string, got {_kind(text)}")
-    from sandbox.subscriptions import parse_subscription
-
-    try:
-        parse_subscription(text)
-    except SubscriptionSyntaxError as exc:
-        raise fail("subscribe", f"{exc.message} at column {exc.position + 1}") from None
+    # the FQL, the mapping's keys and mapping-kit's rules: the one subscription validator
+    return compile_subscription(sub, file), bool(item.get("enabled", True))
 
 
 def _mapping(value: Any, use_defaults: bool, fail: Any) -> dict[str, JSON]:
@@ -358,21 +358,6 @@ def _check_json(value: Any, path: str, fail: Any) -> None:
         raise fail(path, f"a TOML date or time ({value.isoformat()}) is not JSON; write it as a string")
     elif isinstance(value, float) and not math.isfinite(value):
         raise fail(path, f"{value} is not a JSON number")
-
-
-def _check_mapping(mapping: dict[str, JSON], fail: Any) -> None:
-    """mapping-kit's validation, with its path turned into the config's key path."""
-    from sandbox.mapping import validate_mapping
-
-    try:
-        validate_mapping(mapping)
-    except MappingError as exc:
-        parts = [str(p) for p in exc.path]
-        message = exc.message
-        prefix = "/" + "/".join(parts)
-        if parts and message.startswith(prefix + " "):
-            message = message[len(prefix) + 1 :]
-        raise fail("/".join(["mapping", *parts]), message) from None
 
 
 def _kind(value: Any) -> str:

@@ -34,7 +34,7 @@ from sandbox.actions.presets import Subscription
 from sandbox.actions.request import CioRequest
 from sandbox.errors import InputError, SandboxError
 from sandbox.js.values import JSON, MISSING, Event
-from sandbox.pipeline import EventTrace, compile_subscriptions, error_dict, plan_subscription, trace
+from sandbox.pipeline import EventTrace, error_dict, plan_subscription, trace
 from sandbox.replay.config import Config
 from sandbox.replay.events import Located
 
@@ -472,7 +472,7 @@ class Replayer:
         self.explain = explain
         self.clock = EventClock()
         self._subscriptions: tuple[Subscription, ...] = config.subscriptions
-        self._compiled = compile_subscriptions(config.subscriptions)  # FQL parsed, mappings validated, once
+        self._compiled = config.compiled  # FQL parsed and mappings validated once, when it was read
         self._last_set: float | None = None
 
     # single events
