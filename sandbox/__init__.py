@@ -1,7 +1,9 @@
 """cio-sandbox's transform core: Segment events in, the exact Customer.io requests out.
 
 The public API. Names load on first use (PEP 562), so `import sandbox` and the command line stay
-fast; `sandbox.plan`, `from sandbox import transform` and friends work as usual.
+fast; `sandbox.plan`, `from sandbox import transform` and friends work as usual. `_EXPORTS` (name →
+module) is the one list of public names: `__all__` is derived from it, and the tests check the
+type checkers' imports below and the README against it.
 """
 
 from __future__ import annotations
@@ -39,37 +41,9 @@ _EXPORTS = {
     "validate_mapping": "sandbox.mapping",
 }
 
-__all__ = [
-    "ACTIONS",
-    "AUTOMATIC",
-    "ActionDefinition",
-    "CioRequest",
-    "ConfigError",
-    "EventTrace",
-    "InputError",
-    "MappingError",
-    "PRESETS",
-    "PayloadValidationError",
-    "PlanLine",
-    "Result",
-    "SandboxError",
-    "Settings",
-    "Subscription",
-    "SubscriptionSyntaxError",
-    "SubscriptionTrace",
-    "UnsupportedBatchError",
-    "explain",
-    "matches",
-    "parse_subscription",
-    "plan",
-    "resolve",
-    "send",
-    "trace",
-    "transform",
-    "validate_mapping",
-]
+__all__ = sorted(_EXPORTS)  # the one list of public names is `_EXPORTS`
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover  (for type checkers; tests/test_public_api.py checks it names _EXPORTS)
     from sandbox.actions import ACTIONS, ActionDefinition
     from sandbox.actions.presets import AUTOMATIC, PRESETS, Subscription
     from sandbox.actions.request import CioRequest, send
