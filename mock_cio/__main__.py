@@ -30,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from mock_cio.app import create_app
-    from mock_cio.server import app_config, run
+    from mock_cio.server import app_config, limits_from, run
 
     try:
         app = create_app(app_config(args))
         mock = app.extensions["mock_cio"]
         return run(app, host=args.host, port=args.port, tls=args.tls, tls_dir=args.tls_dir,
-                   on_close=mock.close, extra=f", journal {args.db}")  # fmt: skip
+                   on_close=mock.close, extra=f", journal {args.db}", limits=limits_from(args))  # fmt: skip
     except MockError as exc:
         print(f"python -m mock_cio: {exc}", file=sys.stderr)
         return 2

@@ -2,8 +2,8 @@
 
 Where it sits: the entry point of the mock. `create_app(config)` builds one `MockCio` (state,
 journal, clock, faults: mock.py) and stores it in `app.extensions["mock_cio"]`; every Track API
-request goes through one catch-all view that hands the raw request to `MockCio.handle`. Two apps
-never share state.
+request goes straight from WSGI to `MockCio.handle` (mock_cio/wsgi.py: no Flask view, no Flask
+request); only the admin API (`/_mock/…`) is Flask's. Two apps never share state.
 
 Config keys (docs/contracts.md): `CIO_DB` (a file, or `":memory:"`, the default), `CIO_WORKSPACES`
 (declared workspaces: `{site_id: {api_key, region, anonymous_merge, rate_limit}}`), `CIO_NOW`
@@ -12,7 +12,7 @@ Config keys (docs/contracts.md): `CIO_DB` (a file, or `":memory:"`, the default)
 are not a Customer.io host, default `us`), `CIO_METRICS_SITE_ID` (workspace of credential-less
 metrics), `CIO_DB_DURABLE` (default true; false for a scratch journal file: journal.py).
 
-The view is only the HTTP adapter: `MockCio.handle` builds the answer (status, headers, bytes);
+mock_cio/wsgi.py is only the HTTP adapter: `MockCio.handle` builds the answer (status, headers, bytes);
 in-process callers reach the same pipeline through `MockCio.serve`, without Flask.
 """
 
@@ -21,15 +21,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
 
 from mock_cio.mock import JSON_TYPE as _JSON_TYPE
-from mock_cio.mock import MAX_READ, REQUEST_ID_HEADER, Incoming, MockCio, dumps
+from mock_cio.mock import MAX_READ, REQUEST_ID_HEADER, MockCio, dumps
+from mock_cio.wsgi import MockWsgi
 
 __all__ = ["MAX_READ", "REQUEST_ID_HEADER", "create_app", "json_response"]
-
-_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -42,35 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mock_cio.admin import bp as admin_bp
 
     app.register_blueprint(admin_bp, url_prefix="/_mock")
-    app.add_url_rule("/", "track", _track, methods=_METHODS, defaults={"_path": ""})
-    app.add_url_rule("/<path:_path>", "track", _track, methods=_METHODS)
     app.register_error_handler(Exception, _on_error)
+    app.wsgi_app = MockWsgi(app.extensions["mock_cio"], app.wsgi_app)  # type: ignore[method-assign]
     return app
-
-
-def _mock() -> MockCio:
-    from flask import current_app
-
-    return current_app.extensions["mock_cio"]
-
-
-def _track(_path: str) -> Response:
-    """Every Track API route: hand the raw request to MockCio.handle."""
-    environ = request.environ
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or (request.script_root + request.path)
-    path, _, query = raw.partition("?")
-    if not query:
-        query = environ.get("QUERY_STRING", "")
-    oversized = None
-    try:
-        body = request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        body, oversized = b"", request.content_length or MAX_READ + 1
-    incoming = Incoming(request.method, request.host, path, query, dict(request.headers), body, oversized)
-    answer = _mock().handle(incoming)
-    if answer.body is None:
-        return Response(status=answer.status, headers=answer.headers)
-    return Response(answer.content, status=answer.status, headers=answer.headers)
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -81,22 +54,10 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
 
 
 def _on_error(exc: Exception) -> Response:
-    """Anything that escaped a view: still JSON (and journaled, for a Track API path)."""
+    """Anything that escaped an admin view: still JSON. (Track API requests never reach Flask:
+    mock_cio/wsgi.py answers them, and `MockCio.handle` turns every failure into a JSON answer.)"""
     if isinstance(exc, HTTPException):
         status, message = exc.code or 500, exc.description or exc.name
     else:
         status, message = 500, f"internal error in the mock: {type(exc).__name__}: {exc}"
-    if request.path.startswith("/_mock"):
-        return json_response(status, {"error": message})
-    incoming = Incoming(request.method, request.host, request.path, request.query_string.decode("latin-1"),
-                        dict(request.headers), b"")  # fmt: skip
-    mock = _mock()
-    from mock_cio.auth import redact
-    from mock_cio.journal import Entry
-
-    entry = Entry(mock.clock.now(), incoming.method, incoming.host, incoming.path, incoming.query,
-                  redact(incoming.headers), status=status, response={"meta": {"error": message}},
-                  outcome="error" if status >= 500 else "rejected", reasons=[message])  # fmt: skip
-    with mock.lock:
-        entry_id = mock.journal.append(entry)
-    return json_response(status, {"meta": {"error": message}}, {REQUEST_ID_HEADER: str(entry_id)})
+    return json_response(status, {"error": message})

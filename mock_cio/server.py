@@ -1,15 +1,26 @@
 """The live server: any WSGI app (the mock, or the sandbox's combined app) on a real socket.
 
 Where it sits: behind `python -m mock_cio` and `cio-sandbox serve`, which build a WSGI app and hand
-it to `run()`. The server is werkzeug's threaded WSGI server (one thread per connection, HTTP/1.1
-keep-alive), quiet (no per-request log lines: the journal is the log). With TLS, a certificate for
-localhost, 127.0.0.1, ::1, track.customer.io and track-eu.customer.io is issued by a local CA made
-with `trustme`; the CA is kept in a directory (`tls_dir`, by default the user's cache directory)
-and reused, so a client trusts it once. Only the CA's certificate file needs to be trusted.
+it to `run()`. The server is cheroot (CherryPy's production WSGI server): ONE process, since the
+mock's state lives in it, a pool of worker threads, HTTP/1.1 keep-alive (idle connections wait in a
+selector, not in a thread) and TLS with keep-alive through its builtin `ssl` adapter. It is quiet:
+no per-request log lines, the journal is the log.
 
-SIGINT and SIGTERM stop the server gracefully: it stops accepting, closes the listening socket and
-calls `on_close` (the mock closes its journal). Nothing acknowledged can be lost even on SIGKILL,
-because the mock commits each journal entry before it answers.
+Limits at the server level (`ServerLimits`): each read of a request (its headers or body) waits at
+most `timeout` seconds and an idle keep-alive connection is closed after as long; at most
+`max_connections` connections are kept alive at once (beyond that, a response closes its
+connection) and at most as many accepted connections wait for a thread (beyond that, cheroot
+answers 503); request headers are capped at `max_header_bytes`. Body sizes are the apps' business
+(they read bodies with their own caps).
+
+With TLS, a certificate for localhost, 127.0.0.1, ::1 and the Customer.io hosts is issued by a
+local CA made with `trustme`; the CA is kept in a directory (`tls_dir`, by default the user's cache
+directory) and reused, so a client trusts it once. Only the CA's certificate file needs trusting.
+
+SIGINT and SIGTERM stop the server gracefully: it stops accepting, lets the requests in progress
+finish (up to `shutdown_timeout`), closes the socket and calls `on_close` (the mock closes its
+journal). Nothing acknowledged can be lost even on SIGKILL, because the mock commits each journal
+entry before it answers.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import ssl
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -26,19 +37,39 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from mock_cio.errors import MockError
 
 WSGIApp = Callable[..., Any]
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
-TLS_NAMES = ("localhost", "127.0.0.1", "::1", "track.customer.io", "track-eu.customer.io")
+TLS_NAMES = (
+    "localhost", "127.0.0.1", "::1", "track.customer.io", "track-eu.customer.io",
+    "api.customer.io", "api-eu.customer.io",
+)  # fmt: skip
 """The names the server certificate is valid for."""
 
 
 class ServerError(MockError):
     """The server could not start (the message says why: port in use, unusable TLS directory, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """The server-level limits (see the module's doc)."""
+
+    threads: int = 16
+    """Worker threads: requests served at once (the mock serialises state changes anyway)."""
+    timeout: float = 10.0
+    """Seconds one read of a request may wait, and an idle keep-alive connection may stay open."""
+    max_connections: int = 256
+    """Keep-alive connections held open at once, and accepted connections waiting for a thread."""
+    max_header_bytes: int = 64 * 1024
+    """The request line and headers together, in bytes (a larger request gets 413)."""
+    shutdown_timeout: float = 5.0
+    """Seconds a graceful stop waits for the requests in progress."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +115,13 @@ def _write_private(path: Path, data: bytes) -> None:
         out.write(data)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: every Track API request is in the journal already.
+class _QuietServer(wsgi.Server):  # type: ignore[misc]
+    """cheroot without its error log on stderr for what clients do (a reset connection, a plain
+    HTTP request on the TLS port): those are the client's business, and the journal is the log."""
 
-    Nagle's algorithm is off: werkzeug writes the status line, headers and body in separate sends,
-    and with Nagle on, a keep-alive client's delayed ACK stalls each response by ~40 ms.
-    """
-
-    disable_nagle_algorithm = True
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+    def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
+        if traceback:  # a bug in the server or an app: say so
+            super().error_log(msg, level, traceback)
 
 
 class LiveServer:
@@ -108,29 +135,40 @@ class LiveServer:
         *,
         tls: bool = False,
         tls_dir: Path | str | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
+        self.limits = limits = limits or ServerLimits()
         self.tls = tls_files(tls_dir) if tls else None
-        context = None
+        self.server = _QuietServer(
+            (host, port),
+            app,
+            numthreads=limits.threads,
+            max=limits.threads,
+            request_queue_size=128,
+            timeout=limits.timeout,
+            shutdown_timeout=limits.shutdown_timeout,
+            accepted_queue_size=limits.max_connections,
+            accepted_queue_timeout=limits.timeout,
+            server_name="mock-cio",
+        )
+        self.server.keep_alive_conn_limit = limits.max_connections
+        self.server.max_request_header_size = limits.max_header_bytes
         if self.tls is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(str(self.tls.cert), str(self.tls.key))
+            self.server.ssl_adapter = BuiltinSSLAdapter(str(self.tls.cert), str(self.tls.key))
         try:
-            self.server: BaseWSGIServer = make_server(
-                host, port, app, threaded=True, request_handler=_QuietHandler, ssl_context=context
-            )
+            self.server.prepare()
         except OSError as exc:
-            raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-        except SystemExit as exc:  # werkzeug exits when the port is taken
-            raise ServerError(f"cannot listen on {host}:{port}: address already in use") from exc
+            reason = "address already in use" if _in_use(host, port) else (exc.strerror or str(exc))
+            raise ServerError(f"cannot listen on {host}:{port}: {reason}") from exc
         self._thread: threading.Thread | None = None
 
     @property
     def host(self) -> str:
-        return str(self.server.server_address[0])
+        return str(self.server.bind_addr[0])
 
     @property
     def port(self) -> int:
-        return int(self.server.server_address[1])
+        return int(self.server.bind_addr[1])
 
     @property
     def url(self) -> str:
@@ -149,7 +187,12 @@ class LiveServer:
         return line
 
     def serve_forever(self) -> None:
-        self.server.serve_forever(poll_interval=0.2)
+        """Serve until `stop()` (from another thread or a signal handler's thread)."""
+        self.server.serve()
+
+    def stop(self) -> None:
+        """Stop accepting, finish the requests in progress, close every connection and the socket."""
+        self.server.stop()
 
     def start(self) -> LiveServer:
         """Serve in a daemon thread (tests, benchmarks); stop with `shutdown()`."""
@@ -159,10 +202,9 @@ class LiveServer:
 
     def shutdown(self) -> None:
         """Stop serving and close the socket (from any thread but the serving one)."""
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=self.limits.shutdown_timeout + 5)
             self._thread = None
 
     def __enter__(self) -> LiveServer:
@@ -170,6 +212,17 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
+
+
+def _in_use(host: str, port: int) -> bool:
+    """Whether something already listens on (host, port): the usual reason binding fails."""
+    if port == 0:
+        return False
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def run(
@@ -182,17 +235,18 @@ def run(
     out: IO[str] | None = None,
     on_close: Callable[[], None] | None = None,
     extra: str = "",
+    limits: ServerLimits | None = None,
 ) -> int:
     """Serve `app` until SIGINT or SIGTERM; print one startup line (URL, CA path) first."""
     out = out if out is not None else sys.stdout
-    live = LiveServer(app, host, port, tls=tls, tls_dir=tls_dir)
-    stopping = threading.Event()
+    live = LiveServer(app, host, port, tls=tls, tls_dir=tls_dir, limits=limits)
+    stoppers: list[threading.Thread] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        if not stopping.is_set():
-            stopping.set()
-            # shutdown() waits for serve_forever() to return, which runs in this (main) thread.
-            threading.Thread(target=live.server.shutdown, daemon=True).start()
+        if not stoppers:
+            # stop() waits for the requests in progress; serve_forever() runs in this (main) thread.
+            stoppers.append(threading.Thread(target=live.stop, daemon=True))
+            stoppers[0].start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -201,7 +255,9 @@ def run(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        live.server.server_close()
+        for stopper in stoppers:
+            stopper.join()  # the requests in progress are answered before the journal closes
+        live.stop()
         if on_close is not None:
             on_close()
     print("mock Customer.io stopped", file=sys.stderr, flush=True)
@@ -272,6 +328,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "Undeclared site ids are still accepted, each its own workspace")  # fmt: skip
     parser.add_argument("--now", metavar="TIME", default=None, type=_now,
                         help="start the mock clock frozen at TIME (Unix seconds or ISO-8601)")  # fmt: skip
+    defaults = ServerLimits()
+    parser.add_argument("--threads", type=_positive_int("--threads"), default=defaults.threads,
+                        help=f"worker threads (default {defaults.threads})")  # fmt: skip
+    parser.add_argument("--timeout", type=_positive_float("--timeout"), default=defaults.timeout,
+                        metavar="SECONDS", help="seconds one read of a request may wait, and an idle "
+                        f"keep-alive connection stays open (default {defaults.timeout:g})")  # fmt: skip
+    parser.add_argument("--max-connections", type=_positive_int("--max-connections"),
+                        default=defaults.max_connections, metavar="N",
+                        help=f"keep-alive connections held open at once (default {defaults.max_connections})")  # fmt: skip
+
+
+def limits_from(args: argparse.Namespace) -> ServerLimits:
+    """`ServerLimits` from the shared options."""
+    return ServerLimits(threads=args.threads, timeout=args.timeout, max_connections=args.max_connections)
+
+
+def _positive_int(option: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option} must be at least 1, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(option: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} must be a number of seconds, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{option} must be more than 0 seconds, got {text}")
+        return value
+
+    return parse
 
 
 def app_config(args: argparse.Namespace) -> dict[str, Any]:

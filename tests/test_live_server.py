@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -199,3 +200,57 @@ def test_killed_server_releases_nothing_it_acknowledged(tmp_path):
         server.process.communicate(timeout=10)
     with start_server(tmp_path) as again:
         assert RemoteMock(again.url).request(entry_id)["body"] == {"a": 1}
+
+
+def _keep_alive_round(url: str, context: ssl.SSLContext | None, count: int = 100) -> None:
+    """`count` requests over ONE connection: each answer keeps it open (no `Connection: close`)."""
+    import http.client
+
+    port = int(url.rsplit(":", 1)[1])
+    if context is None:
+        conn: http.client.HTTPConnection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    else:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    conn.connect()
+    first = conn.sock
+    auth = "Basic " + __import__("base64").b64encode(b"s1:k1").decode()
+    try:
+        for i in range(count):
+            conn.request("PUT", f"/api/v1/customers/k{i}", body=b'{"n":1}',
+                         headers={"Authorization": auth, "Content-Type": "application/json"})  # fmt: skip
+            response = conn.getresponse()
+            assert response.status == 200, response.read()
+            assert response.read() == b"{}\n"
+            assert (response.getheader("Connection") or "").lower() != "close", f"request {i}"
+            assert response.version == 11
+            assert conn.sock is first, f"request {i} needed a new connection"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+def test_keep_alive_100_requests_on_one_connection(tmp_path, tls):
+    with start_server(tmp_path, *(["--tls"] if tls else [])) as server:
+        context = ssl.create_default_context(cafile=str(server.ca)) if tls else None
+        _keep_alive_round(server.url, context)
+        assert len(RemoteMock(server.url, verify=str(server.ca) if tls else True).people()) == 100
+
+
+def test_server_limits_idle_timeout_and_header_cap(tmp_path):
+    from mock_cio.server import ServerLimits
+
+    app = mock_cio.create_app({"CIO_NOW": T0})
+    limits = ServerLimits(timeout=0.5, max_header_bytes=4096)
+    with LiveServer(app, port=0, limits=limits) as live:
+        for sent in (b"GET /_mock/clock HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /_mock/clock HTTP/1.1\r\n"):
+            # An idle keep-alive connection is closed after `timeout`; so is a request left unfinished.
+            with socket.create_connection(("127.0.0.1", live.port), timeout=5) as conn:
+                conn.sendall(sent)
+                began, received = time.monotonic(), b""
+                while chunk := conn.recv(65536):
+                    received += chunk
+                assert 0.3 < time.monotonic() - began < 4.5
+                assert received.startswith(b"HTTP/1.1 200") == sent.endswith(b"\r\n\r\n")
+        r = requests.get(f"{live.url}/_mock/clock", headers={"X-Big": "x" * 8000}, timeout=5)
+        assert r.status_code in (413, 431)
+        assert requests.get(f"{live.url}/_mock/clock", timeout=5).status_code == 200

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mock_cio.errors import MockError
-from mock_cio.server import add_arguments, app_config, run
+from mock_cio.server import add_arguments, app_config, limits_from, run
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +49,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         app, close = build_app(args)
         return run(app, host=args.host, port=args.port, tls=args.tls, tls_dir=args.tls_dir,
-                   on_close=close, extra=f", journal {args.db}")  # fmt: skip
+                   on_close=close, extra=f", journal {args.db}", limits=limits_from(args))  # fmt: skip
     except MockError as exc:
         print(f"cio-sandbox serve: {exc}", file=sys.stderr)
         return 2
