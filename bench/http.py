@@ -243,7 +243,7 @@ def trivial_in_process(clients: int, seconds: float) -> Result:
 
 def official_client(port: int, ca: str, seconds: float) -> float:
     """identify() calls/s through the official `customerio` client over TLS (one pooled session)."""
-    from customerio import CustomerIO
+    from customerio import CustomerIO  # type: ignore[import-untyped]
 
     os.environ["REQUESTS_CA_BUNDLE"] = ca
     client = CustomerIO("bench-site", "bench-key", host="127.0.0.1", port=port, retries=0)

@@ -115,7 +115,7 @@ def _write_private(path: Path, data: bytes) -> None:
         out.write(data)
 
 
-class _QuietServer(wsgi.Server):  # type: ignore[misc]
+class _QuietServer(wsgi.Server):
     """cheroot without its error log on stderr for what clients do (a reset connection, a plain
     HTTP request on the TLS port): those are the client's business, and the journal is the log."""
 
@@ -145,10 +145,11 @@ class LiveServer:
             numthreads=limits.threads,
             max=limits.threads,
             request_queue_size=128,
-            timeout=limits.timeout,
-            shutdown_timeout=limits.shutdown_timeout,
+            # cheroot's annotations say int; its timeouts are socket timeouts, where floats work.
+            timeout=limits.timeout,  # type: ignore[arg-type]
+            shutdown_timeout=limits.shutdown_timeout,  # type: ignore[arg-type]
             accepted_queue_size=limits.max_connections,
-            accepted_queue_timeout=limits.timeout,
+            accepted_queue_timeout=limits.timeout,  # type: ignore[arg-type]
             server_name="mock-cio",
         )
         self.server.keep_alive_conn_limit = limits.max_connections
