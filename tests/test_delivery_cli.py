@@ -213,3 +213,34 @@ def test_the_queued_faults_still_come_first() -> None:
     mock.inject_fault(status=418, count=1)
     got = [_statuses(mock, 1)[0][0], _statuses(mock, 1)[0][0]]
     assert got == [418, 503]
+
+
+# -- the live server and its inspector ---------------------------------------------------------------
+
+
+def test_serve_delivery_segment_shows_each_attempt_on_the_events_trace() -> None:
+    import re
+
+    from sandbox.live import create_live_app
+
+    app = create_live_app({
+        "CIO_DB": ":memory:", "CIO_NOW": "2024-03-05T12:00:00Z", "SANDBOX_DELIVERY": "segment",
+        "CIO_FAULTS": {"outages": [{"status": 503, "start": "2024-03-05T12:00:00Z", "end": "2024-03-05T12:00:30Z"}]},
+    })  # fmt: skip
+    client = app.test_client()
+    sent = client.post(
+        "/v1/track", json={"userId": "u1", "event": "Paid", "messageId": "m1"},
+        headers={"Authorization": "Basic d2tfdGVzdDo="},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    (trace_id,) = {
+        int(x) for x in re.findall(r'href="/events/(\d+)"', client.get("/").get_data(as_text=True))
+    }
+    page = client.get(f"/events/{trace_id}").get_data(as_text=True)
+    assert "Attempt 1, sent 2024-03-05 12:00:00Z" in page and "Segment saw 503 and retries at" in page
+    assert re.search(
+        r"Attempt \d+, sent 2024-03-05 12:00:[3-5]\dZ:\s+Segment saw 200 and counts it delivered", page
+    )
+    mock = app.extensions["sandbox_live"].mock_app.extensions["mock_cio"]
+    assert mock.clock.now() >= 1709640030  # the frozen clock moved on with the retries
+    assert len(mock.person("u1")["events"]) == 1

@@ -113,7 +113,7 @@ def test_the_pacer_is_unlimited_until_a_429_then_halves_and_recovers() -> None:
     pacer = Pacer()
     assert [pacer.reserve(T0) for _ in range(10)] == [T0] * 10  # nothing slows it yet
     pacer.answered(429)
-    assert pacer.rate == 5.0  # half the ten requests sent in the last second
+    assert pacer.rate == 5.0  # half the ten requests sent in the current second
     pacer.answered(429)
     assert pacer.rate == 2.5
     pacer.answered(200)
@@ -135,3 +135,12 @@ def test_a_capped_pacer_spaces_requests_by_one_over_the_rate(rate: float, n: int
     slots = [pacer.reserve(T0) for _ in range(n)]
     assert slots[0] == T0
     assert all(b - a == pytest.approx(1 / rate, abs=1e-5) for a, b in zip(slots, slots[1:], strict=False))
+
+
+@given(st.integers(200, 299), st.floats(0, 9.99), st.integers(1, 30), st.floats(0, 1, exclude_max=True))
+def test_the_loops_fast_path_equals_decide_for_a_success_in_time(
+    status: int, latency: float, attempt: int, u: float
+) -> None:
+    """The attempt loop skips decide() (and its random draw) for a 2xx answered in time."""
+    assert rules.seen_status(status, latency) == status
+    assert once(status, latency=latency, attempt=attempt, u=u) == rules.DELIVER

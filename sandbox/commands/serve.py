@@ -33,6 +33,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--config", metavar="FILE", default=None,
                         help="settings and subscriptions (TOML) for /v1 events; default: ./cio-sandbox.toml, "
                         "else the 15 automatic presets")  # fmt: skip
+    parser.add_argument("--delivery", choices=("once", "segment"), default="once",
+                        help="once: send each request once (default); segment: Segment's retries in virtual "
+                        "time, each attempt on the event's trace")  # fmt: skip
     parser.set_defaults(func=serve)
 
 
@@ -41,7 +44,16 @@ def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[]
     from sandbox.live import create_live_app
     from sandbox.replay.config import load_config
 
-    app = create_live_app({**app_config(args), "SANDBOX_CONFIG": load_config(args.config)})
+    config = load_config(args.config)
+    faults = {"CIO_FAULTS": config.faults} if config.faults is not None else {}  # the config's [faults]
+    app = create_live_app(
+        {
+            **app_config(args),
+            **faults,
+            "SANDBOX_CONFIG": config,
+            "SANDBOX_DELIVERY": getattr(args, "delivery", "once"),
+        }
+    )
     return app, app.extensions["sandbox_live"].close
 
 

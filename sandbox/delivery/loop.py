@@ -14,8 +14,8 @@ when a batch fails with a retryable status its events wait for their retry, and 
 then is formed anew from the events of that subscription and window due by that moment (stream
 batching: a retried batch may hold different events).
 
-Determinism: the backoff's jitter comes from `random.Random(seed)`, drawn in attempt order, so a
-seed gives the same attempts and the same report.
+Determinism: the backoff's jitter comes from `random.Random(seed)`, drawn once per failed
+attempt in attempt order, so a seed gives the same attempts and the same report.
 """
 
 from __future__ import annotations
@@ -189,12 +189,17 @@ class DeliveryLoop:
         if batch:
             yield from self._run_batches(events)
         else:
+            heap = self._heap
             for index, item in enumerate(events):
                 event, where = _unpack(item, index)
                 arrival = self._arrival(event)
-                yield from self._drain(arrival)
-                yield from self._accept(event, index, arrival, where)
-                yield from self._drain(arrival)
+                if heap and heap[0][0] <= arrival:
+                    yield from self._drain(arrival)
+                done = self._accept(event, index, arrival, where)
+                if done is not None:
+                    yield done
+                if heap and heap[0][0] <= arrival:
+                    yield from self._drain(arrival)
         yield from self._drain(float("inf"))
 
     def _arrival(self, event: Mapping[str, JSON]) -> float:
@@ -206,21 +211,31 @@ class DeliveryLoop:
             return self._start
         return self._clock.time_for(event)
 
-    def _accept(self, event: Event, index: int, arrival: float, where: str | None) -> Iterator[Record]:
+    def _accept(self, event: Event, index: int, arrival: float, where: str | None) -> Record | None:
+        """Trace the event and send its first attempts. Everything queued before is later than
+        `arrival` (drained first), so while no send rate holds requests back the first attempts
+        go out at once, in order, as they would after a trip through the queue."""
         self.capture.at = arrival
         traced = self.replayer.replay(event, index=index, now=arrival, where=where)
         fate = _Event(index, event, arrival, where, traced.trace)
-        for delivery in traced.deliveries:
-            fate.open += 1
-            self._push(
-                arrival,
-                _Job(delivery.subscription_index, delivery.subscription, delivery.action,
-                     delivery.request, (index,), arrival),
-            )  # fmt: skip
-        if fate.open == 0:
-            yield self._finish_event(fate)
-        else:
-            self._pending[index] = fate
+        if not traced.deliveries:
+            return self._finish_event(fate)
+        self._pending[index] = fate
+        jobs = [
+            _Job(d.subscription_index, d.subscription, d.action, d.request, (index,), arrival)
+            for d in traced.deliveries
+        ]
+        fate.open = len(jobs)
+        pacer = self.pacer
+        if pacer.cap is not None or pacer.rate is not None:
+            for job in jobs:
+                self._push(arrival, job)
+            return None
+        done = None
+        for job in jobs:
+            pacer.reserve(arrival)
+            done = self._attempt(job, arrival) or done
+        return done
 
     def _run_batches(self, events: Iterable[Located | Event]) -> Iterator[Record]:
         window: list[Event] = []
@@ -277,12 +292,14 @@ class DeliveryLoop:
         self._seq += 1
         heapq.heappush(self._heap, (at, self._seq, job))
 
-    def _drain(self, until: float) -> Iterator[Record]:
+    def _drain(self, until: float) -> list[Record]:
+        """Send every queued attempt due by `until`, in time order; the records they complete."""
         heap = self._heap
+        done: list[Record] = []
         while heap and heap[0][0] <= until:
             at, _, job = heapq.heappop(heap)
             if job.request is None:  # a batch retry: form the batch now
-                yield from self._rebatch(job, at)
+                done.extend(self._rebatch(job, at))
                 continue
             if not job.reserved:
                 slot = self.pacer.reserve(at)
@@ -291,29 +308,35 @@ class DeliveryLoop:
                     self._push(slot, job)
                     continue
             job.reserved = False
-            yield from self._attempt(job, at)
+            record = self._attempt(job, at)
+            if record is not None:
+                done.append(record)
+        return done
 
     def _move(self, t: float) -> None:
         if t != self._set:
             self.target.set_clock(t)
             self._set = t
 
-    def _attempt(self, job: _Job, at: float) -> Iterator[Record]:
+    def _attempt(self, job: _Job, at: float) -> Record | None:
         assert job.request is not None
         self._move(at)
         answer = self.target.send(job.request)
         job.attempt += 1
         latency = _latency(answer.headers)
-        decision = rules.decide(
-            answer.status,
-            latency=latency,
-            sent_at=at,
-            first_sent_at=job.first_at,
-            attempt=job.attempt,
-            u=self.rng.random(),
-            wait_at_least=rules.retry_after(answer.headers.get("retry-after")),
-        )
         seen = rules.seen_status(answer.status, latency)
+        if 200 <= seen <= 299:  # the common case, without a draw: decide() says deliver (tested)
+            decision = rules.DELIVER
+        else:
+            decision = rules.decide(
+                answer.status,
+                latency=latency,
+                sent_at=at,
+                first_sent_at=job.first_at,
+                attempt=job.attempt,
+                u=self.rng.random(),
+                wait_at_least=rules.retry_after(answer.headers.get("retry-after")),
+            )
         self.pacer.answered(seen)
         attempt = Attempt(job.attempt, at, latency, seen, decision.kind, decision.reason, decision.retry_at)
         delivery = Delivery(
@@ -327,12 +350,12 @@ class DeliveryLoop:
             if decision.kind == "retry":
                 assert decision.retry_at is not None
                 self._push(decision.retry_at, job)
-                return
+                return None
             fate.open -= 1
             if fate.open == 0:
                 del self._pending[fate.index]
-                yield self._finish_event(fate)
-            return
+                return self._finish_event(fate)
+            return None
         win = self._windows[job.window]
         win.records.setdefault(job.position, []).append(delivery)
         items = _rejected_items(answer) if decision.kind == "deliver" else set()
@@ -353,11 +376,12 @@ class DeliveryLoop:
                 _Job(job.position, job.subscription, job.action, None, job.indexes, job.first_at,
                      job.attempt, job.window),
             )  # fmt: skip
-            return
+            return None
         win.open -= 1
         if win.open == 0:
             del self._windows[win.start]
-            yield self._finish_window(win)
+            return self._finish_window(win)
+        return None
 
     def _note(self, fate: _Event, at: float, decision: rules.Decision, attempt: int) -> None:
         fate.attempts = max(fate.attempts, attempt)

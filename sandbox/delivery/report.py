@@ -65,12 +65,14 @@ class DeliveryReport:
     _anonymous: list[tuple[str, float, float]] = field(default_factory=list)
     other_mode: dict[str, JSON] | None = None
 
-    def attempt(self, decision: Decision, sent_at: float | None = None) -> None:
+    def attempt(self, decision: Decision, sent_at: float) -> None:
         self.attempts += 1
         self.decisions[decision.kind] += 1
-        if sent_at is not None:
-            self.first_sent = sent_at if self.first_sent is None else min(self.first_sent, sent_at)
-            self.last_sent = sent_at if self.last_sent is None else max(self.last_sent, sent_at)
+        if self.rate is not None:  # the backfill's span
+            if self.first_sent is None or sent_at < self.first_sent:
+                self.first_sent = sent_at
+            if self.last_sent is None or sent_at > self.last_sent:
+                self.last_sent = sent_at
 
     def event(self, fate: EventFate) -> None:
         self.events += 1
@@ -85,15 +87,18 @@ class DeliveryReport:
         self.rejected_items += fate.rejected_items
         sent = fate.delivered_at if fate.delivered_at is not None else fate.arrival
         delay = sent - fate.arrival
-        if delay > 0:
+        if delay > 0:  # only a delayed event can miss a window it would have met on arrival
             self.late += 1
             self.max_delay = max(self.max_delay, delay)
-        stamp = _timestamp(fate.event)
-        if stamp is not None and sent - stamp > TRIGGER_WINDOW >= fate.arrival - stamp:
-            self.late_72h += 1
-        self._windows(fate.event, sent, fate.arrival)
+            stamp = _timestamp(fate.event)
+            if stamp is not None and sent - stamp > TRIGGER_WINDOW >= fate.arrival - stamp:
+                self.late_72h += 1
+        self._windows(fate.event, sent, fate.arrival, delay > 0)
 
-    def _windows(self, event: Event, sent: float, arrival: float) -> None:
+    def _windows(self, event: Event, sent: float, arrival: float, delayed: bool) -> None:
+        """Claims (identify with userId and anonymousId) are kept; anonymous events only when
+        delayed: one sent on arrival cannot be later than 5 minutes after a claim that came
+        within 5 minutes of it."""
         anonymous_id = event.get("anonymousId")
         if not isinstance(anonymous_id, str) or not anonymous_id:
             return
@@ -102,7 +107,7 @@ class DeliveryReport:
             claim = self._claims.get(anonymous_id)
             if claim is None or sent < claim[0]:
                 self._claims[anonymous_id] = (sent, arrival)
-        elif user_id in (None, "") and event.get("type") in ANONYMOUS_TYPES:
+        elif delayed and user_id in (None, "") and event.get("type") in ANONYMOUS_TYPES:
             self._anonymous.append((anonymous_id, sent, arrival))
 
     @property

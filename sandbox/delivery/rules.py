@@ -100,6 +100,9 @@ def retry_after(value: str | None) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
+DELIVER = Decision("deliver")
+
+
 def decide(
     status: int,
     *,
@@ -115,7 +118,7 @@ def decide(
     draw; `wait_at_least` a Retry-After in seconds."""
     seen = seen_status(status, latency)
     if 200 <= seen <= 299:
-        return Decision("deliver")
+        return DELIVER
     if not is_retryable(seen):
         return Decision("drop", f"not retryable {seen}")
     answered_at = sent_at + min(latency, REQUEST_TIMEOUT)
@@ -137,27 +140,31 @@ class Pacer:
         self.cap = cap
         self.rate: float | None = None  # the adaptive rate, None while nothing slowed it
         self._last: float | None = None
-        self._recent: list[float] = []  # send times in the last second, to start the rate from
+        self._second = -1.0  # the second (floor of the send time) being counted
+        self._in_second = 0  # sends in it: where the first 429 starts the adaptive rate from
 
     def current(self) -> float | None:
         rates = [r for r in (self.cap, self.rate) if r is not None]
         return min(rates) if rates else None
 
     def reserve(self, t: float) -> float:
+        if self.cap is None and self.rate is None:  # nothing slows it: count, and send now
+            second = t // 1.0
+            if second != self._second:
+                self._second, self._in_second = second, 0
+            self._in_second += 1
+            self._last = t if self._last is None or t > self._last else self._last
+            return t
         rate = self.current()
-        at = t if rate is None or self._last is None else max(t, self._last + 1.0 / rate)
+        assert rate is not None
+        at = t if self._last is None else max(t, self._last + 1.0 / rate)
         self._last = at if self._last is None else max(self._last, at)
-        if self.rate is None:
-            recent = self._recent
-            recent.append(at)
-            if len(recent) > 64 or recent[0] <= at - 1.0:
-                self._recent = [x for x in recent if x > at - 1.0][-64:]
         return at
 
     def answered(self, seen: int) -> None:
         """A 429 halves the rate (from the recent send rate the first time); a 2xx raises it."""
         if seen == 429:
-            start = self.rate if self.rate is not None else max(float(len(self._recent)), 2 * MIN_RATE)
+            start = self.rate if self.rate is not None else max(float(self._in_second), 2 * MIN_RATE)
             self.rate = max(MIN_RATE, start / 2.0)
         elif 200 <= seen <= 299 and self.rate is not None:
             self.rate += RATE_STEP

@@ -35,7 +35,8 @@ def create_live_app(config: Mapping[str, Any] | None = None) -> Flask:
     config keys: the mock's (`CIO_DB`, `CIO_WORKSPACES`, `CIO_NOW`, ...) are passed to
     `mock_cio.create_app` as they are; `SANDBOX_CONFIG` is the sandbox configuration (settings
     and subscriptions, as `sandbox.replay.config` loads it; default: the 15 automatic presets with the
-    default settings); `SANDBOX_WRITE_KEYS` lists the write keys to accept (default: any).
+    default settings); `SANDBOX_DELIVERY` is `once` (default) or `segment` (Segment's retries, in
+    virtual time: sandbox.live.delivery); `SANDBOX_WRITE_KEYS` lists the write keys to accept (default: any).
     The trace store shares `CIO_DB`'s file (its own tables).
     """
     from mock_cio import create_app  # noqa: PLC0415 - the one place where sandbox meets mock_cio
@@ -49,7 +50,7 @@ def create_live_app(config: Mapping[str, Any] | None = None) -> Flask:
     live = LiveSandbox(
         mock_app=mock_app,
         store=store,
-        deliver=_deliverer(mock_app, cfg.get("SANDBOX_CONFIG")),
+        deliver=_deliverer(mock_app, cfg.get("SANDBOX_CONFIG"), cfg.get("SANDBOX_DELIVERY") or "once"),
         write_keys=_write_keys(cfg.get("SANDBOX_WRITE_KEYS")),
     )
     app.extensions["sandbox_live"] = live
@@ -104,7 +105,9 @@ def _write_keys(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _deliverer(mock_app: Flask, sandbox_config: Any) -> Callable[[dict[str, Any], float], dict[str, Any]]:
+def _deliverer(
+    mock_app: Flask, sandbox_config: Any, delivery: str = "once"
+) -> Callable[[dict[str, Any], float], dict[str, Any]]:
     from sandbox.live.delivery import make_deliverer  # noqa: PLC0415 - imports the replay engine
 
-    return make_deliverer(mock_app, sandbox_config)
+    return make_deliverer(mock_app, sandbox_config, delivery)

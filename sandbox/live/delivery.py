@@ -4,6 +4,11 @@ Matching, mapping and validation are `sandbox.pipeline.trace`; sending each requ
 and pairing it with its journal entry is `sandbox.replay.engine` (`Replayer.replay` into an
 `InProcessTarget` on the very app the server mounts); this module only turns the `EventRecord`
 into the JSON the trace store keeps, adding each subscription's FQL text and a status.
+
+With `serve --delivery segment` each event goes through Segment's delivery model instead
+(`sandbox.delivery.loop`): retryable failures are retried in virtual time from the moment the
+event arrived, and the mock's clock moves on to each attempt (a running clock keeps running from
+there), so the trace shows every attempt and the mock's time rules see when each one arrived.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from sandbox.replay.engine import EventRecord, InProcessTarget, Replayer
 Deliverer = Callable[[dict[str, Any], float], dict[str, Any]]
 
 
-def make_deliverer(mock_app: Any, config: Config | None) -> Deliverer:
+def make_deliverer(mock_app: Any, config: Config | None, delivery: str = "once") -> Deliverer:
     """The function the live session calls for each event: replay it into `mock_app` at the mock's
-    current time (the live server never moves the clock), and return its trace record."""
+    current time, and return its trace record. `delivery="once"` sends each request once and never
+    moves the clock; `"segment"` plays Segment's retries (see the module's docstring)."""
+    if delivery == "segment":
+        return _segment_deliverer(mock_app, config if config is not None else default_config())
     replayer = Replayer(
         config if config is not None else default_config(), InProcessTarget(mock_app), clock="mock"
     )
@@ -43,3 +51,26 @@ def trace_record(record: EventRecord) -> dict[str, Any]:
     data["summary"] = counts
     data.pop("index", None)
     return data
+
+
+class _ClockKeepingTarget(InProcessTarget):
+    """The live mock, whose clock moves forward to each attempt and keeps its mode (running or frozen)."""
+
+    def set_clock(self, t: float) -> None:
+        clock = self.mock.clock
+        if t > clock.now():
+            clock.move(t, running=not clock.to_dict()["frozen"])
+
+
+def _segment_deliverer(mock_app: Any, config: Config) -> Deliverer:
+    from sandbox.delivery.loop import DeliveryLoop
+
+    target = _ClockKeepingTarget(mock_app)
+
+    def deliver(event: dict[str, Any], received_at: float) -> dict[str, Any]:
+        loop = DeliveryLoop(config, target, clock="mock")
+        (record,) = list(loop.run([event]))
+        assert isinstance(record, EventRecord)
+        return trace_record(record)
+
+    return deliver
