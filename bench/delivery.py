@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]  # bench/http.py is not http
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from replay import write_events  # noqa: E402  (bench/replay.py: the same generated mix)
+from bench.replay import write_events  # noqa: E402  (the same generated mix as bench/replay.py)
 
 
 def child(path: str, delivery: str) -> None:
