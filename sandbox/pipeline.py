@@ -26,7 +26,7 @@ from sandbox.actions.request import CioRequest
 from sandbox.actions.settings import Settings
 from sandbox.errors import ConfigError, InputError, MappingError, SandboxError, SubscriptionSyntaxError
 from sandbox.js.numbers import to_number
-from sandbox.js.values import JSON, Event, Payload
+from sandbox.js.values import JSON, Event, Payload, json_kind
 from sandbox.mapping import resolve, validate_mapping
 from sandbox.subscriptions import Check, Compare, Condition, Group, matches, parse_subscription
 from sandbox.subscriptions import explain as explain_fql
@@ -352,10 +352,12 @@ def _compiled_for(subscriptions: Sequence[Subscription | Mapping[str, Any]] | No
     return compiled
 
 
-def _check_event(event: Any) -> None:
+def check_event(event: Any, where: str | None = None) -> Event:
+    """`event` if it is a JSON object; else InputError ("an event must be a JSON object, got an array")
+    located at `where` (e.g. "event 3")."""
     if not isinstance(event, dict):
-        kind = "an array" if isinstance(event, list) else type(event).__name__
-        raise InputError(f"an event must be a JSON object, got {kind}")
+        raise InputError(f"an event must be a JSON object, got {json_kind(event)}", where or "")
+    return event
 
 
 # -- the flow ------------------------------------------------------------------------------------
@@ -373,7 +375,7 @@ def transform(
     For each subscription: match the FQL, resolve the mapping, validate the payload (single mode),
     build the request. Without subscriptions the 15 automatic presets run.
     """
-    _check_event(event)
+    check_event(event)
     results: list[Result] = []
     for sub in _compiled_for(subscriptions).candidates(event):
         if sub.matches(event):
@@ -402,7 +404,7 @@ def plan(
         return
     listed = list(events)
     for index, event in enumerate(listed):
-        _check_event_at(event, index)
+        check_event(event, f"event {index}")
     for sub in compiled:
         yield from plan_subscription(sub, listed, settings, True, now=now)
 
@@ -414,7 +416,7 @@ def _plan_single(
     candidates = compiled.candidates
     for index, event in enumerate(events):
         if event.__class__ is not dict:
-            _check_event_at(event, index)
+            check_event(event, f"event {index}")
         for sub in candidates(event):
             if sub.matches(event):
                 done = sub.step(event, settings, now)
@@ -436,13 +438,6 @@ def plan_subscription(
             yield PlanLine(index, name, slug, done.request, done.error)
 
 
-def _check_event_at(event: Any, index: int) -> None:
-    try:
-        _check_event(event)
-    except InputError as exc:
-        raise InputError(exc.message, f"event {index}") from None
-
-
 def trace(
     event: Event,
     settings: Settings,
@@ -455,7 +450,7 @@ def trace(
 
     `explain=False` keeps only the subscriptions that matched, without their FQL checks and
     payloads (what `transform` computes, about 3x cheaper): the requests are the same."""
-    _check_event(event)
+    check_event(event)
     out: list[SubscriptionTrace] = []
     compiled = _compiled_for(subscriptions)
     if not explain:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sandbox.actions import ACTIONS
 from sandbox.actions.fields import default_values
 from sandbox.errors import ConfigError
-from sandbox.js.values import JSON
+from sandbox.js.values import JSON, json_kind
 
 PresetType = Literal["automatic", "specificEvent", "custom"]
 
@@ -91,12 +91,7 @@ class Subscription:
 _KEYS = ("name", "subscribe", "partnerAction", "mapping", "useDefaultMappings")
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}.get(
-        type(value), "an object"
-    )
+_kind = json_kind
 
 
 def _preset(

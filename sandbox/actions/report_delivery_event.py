@@ -9,7 +9,7 @@ from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.fields import Field
 from sandbox.actions.shared import BATCH_FIELDS, path
 from sandbox.actions.timestamps import convert_valid_timestamp
-from sandbox.js.numbers import to_number
+from sandbox.js.numbers import as_json_number, to_number
 from sandbox.js.values import JSON, MISSING, Payload
 
 METRICS = (
@@ -81,7 +81,7 @@ def metrics_body(payload: Payload, now: float) -> dict[str, JSON]:
     body["timestamp"] = math.floor(now)
     number = _js_number_of(convert_valid_timestamp(get("timestamp", MISSING)))
     if number is not None:
-        body["timestamp"] = int(number) if number.__class__ is float and number.is_integer() else number
+        body["timestamp"] = as_json_number(number) if number.__class__ is float else number
     for key in ("recipient", "reason", "href"):
         if truthy(get(key, MISSING)):
             body[key] = payload[key]

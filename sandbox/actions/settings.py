@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.errors import InputError
+from sandbox.js.values import json_kind
 
 US_REGION = "US 🇺🇸"
 EU_REGION = "EU 🇪🇺"
@@ -65,9 +66,4 @@ class Settings:
         return {"siteId": self.site_id, "apiKey": self.api_key, "accountRegion": self.region}
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}.get(
-        type(value), "an object"
-    )
+_kind = json_kind

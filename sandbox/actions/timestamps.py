@@ -26,6 +26,7 @@ from typing import Final
 
 from sandbox.js.dates import date_utc, js_date_parse, make_date, time_clip
 from sandbox.js.numbers import number_to_string
+from sandbox.js.strings import WHITESPACE_CLASS
 from sandbox.js.values import JSON
 
 __all__ = [
@@ -45,12 +46,10 @@ _ISO_DATE: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}((T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)([.][0-9]{1,9})?(Z|[+-][0-9]{2}:?[0-9]{2})?)?"
 )
 
-# JS `\s`: WhiteSpace and LineTerminator code points.
-_JS_SPACE: Final = "\\t\\n\\x0b\\x0c\\r \\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 
 # dayjs 1.10.7 C.REGEX_PARSE.
 _REGEX_PARSE: Final = re.compile(
-    r"([0-9]{4})[-/]?([0-9]{1,2})?[-/]?([0-9]{0,2})[Tt" + _JS_SPACE + r"]*"
+    r"([0-9]{4})[-/]?([0-9]{1,2})?[-/]?([0-9]{0,2})[Tt" + WHITESPACE_CLASS + r"]*"
     r"([0-9]{1,2})?:?([0-9]{1,2})?:?([0-9]{1,2})?[.:]?([0-9]+)?"
 )
 

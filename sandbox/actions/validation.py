@@ -15,8 +15,8 @@ from typing import Any
 
 from sandbox.actions.fields import Field, Fields
 from sandbox.errors import PayloadValidationError
-from sandbox.js.numbers import number_to_string, to_number
-from sandbox.js.values import JSON, MISSING, Payload
+from sandbox.js.numbers import as_json_number, number_to_string, to_number
+from sandbox.js.values import JSON, MISSING, Payload, json_kind
 
 Check = Callable[[Any, list[str]], Any]
 """Checks (and coerces) one field value; appends ajv-human-errors messages (without the final dot)."""
@@ -180,7 +180,7 @@ def _coerce(value: Any, types: tuple[str, ...], coerce_to: tuple[str, ...]) -> t
                 number = to_number(value)
                 # Non-finite results would fail strictNumbers anyway; report them as not coercible.
                 if number is not None and math.isfinite(number):
-                    return _js_number_value(number), value
+                    return as_json_number(number), value
         elif t == "boolean":
             if value == "false" or value is None or (is_number and value == 0):
                 return False, value
@@ -255,28 +255,7 @@ def _humanize_list(items: list[str], conjunction: str) -> str:
     return f"{', '.join(items[:-1])}, {conjunction} {items[-1]}"
 
 
-def _humanize_type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is MISSING:
-        return "undefined"
-    cls = value.__class__
-    if cls is list:
-        return "an array"
-    if cls is str:
-        return "a string"
-    if cls is bool:
-        return "a boolean"
-    if cls is int or cls is float:
-        return "a number"
-    return "an object"
+_humanize_type_of = json_kind  # ajv-human's "humanizeTypeOf"
 
 
 # -- JavaScript number <-> string ----------------------------------------------------------------
-
-
-def _js_number_value(number: float) -> int | float:
-    """A JS number as Python holds JSON numbers: integral values as int (JSON.stringify prints 7)."""
-    if number.is_integer() and abs(number) < 1e21:
-        return int(number)
-    return number

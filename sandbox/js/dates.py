@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+from sandbox.js.strings import LINE_TERMINATORS, WHITESPACE
+
 MAX_TIME_MS: Final = 8.64e15
 """The largest |epoch ms| a JS Date can hold (ES TimeClip)."""
 
@@ -134,10 +136,8 @@ _KEYWORDS: Final = (
 
 # Whitespace: below "A", JS WhiteSpace and LineTerminator; from "A" up, JS WhiteSpace only (the
 # line terminators U+2028/U+2029 read as word characters, as every other code point from "A" up).
-_SPACE_CHARS: Final = frozenset("\t\n\x0b\x0c\r ")
-_HIGH_SPACE_CHARS: Final = frozenset(
-    "\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\ufeff"
-)
+_SPACE_CHARS: Final = frozenset(c for c in WHITESPACE if c < "A")
+_HIGH_SPACE_CHARS: Final = frozenset(c for c in WHITESPACE if c >= "A" and c not in LINE_TERMINATORS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,16 +12,15 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.js.numbers import as_json_number
+
 _SAFE_INTEGER = 2**53
-_INTEGRAL_LIMIT = 1e21  # JSON.stringify prints integral doubles below this without a fraction
 
 
 def _as_js(number: float) -> int | float | None:
     if math.isinf(number):
         return None  # JSON.stringify(Infinity) is null
-    if number.is_integer() and abs(number) < _INTEGRAL_LIMIT:
-        return int(number)
-    return number
+    return as_json_number(number)
 
 
 def parse_float(text: str) -> int | float | None:
@@ -35,8 +34,12 @@ def parse_int(text: str) -> int | float | None:
     return _as_js(float(text))
 
 
+class NotJsonError(ValueError):
+    """NaN, Infinity or -Infinity in the text: Python's json reads them, JSON.parse (and Segment) does not."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
+    raise NotJsonError(f"{name} is not a JSON value")
 
 
 _DECODER = json.JSONDecoder(parse_float=parse_float, parse_int=parse_int, parse_constant=_reject_constant)

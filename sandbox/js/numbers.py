@@ -1,4 +1,5 @@
-"""JavaScript's numbers: `Number(string)` and `String(number)`, the one copy every stage uses.
+"""JavaScript's numbers: `Number(string)`, `String(number)` and how the port holds a double, the one
+copy every stage uses.
 
 Segment runs on Node, so wherever the destination turns text into a number (Ajv's coercion, FQL
 values, `@liquid` math, the date-like format) or a number into text (coercion to string, error
@@ -11,15 +12,17 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
+from typing import Final
 
-_JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+from sandbox.js.strings import trim
+
 _DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _RADIX = re.compile(r"0(?:[xX](?P<x>[0-9a-fA-F]+)|[oO](?P<o>[0-7]+)|[bB](?P<b>[01]+))")
 
 
 def to_number(text: str) -> float | None:
     """JavaScript's Number(string); None stands for NaN."""
-    s = text.strip(_JS_SPACE)
+    s = trim(text)
     if not s:
         return 0.0
     if _DECIMAL.fullmatch(s):
@@ -70,3 +73,18 @@ def number_to_string(value: int | float | bool) -> str:
     e = n - 1
     mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
     return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+INTEGRAL_LIMIT: Final = 1e21
+"""From here up, JavaScript prints an integral double in exponent form (`1e+21`)."""
+
+
+def as_json_number(number: float, *, keep_negative_zero: bool = False) -> int | float:
+    """A JavaScript number (a double) as the port holds JSON numbers: an integral value below 1e21
+    as int (so it prints `7`, as JSON.stringify and String() do, not `7.0`), anything else as the
+    float. -0 becomes 0 unless `keep_negative_zero` (arithmetic that goes on may tell them apart)."""
+    if number.is_integer() and abs(number) < INTEGRAL_LIMIT:
+        if keep_negative_zero and number == 0 and math.copysign(1.0, number) < 0:
+            return number
+        return int(number)
+    return number

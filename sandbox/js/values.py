@@ -1,4 +1,5 @@
-"""Type aliases and the MISSING sentinel shared by every stage of the transform core."""
+"""Type aliases, the MISSING sentinel (JavaScript's undefined) and the kinds of JSON values, shared by
+every stage of the transform core."""
 
 from __future__ import annotations
 
@@ -62,3 +63,57 @@ def is_truthy(value: JSON) -> bool:
     if isinstance(value, (int, float)):
         return value != 0 and not math.isnan(value)
     return True
+
+
+def typeof(value: JSON) -> str:
+    """JavaScript's `typeof` of a JSON value: "undefined" (MISSING), "boolean", "number", "string",
+    else "object" (null, arrays and objects)."""
+    if value is MISSING:
+        return "undefined"
+    if value is True or value is False:
+        return "boolean"
+    cls = value.__class__
+    if cls is int or cls is float:
+        return "number"
+    if cls is str:
+        return "string"
+    return "object"
+
+
+def json_kind(value: JSON) -> str:
+    """What kind of JSON value this is, for error messages, in Ajv's words: "null", "undefined"
+    (MISSING), "a boolean", "a number", "a string", "an array", else "an object"."""
+    if value is None:
+        return "null"
+    if value is MISSING:
+        return "undefined"
+    cls = value.__class__
+    if cls is bool:
+        return "a boolean"
+    if cls is int or cls is float:
+        return "a number"
+    if cls is str:
+        return "a string"
+    if cls is list:
+        return "an array"
+    return "an object"
+
+
+def real_type_of(value: object) -> str:
+    """actions-core's `realTypeOf`: `Object.prototype.toString` lower-cased ("null", "undefined",
+    "boolean", "number", "string", "array", "object")."""
+    if value is None:
+        return "null"
+    if value is MISSING:
+        return "undefined"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__.lower()

@@ -26,8 +26,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.errors import InputError
 from sandbox.js import json as js_json
-from sandbox.js.values import JSON
-from sandbox.replay.events import json_kind, with_batch_context
+from sandbox.js.values import JSON, json_kind
+from sandbox.replay.events import with_batch_context
 
 MAX_MESSAGE_BYTES = 32 * 1024  # "32KB per call", and per event inside a batch
 MAX_BATCH_BYTES = 500 * 1024  # "the batch endpoint accepts a maximum of 500KB per request"

@@ -26,9 +26,8 @@ from collections.abc import Callable
 from typing import Final
 
 from sandbox.errors import MappingError
-from sandbox.js.values import JSON
+from sandbox.js.values import JSON, real_type_of
 from sandbox.mapping.compile import compile_node, remove_undefined
-from sandbox.mapping.jsvalues import real_type_of
 from sandbox.mapping.validate import mapping_to_process, validate_mapping
 
 __all__ = ["compile_mapping", "remove_undefined", "resolve", "validate_mapping"]

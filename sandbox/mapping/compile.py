@@ -27,7 +27,8 @@ from functools import lru_cache
 from typing import Any, Final
 
 from sandbox.errors import MappingError
-from sandbox.js.values import JSON, MISSING, is_truthy
+from sandbox.js.strings import trim, utf16_length, utf16_units
+from sandbox.js.values import JSON, MISSING, is_truthy, typeof
 from sandbox.mapping.codegen import generate_object
 from sandbox.mapping.jsvalues import (
     json_parse,
@@ -169,13 +170,11 @@ def _build_path(value: JSON, where: Where, clean: bool) -> Fn:
 
 _TRIPLE: Final = re.compile(r"\{\{\{([^}]+)\}\}\}")
 _DOUBLE: Final = re.compile(r"\{\{([^}]+)\}\}")
-# JavaScript's String.prototype.trim: WhiteSpace and LineTerminator code points.
-_JS_SPACE: Final = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 
 
 def _placeholder(inner: str) -> tuple[str, ...] | None:
     """The keys a `{{ inner }}` placeholder reads; None for the root (`""` or `"."`)."""
-    path = inner.strip(_JS_SPACE)
+    path = trim(inner)
     return None if is_root(path) else split_path(path)
 
 
@@ -285,10 +284,6 @@ def _build_case(options: JSON, where: Where, clean: bool) -> Fn:
 # --- @replace ----------------------------------------------------------------------------------
 
 
-def _utf16_length(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
 def _canonical(char: str) -> str:
     """Canonicalize of a non-unicode JavaScript regex with the i flag (ES §22.2.2.7.3)."""
     upper = char.upper()
@@ -319,9 +314,9 @@ def _replace_literal(
     text: str, pattern: str, replacement: str, ignorecase: bool, every: bool, where: Where
 ) -> str:
     """performReplace: `pattern` matched literally (it is regex-escaped upstream), flags g and i."""
-    if _utf16_length(pattern) > MAX_PATTERN_LENGTH:
+    if utf16_length(pattern) > MAX_PATTERN_LENGTH:
         raise MappingError(f'@replace requires a "pattern" less than {MAX_PATTERN_LENGTH} characters', where)
-    if _utf16_length(replacement) > MAX_REPLACEMENT_LENGTH:
+    if utf16_length(replacement) > MAX_REPLACEMENT_LENGTH:
         raise MappingError(
             f'@replace requires a "replacement" less than {MAX_REPLACEMENT_LENGTH} characters', where
         )
@@ -472,16 +467,6 @@ def _build_json(options: JSON, where: Where, clean: bool) -> Fn:
     return _cleaned(decode, clean)
 
 
-def _js_typeof(value: JSON) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "undefined" if value is MISSING else "object"
-
-
 def _assign(target: dict[str, JSON], source: JSON) -> None:
     """One source of `Object.assign`: own enumerable properties; primitives other than strings have none."""
     if type(source) is dict:
@@ -489,13 +474,8 @@ def _assign(target: dict[str, JSON], source: JSON) -> None:
     elif type(source) is list:
         target.update((str(index), item) for index, item in enumerate(source))
     elif isinstance(source, str):
-        units = source if source.isascii() else _utf16_units(source)
+        units = source if source.isascii() else utf16_units(source)
         target.update((str(index), unit) for index, unit in enumerate(units))
-
-
-def _utf16_units(text: str) -> list[str]:
-    raw = text.encode("utf-16-le", "surrogatepass")
-    return [raw[i : i + 2].decode("utf-16-le", "surrogatepass") for i in range(0, len(raw), 2)]
 
 
 def _build_merge(options: JSON, where: Where, clean: bool) -> Fn:
@@ -509,7 +489,7 @@ def _build_merge(options: JSON, where: Where, clean: bool) -> Fn:
         message = (
             '@merge requires a "objects" key'
             if not is_truthy(objects)
-            else f"@merge: expected opts.array, got {_js_typeof(objects)}"
+            else f"@merge: expected opts.array, got {typeof(objects)}"
         )
 
         def fail(data: JSON) -> JSON:
@@ -601,7 +581,7 @@ def _build_liquid(value: JSON, where: Where, clean: bool) -> Fn:
         return _raiser("liquid template value must be a string", where)
     if value == "":
         return _constant("")
-    if _utf16_length(value) > liquid.MAX_TEMPLATE_LENGTH:
+    if utf16_length(value) > liquid.MAX_TEMPLATE_LENGTH:
         return _raiser("liquid template values are limited to 1000 characters", where)
     try:
         template = liquid.parse(value)

@@ -13,27 +13,9 @@ import math
 import re
 from typing import Final
 
+from sandbox.js import json as js_json
 from sandbox.js.numbers import number_to_string
-from sandbox.js.values import JSON, MISSING
-
-
-def real_type_of(value: object) -> str:
-    """actions-core `realTypeOf`: `Object.prototype.toString` lower-cased (`null`, `array`, ...)."""
-    if value is None:
-        return "null"
-    if value is MISSING:
-        return "undefined"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__.lower()
+from sandbox.js.values import JSON, MISSING, real_type_of  # noqa: F401  (real_type_of: its old home)
 
 
 def to_string(value: JSON) -> str:
@@ -128,10 +110,6 @@ def _encode(value: JSON, out: list[str]) -> None:
         out.append("null")
 
 
-def _no_constants(name: str) -> JSON:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_parse(text: str) -> JSON:
-    """`JSON.parse(text)`; raises ValueError for what JavaScript rejects (NaN, Infinity, ...)."""
-    return json.loads(text, parse_constant=_no_constants)
+json_parse = js_json.loads
+"""`JSON.parse(text)` (the one decoder, sandbox.js.json): JavaScript's numbers; ValueError for what
+JavaScript rejects (NaN, Infinity, ...)."""

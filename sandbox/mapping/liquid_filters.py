@@ -31,7 +31,11 @@ from urllib.parse import quote
 
 from liquid.undefined import is_undefined
 
+from sandbox.js.numbers import as_json_number
 from sandbox.js.numbers import to_number as number_of_text
+from sandbox.js.strings import WHITESPACE as _JS_SPACE
+from sandbox.js.strings import WHITESPACE_RUN as _JS_SPACES
+from sandbox.js.strings import utf16_length, utf16_slice
 from sandbox.js.values import JSON, MISSING, is_truthy
 from sandbox.mapping.jsvalues import json_stringify, number_to_string, to_string
 
@@ -69,9 +73,7 @@ def stringify(value: object) -> str:
 
 def js_result(number: float) -> int | float:
     """A double as the port holds JS numbers: integral values (not -0) below 1e21 as int."""
-    if number.is_integer() and abs(number) < 1e21 and not (number == 0 and math.copysign(1.0, number) < 0):
-        return int(number)
-    return number
+    return as_json_number(number, keep_negative_zero=True)
 
 
 def _number(value: JSON) -> float:
@@ -137,20 +139,6 @@ def _strict_equals(left: JSON, right: JSON) -> bool:
 # -- UTF-16 strings ------------------------------------------------------------------------------------
 
 
-def _units(text: str) -> bytes:
-    return text.encode("utf-16-le", "surrogatepass")
-
-
-def utf16_length(text: str) -> int:
-    """JavaScript `text.length`: UTF-16 code units (an emoji counts 2)."""
-    return len(_units(text)) // 2
-
-
-def _utf16_slice(text: str, start: int, end: int) -> str:
-    """`text.substring`/`slice` by UTF-16 indexes, already clamped to 0 ≤ start ≤ end ≤ length."""
-    return _units(text)[2 * start : 2 * end].decode("utf-16-le", "surrogatepass")
-
-
 def _js_slice_bounds(length: int, start: float, end: float) -> tuple[int, int]:
     """Array.prototype.slice / String.prototype.slice index rules."""
     first, last = _integer(start), _integer(end)
@@ -162,15 +150,8 @@ def _js_slice_bounds(length: int, start: float, end: float) -> tuple[int, int]:
 def _js_split(text: str, separator: str) -> list[str]:
     """`text.split(separator)`; an empty separator splits into UTF-16 units."""
     if separator == "":
-        return [_utf16_slice(text, i, i + 1) for i in range(utf16_length(text))]
+        return [utf16_slice(text, i, i + 1) for i in range(utf16_length(text))]
     return text.split(separator)
-
-
-_JS_SPACE: Final = (
-    " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000\ufeff"
-)
-_JS_SPACES: Final = re.compile(f"[{re.escape(_JS_SPACE)}]+")
 
 
 # -- filter plumbing -------------------------------------------------------------------------------------
@@ -327,7 +308,7 @@ def _upcase(value: JSON, *rest: JSON) -> str:
 def _capitalize(value: JSON, *rest: JSON) -> str:
     text = stringify(value)
     length = utf16_length(text)
-    return _utf16_slice(text, 0, min(1, length)).upper() + _utf16_slice(text, min(1, length), length).lower()
+    return utf16_slice(text, 0, min(1, length)).upper() + utf16_slice(text, min(1, length), length).lower()
 
 
 def _strip(value: JSON, chars: JSON = MISSING, *rest: JSON) -> str:
@@ -644,7 +625,7 @@ def _item(value: JSON, index: float) -> JSON:
     """`value[index]` for an array-like value (strings by UTF-16 unit)."""
     if isinstance(value, str):
         length = utf16_length(value)
-        return _utf16_slice(value, int(index), int(index) + 1) if 0 <= index < length else MISSING
+        return utf16_slice(value, int(index), int(index) + 1) if 0 <= index < length else MISSING
     if isinstance(value, list):
         return value[int(index)] if 0 <= index < len(value) and float(index).is_integer() else MISSING
     if isinstance(value, dict):

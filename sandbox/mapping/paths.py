@@ -27,6 +27,7 @@ import re
 from functools import lru_cache
 from typing import Final
 
+from sandbox.js.strings import utf16_length, utf16_slice
 from sandbox.js.values import JSON, MISSING, is_truthy
 
 _SPLIT: Final = re.compile(r"""\[(?=["'0-9])|\.|(?<=["'0-9])\]+""")
@@ -83,12 +84,12 @@ def _property(value: JSON, key: str) -> JSON:
                 index = int(key)
                 return value[index] if index < len(value) else MISSING
             return MISSING
-        units = value.encode("utf-16-le", "surrogatepass")
+        length = utf16_length(value)
         if key == "length":
-            return len(units) // 2
+            return length
         if _INDEX.fullmatch(key):
             index = int(key)
-            if index < len(units) // 2:
-                return units[2 * index : 2 * index + 2].decode("utf-16-le", "surrogatepass")
+            if index < length:
+                return utf16_slice(value, index, index + 1)
         return MISSING
     return MISSING

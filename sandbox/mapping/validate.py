@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from sandbox.errors import MappingError
-from sandbox.js.values import JSON, MISSING
-from sandbox.mapping.jsvalues import json_stringify, real_type_of
+from sandbox.js.values import JSON, MISSING, real_type_of
+from sandbox.mapping.jsvalues import json_stringify
 
 ROOT_MAPPING_FIELD_KEY: Final = "__segment_internal_directive"
 MAX_PATTERN_LENGTH: Final = 10

@@ -47,7 +47,7 @@ from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import EU_REGION, US_REGION, Settings
 from sandbox.errors import ConfigError
 from sandbox.js import json as js_json
-from sandbox.js.values import JSON
+from sandbox.js.values import JSON, json_kind
 from sandbox.pipeline import Compiled, CompiledSubscriptions, compile_subscription, compile_subscriptions
 
 DEFAULT_FILE = "cio-sandbox.toml"
@@ -361,21 +361,14 @@ def _check_json(value: Any, path: str, fail: Any) -> None:
 
 
 def _kind(value: Any) -> str:
+    """json_kind in TOML's words: no value is "nothing", an object "a table", and TOML's dates."""
     if value is None:
         return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return "a date or time"
-    return type(value).__name__
+    return json_kind(value)
 
 
 def _show(value: Any) -> str:

@@ -34,7 +34,7 @@ from sandbox.actions.presets import Subscription
 from sandbox.actions.request import CioRequest
 from sandbox.errors import InputError, SandboxError
 from sandbox.js.values import JSON, MISSING, Event
-from sandbox.pipeline import EventTrace, error_dict, plan_subscription, trace
+from sandbox.pipeline import EventTrace, check_event, error_dict, plan_subscription, trace
 from sandbox.replay.config import Config
 from sandbox.replay.events import Located
 
@@ -578,10 +578,7 @@ class Replayer:
 
 
 def _event(item: Any, index: int) -> Event:
-    if not isinstance(item, dict):
-        kind = "an array" if isinstance(item, list) else type(item).__name__
-        raise InputError(f"an event must be a JSON object, got {kind}", f"event {index}")
-    return item
+    return check_event(item, f"event {index}")
 
 
 _TITLED: dict[str, str] = {}

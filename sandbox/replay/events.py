@@ -37,7 +37,7 @@ from typing import IO, Any, cast
 
 from sandbox.errors import InputError
 from sandbox.js import json as js_json
-from sandbox.js.values import JSON, Event
+from sandbox.js.values import JSON, Event, json_kind
 
 CHUNK_SIZE = 64 * 1024
 """Characters read at a time."""
@@ -52,18 +52,9 @@ EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
-class _NotJson(ValueError):
-    """NaN and Infinity: Python's json reads them, JSON (and Segment) does not."""
-
-
-def _reject_constant(name: str) -> JSON:
-    raise _NotJson(f"{name} is not a JSON value")
-
-
-# Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.js_json.
-_DECODER = json.JSONDecoder(
-    parse_constant=_reject_constant, parse_float=js_json.parse_float, parse_int=js_json.parse_int
-)
+# Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.js.json;
+# NaN and Infinity raise js_json.NotJsonError.
+_DECODER = js_json.decoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +294,7 @@ class _Scanner:
                     want *= 2
                     continue
                 raise self._error(exc.pos, _message(exc)) from None
-            except _NotJson as exc:
+            except js_json.NotJsonError as exc:
                 raise self._error(self.pos, f"{exc} (in the value starting here)") from None
             except RecursionError:
                 raise self._error(self.pos, "the value is nested too deeply") from None
@@ -415,18 +406,3 @@ def _is_event_file(name: str) -> bool:
     if name.endswith(".gz"):
         name = name[:-3]
     return name.endswith(EVENT_SUFFIXES)
-
-
-def json_kind(value: Any) -> str:
-    """What kind of JSON value this is, for error messages ("an array", "a string", ...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"

@@ -1,0 +1,87 @@
+"""The JavaScript helpers every stage shares (sandbox/js): whitespace, UTF-16 units, numbers, kinds."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sandbox.js.json import loads
+from sandbox.js.numbers import as_json_number, to_number
+from sandbox.js.strings import WHITESPACE, WHITESPACE_RUN, trim, utf16_length, utf16_slice, utf16_units
+from sandbox.js.values import MISSING, json_kind, real_type_of, typeof
+
+
+def test_whitespace_is_ecmascript_whitespace_and_line_terminators() -> None:
+    # WhiteSpace: TAB, VT, FF, ZWNBSP (U+FEFF) and every Zs character; LineTerminator: LF, CR, LS, PS.
+    zs = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs"}
+    assert set(WHITESPACE) == zs | set("\t\v\f\ufeff") | set("\n\r\u2028\u2029")
+    assert len(WHITESPACE) == len(set(WHITESPACE))
+
+
+@given(st.text())
+def test_trim_and_number_skip_the_same_whitespace(text: str) -> None:
+    padded = WHITESPACE + text + WHITESPACE
+    assert trim(padded) == trim(text)
+    assert WHITESPACE_RUN.fullmatch(WHITESPACE)
+    assert to_number(WHITESPACE + "12" + WHITESPACE) == 12
+    assert trim(text) == "" or (trim(text)[0] not in WHITESPACE and trim(text)[-1] not in WHITESPACE)
+
+
+@given(st.text())
+def test_utf16_units_are_javascripts(text: str) -> None:
+    units = text.encode("utf-16-le", "surrogatepass")
+    assert utf16_length(text) == len(units) // 2
+    assert len(utf16_units(text)) == utf16_length(text)
+    assert utf16_slice(text, 0, utf16_length(text)) == text
+    assert "".join(utf16_units(text)).encode("utf-16-le", "surrogatepass") == units
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_as_json_number_keeps_the_value_and_drops_only_an_integral_fraction(number: float) -> None:
+    held = as_json_number(number)
+    assert held == number
+    assert isinstance(held, int) == (number.is_integer() and abs(number) < 1e21)
+    kept = as_json_number(number, keep_negative_zero=True)
+    assert math.copysign(1.0, kept) == math.copysign(1.0, number)
+
+
+def test_the_one_decoder_reads_numbers_as_javascript_does() -> None:
+    assert loads("[1.0, 2.5, 1e21, 9007199254740993]") == [1, 2.5, 1e21, 9007199254740992]
+    assert type(loads("1.0")) is int
+
+
+def test_kinds() -> None:
+    values = [None, MISSING, True, 1, 1.5, "s", [], {}]
+    assert [json_kind(v) for v in values] == [
+        "null",
+        "undefined",
+        "a boolean",
+        "a number",
+        "a number",
+        "a string",
+        "an array",
+        "an object",
+    ]
+    assert [typeof(v) for v in values] == [
+        "object",
+        "undefined",
+        "boolean",
+        "number",
+        "number",
+        "string",
+        "object",
+        "object",
+    ]
+    assert [real_type_of(v) for v in values] == [
+        "null",
+        "undefined",
+        "boolean",
+        "number",
+        "number",
+        "string",
+        "array",
+        "object",
+    ]
