@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sandbox.errors import SandboxError
 
-COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check", "lint")
+COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check", "lint", "migrate")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

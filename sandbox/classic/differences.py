@@ -52,9 +52,10 @@ CLASSES: Final = (
     DifferenceClass(
         "devices",
         "devices",
-        "both add a device for Application Installed / Opened and remove it on Uninstalled, "
-        "but from different fields (classic: context.device.token; Actions: context.device.id) "
-        "and Actions sends no custom event for them",
+        "both add the device named by context.device.token for Application Installed / Opened "
+        "and remove it on Uninstalled; Actions also stores the properties and app version as "
+        "device attributes and records no custom event for these, classic adds the bare device "
+        "and records the event as well",
     ),
     DifferenceClass(
         "group_objects",
