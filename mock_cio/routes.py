@@ -102,6 +102,11 @@ class Router:
             self._literal[key] = route
         return found
 
+    def knows(self, raw_path: str) -> bool:
+        """Whether some route (of any method) has this path."""
+        segments = split_path(raw_path)
+        return any(route.match(segments) is not None for route in self._by_length.get(len(segments), ()))
+
     def _scan(self, method: str, segments: list[str]) -> tuple[Route | None, dict[str, str], list[str]]:
         allowed: list[str] = []
         for route in self._by_length.get(len(segments), ()):

@@ -1,6 +1,7 @@
 """Segment's HTTP Tracking API, played by the live server: where an app's Segment SDK sends events.
 
-The flow: `POST /v1/<type>` (or `/v1/batch`) → `read_body` (auth, gzip, size limits, JSON) →
+The flow: `POST /v1/<type>` (or `/v1/batch`; analytics.js's one-letter `/v1/t`, `/v1/p`, `/v1/i`,
+`/v1/g`, `/v1/a`, `/v1/s` and `/v1/b`, with `text/plain` JSON bodies and `writeKey` in the body) → `read_body` (auth, gzip, size limits, JSON) →
 `check_message` (what Segment's API insists on) → `enrich` (messageId, receivedAt, timestamp as
 Segment adds them) → the live sandbox's `ingest`, which runs each event through the transform core
 into the mock and stores its trace. The parsing half is pure and tested without Flask.
@@ -8,7 +9,8 @@ into the mock and stores its trace. The parsing half is pure and tested without 
 Segment itself answers `200` to nearly everything and drops bad events silently (its debugger
 shows them). The sandbox is stricter on purpose: a message without `userId`/`anonymousId`, a
 track without `event`, bad JSON and oversized payloads are `400` with a reason that names the
-message, so the mistake shows up in the app under test.
+message, so the mistake shows up in the app under test. Every refused call is also kept for the
+inspector (status `refused`, with the reason and the raw body as text).
 """
 
 from __future__ import annotations
@@ -248,38 +250,98 @@ def _parse_iso(value: JSON) -> datetime | None:
 
 # -- the HTTP half -------------------------------------------------------------------------------
 
+SHORT_PATHS = {"t": "track", "p": "page", "i": "identify", "g": "group", "a": "alias", "s": "screen"}
+"""analytics.js (`@segment/analytics-next`) posts to `/v1/t`, `/v1/p`, ... and batches to `/v1/b`."""
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, Content-Encoding",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Max-Age": "86400",
+}
+"""Segment's API allows any origin, and so does the sandbox, so a local web app can point at it.
+analytics.js posts as text/plain to avoid a preflight; a preflight (OPTIONS) is answered anyway."""
+RAW_BODY_SHOWN = 64 * 1024
+"""How much of a refused call's body the inspector keeps (as text)."""
+
 
 def _handle(kind: str | None) -> Response | tuple[Response, int]:
     live = current_app.extensions["sandbox_live"]
+    raw = request.get_data(cache=False)
     try:
         call = read_call(
             kind,
-            request.get_data(cache=False),
+            raw,
             authorization=request.headers.get("Authorization"),
             content_encoding=request.headers.get("Content-Encoding"),
             received_at=live.received_at(),
         )
         live.check_write_key(call.write_key)
     except TrackingApiError as exc:
-        body = {"success": False, "code": exc.code, "message": exc.message}
-        return jsonify(body), exc.status
+        return refuse(exc, kind, raw)
     live.ingest(call)
     return jsonify({"success": True})
 
 
+def refuse(exc: TrackingApiError, kind: str | None, raw: bytes) -> tuple[Response, int]:
+    """Answer a refused call as Segment-style JSON and keep it for the inspector (status `refused`)."""
+    live = current_app.extensions["sandbox_live"]
+    live.refused(
+        refused_record(exc, kind, raw, request.method, request.path, dict(request.headers), live.now())
+    )
+    body = {"success": False, "code": exc.code, "message": exc.message}
+    return jsonify(body), exc.status
+
+
+def refused_record(
+    exc: TrackingApiError,
+    kind: str | None,
+    raw: bytes,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    received_at: float,
+) -> dict[str, JSON]:
+    """The trace record of a refused call: the reason, the raw body as text, and as much of the
+    event as could be read (its type, ids and name), so the events page can show and filter it."""
+    event: dict[str, JSON] = {"type": kind or "batch"}
+    try:
+        body = parse_json_object(decode_body(raw, headers.get("Content-Encoding"), MAX_BATCH_BYTES))
+    except TrackingApiError:
+        body = None
+    if body is not None and kind is not None:
+        event = {
+            k: v for k, v in body.items() if k in ("userId", "anonymousId", "event", "name", "messageId")
+        }
+        event["type"] = kind
+    text = raw[:RAW_BODY_SHOWN].decode("utf-8", errors="replace")
+    return {
+        "received_at": received_at,
+        "event": event,
+        "status": "refused",
+        "reason": exc.message,
+        "response": {"status": exc.status, "code": exc.code},
+        "request": {
+            "method": method,
+            "path": path,
+            "content_type": headers.get("Content-Type"),
+            "content_length": len(raw),
+            "body_text": text,
+            "body_truncated": len(raw) > RAW_BODY_SHOWN,
+        },
+        "subscriptions": [],
+        "summary": {"matched": 0, "requests": 0, "rejected": 0, "errors": 0},
+    }
+
+
 @bp.after_request
 def _cors(response: Response) -> Response:
-    # analytics.js posts from the page's origin (as text/plain, to avoid a preflight); Segment's
-    # API allows any origin, and so does the sandbox, so a local web app can point at it.
-    # Preflight requests get Flask's automatic OPTIONS answer, with these headers added.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization, Content-Encoding"
-    response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response.headers.update(CORS_HEADERS)
     return response
 
 
 @bp.post("/v1/batch")
 @bp.post("/v1/import")
+@bp.post("/v1/b")
 def batch() -> Response | tuple[Response, int]:
     return _handle(None)
 
@@ -294,3 +356,7 @@ def _single(kind: str) -> Callable[[], Response | tuple[Response, int]]:
 
 for _kind_name in EVENT_TYPES:
     bp.add_url_rule(f"/v1/{_kind_name}", view_func=_single(_kind_name), methods=["POST"])
+for _short, _kind_name in SHORT_PATHS.items():
+    bp.add_url_rule(
+        f"/v1/{_short}", endpoint=f"{_kind_name}_short", view_func=_single(_kind_name), methods=["POST"]
+    )

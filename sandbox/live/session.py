@@ -66,6 +66,10 @@ class LiveSandbox:
                 code="unauthorized",
             )
 
+    def refused(self, record: Mapping[str, Any]) -> int:
+        """Keep a refused Tracking API call (segment_api.refused_record) for the inspector."""
+        return self.store.add(record)
+
     def ingest(self, call: TrackingCall) -> list[int]:
         """Deliver each event of one call, in order, and store its trace; return the trace ids.
 

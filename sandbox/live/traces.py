@@ -39,7 +39,9 @@ CREATE INDEX IF NOT EXISTS sandbox_traces_type ON sandbox_traces (type, id);
 """
 
 # What a stored event's `status` says, worst first: the inspector colours rows by it.
-STATUSES = ("rejected", "error", "duplicate", "delivered", "unmatched")
+STATUSES = ("refused", "rejected", "error", "duplicate", "delivered", "unmatched")
+"""`refused`: the Tracking API itself refused the call (bad JSON, no write key, a track without
+`event`, ...), so nothing ran; the record keeps the reason and the raw body."""
 
 
 @dataclass(frozen=True, slots=True)
