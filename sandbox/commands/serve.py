@@ -36,6 +36,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--delivery", choices=("once", "segment"), default="once",
                         help="once: send each request once (default); segment: Segment's retries in virtual "
                         "time, each attempt on the event's trace")  # fmt: skip
+    parser.add_argument("--compare-classic", action="store_true",
+                        help="add the inspector's classic vs Actions view of each event (/events/ID/classic)")  # fmt: skip
     parser.set_defaults(func=serve)
 
 
@@ -54,6 +56,10 @@ def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[]
             "SANDBOX_DELIVERY": getattr(args, "delivery", "once"),
         }
     )
+    if getattr(args, "compare_classic", False):
+        from sandbox.classic.live import enable
+
+        enable(app, config)
     return app, app.extensions["sandbox_live"].close
 
 
