@@ -122,6 +122,21 @@ CASES = {
         ["POST /api/v1/customers/u1/events"],
         ["deletePerson"],
     ),
+    "metrics": (
+        [
+            KNOWN,
+            {
+                "type": "track",
+                "userId": "u1",
+                "event": "Report Delivery Event",
+                "properties": {"deliveryId": "d-1", "metric": "opened"},
+                "messageId": "m-t",
+                "timestamp": at(9),
+            },
+        ],
+        ["POST /api/v1/customers/u1/events"],
+        ["reportDeliveryEvent"],
+    ),
     "event_ids": (
         [
             KNOWN,
@@ -151,6 +166,44 @@ def test_each_documented_difference(klass):
     assert [f"{r['method']} {r['url'].split('.io', 1)[1]}" for r in example.classic] == classic_paths
     assert [r["action"] for r in example.actions] == actions_actions
     assert not report.equal
+
+
+def test_object_events_are_group_differences():
+    events = [
+        {
+            "type": "track",
+            "userId": "admin",
+            "event": "Object Deleted",
+            "messageId": "m-t",
+            "properties": {"objectId": "acme", "objectTypeId": "1"},
+            "timestamp": at(1),
+        },
+    ]
+    report = migrate(events, CONFIG)
+    assert [t.klass.key for t in report.classes] == ["group_objects"]
+
+
+def test_an_email_user_id_names_the_same_person_on_both_sides():
+    """classic writes an email-shaped userId as id and email, Actions as email only: the
+    identify differs, later events on that person do not."""
+    events = [
+        {
+            "type": "identify",
+            "userId": "sam@example.net",
+            "traits": {"name": "Sam"},
+            "messageId": "m1",
+            "timestamp": at(0),
+        },
+        {
+            "type": "track",
+            "userId": "sam@example.net",
+            "event": "Signed Up",
+            "messageId": "m2",
+            "timestamp": at(1),
+        },
+    ]
+    report = migrate(events, CONFIG)
+    assert report.identical == 1 and [t.message_ids for t in report.classes] == [["m1"]]
 
 
 def test_a_difference_is_counted_once_with_its_people_and_message_ids():

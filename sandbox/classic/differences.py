@@ -83,6 +83,12 @@ CLASSES: Final = (
         "date (date-only, space-separated) to Unix seconds; Actions converts only strict "
         "ISO-8601 strings (Convert Timestamps) and keeps `created` as it is",
     ),
+    DifferenceClass(
+        "metrics",
+        "delivery and content metrics",
+        "classic records Report Delivery Event / Report Content Event as custom events on the "
+        "person; Actions reports them as delivery metrics and content events, not person events",
+    ),
     DifferenceClass("other", "other differences", "a difference none of the classes above explains"),
 )
 BY_KEY: Final = {c.key: c for c in CLASSES}
@@ -95,6 +101,8 @@ DEVICE_EVENTS: Final = (
     "Device Created or Updated",
     "Device Deleted",
 )
+OBJECT_EVENTS: Final = ("Object Deleted", "Relationship Deleted", "Group Deleted")
+METRIC_EVENTS: Final = ("Report Delivery Event", "Report Content Event")
 _CREATED: Final = frozenset(("created", "created_at", "createdAt"))
 
 
@@ -183,7 +191,13 @@ class Classifier:
             return "deletes_suppressions"
         if name in DEVICE_EVENTS or any(k.startswith("device_") for k in kinds):
             return "devices"
-        if kind == "group" or any(k.startswith(("object_", "relationship")) for k in kinds):
+        if name in METRIC_EVENTS or any(k.startswith("metric") for k in kinds):
+            return "metrics"
+        if (
+            kind == "group"
+            or name in OBJECT_EVENTS
+            or any(k.startswith(("object_", "relationship")) for k in kinds)
+        ):
             return "group_objects"
         if kind in ("page", "screen"):
             return "page_screen"

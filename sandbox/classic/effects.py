@@ -4,7 +4,8 @@ Where it sits: between `compare.py` (the journal's state changes for each reques
 `differences.py`. The two mocks name the same person by different `cio_id`s and the classic
 destination sends no event ids, so each change is rewritten before comparing:
 
-- people are named by their `id` (else `email`), objects by `type/id`, never by cio_id;
+- people are named by their `id` (else `email`, also when the id is the email), objects by
+  `type/id`, never by cio_id;
 - event ids, receipt and expiry times and previous values (`old`) are dropped;
 - an added or stored event carries the name, type, `timestamp` and data its request sent.
 
@@ -58,7 +59,9 @@ class Names:
 
 
 def person_name(identifiers: Mapping[str, JSON]) -> str | None:
-    if identifiers.get("id"):
+    """`id:…`, else `email:…`; an id equal to the person's email names them by the email (the
+    classic destination writes an email-shaped userId as both)."""
+    if identifiers.get("id") and identifiers.get("id") != identifiers.get("email"):
         return f"id:{identifiers['id']}"
     if identifiers.get("email"):
         return f"email:{identifiers['email']}"
