@@ -2,8 +2,8 @@
 
 Where it sits: between code under test (the official `customerio` client, `sandbox.actions.request.send`,
 anything built on `requests`) and the Flask app of mock_cio/app.py. `intercept()` activates a
-`responses.RequestsMock` whose callbacks match both Customer.io Track hosts (any method, http or
-https) and hand each prepared request to the app as a WSGI call. `responses` patches
+`responses.RequestsMock` whose callbacks match Customer.io's Track and App API hosts, US and EU
+(any method, http or https) and hand each prepared request to the app as a WSGI call. `responses` patches
 `HTTPAdapter.send`, so sessions a client builds itself (the `customerio` client mounts its own
 adapter with urllib3 `Retry`) are intercepted too, and `responses` applies that `Retry` policy to
 the mock's answers, as urllib3 would.
@@ -43,8 +43,13 @@ JSON = Any
 P = ParamSpec("P")
 R = TypeVar("R")
 
-HOSTS: tuple[str, ...] = ("track.customer.io", "track-eu.customer.io")
-"""The hosts served by default: Customer.io's Track API, US and EU."""
+HOSTS: tuple[str, ...] = (
+    "track.customer.io",
+    "track-eu.customer.io",
+    "api.customer.io",
+    "api-eu.customer.io",
+)
+"""The hosts served by default: Customer.io's Track API and its App API (transactional sends), US and EU."""
 METHODS: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 

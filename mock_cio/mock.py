@@ -27,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from mock_cio import auth
+from mock_cio.app_api import ROUTES as APP_API_ROUTES
+from mock_cio.app_api import check_bearer
 from mock_cio.clock import Clock, parse_time
 from mock_cio.faults import LATENCY_HEADER, RATE_LIMITED, Faults, RateLimiter
 from mock_cio.journal import Control, Entry, Journal, Query
@@ -164,7 +166,7 @@ class MockCio:
         if config.get("CIO_FAULTS") is not None:  # a fault profile (faults.py), seeded
             self.faults.set_profile(config["CIO_FAULTS"], seed=config.get("CIO_FAULTS_SEED"))
         self.limiter = RateLimiter()
-        self.router = Router([*V1_ROUTES, *V2_ROUTES])
+        self.router = Router([*V1_ROUTES, *V2_ROUTES, *APP_API_ROUTES])
         self.state = CioState(self.declared)
         self._replay()
 
@@ -265,6 +267,9 @@ class MockCio:
         """The workspace the request is for (`header`: its Authorization); raises ApiError(401)
         when it may not be used."""
         if route.auth == "optional" and not header:
+            return self._fallback_workspace(entry)
+        if route.auth == "bearer":  # the App API: its key names no workspace the mock knows
+            check_bearer(header)
             return self._fallback_workspace(entry)
         try:
             creds = auth.credentials(header)

@@ -18,7 +18,8 @@ from mock_cio.request_body import Flavour
 from mock_cio.state import CioState, Outcome, WorkspaceState
 
 JSON = Any
-AuthMode = Literal["required", "optional"]
+AuthMode = Literal["required", "optional", "bearer"]
+"""`required`: Track API Basic auth; `optional`: none needed; `bearer`: the App API's key."""
 
 
 @dataclass(slots=True)

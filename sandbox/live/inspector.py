@@ -302,6 +302,18 @@ def _journal_sections(outcome: str | None, start: str) -> list[tuple[str, tuple[
     return plan if start == "rejected" else plan[1:]
 
 
+@bp.get("/messages")
+def messages() -> str:
+    """Messages that would have been sent: the App API's transactional sends the mock captured
+    (accepted ones; refused sends are on the journal page), newest first."""
+    rows = _live().journal(
+        path="/v1/send/", outcomes=("accepted",), before=_cursor("before"), limit=PAGE_SIZE + 1
+    )
+    shown = rows[:PAGE_SIZE]
+    more = shown[-1]["id"] if len(rows) > PAGE_SIZE and shown else None
+    return render_template("messages.html", rows=shown, next_before=more)
+
+
 @bp.get("/journal/<int:entry_id>")
 def journal_entry(entry_id: int) -> str:
     """One journal entry in full: request, response, reasons, notes and state changes."""
