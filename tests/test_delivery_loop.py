@@ -312,3 +312,18 @@ def test_every_event_is_delivered_or_dropped_once_and_nothing_is_applied_twice(
     assert len(ids) <= sum(1 for e in events if e["type"] == "track")
     again, _, _ = once()
     assert again == report
+
+
+def test_a_429_slows_the_send_rate() -> None:
+    """50 events at one instant against a limit of 5/s: after the first 429 Segment paces its
+    sends below the limit, so a handful of 429s, not one per event, and every event arrives."""
+    events = [track(n, 0) for n in range(50)]
+    loop, _, _ = replay(events, {"rate_limit": 5})
+    report = loop.report.to_dict()
+    assert report["delivered"] == 50 and report["dropped"] == 0
+    mock = loop.target.mock  # type: ignore[attr-defined]
+    limited = mock.requests(status=429, limit=1000)
+    assert 1 <= len(limited) <= 10  # AIMD: a few, as the rate climbs back past the limit; not 45
+    assert loop.pacer.rate is not None and loop.pacer.rate < 5 + 50  # lowered, then raised by successes
+    ok = sorted(e["received_at"] for e in mock.requests(status=200, limit=1000))
+    assert ok[-1] - ok[0] > 5  # spread over time instead of hammering at one instant
