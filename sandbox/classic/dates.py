@@ -18,7 +18,7 @@ import math
 import re
 from typing import Any, Final
 
-from sandbox.js.dates import date_utc, js_date_parse
+from sandbox.js.dates import date_utc, js_date_parse, time_clip
 
 _ISO: Final = re.compile(
     r"([0-9]{4})(?:-?([0-9]{2})(?:-?([0-9]{2}))?)?"
@@ -71,16 +71,17 @@ def new_date(value: Any) -> float | None:
     if isinstance(value, int | float):
         if not math.isfinite(value):
             return None
-        return float(value * 1000 if value < _SECONDS_LIMIT else value)
+        return time_clip(value * 1000 if value < _SECONDS_LIMIT else value)
     if not isinstance(value, str):
         return None  # new Date({}) and new Date([...]) are Invalid Dates for these inputs
     if is_iso(value, strict=False):
         return parse_iso(value)
     if _MILLIS.search(value):
-        return _parse_int(value)
+        parsed = _parse_int(value)
+        return None if parsed is None else time_clip(parsed)
     if _SECONDS.search(value):
         parsed = _parse_int(value)
-        return None if parsed is None else parsed * 1000
+        return None if parsed is None else time_clip(parsed * 1000)
     return js_date_parse(value)
 
 
