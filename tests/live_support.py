@@ -37,10 +37,14 @@ class Server:
         return self.process.wait(timeout=timeout)
 
 
-def launch(folder: Path, *args: str, db: Path | None = None, timeout: float = 20) -> Server:
-    """Start the server on a free port with its journal in `folder` (or `db`); wait for its line."""
+def launch(
+    folder: Path, *args: str, db: Path | None = None, timeout: float = 20, serve: bool = False
+) -> Server:
+    """Start the server on a free port with its journal in `folder` (or `db`); wait for its line.
+    `serve=True` starts `cio-sandbox serve` (the live app) instead of `python -m mock_cio`."""
     db = db or folder / "mock.db"
-    command = [sys.executable, "-m", "mock_cio", "--port", "0", "--db", str(db),
+    program = ["sandbox", "serve"] if serve else ["mock_cio"]
+    command = [sys.executable, "-m", *program, "--port", "0", "--db", str(db),
                "--tls-dir", str(folder / "tls"), *args]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
@@ -63,8 +67,8 @@ def launch(folder: Path, *args: str, db: Path | None = None, timeout: float = 20
 
 
 @contextmanager
-def start_server(folder: Path, *args: str, db: Path | None = None) -> Iterator[Server]:
-    server = launch(folder, *args, db=db)
+def start_server(folder: Path, *args: str, db: Path | None = None, serve: bool = False) -> Iterator[Server]:
+    server = launch(folder, *args, db=db, serve=serve)
     try:
         yield server
     finally:
