@@ -203,6 +203,9 @@ OUTAGE_KEYS = ("status", "start", "end", "workspace")
 DEFAULT_ERROR_STATUSES = (500, 502, 503, 504)
 DEFAULT_TIMEOUT_LATENCY = 30.0
 """Seconds a "timed out" answer takes: past Segment's 10-second request timeout."""
+MAX_LATENCY = 86_400.0
+"""The longest latency a profile may give (seconds): a day is already far past any client's timeout."""
+MAX_SIGMA = 10.0
 LATENCY_HEADER = "X-Mock-Latency"
 """Response header: the answer's latency in mock seconds (profiles never sleep in real time)."""
 
@@ -228,7 +231,7 @@ class Latency:
         from statistics import NormalDist
 
         z = NormalDist().inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
-        return p[0] * math.exp(p[1] * z)
+        return min(MAX_LATENCY, p[0] * math.exp(p[1] * z))
 
     def to_dict(self) -> dict[str, JSON]:
         names = LATENCY_KINDS[self.distribution]
@@ -312,7 +315,9 @@ class FaultProfile:
             error_statuses=checked,
             timeout_rate=_share(data.get("timeout_rate", 0.0), f"{where}.timeout_rate"),
             timeout_latency=_number(
-                data.get("timeout_latency", DEFAULT_TIMEOUT_LATENCY), f"{where}.timeout_latency", low=0.0
+                data.get("timeout_latency", DEFAULT_TIMEOUT_LATENCY),
+                f"{where}.timeout_latency",
+                high=MAX_LATENCY,
             ),
             latency=None if latency is None else _latency(latency, f"{where}.latency"),
             outages=tuple(_outage(o, f"{where}.outages[{i}]") for i, o in enumerate(outages)),
@@ -404,7 +409,13 @@ class Profiled:
 def iso_span(outage: Outage) -> str:
     from mock_cio.clock import iso
 
-    return f"{iso(outage.start)}–{iso(outage.end)}"
+    def show(seconds: float) -> str:
+        try:
+            return iso(seconds)
+        except (OverflowError, OSError, ValueError):  # past year 9999: as Unix seconds
+            return f"{seconds:g}"
+
+    return f"{show(outage.start)}–{show(outage.end)}"
 
 
 def _kind(value: JSON) -> str:
@@ -421,11 +432,15 @@ def _kind(value: JSON) -> str:
     return repr(value)
 
 
-def _number(value: JSON, where: str, *, low: float = 0.0, low_open: bool = False) -> float:
+def _number(
+    value: JSON, where: str, *, low: float = 0.0, low_open: bool = False, high: float | None = None
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise FaultError(f"{where} must be a finite number, got {_kind(value)}")
     if value < low or (low_open and value == low):
         raise FaultError(f"{where} must be {'>' if low_open else '>='} {low:g}, got {value!r}")
+    if high is not None and value > high:
+        raise FaultError(f"{where} must be at most {high:g}, got {value!r}")
     return float(value)
 
 
@@ -437,14 +452,15 @@ def _share(value: JSON, where: str) -> float:
 
 
 def _status(value: JSON, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-        raise FaultError(f"{where} must be an HTTP status code between 100 and 599, got {_kind(value)}")
+    """An error status (400–599): a profile's faults are failures, answered before the state."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+        raise FaultError(f"{where} must be an HTTP error status between 400 and 599, got {_kind(value)}")
     return value
 
 
 def _latency(value: JSON, where: str) -> Latency:
     if isinstance(value, bool) or isinstance(value, int | float):
-        return Latency("fixed", (_number(value, where),))
+        return Latency("fixed", (_number(value, where, high=MAX_LATENCY),))
     if not isinstance(value, dict):
         raise FaultError(f"{where} must be seconds or {{distribution = ..., ...}}, got {_kind(value)}")
     kind = value.get("distribution")
@@ -457,7 +473,9 @@ def _latency(value: JSON, where: str) -> Latency:
     missing = [n for n in names if n not in value]
     if missing:
         raise FaultError(f"{where}: {kind} needs {', '.join(missing)}")
-    params = tuple(_number(value[n], f"{where}.{n}") for n in names)
+    params = tuple(
+        _number(value[n], f"{where}.{n}", high=MAX_SIGMA if n == "sigma" else MAX_LATENCY) for n in names
+    )
     if kind == "uniform" and params[1] < params[0]:
         raise FaultError(f"{where}: max must be >= min")
     return Latency(kind, params)

@@ -244,3 +244,44 @@ def test_serve_delivery_segment_shows_each_attempt_on_the_events_trace() -> None
     mock = app.extensions["sandbox_live"].mock_app.extensions["mock_cio"]
     assert mock.clock.now() >= 1709640030  # the frozen clock moved on with the retries
     assert len(mock.person("u1")["events"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        (
+            {"error_statuses": [200]},
+            "faults.error_statuses[0] must be an HTTP error status between 400 and 599",
+        ),
+        (
+            {"latency": {"distribution": "lognormal", "median": 1, "sigma": 99}},
+            "faults.latency.sigma must be at most 10",
+        ),
+        ({"latency": 1e9}, "faults.latency must be at most 86400"),
+        ({"outages": [{"status": 503, "start": 10, "end": 5}]}, "faults.outages[0]: end must be after start"),
+        (
+            {"outages": [{"status": 503, "start": "soon", "end": 5}]},
+            "faults.outages[0].start 'soon' is neither",
+        ),
+        ({"rate_limit": 0}, "faults.rate_limit must be > 0"),
+        ({"seed": "x"}, "faults.seed must be an integer"),
+    ],
+)
+def test_bad_profiles_are_refused_with_the_key(profile: dict[str, Any], message: str) -> None:
+    response = create_app().test_client().put("/_mock/faults/profile", json=profile)
+    assert response.status_code == 400 and response.get_json()["error"].startswith(message)
+
+
+def test_extreme_profile_values_never_make_the_mock_fail() -> None:
+    mock = create_app({"CIO_FAULTS": {"latency": {"distribution": "lognormal", "median": 86400, "sigma": 10},
+                                      "outages": [{"status": 503, "start": 1e15, "end": 1e16}]}}).extensions["mock_cio"]  # fmt: skip
+
+    def one() -> Any:
+        return mock.serve("PUT", "track.customer.io", "/api/v1/customers/u1", "",
+                          {"Authorization": "Basic c2l0ZTprZXk=", "Content-Type": "application/json"}, b"{}")  # fmt: skip
+
+    mock.clock.move(1e15 + 1)
+    assert one().status == 503  # the outage's note names times past year 9999 without failing
+    mock.clock.move(1e9)
+    answer = one()
+    assert answer.status == 200 and float(answer.headers["X-Mock-Latency"]) <= 86400
