@@ -19,6 +19,7 @@ import re
 from typing import Any, Final
 
 from sandbox.js.dates import date_utc, js_date_parse, time_clip
+from sandbox.js.numbers import number_to_string
 
 _ISO: Final = re.compile(
     r"([0-9]{4})(?:-?([0-9]{2})(?:-?([0-9]{2}))?)?"
@@ -72,17 +73,20 @@ def new_date(value: Any) -> float | None:
         if not math.isfinite(value):
             return None
         return time_clip(value * 1000 if value < _SECONDS_LIMIT else value)
-    if not isinstance(value, str):
-        return None  # new Date({}) and new Date([...]) are Invalid Dates for these inputs
-    if is_iso(value, strict=False):
+    if value is None:
+        return None
+    if isinstance(value, str) and is_iso(value, strict=False):
         return parse_iso(value)
-    if _MILLIS.search(value):
-        parsed = _parse_int(value)
+    # Anything else is read as its String(): arrays as their items joined by commas, objects
+    # as "[object Object]" (isodate.is takes strings only; the digit tests and Date take any).
+    text = js_text(value)
+    if _MILLIS.search(text):
+        parsed = _parse_int(text)
         return None if parsed is None else time_clip(parsed)
-    if _SECONDS.search(value):
-        parsed = _parse_int(value)
+    if _SECONDS.search(text):
+        parsed = _parse_int(text)
         return None if parsed is None else time_clip(parsed * 1000)
-    return js_date_parse(value)
+    return js_date_parse(text)
 
 
 def unix_time(ms: float | None) -> int | None:
@@ -100,6 +104,21 @@ def convert_dates(value: Any) -> Any:
     if isinstance(value, str) and is_iso(value, strict=True):
         return unix_time(parse_iso(value))
     return value
+
+
+def js_text(value: Any) -> str:
+    """JavaScript's String(value) for a JSON value (arrays joined by commas, null as "")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return number_to_string(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join("" if item is None else js_text(item) for item in value)
+    return "[object Object]"
 
 
 def _parse_int(text: str) -> float | None:

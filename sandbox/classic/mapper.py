@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.classic.dates import convert_dates, new_date, unix_time
-from sandbox.classic.message import is_email, mapping, timestamp_seconds, user_id
-from sandbox.js.numbers import number_to_string
+from sandbox.classic.dates import convert_dates, js_text, new_date, unix_time
+from sandbox.classic.message import find, find_key, is_email, mapping, timestamp_seconds, user_id
 from sandbox.js.values import is_truthy
 
 JSON = Any
@@ -21,16 +20,17 @@ JSON = Any
 def identify(event: Mapping[str, Any]) -> dict[str, JSON]:
     """The person's attributes: the traits, `id` (the userId), `created_at` from `created` (else
     `createdAt`, read by new-date; `created` itself is dropped), `email` from the traits or an
-    email-shaped userId; then every strict ISO date, at any depth, becomes Unix seconds."""
+    email-shaped userId; then every strict ISO date, at any depth, becomes Unix seconds. Traits
+    are looked up as the facade does (case and separators ignored: `Created`, `created_at`)."""
     traits = mapping(event, "traits")
     uid = user_id(event)
     if uid is not None:
         traits["id"] = uid
-    created = _either(traits.get("created"), traits.get("createdAt"))
+    created = _either(find(traits, "created"), find(traits, "createdAt"))
     if is_truthy(created):
         traits["created_at"] = _Instant(new_date(created))
         traits.pop("created", None)
-    email = _either(traits.get("email"), uid if is_email(uid) else None)
+    email = _either(find(traits, "email"), uid if is_email(uid) else None)
     if email is not None:
         traits["email"] = email
     return _seconds(convert_dates(traits))
@@ -42,10 +42,12 @@ def group(event: Mapping[str, Any]) -> dict[str, JSON]:
     traits = mapping(event, "traits")
     group_id = event.get("groupId")
     mapped: dict[str, JSON] = {}
-    email = _either(traits.get("email"), group_id if is_email(group_id) else None)
+    email = _either(find({**traits, "id": group_id}, "email"), group_id if is_email(group_id) else None)
     if is_truthy(email):
         mapped["email"] = email
-        traits.pop("email", None)
+        found = find_key(traits, "email")
+        if found is not None:
+            del traits[found]
     for key, value in traits.items():
         mapped[f"Group {key}"] = value
     mapped["Group id"] = group_id
@@ -81,7 +83,7 @@ def screen(event: Mapping[str, Any], now: float) -> dict[str, JSON]:
     props = _page_properties(event)
     props.pop("name", None)
     name = event.get("name")
-    label = "undefined" if name is None else name if isinstance(name, str) else _js_string(name)
+    label = "undefined" if name is None else js_text(name)
     return {"timestamp": timestamp_seconds(event, now), "name": f"Viewed {label} Screen", "data": props}
 
 
@@ -126,14 +128,3 @@ def _seconds(value: JSON) -> JSON:
 def _either(first: Any, second: Any) -> Any:
     """JavaScript's `first || second`."""
     return first if is_truthy(first) else second
-
-
-def _js_string(value: Any) -> str:
-    """String(value) for the JSON values a screen name can be."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return number_to_string(value)
-    if isinstance(value, list):
-        return ",".join("" if v is None else _js_string(v) for v in value)
-    return "[object Object]"

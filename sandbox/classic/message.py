@@ -31,6 +31,28 @@ def user_id(event: Mapping[str, Any]) -> str | None:
     return None
 
 
+_NOT_KEY: Final = re.compile(r"[^a-zA-Z0-9.]+")
+
+
+def _normal(key: str) -> str:
+    return _NOT_KEY.sub("", key).lower()
+
+
+def find_key(obj: Mapping[str, Any], name: str) -> str | None:
+    """The key the facade's `obj-case` lookup finds for `name`: the first whose letters and digits,
+    lower-cased, are `name`'s (`Created`, `created_at` → `createdat`, `E-mail`)."""
+    wanted = _normal(name)
+    for key in obj:
+        if _normal(key) == wanted:
+            return key
+    return None
+
+
+def find(obj: Mapping[str, Any], name: str) -> Any:
+    key = find_key(obj, name)
+    return None if key is None else obj[key]
+
+
 def is_email(value: Any) -> bool:
     return isinstance(value, str) and _EMAIL.match(value) is not None
 
