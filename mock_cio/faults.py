@@ -76,7 +76,8 @@ class Faults:
 
     def set_profile(self, data: JSON, seed: int | None = None) -> dict[str, JSON]:
         """Put a fault profile in force (its shape: `FaultProfile.from_dict`); `seed` applies when
-        the profile names none. An empty profile removes it. Returns the admin view."""
+        the profile names none (else 0: a mock's faults are always repeatable). An empty profile
+        removes it. Returns the admin view."""
         profile = data if isinstance(data, FaultProfile) else FaultProfile.from_dict(data)
         self.profiled = None if profile.empty else Profiled(profile, seed)
         return self.profile_dict()
@@ -359,7 +360,7 @@ class Profiled:
 
         self.profile = profile
         self.seed = seed
-        self._rng = random.Random(profile.seed if profile.seed is not None else seed)
+        self._rng = random.Random(profile.seed if profile.seed is not None else (seed or 0))
         self._windows: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 

@@ -36,6 +36,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--delivery", choices=("once", "segment"), default="once",
                         help="once: send each request once (default); segment: Segment's retries in virtual "
                         "time, each attempt on the event's trace")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="seed of the mock's fault profile (the config's [faults]) and of the retries' jitter (default 0)")  # fmt: skip
     parser.add_argument("--compare-classic", action="store_true",
                         help="add the inspector's classic vs Actions view of each event (/events/ID/classic)")  # fmt: skip
     parser.set_defaults(func=serve)
@@ -47,13 +49,15 @@ def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[]
     from sandbox.replay.config import load_config
 
     config = load_config(args.config)
-    faults = {"CIO_FAULTS": config.faults} if config.faults is not None else {}  # the config's [faults]
+    seed = getattr(args, "seed", 0)
+    faults = {"CIO_FAULTS": config.faults, "CIO_FAULTS_SEED": seed} if config.faults is not None else {}
     app = create_live_app(
         {
             **app_config(args),
             **faults,
             "SANDBOX_CONFIG": config,
             "SANDBOX_DELIVERY": getattr(args, "delivery", "once"),
+            "SANDBOX_SEED": seed,
         }
     )
     if getattr(args, "compare_classic", False):

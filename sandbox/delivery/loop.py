@@ -163,13 +163,14 @@ class DeliveryLoop:
         explain: bool = True,
         seed: int = 0,
         rate: float | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.config = config
         self.target = target
         self.clock_mode = clock
         self.capture = _Capture()
         self.replayer = Replayer(config, self.capture, clock="mock", explain=explain)
-        self.rng = random.Random(seed)
+        self.rng = rng if rng is not None else random.Random(seed)
         self.pacer = rules.Pacer(rate)
         self.rate = rate
         self.report = DeliveryReport(rate=rate)

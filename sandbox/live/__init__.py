@@ -43,7 +43,8 @@ def create_live_app(config: Mapping[str, Any] | None = None) -> Flask:
     `mock_cio.create_app` as they are; `SANDBOX_CONFIG` is the sandbox configuration (settings
     and subscriptions, as `sandbox.replay.config` loads it; default: the 15 automatic presets with the
     default settings); `SANDBOX_DELIVERY` is `once` (default) or `segment` (Segment's retries, in
-    virtual time: sandbox.live.delivery); `SANDBOX_WRITE_KEYS` lists the write keys to accept (default: any).
+    virtual time: sandbox.live.delivery) and `SANDBOX_SEED` its jitter's seed (default 0);
+    `SANDBOX_WRITE_KEYS` lists the write keys to accept (default: any).
     The trace store shares `CIO_DB`'s file (its own tables).
     """
     from mock_cio import create_app  # noqa: PLC0415 - the one place where sandbox meets mock_cio
@@ -57,7 +58,12 @@ def create_live_app(config: Mapping[str, Any] | None = None) -> Flask:
     live = LiveSandbox(
         mock_app=mock_app,
         store=store,
-        deliver=_deliverer(mock_app, cfg.get("SANDBOX_CONFIG"), cfg.get("SANDBOX_DELIVERY") or "once"),
+        deliver=_deliverer(
+            mock_app,
+            cfg.get("SANDBOX_CONFIG"),
+            cfg.get("SANDBOX_DELIVERY") or "once",
+            int(cfg.get("SANDBOX_SEED") or 0),
+        ),
         write_keys=_write_keys(cfg.get("SANDBOX_WRITE_KEYS")),
     )
     app.extensions["sandbox_live"] = live
@@ -165,8 +171,8 @@ def _write_keys(value: Any) -> tuple[str, ...]:
 
 
 def _deliverer(
-    mock_app: Flask, sandbox_config: Any, delivery: str = "once"
+    mock_app: Flask, sandbox_config: Any, delivery: str = "once", seed: int = 0
 ) -> Callable[[dict[str, Any], float], dict[str, Any]]:
     from sandbox.live.delivery import make_deliverer  # noqa: PLC0415 - imports the replay engine
 
-    return make_deliverer(mock_app, sandbox_config, delivery)
+    return make_deliverer(mock_app, sandbox_config, delivery, seed)

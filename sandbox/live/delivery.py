@@ -23,12 +23,12 @@ from sandbox.replay.engine import EventRecord, InProcessTarget, Replayer
 Deliverer = Callable[[dict[str, Any], float], dict[str, Any]]
 
 
-def make_deliverer(mock_app: Any, config: Config | None, delivery: str = "once") -> Deliverer:
+def make_deliverer(mock_app: Any, config: Config | None, delivery: str = "once", seed: int = 0) -> Deliverer:
     """The function the live session calls for each event: replay it into `mock_app` at the mock's
     current time, and return its trace record. `delivery="once"` sends each request once and never
     moves the clock; `"segment"` plays Segment's retries (see the module's docstring)."""
     if delivery == "segment":
-        return _segment_deliverer(mock_app, config if config is not None else default_config())
+        return _segment_deliverer(mock_app, config if config is not None else default_config(), seed)
     replayer = Replayer(
         config if config is not None else default_config(), InProcessTarget(mock_app), clock="mock"
     )
@@ -62,13 +62,16 @@ class _ClockKeepingTarget(InProcessTarget):
             clock.move(t, running=not clock.to_dict()["frozen"])
 
 
-def _segment_deliverer(mock_app: Any, config: Config) -> Deliverer:
+def _segment_deliverer(mock_app: Any, config: Config, seed: int = 0) -> Deliverer:
+    import random
+
     from sandbox.delivery.loop import DeliveryLoop
 
     target = _ClockKeepingTarget(mock_app)
+    rng = random.Random(seed)  # one generator for the session: same seed, same events, same attempts
 
     def deliver(event: dict[str, Any], received_at: float) -> dict[str, Any]:
-        loop = DeliveryLoop(config, target, clock="mock")
+        loop = DeliveryLoop(config, target, clock="mock", rng=rng)
         (record,) = list(loop.run([event]))
         assert isinstance(record, EventRecord)
         return trace_record(record)
