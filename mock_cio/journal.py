@@ -176,6 +176,11 @@ class Journal:
         self.durable = durable
         self.lock = threading.RLock()
         self._uncommitted = 0
+        self._last_id = 0
+        self._committed_id = 0
+        """Rows up to this id are committed (`sync`)."""
+        self.commits = 0
+        """Transactions committed so far (group commit makes it less than the rows written)."""
         self._pending_clock: tuple[float, dict[str, JSON]] | None = None
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -197,9 +202,10 @@ class Journal:
         """Write and commit one request entry; returns its id."""
         return self.record(entry).id
 
-    def record(self, entry: Entry) -> EntryView:
+    def record(self, entry: Entry, *, sync: bool = True) -> EntryView:
         """Write and commit one request entry; return it as `get` would, read from the row just
-        written (no query; JSON columns are decoded when first read)."""
+        written (no query; JSON columns are decoded when first read). With `sync=False` the row is
+        written but its commit is left to `sync(id)`, which the caller runs before it answers."""
         if entry.body is None:
             body = None
         elif entry.body_json is not None:
@@ -232,20 +238,35 @@ class Journal:
         )
         with self.lock:
             entry_id = self._insert(row)
+            if sync:
+                self.sync(entry_id)
         return EntryView((entry_id, *row))
 
+    def sync(self, entry_id: int) -> None:
+        """Group commit: make sure entry `entry_id` (and everything written before it) is committed.
+        Concurrent requests share one commit: each writes its row under the lock, releases it,
+        then syncs; the first to get the lock back commits every row written so far, and the
+        others find theirs committed already. Nothing is answered before its commit, so an
+        acknowledged request survives SIGKILL as before. A scratch journal commits on its own
+        schedule (`GROUP_COMMIT`) and ignores this."""
+        if not self.durable:
+            return
+        with self.lock:
+            if self._committed_id < entry_id:
+                self._commit()
+
     def _insert(self, row: tuple[JSON, ...]) -> int:
-        """One row; committed at once in a durable journal (isolation_level=None: each statement
-        is its own transaction), every `GROUP_COMMIT` rows in a scratch one. The caller holds
-        the lock."""
-        if self.durable:
-            return self._db.execute(_INSERT, row).lastrowid or 0
+        """One row, in the open transaction (begun by the first row after a commit). A durable
+        journal commits at `sync` (group commit); a scratch one every `GROUP_COMMIT` rows. The
+        caller holds the lock."""
         if not self._uncommitted:
             self._db.execute("BEGIN")
         entry_id = self._db.execute(_INSERT, row).lastrowid or 0
         self._uncommitted += 1
-        if self._uncommitted >= GROUP_COMMIT:
-            self._commit()
+        self._last_id = entry_id
+        if not self.durable:
+            if self._uncommitted >= GROUP_COMMIT:
+                self._commit()
         return entry_id
 
     def commit(self) -> None:
@@ -263,6 +284,8 @@ class Journal:
         if self._uncommitted:
             self._db.execute("COMMIT")
             self._uncommitted = 0
+            self.commits += 1
+        self._committed_id = self._last_id
 
     def control(self, at: float, action: str, args: dict[str, JSON]) -> int:
         """Persist an admin change that affects state, in sequence with the requests. Returns its id,
@@ -274,13 +297,17 @@ class Journal:
                 self._pending_clock = (at, args)
             return 0
         with self.lock:
-            return self._insert(_control_row(at, action, args))
+            control_id = self._insert(_control_row(at, action, args))
+            self.sync(control_id)
+            return control_id
 
     def clear(self) -> None:
         """Forget every entry and control row (ids keep growing: AUTOINCREMENT)."""
         with self.lock:
             self._pending_clock = None
             self._db.execute("DELETE FROM entries")
+            if self.durable:
+                self._commit()
 
     # ------------------------------------------------------------------ reading
 

@@ -206,7 +206,9 @@ class MockCio:
         try:
             route, call = self._prepare(inc, entry, now, extra)
         except Exception as exc:
-            return self._finish(entry, inc, _failure(exc), extra)
+            answer = self._finish(entry, inc, _failure(exc), extra)
+            self.journal.sync(answer.entry_id)
+            return answer
         # The verb and the journal write share one lock: the journal's order is the state's order.
         with self.lock:
             if call.state is not self.state:  # a reset happened meanwhile: use the new state
@@ -216,7 +218,10 @@ class MockCio:
                 reply = _run(route, call)
             except Exception as exc:
                 reply = _failure(exc)
-            return self._finish(entry, inc, reply, extra)
+            answer = self._finish(entry, inc, reply, extra)
+        # Committed before it is answered; outside the lock, so concurrent requests share a commit.
+        self.journal.sync(answer.entry_id)
+        return answer
 
     def _prepare(self, inc: Incoming, entry: Entry, now: float, extra: dict[str, str]) -> tuple[Route, Call]:
         """Everything before the state: fault, route, workspace, rate limit, body (raises ApiError)."""
@@ -335,7 +340,7 @@ class MockCio:
         if reply.body is not None:
             entry.response_text = content[:-1].decode("utf-8")  # encoded once: answer and journal
         with self.lock:
-            written = self.journal.record(entry)
+            written = self.journal.record(entry, sync=False)  # handle() syncs
         headers = dict(_SUCCESS_HEADERS) if reply.status < 400 else {}
         headers[REQUEST_ID_HEADER] = str(written.id)
         if extra:

@@ -204,3 +204,63 @@ def test_time_ordering_through_the_admin_clock() -> None:
     assert [e["id"] for e in track.mock.requests(since=T0 + 5)] == [e["id"] for e in track.mock.requests()][
         :2
     ]
+
+
+# -- group commit (durable journals) ------------------------------------------------------------
+
+
+def _committed_ids(path) -> set[int]:
+    """What another connection sees: only committed rows."""
+    import sqlite3
+
+    other = sqlite3.connect(str(path))
+    try:
+        return {row[0] for row in other.execute("SELECT id FROM entries WHERE kind = 'request'")}
+    finally:
+        other.close()
+
+
+def test_group_commit_one_commit_covers_every_row_written_before_it(tmp_path) -> None:
+    from mock_cio.journal import Entry, Journal
+
+    journal = Journal(str(tmp_path / "g.db"))
+    first = journal.record(Entry(1.0, "PUT", "h", "/a"), sync=False).id
+    second = journal.record(Entry(2.0, "PUT", "h", "/b"), sync=False).id
+    assert _committed_ids(tmp_path / "g.db") == set()  # written, not committed: not answered yet
+    before = journal.commits
+    journal.sync(second)
+    assert _committed_ids(tmp_path / "g.db") == {first, second}
+    assert journal.commits == before + 1
+    journal.sync(first)  # already committed by the other's commit: no second commit
+    assert journal.commits == before + 1
+    third = journal.append(Entry(3.0, "PUT", "h", "/c"))  # append (and record by default) commit at once
+    assert third in _committed_ids(tmp_path / "g.db")
+    journal.close()
+
+
+def test_every_answer_is_committed_before_it_returns_under_concurrency(tmp_path) -> None:
+    import threading
+
+    from mock_cio.mock import MockCio
+
+    db = tmp_path / "c.db"
+    mock = MockCio({"CIO_DB": str(db)})
+    headers = {"Authorization": "Basic czE6azE=", "Content-Type": "application/json"}
+    missing: list[int] = []
+
+    def client(n: int) -> None:
+        for i in range(25):
+            answer = mock.serve("PUT", "track.customer.io", f"/api/v1/customers/c{n}-{i}", "", headers, b"{}")
+            assert answer.status == 200
+            if answer.entry_id not in _committed_ids(db):
+                missing.append(answer.entry_id)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert missing == []
+    assert len(_committed_ids(db)) == 200
+    assert mock.journal.commits <= 200 + len(mock.workspaces()) + 1  # never more than one per row
+    mock.close()
