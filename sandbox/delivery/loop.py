@@ -418,9 +418,11 @@ class DeliveryLoop:
         events = [win.events[i - win.start] for i in sorted(tries)]
         order = sorted(tries)
         batching = sub.effective_mapping.get("enable_batching") is True
+        covered: set[int] = set()
         for line in plan(events, self.config.settings, [sub], batch=batching, now=at):
             local = line.event_index if isinstance(line.event_index, tuple) else (line.event_index,)
             indexes = tuple(order[i] for i in local)
+            covered.update(indexes)
             if line.error is not None or line.request is None:
                 for i in indexes:
                     win.fates[i].open -= 1
@@ -432,6 +434,9 @@ class DeliveryLoop:
                 _Job(job.position, line.subscription, line.action, line.request, indexes,
                      min(first[i] for i in indexes), max(tries[i] for i in indexes), job.window),
             )  # fmt: skip
+        for i in order:  # planned into nothing this time: Segment cannot send it again
+            if i not in covered:
+                win.fates[i].dropped = win.fates[i].dropped or "payload invalid on retry"
 
     # -- records ---------------------------------------------------------------------------------
 
