@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mock_cio import create_app
 from mock_cio.faults import FaultProfile
@@ -285,3 +287,48 @@ def test_extreme_profile_values_never_make_the_mock_fail() -> None:
     mock.clock.move(1e9)
     answer = one()
     assert answer.status == 200 and float(answer.headers["X-Mock-Latency"]) <= 86400
+
+
+def test_the_readme_outage_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's run of fixtures/delivery/outage.toml, figure for figure."""
+    root = Path(__file__).resolve().parent.parent
+    status, summary = run_json(
+        capsys, str(root / "fixtures" / "scenarios"), "--config", str(root / "fixtures" / "delivery" / "outage.toml"),
+        "--delivery", "segment",
+    )  # fmt: skip
+    delivery = summary["delivery"]
+    assert status == 0
+    assert (delivery["attempts"], delivery["delivered"], delivery["retried"], delivery["dropped"]) == (
+        94,
+        38,
+        11,
+        0,
+    )
+    assert delivery["delivered_late"] == {"count": 11, "max_delay_seconds": pytest.approx(2526, abs=60)}
+    assert delivery["missed_windows"] == {"anonymous_merge": 2, "trigger_72h": 0}
+    assert summary["mock"]["anonymous_events_merged"] == 1
+
+
+@settings(max_examples=60)
+@given(
+    rate=st.integers(1, 20),
+    gaps=st.lists(st.sampled_from([0.0, 0.01, 0.1, 0.3, 0.999, 1.0, 1.5]), min_size=1, max_size=80),
+)
+def test_the_profile_rate_limit_never_lets_more_than_the_rate_through_in_any_second(
+    rate: int, gaps: list[float]
+) -> None:
+    mock = create_app({"CIO_FAULTS": {"rate_limit": rate}}).extensions["mock_cio"]
+    now = 1_704_067_200.0
+    allowed: list[float] = []
+    for gap in gaps:
+        now += gap
+        mock.clock.move(now)
+        got = mock.serve("PUT", "track.customer.io", "/api/v1/customers/u1", "",
+                         {"Authorization": "Basic c2l0ZTprZXk=", "Content-Type": "application/json"}, b"{}")  # fmt: skip
+        if got.status == 200:
+            allowed.append(now)
+        else:
+            assert got.status == 429 and int(got.headers["Retry-After"]) >= 1
+            assert sum(1 for t in allowed if t > now - 1.0) >= rate  # refused only when the window is full
+    for t in allowed:
+        assert sum(1 for u in allowed if t - 1.0 < u <= t) <= rate
