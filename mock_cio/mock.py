@@ -231,6 +231,7 @@ class MockCio:
                 time.sleep(fault.latency)
                 entry.notes.append(f"fault injected: {fault.latency} s latency")
             if fault.status is not None:
+                entry.workspace = _site_id_of(_lowered(inc.headers).get("authorization"))
                 raise ApiError(fault.status, fault.body, [f"fault injected: status {fault.status}"])
         route, args, allowed = self.router.match(inc.method, inc.path)
         if route is None:

@@ -173,6 +173,11 @@ class IdentifyVerbs(ActivityVerbs):
             old = getattr(person, kind)
             self.people.set_identifier(person, kind, value)
             rec.change("identifier_set", person=person.cio_id, name=kind, old=old, new=value)
+            if kind == "id" and old is not None and value is not None:
+                rec.note(
+                    f"the person's id changed from {old!r} to {value!r}: they were found by their email "
+                    f"({matched_by}), and Customer.io lets an identify by email give an existing person a new id"
+                )
         return True
 
     def _may_change(self, kind: str, matched_by: str) -> bool:
