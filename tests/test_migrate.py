@@ -203,7 +203,7 @@ def test_an_email_user_id_names_the_same_person_on_both_sides():
         },
     ]
     report = migrate(events, CONFIG)
-    assert report.identical == 1 and [t.message_ids for t in report.classes] == [["m1"]]
+    assert report.identical == 1 and [t.message_ids for t in report.classes] == [("m1",)]
 
 
 def test_a_difference_is_counted_once_with_its_people_and_message_ids():
@@ -211,7 +211,7 @@ def test_a_difference_is_counted_once_with_its_people_and_message_ids():
     report = migrate(events, CONFIG)
     assert report.identical == 1 and report.differing == 1
     tally, example = example_of(report, "page_screen")
-    assert (tally.events, tally.people, tally.message_ids) == (1, ["id:u1"], ["m-t"])
+    assert (tally.events, tally.people, tally.message_ids) == (1, ("id:u1",), ("m-t",))
     assert example.views["classic"]["attributes"]["_last_visit"] == 1714557780
     assert "_last_visit" not in example.views["actions"]["attributes"]
 

@@ -14,10 +14,9 @@ from typing import Any
 
 from sandbox.classic.compare import Comparison, EventPair
 from sandbox.classic.differences import BY_KEY, CLASSES, Classifier, DifferenceClass, EventDifference
-from sandbox.classic.effects import Names
+from sandbox.classic.effects import Names, decode
 from sandbox.classic.endstate import EndDifference, diff, normalise, person_state
 from sandbox.replay.config import Config
-from sandbox.replay.engine import _plain
 from sandbox.replay.events import Located
 
 JSON = Any
@@ -61,13 +60,16 @@ class Example:
         }
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ClassTally:
+    """One difference class in a report: how many events differ in it, the people they touch,
+    their messageIds and the first few as examples."""
+
     klass: DifferenceClass
-    events: int = 0
-    people: list[str] = field(default_factory=list)
-    message_ids: list[str] = field(default_factory=list)
-    examples: list[Example] = field(default_factory=list)
+    events: int
+    people: tuple[str, ...]
+    message_ids: tuple[str, ...]
+    examples: tuple[Example, ...]
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -131,7 +133,7 @@ def migrate(
             Names(lambda cio: comparison.person("classic", f"cio_{cio}")),
             Names(lambda cio: comparison.person("actions", f"cio_{cio}")),
         )
-        tallies = {c.key: ClassTally(c) for c in CLASSES}
+        tallies = {c.key: _Tally() for c in CLASSES}
         count = identical = 0
         requests = {"classic": 0, "actions": 0}
         for index, item in enumerate(events):
@@ -165,11 +167,25 @@ def migrate(
         source,
         count,
         identical,
-        tuple(t for t in tallies.values() if t.events),
+        tuple(
+            ClassTally(BY_KEY[key], t.events, tuple(t.people), tuple(t.message_ids), tuple(t.examples))
+            for key, t in tallies.items()
+            if t.events
+        ),
         end,
         {"classic": len(classic_state["people"]), "actions": len(actions_state["people"])},
         requests,
     )
+
+
+@dataclass(slots=True)
+class _Tally:
+    """A class's counts while the events stream through."""
+
+    events: int = 0
+    people: list[str] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
 
 
 def story(pair: EventPair) -> dict[str, JSON]:
@@ -192,7 +208,7 @@ def story(pair: EventPair) -> dict[str, JSON]:
             "action": d.action,
             "method": d.request.method,
             "url": d.request.url,
-            "body": _plain(d.request.body),
+            "body": d.request.body,
             "status": d.status,
             "outcome": d.outcome,
             "notes": list(d.notes),
@@ -248,9 +264,7 @@ def _example(pair: EventPair, found: EventDifference, comparison: Comparison) ->
 
 
 def _decoded(effects: tuple[str, ...]) -> list[JSON]:
-    from sandbox.classic.effects import decode
-
     return [decode(e) for e in effects]
 
 
-__all__ = ["BY_KEY", "MigrationReport", "migrate", "story", "views_after"]
+__all__ = ["ClassTally", "Example", "MigrationReport", "migrate", "story", "views_after"]

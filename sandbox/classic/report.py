@@ -9,6 +9,7 @@ the two mocks end in the same state, and what was normalised to compare them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sandbox.classic.migration import NORMALISED, ClassTally, Example, MigrationReport
@@ -172,7 +173,7 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else many or one + 's'}"
 
 
-def _ids(ids: list[str]) -> str:
+def _ids(ids: Sequence[str]) -> str:
     shown = ", ".join(ids[:MAX_IDS]) or "(none)"
     return shown + (f" … (+{len(ids) - MAX_IDS})" if len(ids) > MAX_IDS else "")
 
