@@ -106,7 +106,7 @@ def test_backfill_planning_at_a_rate(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert backfill["rate"] == 2 and backfill["seconds"] == pytest.approx(19 / 2)
     assert backfill["other_mode"]["mode"] == "batch" and backfill["other_mode"]["requests"] < 20
     assert main(["run", *args, "--rate", "2"]) == 2  # --rate needs --delivery segment
-    assert "--rate needs --delivery segment" in capsys.readouterr().err
+    assert "--rate: needs --delivery segment" in capsys.readouterr().err
 
 
 def test_a_slow_backfill_pushes_anonymous_events_past_the_merge_window(

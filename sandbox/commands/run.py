@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     from sandbox.replay.summary import Summary
 
     if args.rate is not None and (args.delivery != "segment" or not 0 < args.rate < float("inf")):
-        raise InputError("--rate needs --delivery segment and a positive number of requests/second", "--rate")
+        raise InputError("needs --delivery segment and a positive number of requests/second", "--rate")
     config = load(args)
     if not config.is_default:
         warn("run", config.file, config.subscriptions)
