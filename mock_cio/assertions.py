@@ -192,6 +192,7 @@ def _fail(
     diff: bool = True,
     bullet: str = "- ",
 ) -> None:
+    __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
     parts = [title]
     parts.extend(f"  {bullet}{p}" for p in problems[:_MAX_LISTED])
     if len(problems) > _MAX_LISTED:
@@ -262,6 +263,7 @@ def assert_person(
     subset, or a string: an event name / a device token) matches a different event / device;
     `exact_events=True` also requires that the person has no other events.
     """
+    __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
     person = _source(source).person(identifier, site_id)
     where = f" in workspace {site_id!r}" if site_id else ""
     if person is None:
@@ -296,6 +298,7 @@ def assert_person(
 
 def assert_no_person(source: Any, identifier: str, *, site_id: str | None = None) -> None:
     """Assert that no person answers to `identifier` (deleted, suppressed, merged away, never made)."""
+    __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
     person = _source(source).person(identifier, site_id)
     if person is not None:
         _fail(f"expected no person {identifier!r}, but found one:", _pretty(person), diff=False)
@@ -304,6 +307,7 @@ def assert_no_person(source: Any, identifier: str, *, site_id: str | None = None
 def assert_no_rejections(source: Any, **filters: JSON) -> None:
     """Assert that every journal entry was accepted: none rejected (4xx), failed (5xx) or partial
     (a 207 batch with refused items); filters as `requests()` takes (workspace, path, since, ...)."""
+    __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
     mock = _source(source)
     bad = [e for e in _all_requests(mock, **filters) if e.get("outcome") != "accepted"]
     if bad:
@@ -331,6 +335,7 @@ def assert_requests(
     `path` is matched exactly against the raw path, or as a prefix when it ends with `*`; `body`
     is a subset of the request body. Without `count`, at least one entry must match.
     """
+    __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
     mock = _source(source)
     entries = list(reversed(_all_requests(mock, workspace=workspace)))
 
@@ -393,6 +398,7 @@ def assert_event(
     `anonymous_id`, is stored anonymously); extra keyword arguments (`data`, `type`, `timestamp`,
     `merged_from_anonymous`, `can_trigger`, ...) are a subset each event must contain. Without
     `count`, at least one must match. Returns the matching events."""
+    __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
     mock = _source(source)
     if identifier is None:
         if anonymous_id is None:

@@ -259,18 +259,23 @@ class Intercept:
     # ------------------------------------------------------------------ assertions
 
     def assert_person(self, identifier: str, **expected: JSON) -> dict[str, JSON]:
+        __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
         return assertions.assert_person(self, identifier, **expected)
 
     def assert_no_person(self, identifier: str, site_id: str | None = None) -> None:
+        __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
         assertions.assert_no_person(self, identifier, site_id=site_id)
 
     def assert_no_rejections(self, **filters: JSON) -> None:
+        __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
         assertions.assert_no_rejections(self, **filters)
 
     def assert_requests(self, **expected: JSON) -> list[dict[str, JSON]]:
+        __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
         return assertions.assert_requests(self, **expected)
 
     def assert_event(self, identifier: str | None, name: str, **expected: JSON) -> list[dict[str, JSON]]:
+        __tracebackhide__ = True  # pytest shows the failure at the caller (the test), not here
         return assertions.assert_event(self, identifier, name, **expected)
 
 

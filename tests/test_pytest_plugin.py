@@ -235,3 +235,18 @@ def test_mismatches_examples():
 def test_a_source_without_views_is_a_type_error():
     with pytest.raises(TypeError, match="assertion source"):
         assertions.assert_person(object(), "u1")
+
+
+def test_failures_point_at_the_users_test_not_the_helpers(pytester):
+    """The helpers hide their own frames (`__tracebackhide__`): a failure shows the line of the
+    user's test that asserted, not the helper's body and locals."""
+    result = run(pytester, FAILING)
+    result.assert_outcomes(failed=8)
+    text = result.stdout.str()
+    for test in ("test_person_attributes", "test_no_rejections", "test_requests", "test_event_name"):
+        section = text.split(f"_ {test} _", 1)[1].split("\n___", 1)[0]
+        assert "mock_cio/assertions.py" not in section and "mock_cio/intercept.py" not in section, section
+        assert "def _fail(" not in section and "raise AssertionError" not in section, section
+        assert "test_failures_point_at_the_users_test_not_the_helpers.py:" in section, section
+        pointed = [line for line in section.splitlines() if line.startswith(">")]
+        assert pointed and all("cio_mock.assert_" in line for line in pointed), pointed
