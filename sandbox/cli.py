@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from sandbox.errors import SandboxError
 
 COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check", "lint", "migrate")
+"""Every subcommand, in the order `--help` lists them."""
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -24,6 +25,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="cio-sandbox",
         description="Test Segment's Customer.io (Actions) destination offline.",
     )
+    parser.add_argument("--version", action="version", version=f"cio-sandbox {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS if only is None else (only,):
         try:
@@ -34,6 +36,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         module.register(sub)
     return parser
+
+
+def version() -> str:
+    """The installed package's version (its metadata, written from pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cio-sandbox")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
