@@ -168,6 +168,17 @@ def _open_error(path: str, exc: sqlite3.Error) -> JournalError:
     return JournalError(f"--db {path}: {reason}")
 
 
+def _check_is_a_journal(db: sqlite3.Connection, path: str) -> None:
+    """A SQLite file of something else (tables, none of them the journal's) is refused rather than
+    given the journal's tables: `--db` pointing at the wrong file must not change it."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if tables and "entries" not in tables and not all(t.startswith(("sqlite_", "sandbox_")) for t in tables):
+        shown = ", ".join(sorted(tables)[:5])
+        raise JournalError(
+            f"--db {path}: is a SQLite database of something else (tables: {shown}), not a journal"
+        )
+
+
 class Journal:
     """The SQLite journal of one mock: `path` is a file name or `":memory:"`."""
 
@@ -187,6 +198,7 @@ class Journal:
             if path != ":memory:" and not path.startswith("file::memory:"):
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+            _check_is_a_journal(self._db, path)
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise _open_error(path, exc) from None
