@@ -303,3 +303,107 @@ def test_json_mapping_text_keeps_any_json(value: object) -> None:
     """The JSON-string form reads any JSON value back unchanged (before mapping validation)."""
     text = f"s = {toml_multiline(json.dumps(value, indent=2))}\n"
     assert json.loads(tomllib.loads(text)["s"]) == value
+
+
+# -- a mapping reads the same from any source -------------------------------------------------------
+
+_NUMBERS = (
+    st.integers(min_value=-(2**64), max_value=2**64)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1.0, -0.0, 0.5, 1e21, 1e300, 2**53 + 1, 12345678901234567890])
+)
+_LITERALS = st.recursive(
+    st.booleans() | _NUMBERS | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text("abcxyz_", min_size=1, max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+"""Mapping values without null (TOML has none) and without directives: literals of any JSON shape."""
+
+
+@given(
+    st.dictionaries(st.sampled_from(["name", "id", "data", "event_id", "timestamp"]), _LITERALS, min_size=1)
+)
+def test_a_mapping_reads_the_same_from_any_source(mapping: dict) -> None:
+    """A TOML table, JSON text in the config, and a JSON subscriptions file (plan's) give the same
+    mapping, with JavaScript's numbers: what JSON.parse gives for the same JSON (`1.0` is 1, an
+    integer beyond 2^53 is the nearest double)."""
+    from sandbox.commands.init import toml_key, toml_value
+    from sandbox.js import json as js_json
+    from sandbox.replay.config import subscriptions_from_list
+
+    head = '[[subscriptions]]\nname = "S"\npartnerAction = "trackEvent"\n'
+    table = (
+        head
+        + "[subscriptions.mapping]\n"
+        + "".join(f"{toml_key(k)} = {toml_value(v)}\n" for k, v in mapping.items())
+    )
+    text = json.dumps(mapping)
+    as_json_text = head + f"mapping = {toml_string(text)}\n"
+    as_file = subscriptions_from_list(
+        js_json.loads(json.dumps([{"name": "S", "partnerAction": "trackEvent", "mapping": mapping}])),
+        "s.json",
+    )
+    expected = js_json.loads(text)
+    readings = [
+        parse_config(table).subscriptions[0].mapping,
+        parse_config(as_json_text).subscriptions[0].mapping,
+        as_file[0].mapping,
+    ]
+    # json.dumps tells 1 from 1.0 (== does not)
+    assert [json.dumps(r, sort_keys=True) for r in readings] == [json.dumps(expected, sort_keys=True)] * 3
+
+
+def test_the_same_mapping_sends_the_same_bytes_through_plan_and_run(tmp_path: Path) -> None:
+    """The issue's example: `1.0` written as JSON text in the config was sent as 1.0 by run and 1 by plan."""
+    from sandbox.pipeline import plan
+    from sandbox.replay.golden import capture
+
+    config = parse_config(
+        '[[subscriptions]]\nname = "S"\npartnerAction = "trackEvent"\n'
+        'mapping = \'{"name": "Paid", "id": {"@path": "$.userId"}, "data": {"amount": 1.0, "big": 12345678901234567890}}\'\n'
+    )
+    event = {
+        "type": "track",
+        "event": "x",
+        "userId": "u1",
+        "messageId": "m1",
+        "timestamp": "2024-01-01T00:00:00Z",
+    }
+    (line,) = plan([event], config.settings, list(config.subscriptions))
+    assert line.request is not None
+    # JavaScript's numbers: 1.0 is the integer 1, the big integer is the nearest double (how that
+    # double is written out is JSON.stringify's business, sandbox.js.json)
+    expected = {"amount": 1, "big": float(12345678901234567890)}
+    attributes = line.request.body["attributes"]
+    assert attributes == expected and type(attributes["amount"]) is int
+    sent = capture([event], config)["requests"]
+    assert [r["body"]["attributes"] for r in sent] == [expected]
+    assert type(sent[0]["body"]["attributes"]["amount"]) is int
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('""', "must not be empty"),
+        ('"  "', "must not be blank (only whitespace)"),
+        ("1", "must be a non-empty string, got a number"),
+    ],
+)
+def test_empty_strings_are_named_as_such(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f'[settings]\nsiteId = {value}\napiKey = "k"\n')
+    assert str(caught.value) == f"cio-sandbox.toml: settings/siteId: {message}"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            f'[[subscriptions]]\nname = {value}\npartnerAction = "trackEvent"\nuseDefaultMappings = true\n'
+        )
+    assert str(caught.value) == f"cio-sandbox.toml: subscription '#1': name: {message}"
+
+
+@pytest.mark.parametrize("region", ["us", "US", "Us", "eu", "EU", "eU", "us 🇺🇸", "EU 🇪🇺"])
+def test_account_region_in_any_letter_case(region: str) -> None:
+    config = parse_config(f'[settings]\nsiteId = "s"\napiKey = "k"\naccountRegion = "{region}"\n')
+    assert config.settings.region == (EU_REGION if region.lower().startswith("eu") else "US 🇺🇸")

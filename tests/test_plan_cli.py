@@ -280,3 +280,116 @@ def test_lines_before_a_bad_line_are_written(
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["event_index"] for line in lines] == list(range(len(good)))
     assert f"line {len(good) + 1}, column 2" in err
+
+
+# -- plan and run agree (issue 14's newcomer defects) ----------------------------------------------
+
+
+def _plan_and_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: dict, subscription: dict
+) -> tuple[str, str]:
+    """The stderr of plan (JSON document) and of run (TOML config) for the same settings and subscription."""
+    doc = write(
+        tmp_path,
+        "p.json",
+        json.dumps({"settings": settings, "events": EVENTS, "subscriptions": [subscription]}),
+    )
+    assert main(["plan", doc]) == 2
+    plan_err = capsys.readouterr().err
+    from sandbox.commands.init import toml_string, toml_value
+
+    lines = ["[settings]", *(f"{k} = {toml_string(v)}" for k, v in settings.items()), "", "[[subscriptions]]"]
+    lines += [f"{k} = {toml_value(v)}" for k, v in subscription.items()]
+    config = write(tmp_path, "c.toml", "\n".join(lines) + "\n")
+    events = write(tmp_path, "e.jsonl", "\n".join(json.dumps(e) for e in EVENTS) + "\n")
+    assert main(["run", events, "--config", config]) == 2
+    run_err = capsys.readouterr().err
+    return plan_err, run_err
+
+
+SUB = {"name": "Orders", "partnerAction": "trackEvent", "mapping": {"name": {"@path": "$.event"}}}
+
+
+def test_plan_and_run_both_refuse_an_unknown_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_err, run_err = _plan_and_run(tmp_path, capsys, {**SETTINGS, "accountRegion": "eu-west"}, SUB)
+    for err in (plan_err, run_err):
+        assert (
+            'settings/accountRegion: must be one of "US", "EU", "US 🇺🇸", "EU 🇪🇺" (any letter case), got "eu-west"'
+            in err
+        )
+
+
+def test_plan_and_run_both_refuse_a_misspelt_mapping_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sub = {**SUB, "mapping": {"nmae": {"@path": "$.event"}}}
+    plan_err, run_err = _plan_and_run(tmp_path, capsys, SETTINGS, sub)
+    for err in (plan_err, run_err):
+        assert "subscription 'Orders': mapping/nmae: trackEvent has no such field" in err
+        assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("region", ["eu", "Eu", "EU", "eu 🇪🇺", "EU 🇪🇺"])
+def test_region_in_any_letter_case_as_workspace_regions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], region: str
+) -> None:
+    doc = write(
+        tmp_path,
+        "p.json",
+        json.dumps({"settings": {**SETTINGS, "accountRegion": region}, "events": EVENTS[:1]}),
+    )
+    code, lines, _ = run(capsys, doc)
+    assert code == 0 and lines[0]["url"].startswith("https://track-eu.customer.io/")
+
+
+def test_plan_reads_the_toml_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        "cio-sandbox.toml",
+        '[settings]\nsiteId = "s"\napiKey = "k"\naccountRegion = "eu"\n\n[[subscriptions]]\nname = "Signups"\n'
+        'subscribe = \'event = "Signed Up"\'\npartnerAction = "trackEvent"\nuseDefaultMappings = true\n',
+    )
+    events = write(tmp_path, "e.jsonl", "\n".join(json.dumps(e) for e in EVENTS) + "\n")
+    code, lines, _ = run(capsys, events, "--config", config)
+    assert code == 0
+    assert [(line["event_index"], line["subscription"]) for line in lines] == [(1, "Signups")]
+    assert lines[0]["url"] == "https://track-eu.customer.io/api/v2/entity"
+    assert main(["plan", events, "--config", config, "--settings", config]) == 2
+    assert "give --settings FILE or --config FILE, not both" in capsys.readouterr().err
+
+
+def test_plan_on_a_binary_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "events.bin"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    assert main(["plan", str(path)]) == 2
+    assert capsys.readouterr().err == f"cio-sandbox plan: {path}: byte 0: not UTF-8 text\n"
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [
+        ("1709642096", 1709642096.0),
+        ("2024-03-05T12:34:56Z", 1709642096.0),
+        ("2024-03-05T12:34:56", 1709642096.0),
+        ("2024-03-05T13:34:56+01:00", 1709642096.0),
+    ],
+)
+def test_plan_now_takes_unix_seconds_or_iso(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str, seconds: float
+) -> None:
+    event = {"type": "track", "event": "Report Delivery Event", "userId": "u1",
+             "properties": {"deliveryId": "d1", "metric": "opened"}}  # fmt: skip
+    doc = write(tmp_path, "p.json", json.dumps({"settings": SETTINGS, "events": [event]}))
+    code, lines, _ = run(capsys, doc, "--now", given)
+    assert code == 0 and lines[0]["body"]["timestamp"] == int(seconds)
+
+
+def test_plan_now_error_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["plan", "-", "--now", "soon"])
+    assert (
+        "argument --now: must be Unix seconds or an ISO-8601 time (2024-03-05T12:34:56Z), got 'soon'"
+        in capsys.readouterr().err
+    )
