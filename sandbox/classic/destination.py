@@ -64,10 +64,10 @@ def classic_plan(event: Mapping[str, Any], settings: Settings, now: float) -> Cl
     kind = event.get("type")
     if kind not in HANDLED:
         what = "alias" if kind == "alias" else f"type {kind!r}"
-        return ClassicPlan((), f"the classic destination has no {what} handler: nothing sent")
+        return ClassicPlan((), f"the classic destination has no {what} handler")
     uid = user_id(event)
     if uid is None:
-        return ClassicPlan((), "no userId: the classic destination sends nothing without one")
+        return ClassicPlan((), "no userId (the classic destination needs one for every call)")
     person = f"{settings.track_url}/api/v1/customers/{quote(uid, safe='')}"
     auth = settings.authorization
 

@@ -54,7 +54,7 @@ def _example_text(example: Example) -> list[str]:
     if example.person is not None:
         lines.append(f"  {example.person} afterwards:")
         lines += _columns(
-            _wrap(_compact(example.views.get("classic"))), _wrap(_compact(example.views.get("actions")))
+            _wrapped(_compact(example.views.get("classic"))), _wrapped(_compact(example.views.get("actions")))
         )
     return lines
 
@@ -64,7 +64,9 @@ def _side_lines(
     requests: tuple[dict[str, JSON], ...],
     dropped: str | None,
     refused: tuple[dict[str, JSON], ...],
+    wrap: bool = True,
 ) -> list[str]:
+    _wrap = _wrapped if wrap else _whole
     lines = [f"{label}:"]
     if dropped:
         lines += _wrap(f"(nothing sent: {dropped})")
@@ -86,7 +88,11 @@ def _columns(left: list[str], right: list[str]) -> list[str]:
     return [f"    {a:<{COLUMN}} │ {b}".rstrip() for a, b in zip(left, right, strict=True)]
 
 
-def _wrap(text: str) -> list[str]:
+def _whole(text: str) -> list[str]:
+    return [text]
+
+
+def _wrapped(text: str) -> list[str]:
     return [text[i : i + COLUMN] for i in range(0, max(len(text), 1), COLUMN)]
 
 
@@ -117,7 +123,8 @@ def render_markdown(report: MigrationReport) -> str:
         f"| requests | {report.requests['classic']} | {report.requests['actions']} |",
         f"| people at the end | {report.people['classic']} | {report.people['actions']} |",
         "",
-        f"{report.identical} events end the same in both; {report.differing} differ:",
+        f"{_n(report.identical, 'event')} end the same in both; {report.differing} "
+        f"{'differs' if report.differing == 1 else 'differ'}:",
         "",
         "| class | events | people | messageIds |",
         "|---|---|---|---|",
@@ -145,10 +152,11 @@ def render_markdown(report: MigrationReport) -> str:
 def _example_markdown(example: Example) -> list[str]:
     title = f"Event {example.index}" + (f" (`{example.message_id}`)" if example.message_id else "")
     left = "<br>".join(
-        _cell(x) for x in _side_lines("classic", example.classic, example.classic_dropped, ())[1:]
+        _cell(x) for x in _side_lines("classic", example.classic, example.classic_dropped, (), wrap=False)[1:]
     )
     right = "<br>".join(
-        _cell(x) for x in _side_lines("Actions", example.actions, None, example.actions_refused)[1:]
+        _cell(x)
+        for x in _side_lines("Actions", example.actions, None, example.actions_refused, wrap=False)[1:]
     )
     rows = [
         "",
