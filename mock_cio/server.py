@@ -235,7 +235,7 @@ def run(
     tls_dir: Path | str | None = None,
     out: IO[str] | None = None,
     on_close: Callable[[], None] | None = None,
-    extra: str = "",
+    extra: str | Callable[[str], str] = "",
     limits: ServerLimits | None = None,
 ) -> int:
     """Serve `app` until SIGINT or SIGTERM; print one startup line (URL, CA path) first."""
@@ -251,7 +251,8 @@ def run(
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(live.startup_line() + extra, file=out, flush=True)
+        tail = extra(live.url) if callable(extra) else extra  # a callable gets the URL (port 0)
+        print(live.startup_line() + tail, file=out, flush=True)
         live.serve_forever()
     finally:
         for sig, handler in previous.items():

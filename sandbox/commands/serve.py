@@ -21,12 +21,30 @@ from typing import Any
 from mock_cio.errors import MockError
 from mock_cio.server import add_arguments, app_config, limits_from, run
 
+DESCRIPTION = """\
+Serve, on one local port, everything your app and its tests talk to:
+
+  /v1/...          Segment's HTTP Tracking API: point your Segment SDK here; each event goes
+                   through your subscriptions and mappings (--config) into the mock below
+  /api/v1, /api/v2 the mock Customer.io Track API (point the official Customer.io clients here)
+  /_mock/...       the mock's admin API: state, journal, clock, reset, faults
+  /                the inspector: every event, what was sent, what changed
+
+Nothing leaves your machine. The journal and state live in --db (default ./cio-sandbox.db) and come
+back on restart. Stop with Ctrl-C.
+
+examples:
+  cio-sandbox serve                                  # http://127.0.0.1:8787/
+  cio-sandbox serve --config staging.toml --port 0   # a free port, printed at start
+  cio-sandbox serve --tls                            # https; prints the CA file to trust
+"""
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve the mock Customer.io, Segment's Tracking API and the inspector locally (http or https)",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
@@ -67,11 +85,25 @@ def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[]
     return app, app.extensions["sandbox_live"].close
 
 
+def startup_details(url: str, db: str, config: Any) -> str:
+    """What the startup line adds after the URL: the journal file, where the inspector is and which
+    config runs."""
+    if config is None:
+        used = "config: none"
+    elif config.is_default:
+        used = "config: none found, the 15 automatic presets"
+    else:
+        used = f"config {config.file} ({len(config.subscriptions)} subscription(s))"
+    return f", journal {db}; inspector {url}/ · Segment SDKs {url}/v1 · {used}"
+
+
 def serve(args: argparse.Namespace) -> int:
     try:
         app, close = build_app(args)
+        config = app.config.get("SANDBOX_CONFIG")
         return run(app, host=args.host, port=args.port, tls=args.tls, tls_dir=args.tls_dir,
-                   on_close=close, extra=f", journal {args.db}", limits=limits_from(args))  # fmt: skip
+                   on_close=close, extra=lambda url: startup_details(url, args.db, config),
+                   limits=limits_from(args))  # fmt: skip
     except MockError as exc:
         print(f"cio-sandbox serve: {exc}", file=sys.stderr)
         return 2
