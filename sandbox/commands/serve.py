@@ -100,7 +100,7 @@ def startup_details(url: str, db: str, config: Any) -> str:
 def serve(args: argparse.Namespace) -> int:
     try:
         app, close = build_app(args)
-        config = app.config.get("SANDBOX_CONFIG")
+        config = getattr(app, "config", {}).get("SANDBOX_CONFIG")  # the Flask app's config
         return run(app, host=args.host, port=args.port, tls=args.tls, tls_dir=args.tls_dir,
                    on_close=close, extra=lambda url: startup_details(url, args.db, config),
                    limits=limits_from(args))  # fmt: skip
