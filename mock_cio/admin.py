@@ -18,12 +18,15 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from mock_cio import control_plane
 from mock_cio.app import json_response
 from mock_cio.clock import ClockError
 from mock_cio.faults import FaultError
 from mock_cio.journal import MAX_LIMIT
-from mock_cio.mock import MockCio
+from mock_cio.mock import JournalWriteError, MockCio
+from mock_cio.request_body import ApiError, parse_body
 from mock_cio.state import StateError
+from mock_cio.wsgi_body import read_body
 
 bp = Blueprint("mock_admin", __name__)
 JSON = Any
@@ -41,6 +44,11 @@ def _admin_error(exc: AdminError) -> Response:
     return json_response(exc.status, {"error": str(exc)})
 
 
+@bp.errorhandler(JournalWriteError)
+def _journal_failed(exc: JournalWriteError) -> Response:
+    return json_response(503, {"error": str(exc)})
+
+
 @bp.errorhandler(StateError)
 @bp.errorhandler(ClockError)
 @bp.errorhandler(FaultError)
@@ -52,16 +60,29 @@ def _mock() -> MockCio:
     return current_app.extensions["mock_cio"]
 
 
+@bp.before_request
+def _guard() -> Response | None:
+    """The control plane's checks (control_plane.py): Host, cross-origin writes."""
+    refused = control_plane.refusal(
+        request.method, request.host, request.headers, current_app.config.get("CIO_ALLOWED_HOSTS") or ()
+    )
+    return None if refused is None else json_response(refused[0], {"error": refused[1]})
+
+
 def _ok(body: JSON) -> Response:
     return json_response(200, body)
 
 
-def _int_arg(name: str, *, minimum: int = 0, maximum: int | None = None) -> int | None:
+MAX_ID = 2**63 - 1
+"""The largest journal entry id (SQLite's INTEGER)."""
+
+
+def _int_arg(name: str, *, minimum: int = 0, maximum: int | None = MAX_ID) -> int | None:
     text = request.args.get(name)
     if text is None or text == "":
         return None
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 30 else _too_long(name, text)
     except ValueError:
         raise AdminError(f"query parameter {name} must be an integer, got {text!r}") from None
     if value < minimum or (maximum is not None and value > maximum):
@@ -74,17 +95,24 @@ def _site_id() -> str | None:
     return request.args.get("site_id") or None
 
 
+MAX_ADMIN_BODY = 64 * 1024
+"""Admin request bodies are read up to this many bytes (streamed; a larger one is answered 413)."""
+
+
 def _json_object() -> dict[str, JSON]:
-    raw = request.get_data(cache=True)
+    read = read_body(request.environ, MAX_ADMIN_BODY)
+    if read.error is not None:
+        raise AdminError(read.error)
+    if read.oversized is not None:
+        raise AdminError(f"request body must be at most {MAX_ADMIN_BODY} bytes", 413)
+    raw = read.data
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AdminError(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise AdminError("request body must be a JSON object")
-    return body
+    try:  # the Track API's reader: nesting, number range, lone surrogates (U+FFFD) as there
+        body = parse_body(raw, "application/json", flavour="merge", limit=MAX_ADMIN_BODY)
+    except ApiError as exc:
+        raise AdminError(str(exc)) from None
+    return body if isinstance(body, dict) else {}
 
 
 def _filters() -> dict[str, JSON]:
@@ -116,9 +144,13 @@ def requests_count() -> Response:
     return _ok({"count": _mock().journal_count(**_filters())})
 
 
+def _too_long(name: str, text: str) -> int:
+    raise AdminError(f"query parameter {name} must be an integer of at most 19 digits, got {text[:40]!r}…")
+
+
 @bp.get("/requests/<int:entry_id>")
 def request_one(entry_id: int) -> Response:
-    entry = _mock().request(entry_id)
+    entry = _mock().request(entry_id) if entry_id <= MAX_ID else None
     if entry is None:
         raise AdminError(f"no journal entry {entry_id}", 404)
     return _ok(entry)

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, NotFound
 
 from mock_cio.mock import JSON_TYPE as _JSON_TYPE
 from mock_cio.mock import MAX_READ, REQUEST_ID_HEADER, MockCio, dumps
@@ -56,6 +56,9 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
 def _on_error(exc: Exception) -> Response:
     """Anything that escaped an admin view: still JSON. (Track API requests never reach Flask:
     mock_cio/wsgi.py answers them, and `MockCio.handle` turns every failure into a JSON answer.)"""
+    if isinstance(exc, NotFound):  # a path no admin rule matches (a %0A in it)
+        return json_response(404, {"error": f"no admin route {request.method} {request.path!r} "
+                                            "(see /_mock/openapi.json)"})  # fmt: skip
     if isinstance(exc, HTTPException):
         status, message = exc.code or 500, exc.description or exc.name
     else:

@@ -18,6 +18,9 @@ from datetime import UTC, datetime
 
 from mock_cio.errors import MockError
 
+MAX_TIME = 253402300799.0
+"""9999-12-31T23:59:59Z: the clock never goes past the last time ISO-8601 (and Python) can write."""
+
 
 class ClockError(MockError):
     """A time the clock cannot use (the message says which value and why)."""
@@ -32,14 +35,18 @@ def parse_time(value: object, where: str = "now") -> float:
     if isinstance(value, bool) or value is None:
         raise ClockError(f"{where} must be Unix seconds or an ISO-8601 string, got {value!r}")
     if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
-            raise ClockError(f"{where} must be a finite, non-negative number of Unix seconds, got {value!r}")
+        if not math.isfinite(value) or not 0 <= value <= MAX_TIME:
+            raise ClockError(
+                f"{where} must be Unix seconds between 0 and {MAX_TIME:.0f} (9999-12-31), got {value!r}"
+            )
         return float(value)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return float(text) if text.replace(".", "", 1).isdigit() else _iso(text)
-        except ValueError as exc:
+            if text.replace(".", "", 1).isdigit():
+                return parse_time(float(text), where)
+            return _iso(text)
+        except (ValueError, OverflowError) as exc:
             raise ClockError(
                 f"{where} {value!r} is neither Unix seconds nor an ISO-8601 time ({exc})"
             ) from None
@@ -89,9 +96,14 @@ class Clock:
         """Move the clock forward (or back, with a negative number) by `seconds`."""
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
             raise ClockError(f"advance must be a finite number of seconds, got {seconds!r}")
+        target = self.now() + seconds
+        if target < 0:
+            raise ClockError(f"advance {seconds!r} would move the clock before 1970")
+        if target > MAX_TIME:
+            raise ClockError(
+                f"advance {seconds!r} would move the clock past 9999-12-31 (Unix {MAX_TIME:.0f})"
+            )
         if self._frozen is not None:
-            if self._frozen + seconds < 0:
-                raise ClockError(f"advance {seconds!r} would move the clock before 1970")
             self._frozen += seconds
         else:
             self._offset += seconds

@@ -24,6 +24,11 @@ their own `received_at`), so only the latest one is written, with each commit. R
 same connection see every row at once, so the mock's answers and admin views are the same as with
 a durable journal. A durable journal is never written this way.
 
+One file, one process: a journal file is locked (`flock`, exclusive) for as long as a process has
+it open, so a second server on the same `--db` stops at once with `JournalLocked` ("… is in use
+by process N") instead of journaling into the same file and handing out the same cio_ids. Journals
+of one process share the lock (tests and restarts within a process reopen a file).
+
 `record` returns the entry it wrote as an `EntryView` made from the stored row, so the in-process
 replay gets each journal entry without querying it back. A request body is stored as the JSON
 text it was parsed from (`Entry.body_json`): decoding it gives the parsed body again, so it is
@@ -32,10 +37,12 @@ not encoded a second time.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +50,71 @@ from typing import Any
 from mock_cio.errors import MockError
 
 JSON = Any
+
+
+class JournalLocked(MockError):
+    """The journal file is open in another process (the message names the file and the process)."""
+
+
+class JournalLost(MockError):
+    """A row was lost with its transaction: a write failed after it was written, before its commit."""
+
+
+_HELD: dict[tuple[int, int], list[int]] = {}
+"""(device, inode) of each journal file this process has locked -> [fd, number of journals]."""
+_HELD_LOCK = threading.Lock()
+
+
+def _lock_file(path: str) -> tuple[int, int]:
+    """Lock `path` for this process (created if missing); raise JournalLocked when another has it."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _open_error(path, sqlite3.OperationalError(exc.strerror or str(exc))) from None
+    info = os.fstat(fd)
+    key = (info.st_dev, info.st_ino)
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+        if held is not None:
+            os.close(fd)  # opened before any SQLite connection of ours could lose a lock by it
+            held[1] += 1
+            return key
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            holder = _lock_holder(info.st_ino)
+            who = f"process {holder}" if holder else "another process"
+            raise JournalLocked(
+                f"the journal {path} is in use by {who}: stop that server or choose another --db"
+            ) from None
+        _HELD[key] = [fd, 1]
+    return key
+
+
+def _unlock_file(key: tuple[int, int]) -> None:
+    with _HELD_LOCK:
+        held = _HELD.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del _HELD[key]
+            os.close(held[0])
+
+
+def _lock_holder(inode: int) -> int | None:
+    """The pid holding a flock on the file with `inode`, from /proc/locks (Linux), else None."""
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            for line in locks:
+                fields = line.split()
+                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(inode):
+                    return int(fields[4]) if fields[4].isdigit() else None
+    except OSError:
+        pass
+    return None
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -76,7 +148,9 @@ _COLUMNS = (
     "status, response, outcome, reasons, notes, changes"
 )
 _INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
+_INSERT_REQUEST = f"INSERT INTO entries ({_COLUMNS}, applied) VALUES ({', '.join('?' * 18)})"
 _SELECT = f"SELECT id, {_COLUMNS} FROM entries"
+_HISTORY = f"SELECT id, {_COLUMNS}, applied FROM entries"
 
 GROUP_COMMIT = 256
 """Rows per transaction in a scratch journal (`durable=False`)."""
@@ -117,6 +191,9 @@ class Entry:
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     changes: list[JSON] = field(default_factory=list)
+    applied: bool = False
+    """Whether the request reached its handler (and so may have changed the state): a replay runs
+    exactly these again. Not part of the admin API's entry view."""
     response_text: str | None = None
     """`response` already encoded as JSON (the answer's bytes), so it is encoded once."""
     body_json: str | None = None
@@ -192,21 +269,47 @@ class Journal:
         """Rows up to this id are committed (`sync`)."""
         self.commits = 0
         """Transactions committed so far (group commit makes it less than the rows written)."""
+        self.epoch = 0
+        """Counts failed writes: rows written in an earlier epoch and not committed are lost."""
+        self._lost_reason = ""
+        self._failing = False
+        self.on_failure: Callable[[], None] | None = None
+        """Called (under the lock) after a failed write ended the transaction: the mock rebuilds
+        its state from what the journal holds."""
         self._pending_clock: tuple[float, dict[str, JSON]] | None = None
+        in_memory = path == ":memory:" or path.startswith("file::memory:") or path == ""
+        self._lock_key = None if in_memory else _lock_file(path)
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            if path != ":memory:" and not path.startswith("file::memory:"):
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
-            _check_is_a_journal(self._db, path)
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise _open_error(path, exc) from None
+            self._db = self._open(path, durable, in_memory)
+        except BaseException as exc:
+            if self._lock_key is not None:
+                _unlock_file(self._lock_key)
+            if isinstance(exc, sqlite3.Error):
+                raise _open_error(path, exc) from None
+            raise
+
+    @staticmethod
+    def _open(path: str, durable: bool, in_memory: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if not in_memory:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+        _check_is_a_journal(db, path)
+        db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
+        if "applied" not in columns:  # a journal written before `applied` was recorded
+            db.execute("ALTER TABLE entries ADD COLUMN applied INTEGER")
+        return db
 
     def close(self) -> None:
         with self.lock:
-            self.commit()
-            self._db.close()
+            try:
+                self.commit()
+                self._db.close()
+            finally:
+                if self._lock_key is not None:
+                    _unlock_file(self._lock_key)
+                    self._lock_key = None
 
     # ------------------------------------------------------------------ writing
 
@@ -249,31 +352,40 @@ class Journal:
             _dumps(entry.changes),
         )
         with self.lock:
-            entry_id = self._insert(row)
+            entry_id = self._insert((*row, int(entry.applied)), _INSERT_REQUEST)
             if sync:
                 self.sync(entry_id)
         return EntryView((entry_id, *row))
 
-    def sync(self, entry_id: int) -> None:
+    def sync(self, entry_id: int, epoch: int | None = None) -> None:
         """Group commit: make sure entry `entry_id` (and everything written before it) is committed.
         Concurrent requests share one commit: each writes its row under the lock, releases it,
         then syncs; the first to get the lock back commits every row written so far, and the
         others find theirs committed already. Nothing is answered before its commit, so an
         acknowledged request survives SIGKILL as before. A scratch journal commits on its own
-        schedule (`GROUP_COMMIT`) and ignores this."""
+        schedule (`GROUP_COMMIT`) and ignores this.
+
+        `epoch` is `self.epoch` as it was when the row was written: when a write failed since
+        (and took the open transaction, this row with it), `JournalLost` is raised."""
         if not self.durable:
             return
         with self.lock:
+            if epoch is not None and epoch != self.epoch:
+                raise JournalLost(self._lost_reason)
             if self._committed_id < entry_id:
                 self._commit()
 
-    def _insert(self, row: tuple[JSON, ...]) -> int:
+    def _insert(self, row: tuple[JSON, ...], sql: str = _INSERT) -> int:
         """One row, in the open transaction (begun by the first row after a commit). A durable
         journal commits at `sync` (group commit); a scratch one every `GROUP_COMMIT` rows. The
-        caller holds the lock."""
-        if not self._uncommitted:
-            self._db.execute("BEGIN")
-        entry_id = self._db.execute(_INSERT, row).lastrowid or 0
+        caller holds the lock. A failed write ends the transaction (`_failed`)."""
+        try:
+            if not self._uncommitted:
+                self._db.execute("BEGIN")
+            entry_id = self._db.execute(sql, row).lastrowid or 0
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc)
+            raise
         self._uncommitted += 1
         self._last_id = entry_id
         if not self.durable:
@@ -294,10 +406,36 @@ class Journal:
             self._db.execute(_INSERT, _control_row(pending[0], "clock", pending[1]))
             self._uncommitted += 1
         if self._uncommitted:
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                self._failed(exc)
+                raise
             self._uncommitted = 0
             self.commits += 1
         self._committed_id = self._last_id
+
+    def _failed(self, exc: BaseException) -> None:
+        """A write or commit failed (a full disk): end the transaction, so the journal holds what
+        was committed, start a new epoch (rows written in the old one are lost: `sync` says so)
+        and let the owner rebuild what it derived from them (`on_failure`). The caller holds
+        the lock."""
+        if self._db.in_transaction and self.durable:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        if not self._db.in_transaction:
+            self._uncommitted = 0
+            self._last_id = self._committed_id
+        self.epoch += 1
+        self._lost_reason = f"journal write failed ({type(exc).__name__}: {exc})"
+        if self.on_failure is not None and not self._failing:
+            self._failing = True
+            try:
+                self.on_failure()
+            finally:
+                self._failing = False
 
     def control(self, at: float, action: str, args: dict[str, JSON]) -> int:
         """Persist an admin change that affects state, in sequence with the requests. Returns its id,
@@ -312,6 +450,26 @@ class Journal:
             control_id = self._insert(_control_row(at, action, args))
             self.sync(control_id)
             return control_id
+
+    def reset(self, controls: list[tuple[float, str, dict[str, JSON]]]) -> None:
+        """Forget every entry and write `controls` (at, action, args) instead, in ONE transaction:
+        a failure leaves the journal as it was."""
+        with self.lock:
+            self._commit()
+            self._pending_clock = None
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute("DELETE FROM entries")
+                last = self._last_id
+                for at, action, args in controls:
+                    last = self._db.execute(_INSERT, _control_row(at, action, args)).lastrowid or last
+                self._db.execute("COMMIT")
+                self._last_id = self._committed_id = last
+                self._uncommitted = 0
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def clear(self) -> None:
         """Forget every entry and control row (ids keep growing: AUTOINCREMENT)."""
@@ -344,16 +502,24 @@ class Journal:
             row = self._db.execute(f"{_SELECT} WHERE kind = 'request' AND id = ?", (entry_id,)).fetchone()
         return None if row is None else _entry_dict(row)
 
-    def history(self) -> Iterator[dict[str, JSON] | Control]:
-        """Every row in sequence: request entries (as dicts) and `Control`s, for a replay."""
+    def history(self, workspace: str | None = None) -> Iterator[dict[str, JSON] | Control]:
+        """Every row in sequence (or those of one `workspace`: its requests and settings):
+        request entries (as dicts, with `applied`) and `Control`s, for a replay."""
         with self.lock:
-            self._commit()
-            rows = self._db.execute(f"{_SELECT} ORDER BY id ASC").fetchall()
+            if workspace is None and not self._failing:
+                self._commit()
+                rows = self._db.execute(f"{_HISTORY} ORDER BY id ASC").fetchall()
+            else:  # after a failed write: read what is there, commit nothing
+                rows = self._db.execute(
+                    f"{_HISTORY} WHERE workspace = ? ORDER BY id ASC", (workspace,)
+                ).fetchall()
         for row in rows:
             if row[1] == "control":
                 yield Control(row[0], row[2], row[4], json.loads(row[9]))
             else:
-                yield _entry_dict(row)
+                item = _entry_dict(row[:18])
+                item["applied"] = None if row[18] is None else bool(row[18])
+                yield item
 
 
 def _control_row(at: float, action: str, args: dict[str, JSON]) -> tuple[JSON, ...]:

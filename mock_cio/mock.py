@@ -9,9 +9,19 @@ bytes, the journal entry); in-process callers (the replay engine's `InProcessTar
            → journal entry committed → answer
 
 The state verb and the journal write happen under one lock, so the journal's order is the order in
-which the state changed; a restart on the same database replays the accepted entries, in that
-order and with their recorded receipt times, through the same handlers (`_replay`). Admin changes
-that affect state (workspace settings, the clock, reset) are written to the same database.
+which the state changed; a restart on the same database replays the entries whose handler ran
+(`applied`), in that order and with their recorded receipt times, through the same handlers
+(`_replay`): the handlers are deterministic, so a request they rejected half-way replays to the
+same half-way change. Admin changes that affect state (workspace settings, the clock, reset) are
+written to the same database.
+
+Atomic requests: a request's state change and its journal entry happen together or not at all.
+Everything that can fail on the client's input is checked before the state is touched (the body is
+decoded with lone surrogates read as U+FFFD and numbers bounded to a double, request_body.py), and
+when writing the entry fails after the verb ran (a full disk, an I/O error), the workspace the
+verb changed is rebuilt from the journal (`_rebuild`) and the request is answered
+`503 {"meta": {"error": "journal write failed ...: nothing was applied"}}`, so the state always
+equals a replay of the journal.
 
 The admin API (admin.py), the in-process interceptor and the pytest plugin use the public methods
 below; each returns the JSON the admin API serves.
@@ -20,6 +30,7 @@ below; each returns the JSON the admin API serves.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,11 +41,12 @@ from mock_cio import auth
 from mock_cio.app_api import ROUTES as APP_API_ROUTES
 from mock_cio.app_api import check_bearer
 from mock_cio.clock import Clock, parse_time
+from mock_cio.errors import MockError
 from mock_cio.faults import LATENCY_HEADER, RATE_LIMITED, Faults, RateLimiter
-from mock_cio.journal import Control, Entry, Journal, Query
-from mock_cio.request_body import ApiError, Body, journal_body, parse_body, reject
+from mock_cio.journal import Control, Entry, Journal, JournalLost, Query
+from mock_cio.request_body import ApiError, Body, journal_body, parse_body, reject, too_large
 from mock_cio.routes import Call, Reply, Route, Router
-from mock_cio.state import CioState, StateError, WorkspaceState
+from mock_cio.state import CioState, StateError, WorkspaceSettings, WorkspaceState
 from mock_cio.track_v1 import ROUTES as V1_ROUTES
 from mock_cio.track_v2 import ROUTES as V2_ROUTES
 
@@ -46,7 +58,10 @@ JSON_TYPE = "application/json; charset=utf-8"
 _REGION = auth.REGION_HEADER.lower()
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 MAX_READ = 8 * 1024 * 1024
-"""Bodies larger than this are not read at all (answered 400 "too large" from the declared length)."""
+"""In-process bodies larger than this are not handed on (over HTTP each route's own limit caps the
+read: `Route.limit`, wsgi_body.py)."""
+MAX_UNROUTED_BODY = 64 * 1024
+"""The most read of a body sent to a path that is no Track API route (it is answered 404 anyway)."""
 _SUCCESS_HEADERS = {
     "Cache-Control": "no-cache, no-store, must-revalidate, max-age=0",
     "Access-Control-Allow-Origin": "*",
@@ -65,6 +80,10 @@ class Incoming:
     body: bytes
     oversized: int | None = None
     """The declared length of a body too large to read, else None."""
+    declared: bool = True
+    """Whether `oversized` is the declared length (else the body ran past the limit unannounced)."""
+    unreadable: str | None = None
+    """Why the body could not be read (a broken chunked encoding), else None."""
 
     @property
     def content_type(self) -> str | None:
@@ -131,13 +150,15 @@ class ClockControl:
     def move(self, t: JSON, *, running: bool = False) -> None:
         """`set` without building the admin view (the replay engine moves the clock per event)."""
         with self._mock.lock:
+            before = self._mock._clock.state()
             self._mock._clock.set(t, running=running)
-            self._mock._save_clock()
+            self._mock._save_clock(before)
 
     def advance(self, seconds: JSON) -> dict[str, JSON]:
         with self._mock.lock:
+            before = self._mock._clock.state()
             self._mock._clock.advance(seconds)
-            self._mock._save_clock()
+            self._mock._save_clock(before)
         return self.to_dict()
 
     def to_dict(self) -> dict[str, JSON]:
@@ -169,6 +190,7 @@ class MockCio:
         self.router = Router([*V1_ROUTES, *V2_ROUTES, *APP_API_ROUTES])
         self.state = CioState(self.declared)
         self._replay()
+        self.journal.on_failure = self._rebuild_all  # a lost transaction: state = journal again
 
     # ------------------------------------------------------------------ the request pipeline
 
@@ -206,21 +228,34 @@ class MockCio:
         try:
             route, call = self._prepare(inc, entry, now, extra)
         except Exception as exc:
-            answer = self._finish(entry, inc, _failure(exc), extra)
-            self.journal.sync(answer.entry_id)
-            return answer
+            with self.lock:
+                answer = self._finish(entry, inc, _failure(exc), extra)
+                epoch = self.journal.epoch
+            return self._synced(answer, epoch)
         # The verb and the journal write share one lock: the journal's order is the state's order.
         with self.lock:
             if call.state is not self.state:  # a reset happened meanwhile: use the new state
                 call.state = self.state
                 call.ws = None if call.ws is None else self.state.workspace(call.ws.site_id)
+            entry.applied = True
             try:
                 reply = _run(route, call)
             except Exception as exc:
                 reply = _failure(exc)
-            answer = self._finish(entry, inc, reply, extra)
+            answer = self._finish(entry, inc, reply, extra, None if call.ws is None else call.ws.site_id)
+            epoch = self.journal.epoch
         # Committed before it is answered; outside the lock, so concurrent requests share a commit.
-        self.journal.sync(answer.entry_id)
+        return self._synced(answer, epoch)
+
+    def _synced(self, answer: Answer, epoch: int) -> Answer:
+        """`answer` once its entry is committed; a 503 when the commit failed or a failed write
+        took the entry's transaction with it (the state was rebuilt from the journal then)."""
+        if not answer.entry_id:
+            return answer  # not journaled (`_finish` answered the failure)
+        try:
+            self.journal.sync(answer.entry_id, epoch)
+        except (*JOURNAL_ERRORS, JournalLost) as exc:
+            return _unjournaled(exc)
         return answer
 
     def _prepare(self, inc: Incoming, entry: Entry, now: float, extra: dict[str, str]) -> tuple[Route, Call]:
@@ -255,16 +290,20 @@ class MockCio:
             raise ApiError(
                 429, RATE_LIMITED, [f"rate limit of {ws.settings.rate_limit} requests/second exceeded"]
             )
+        if inc.unreadable is not None:
+            raise reject(route.flavour, inc.unreadable, reason="invalid_body", field="body")
         if inc.oversized is not None:
-            raise reject(route.flavour, f"request body cannot be longer than {route.limit} bytes "
-                         f"(got {inc.oversized} bytes)", reason="too_large", field="body")  # fmt: skip
+            message = too_large(route.flavour, route.limit, inc.oversized, declared=inc.declared)
+            raise reject(route.flavour, message, reason="too_large", field="body")
         content_type = lowered.get("content-type")
         if not content_type and inc.body.strip():
             entry.notes.append("no content-type header: body read as JSON")
-        body = parse_body(inc.body, content_type, flavour=route.flavour, limit=route.limit)
+        read_notes: list[str] = []
+        body = parse_body(inc.body, content_type, flavour=route.flavour, limit=route.limit, notes=read_notes)
         entry.body = body
-        if body is not None:
+        if body is not None and not read_notes:
             entry.body_json = inc.body.decode("utf-8")  # parsed: valid UTF-8 JSON, stored as sent
+        entry.notes.extend(read_notes)  # a body read with U+FFFD is journaled as read (encoded anew)
         return route, Call(self.state, ws, now, args, _query(inc.query), body, called)
 
     def _workspace(
@@ -317,31 +356,48 @@ class MockCio:
         return ws
 
     def _create_workspace(self, site_id: str, region: str) -> WorkspaceState:
-        """A workspace created on first use takes the region of the host it was first called on."""
+        """A workspace created on first use takes the region of the host it was first called on.
+        Journaled first: when the write fails, no workspace was created (ApiError 503)."""
+        settings = WorkspaceSettings(region=region)  # type: ignore[arg-type]
+        try:
+            self.journal.control(
+                self._clock.now(), "workspace", {"site_id": site_id, "settings": settings.to_dict()}
+            )
+        except JOURNAL_ERRORS as exc:
+            raise ApiError(503, _journal_failed(exc), [_journal_failed(exc)["meta"]["error"]]) from None
         self.state.configure(site_id, region=region)
-        ws = self.state.workspace(site_id)
-        self.journal.control(
-            self._clock.now(), "workspace", {"site_id": site_id, "settings": ws.settings.to_dict()}
-        )
-        return ws
+        return self.state.workspace(site_id)
 
     def _finish(
-        self, entry: Entry, inc: Incoming, reply: Reply, extra: Mapping[str, str] | None = None
+        self,
+        entry: Entry,
+        inc: Incoming,
+        reply: Reply,
+        extra: Mapping[str, str] | None = None,
+        touched: str | None = None,
     ) -> Answer:
-        entry.status = reply.status
-        entry.response = reply.body
-        entry.outcome = reply.outcome
-        entry.reasons = reply.reasons
-        entry.notes.extend(reply.result.notes)
-        entry.changes = list(reply.result.changes)
-        if entry.body is None and inc.body:
-            shown: Body = journal_body(inc.body)
-            entry.body_text, entry.body_base64 = shown.text, shown.base64
-        content = b"" if reply.body is None else dumps(reply.body)
-        if reply.body is not None:
-            entry.response_text = content[:-1].decode("utf-8")  # encoded once: answer and journal
-        with self.lock:
+        """Journal the request (its commit is `_synced`'s) and build its answer. The caller holds
+        the lock. When the entry cannot be written, the state is put back as the journal has it
+        (a failed write rebuilds it all: `_journal_failed`; a bug rebuilds the workspace the
+        handler `touched`) and the answer is a 503 that nothing was applied (500 for a bug)."""
+        try:
+            entry.status = reply.status
+            entry.response = reply.body
+            entry.outcome = reply.outcome
+            entry.reasons = reply.reasons
+            entry.notes.extend(reply.result.notes)
+            entry.changes = list(reply.result.changes)
+            if entry.body is None and inc.body:
+                shown: Body = journal_body(inc.body)
+                entry.body_text, entry.body_base64 = shown.text, shown.base64
+            content = b"" if reply.body is None else dumps(reply.body)
+            if reply.body is not None:
+                entry.response_text = content[:-1].decode("utf-8")  # encoded once: answer and journal
             written = self.journal.record(entry, sync=False)  # handle() syncs
+        except Exception as exc:
+            if not isinstance(exc, JOURNAL_ERRORS) and entry.applied and touched is not None:
+                self._rebuild(touched)
+            return _unjournaled(exc)
         headers = dict(_SUCCESS_HEADERS) if reply.status < 400 else {}
         headers[REQUEST_ID_HEADER] = str(written.id)
         if extra:
@@ -353,34 +409,68 @@ class MockCio:
     # ------------------------------------------------------------------ restart
 
     def _replay(self) -> None:
-        """Rebuild the state (and clock) from the database: control rows and accepted requests."""
+        """Rebuild the state (and clock) from the database: control rows and applied requests."""
         for item in self.journal.history():
             if isinstance(item, Control):
-                self._apply_control(item)
-                continue
-            if item["outcome"] not in REPLAYED or item["workspace"] is None:
-                continue
-            route, args, _ = self.router.match(item["method"], item["path"])
-            if route is None:
-                continue
-            ws = self.state.workspace(item["workspace"])
-            region = auth.host_region(item["host"], None, self.default_region)
-            call = Call(
-                self.state, ws, item["received_at"], args, _query(item["query"]), item["body"], region
-            )
-            try:
-                _run(route, call)
-            except ApiError:
-                pass  # it was accepted before; the same code rejects it the same way (never expected)
+                self._apply_control(self.state, item)
+            else:
+                self._replay_entry(self.state, item)
 
-    def _apply_control(self, control: Control) -> None:
+    def _replay_entry(self, state: CioState, item: Mapping[str, JSON]) -> None:
+        """Run one journaled request again, if its handler ran the first time (entries written
+        before `applied` was journaled: if it was accepted)."""
+        applied = item.get("applied")
+        if item["workspace"] is None or not (item["outcome"] in REPLAYED if applied is None else applied):
+            return
+        route, args, _ = self.router.match(item["method"], item["path"])
+        if route is None:
+            return
+        ws = state.workspace(item["workspace"])
+        headers = item["headers"] or {}
+        region = auth.host_region(item["host"], _lowered(headers).get(_REGION), self.default_region)
+        call = Call(state, ws, item["received_at"], args, _query(item["query"]), item["body"], region)
+        try:
+            _run(route, call)
+        except Exception:  # noqa: BLE001 - it failed the same way the first time (deterministic)
+            pass
+
+    def _rebuild_all(self) -> None:
+        """The journal lost its open transaction (a failed write, journal.py `_failed`): rebuild
+        the whole state (and clock) from what it holds, so the state equals a replay of the
+        journal again. Called under the lock."""
+        self.state = CioState(self.declared)
+        self._replay()
+
+    def _rebuild(self, site_id: str) -> None:
+        """Put one workspace back as the journal has it (a bug after its verb ran: the journal
+        is intact, the entry was not written; workspaces are independent). Under the lock."""
+        declared = self.declared.get(site_id)
+        state = CioState({site_id: declared} if declared is not None else None)
+        for item in self.journal.history(workspace=site_id):
+            if isinstance(item, Control):
+                self._apply_control(state, item)
+            else:
+                self._replay_entry(state, item)
+        ws = state.get(site_id)
+        if ws is None:
+            self.state.workspaces.pop(site_id, None)
+        else:
+            self.state.workspaces[site_id] = ws
+
+    def _apply_control(self, state: CioState, control: Control) -> None:
         if control.action == "workspace":
-            self.state.configure(control.args["site_id"], **control.args["settings"])
+            state.configure(control.args["site_id"], **control.args["settings"])
         elif control.action == "clock":
             self._clock.restore(control.args)
 
-    def _save_clock(self) -> None:
-        self.journal.control(self._clock.now(), "clock", dict(self._clock.state()))
+    def _save_clock(self, before: Mapping[str, float | None] | None = None) -> None:
+        """Persist the clock; when that fails, put it back as it was (`before`) and raise."""
+        try:
+            self.journal.control(self._clock.now(), "clock", dict(self._clock.state()))
+        except JOURNAL_ERRORS as exc:
+            if before is not None:
+                self._clock.restore(dict(before))
+            raise JournalWriteError(_journal_failed(exc)["meta"]["error"]) from None
 
     # ------------------------------------------------------------------ the admin API's methods
 
@@ -448,9 +538,18 @@ class MockCio:
         if not isinstance(site_id, str) or not site_id:
             raise StateError(f"site_id must be a non-empty string, got {site_id!r}")
         with self.lock:
+            existing = self.state.get(site_id)
+            before = None if existing is None else existing.settings
             self.state.configure(site_id, **settings)
             full = self.state.workspace(site_id).settings.to_dict()
-            self.journal.control(self._clock.now(), "workspace", {"site_id": site_id, "settings": full})
+            try:
+                self.journal.control(self._clock.now(), "workspace", {"site_id": site_id, "settings": full})
+            except JOURNAL_ERRORS as exc:
+                if existing is None:
+                    self.state.workspaces.pop(site_id, None)
+                else:
+                    existing.settings = before  # type: ignore[assignment]
+                raise JournalWriteError(_journal_failed(exc)["meta"]["error"]) from None
         view = self.workspace(site_id)
         assert view is not None
         return view
@@ -474,13 +573,17 @@ class MockCio:
         """Forget people, events, objects and the journal; keep workspace settings, the clock; clear faults."""
         with self.lock:
             kept = {site_id: ws.settings.to_dict() for site_id, ws in self.state.workspaces.items()}
-            self.journal.clear()
-            self.state = CioState()
             at = self._clock.now()
+            try:
+                self.journal.reset(
+                    [(at, "workspace", {"site_id": s, "settings": v}) for s, v in kept.items()]
+                    + [(at, "clock", dict(self._clock.state()))]
+                )
+            except JOURNAL_ERRORS as exc:
+                raise JournalWriteError(_journal_failed(exc)["meta"]["error"]) from None
+            self.state = CioState()
             for site_id, settings in kept.items():
                 self.state.configure(site_id, **settings)
-                self.journal.control(at, "workspace", {"site_id": site_id, "settings": settings})
-            self._save_clock()
         self.faults.clear()
         self.faults.restart_profile()
         self.limiter.clear()
@@ -507,8 +610,32 @@ def _failure(exc: Exception) -> Reply:
     """The reply for a request that did not get through: its ApiError, or a JSON 500 for a bug."""
     if isinstance(exc, ApiError):
         return Reply(exc.status, exc.body, "rejected", list(exc.reasons))
-    reason = f"internal error in the mock: {type(exc).__name__}: {exc}"
-    return Reply(500, {"meta": {"error": reason}}, "error", [reason])
+    body = _internal(exc)
+    return Reply(500, body, "error", [body["meta"]["error"]])
+
+
+JOURNAL_ERRORS = (sqlite3.Error, OSError)
+"""What a failed journal write raises (a full disk is `sqlite3.OperationalError`)."""
+
+
+class JournalWriteError(MockError):
+    """An admin change that could not be journaled (and so was not made): the admin API's 503."""
+
+
+def _unjournaled(exc: BaseException) -> Answer:
+    """The answer to a request whose entry could not be journaled (so nothing was applied)."""
+    journal = isinstance(exc, (*JOURNAL_ERRORS, JournalLost))
+    body = _journal_failed(exc) if journal else _internal(exc)
+    return Answer(503 if journal else 500, body, {"Content-Type": JSON_TYPE}, 0, dumps(body), None)
+
+
+def _journal_failed(exc: BaseException) -> dict[str, JSON]:
+    return {"meta": {"error": f"journal write failed ({type(exc).__name__}: {exc}): nothing was applied; "
+                     "retry when the journal's disk has room"}}  # fmt: skip
+
+
+def _internal(exc: BaseException) -> dict[str, JSON]:
+    return {"meta": {"error": f"internal error in the mock: {type(exc).__name__}: {exc}"}}
 
 
 def _query(text: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from mock_cio.control_plane import ADMIN_HEADER
 from mock_cio.errors import MockError
 
 JSON = Any
@@ -66,7 +67,13 @@ class RemoteMock:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = self.session.request(
-                method, url, json=body, params=query, timeout=self.timeout, verify=self.verify
+                method,
+                url,
+                json=body,
+                params=query,
+                timeout=self.timeout,
+                verify=self.verify,
+                headers={ADMIN_HEADER: "1"},  # a write without a body passes the cross-site check
             )
         except requests.RequestException as exc:
             raise RemoteMockError(f"{method} {url}: {exc}") from exc

@@ -11,6 +11,12 @@ Error body flavours:
 - `merge`: `400 {"meta": {"error": "<message>"}}` (merge_customers);
 - `v2`:    `400 {"errors": [{"reason", "field", "message"}]}`.
 
+Lone UTF-16 surrogates (`"\\ud800"` without its pair) are legal JSON text but no Unicode string:
+they are read as U+FFFD, as Go's `encoding/json` and most decoders outside JavaScript read them, so
+the request is accepted and everything the mock keeps and serves is valid UTF-8 (`parse_body`
+notes it). Numbers must fit an IEEE double, as they do in Customer.io's and Segment's decoders:
+`1e400` or a 400-digit integer is answered 400 ("out of range"), never stored as infinity.
+
 Limits (docs/track-api.md §1.5; KB = 1024 bytes): identifiers 150 bytes, attribute names
 150 bytes, attribute values 1000 bytes, 300 attributes per request, event names 100 bytes, event
 data 100000 bytes, a v2 entity or batch item 32 KB, a v2 batch 500 KB. Not documented, chosen
@@ -21,6 +27,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -132,10 +141,14 @@ def is_json_type(content_type: str | None) -> bool:
     return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
 
 
-def parse_body(raw: bytes, content_type: str | None, *, flavour: Flavour, limit: int) -> JSON:
-    """Bytes → a JSON object (or None for an empty body); raise ApiError for anything else."""
+def parse_body(
+    raw: bytes, content_type: str | None, *, flavour: Flavour, limit: int, notes: list[str] | None = None
+) -> JSON:
+    """Bytes → a JSON object (or None for an empty body); raise ApiError for anything else.
+    Lone surrogates are read as U+FFFD and noted in `notes` (the caller then journals the body
+    as read, not as sent)."""
     if len(raw) > limit:
-        raise reject(flavour, _too_large(flavour, limit, len(raw)), reason="too_large", field="body")
+        raise reject(flavour, too_large(flavour, limit, len(raw)), reason="too_large", field="body")
     if not raw.strip():
         return None
     if not is_json_type(content_type):
@@ -169,6 +182,9 @@ def parse_body(raw: bytes, content_type: str | None, *, flavour: Flavour, limit:
         raise reject(
             flavour, f"request body is not valid JSON: {exc}", reason="invalid_json", field="body"
         ) from None
+    except _RangeError as exc:
+        raise reject(flavour, f"request body has a number out of range: {exc}", reason="out_of_range",
+                     field="body") from None  # fmt: skip
     except RecursionError:
         raise reject(
             flavour, f"request body nests deeper than {MAX_DEPTH} levels", reason="too_deep", field="body"
@@ -183,6 +199,10 @@ def parse_body(raw: bytes, content_type: str | None, *, flavour: Flavour, limit:
             reason="too_deep",
             field=where,
         )
+    if ("\\ud" in text or "\\uD" in text) and has_lone_surrogate(value):
+        value = without_lone_surrogates(value)
+        if notes is not None:
+            notes.append(SURROGATE_NOTE)
     if not isinstance(value, dict):
         raise reject(
             flavour,
@@ -201,15 +221,78 @@ def _no_constant(name: str) -> JSON:
     raise _ConstantError(f"{name} is not a JSON value")
 
 
-_decode = json.JSONDecoder(parse_constant=_no_constant).decode
+class _RangeError(ValueError):
+    pass
 
 
-def _too_large(flavour: Flavour, limit: int, size: int) -> str:
+MAX_NUMBER = sys.float_info.max
+"""The largest magnitude a JSON number may have: an IEEE double's (JavaScript's and Go's numbers)."""
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _RangeError(
+            f"{text[:40]}{'…' if len(text) > 40 else ''} does not fit a double (at most ±{MAX_NUMBER:g})"
+        )
+    return value
+
+
+def _int(text: str) -> int:
+    # A double holds at most 309 integer digits; anything longer is out of range (and Python would
+    # refuse to convert more than 4300 digits anyway).
+    if len(text.lstrip("-")) > 309 or abs(value := int(text)) > MAX_NUMBER:
+        raise _RangeError(
+            f"an integer of {len(text.lstrip('-'))} digits does not fit a double (at most ±{MAX_NUMBER:g})"
+        )
+    return value
+
+
+_decode = json.JSONDecoder(parse_constant=_no_constant, parse_float=_float, parse_int=_int).decode
+
+SURROGATE_NOTE = "lone UTF-16 surrogate(s) in the body read as U+FFFD (the body is journaled as read)"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(value: JSON) -> bool:
+    """Whether a decoded JSON value holds a lone surrogate in a string or a key (a decoded pair is
+    one code point, so any surrogate left is lone)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return True
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if _SURROGATE.search(key):
+                    return True
+                stack.append(child)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def without_lone_surrogates(value: JSON) -> JSON:
+    """`value` with every lone surrogate replaced by U+FFFD (keys too)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_SURROGATE.sub("\ufffd", k): without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(v) for v in value]
+    return value
+
+
+def too_large(flavour: Flavour, limit: int, size: int, *, declared: bool = True) -> str:
+    """The message for a body over `limit` (`size`: its length, or, not `declared`, where the
+    read stopped)."""
+    got = f"{size} bytes" if declared else f"more than {limit} bytes, no Content-Length"
     if limit == MAX_BATCH_BYTES:
-        return f"batch request must be smaller than 500kb (got {size} bytes)"
+        return f"batch request must be smaller than 500kb (got {got})"
     if limit == MAX_ENTITY_BYTES:
-        return f"request must be smaller than 32kb (got {size} bytes)"
-    return f"request body cannot be longer than {limit} bytes (got {size} bytes)"
+        return f"request must be smaller than 32kb (got {got})"
+    return f"request body cannot be longer than {limit} bytes (got {got})"
 
 
 def nested_too_deep(value: JSON, limit: int = MAX_DEPTH) -> str | None:

@@ -138,10 +138,10 @@ def apply_operation(ws: WorkspaceState, op: JSON, now: float) -> Outcome:
     if not isinstance(op, dict):
         raise _problem("invalid", "", f"an operation must be a JSON object, got {json_type(op)}")
     kind = op.get("type")
-    if kind not in TYPES:
+    if not isinstance(kind, str) or kind not in TYPES:
         raise _problem("invalid", "type", f"type must be one of person, object, delivery, got {kind!r}")
     action = op.get("action")
-    if action not in TYPES[kind]:
+    if not isinstance(action, str) or action not in TYPES[kind]:
         raise _problem(
             "invalid",
             "action",

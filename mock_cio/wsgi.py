@@ -9,9 +9,9 @@ Why not a Flask view: the Track API does its own routing (on the raw path, mock_
 and builds its own answer bytes, so Flask's request context, routing and Response object only added
 cost (about two thirds of the per-request time of the live server, measured with bench/http.py).
 
-The body is read with a cap: a declared `Content-Length` over `MAX_READ` is not read at all (the
-mock answers 400 "too large" from the declared length), and a chunked body is read only up to
-`MAX_READ + 1` bytes.
+The body is read with the cap of the route it is for (mock_cio/wsgi_body.py): a declared
+`Content-Length` over it is not read at all (the mock answers 400 "too large" from the declared
+length), and a chunked body is read in pieces only up to the cap + 1 bytes.
 """
 
 from __future__ import annotations
@@ -22,10 +22,19 @@ from typing import Any
 
 from werkzeug.datastructures import EnvironHeaders
 
-from mock_cio.mock import JSON_TYPE, MAX_READ, REQUEST_ID_HEADER, Answer, Incoming, MockCio, dumps
+from mock_cio.mock import (
+    JSON_TYPE,
+    MAX_READ,
+    MAX_UNROUTED_BODY,
+    REQUEST_ID_HEADER,
+    Answer,
+    Incoming,
+    MockCio,
+    dumps,
+)
+from mock_cio.wsgi_body import read_body
 
 WSGIApp = Callable[..., Iterable[bytes]]
-_CHUNK = 64 * 1024
 
 
 def _reason(status: int) -> str:
@@ -62,36 +71,19 @@ def host_of(environ: dict[str, Any]) -> str:
     return name if port in ("", default) else f"{name}:{port}"
 
 
-def read_body(environ: dict[str, Any]) -> tuple[bytes, int | None]:
-    """(body, None), or (b"", declared length) for a body over `MAX_READ` (not read)."""
-    stream = environ.get("wsgi.input")
-    declared = environ.get("CONTENT_LENGTH")
-    if declared:
-        try:
-            length = int(declared)
-        except ValueError:
-            length = 0
-        if length > MAX_READ:
-            return b"", length
-        return (stream.read(length) if stream is not None and length > 0 else b""), None
-    if stream is None or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return b"", None
-    parts, size = [], 0
-    while size <= MAX_READ:
-        chunk = stream.read(min(_CHUNK, MAX_READ + 1 - size))
-        if not chunk:
-            break
-        parts.append(chunk)
-        size += len(chunk)
-    body = b"".join(parts)
-    return (b"", size) if size > MAX_READ else (body, None)
-
-
-def incoming_from(environ: dict[str, Any]) -> Incoming:
+def incoming_from(environ: dict[str, Any], mock: MockCio | None = None) -> Incoming:
+    """The request as the pipeline takes it; its body read with the cap of the route it is for
+    (`Route.limit`; `MAX_UNROUTED_BODY` for a path no route has, `MAX_READ` without a `mock`),
+    streamed (wsgi_body.py): never more than the cap is held."""
     path, query = raw_target(environ)
-    body, oversized = read_body(environ)
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-    return Incoming(method, host_of(environ), path, query, dict(EnvironHeaders(environ)), body, oversized)
+    limit = MAX_READ
+    if mock is not None:
+        route, _, _ = mock.router.match(method, path)
+        limit = MAX_UNROUTED_BODY if route is None else route.limit
+    read = read_body(environ, limit)
+    return Incoming(method, host_of(environ), path, query, dict(EnvironHeaders(environ)), read.data,
+                    read.oversized, read.declared, read.error)  # fmt: skip
 
 
 def respond(answer: Answer, start_response: Callable[..., Any], *, head: bool = False) -> list[bytes]:
@@ -113,7 +105,7 @@ class MockWsgi:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if is_admin_path(environ.get("PATH_INFO") or "/"):
             return self.admin(environ, start_response)
-        incoming = incoming_from(environ)
+        incoming = incoming_from(environ, self.mock)
         try:
             answer = self.mock.handle(incoming)
         except Exception as exc:  # a bug outside the pipeline (handle answers its own failures)

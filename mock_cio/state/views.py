@@ -129,10 +129,20 @@ def metrics_view(ws: WorkspaceState) -> list[dict[str, JSON]]:
     return [{"workspace": ws.site_id, **copy.deepcopy(m)} for m in ws.metrics]
 
 
+REDACTED = "<declared>"
+"""What views, snapshots and exports show instead of a declared api_key."""
+
+
+def redacted_settings(ws: WorkspaceState) -> dict[str, JSON]:
+    """The workspace's settings with the api_key replaced by `REDACTED` (or None when none is declared)."""
+    settings = ws.settings.to_dict()
+    settings["api_key"] = None if ws.settings.api_key is None else REDACTED
+    return settings
+
+
 def workspace_view(ws: WorkspaceState) -> dict[str, JSON]:
     """The workspace's settings and counts (never the api_key itself: only whether one is declared)."""
-    settings = ws.settings.to_dict()
-    settings["api_key"] = None if ws.settings.api_key is None else "<declared>"
+    settings = redacted_settings(ws)
     return {
         "site_id": ws.site_id,
         "settings": settings,
@@ -166,7 +176,7 @@ def snapshot_workspace(ws: WorkspaceState) -> dict[str, JSON]:
         objects.append(view)
     return {
         "site_id": ws.site_id,
-        "settings": ws.settings.to_dict(),
+        "settings": redacted_settings(ws),
         "counters": {"people": ws.people.created, "objects": ws.objects.created},
         "people": people,
         "anonymous_events": anonymous,

@@ -292,45 +292,100 @@ def _canonical(char: str) -> str:
     return upper
 
 
-def _substitution(replacement: str, text: str, start: int, end: int) -> str:
-    """GetSubstitution for a pattern without groups: `$$`, `$&`, `` $` `` and `$'` are special."""
-    if "$" not in replacement:
-        return replacement
-    out: list[str] = []
+MAX_STRING_LENGTH: Final = 2**29 - 24
+"""V8's longest string (UTF-16 units): a longer @replace result is JavaScript's RangeError."""
+
+
+@lru_cache(maxsize=256)
+def _substitution_parts(replacement: str) -> tuple[str, ...]:
+    """GetSubstitution for a pattern without groups, parsed once: literal text, and `$&`, `` $` ``,
+    `$'` as the one-character tokens "&", "`", "'" (`$$` is a literal "$"). Literals are
+    prefixed with "=" to tell them from tokens."""
+    parts: list[str] = []
+    literal: list[str] = []
     index = 0
     while index < len(replacement):
         char = replacement[index]
         follow = replacement[index + 1 : index + 2]
         if char == "$" and follow in ("$", "&", "`", "'"):
-            out.append({"$": "$", "&": text[start:end], "`": text[:start], "'": text[end:]}[follow])
+            if follow == "$":
+                literal.append("$")
+            else:
+                if literal:
+                    parts.append("=" + "".join(literal))
+                    literal = []
+                parts.append(follow)
             index += 2
         else:
-            out.append(char)
+            literal.append(char)
             index += 1
-    return "".join(out)
+    if literal:
+        parts.append("=" + "".join(literal))
+    return tuple(parts)
+
+
+def _substitute(parts: tuple[str, ...], text: str, start: int, end: int, out: list[str]) -> int:
+    """Append the substitution of the match text[start:end] to `out`; return its length. Only the
+    slices a token asks for are made, so a replacement without `` $` `` / `$'` costs O(its size)."""
+    size = 0
+    for part in parts:
+        if part[0] == "=":
+            piece = part[1:]
+        elif part == "&":
+            piece = text[start:end]
+        elif part == "`":
+            piece = text[:start]
+        else:
+            piece = text[end:]
+        out.append(piece)
+        size += len(piece)
+    return size
 
 
 def _replace_literal(
     text: str, pattern: str, replacement: str, ignorecase: bool, every: bool, where: Where
 ) -> str:
-    """performReplace: `pattern` matched literally (it is regex-escaped upstream), flags g and i."""
+    """performReplace: `pattern` matched literally (it is regex-escaped upstream), flags g and i.
+    Linear in the result's size; a result longer than JavaScript's longest string is refused
+    before it is built (V8's "Invalid string length")."""
     if utf16_length(pattern) > MAX_PATTERN_LENGTH:
         raise MappingError(f'@replace requires a "pattern" less than {MAX_PATTERN_LENGTH} characters', where)
     if utf16_length(replacement) > MAX_REPLACEMENT_LENGTH:
         raise MappingError(
             f'@replace requires a "replacement" less than {MAX_REPLACEMENT_LENGTH} characters', where
         )
+    parts = (
+        _substitution_parts(replacement)
+        if "$" in replacement
+        else ("=" + replacement,)
+        if replacement
+        else ()
+    )
     haystack = "".join(map(_canonical, text)) if ignorecase else text
     needle = "".join(map(_canonical, pattern)) if ignorecase else pattern
     out: list[str] = []
     position = 0
+    size = 0
     while True:
         found = haystack.find(needle, position)
         if found < 0:
             break
         end = found + len(needle)
         out.append(text[position:found])
-        out.append(_substitution(replacement, text, found, end))
+        size += found - position
+        for part in parts:  # the size first: a result too long for JavaScript is never built
+            if part[0] == "=":
+                size += len(part) - 1
+            elif part == "&":
+                size += end - found
+            elif part == "`":
+                size += found
+            else:
+                size += len(text) - end
+        if size > MAX_STRING_LENGTH:
+            raise MappingError("@replace: Invalid string length (the result would be longer than "
+                               f"JavaScript's {MAX_STRING_LENGTH} characters)", where)  # fmt: skip
+        _substitute(parts, text, found, end, out)
         position = end
         if not every:
             break

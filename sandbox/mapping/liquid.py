@@ -12,8 +12,9 @@ unknown filter passes its input through, as in LiquidJS (strictFilters off).
 Not emulated: python-liquid's parser and operators are kept (error messages; backslash escapes
 in string literals, which LiquidJS reads as `\r`, `\n`...; `==`/`<`/`contains` between values of
 different types; `{% cycle %}` printing; LiquidJS's `{% block %}` outside layouts is an unknown
-tag here), the `date` filter is python-liquid's, and the 500 ms render limit and memory limit
-are replaced by python-liquid's loop limit and a 1,000,000-character output limit.
+tag here), the `date` filter is python-liquid's, and the 500 ms render limit is replaced
+by python-liquid's loop limit and a 1,000,000-character output limit. The memory limit (1e8) is
+kept: filters charge their string inputs to it as LiquidJS's do (liquid_filters.MEMORY_LIMIT).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from liquid.output import LimitedStringIO
 
 from sandbox.js.values import JSON, MISSING
 from sandbox.mapping.liquid_filters import (
+    _MEMORY,
     FILTERS,
     NOT_IN_LIQUIDJS,
     LiquidFilterError,
+    memory_budget,
     read_property,
     stringify,
 )
@@ -199,10 +202,15 @@ def parse(source: str) -> BoundTemplate:
 def render(template: BoundTemplate, data: JSON) -> str:
     """Render with the event's keys as the template's variables; raises LiquidTemplateError."""
     scope = {str(key): value for key, value in data.items()} if isinstance(data, dict) else {}
+    budget = _MEMORY.set(memory_budget())
     try:
         result = template.render(**scope)
     except (LiquidError, LiquidTemplateError, LiquidFilterError) as exc:
         raise LiquidTemplateError(_message(exc)) from None
     except (RecursionError, ArithmeticError, ValueError, TypeError, AttributeError) as exc:
         raise LiquidTemplateError(f"liquid template error: {exc}") from None
+    except MemoryError:
+        raise LiquidTemplateError("memory alloc limit exceeded") from None
+    finally:
+        _MEMORY.reset(budget)
     return result if isinstance(result, str) else "error"

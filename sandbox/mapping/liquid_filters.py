@@ -26,6 +26,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -159,17 +160,53 @@ def _js_split(text: str, separator: str) -> list[str]:
 Filter = Callable[..., Any]
 
 
+MEMORY_LIMIT: Final = 100_000_000
+"""mapping-kit renders with LiquidJS's `memoryLimit: 1e8`: the string lengths filters take in, added
+up over one render, may not pass it ("memory alloc limit exceeded"). The port charges each
+filter's string input the same way and, so that no intermediate is ever built past the limit,
+also refuses a filter result longer than it (`replace` predicts its length before building it)."""
+
+_MEMORY: ContextVar[list[int] | None] = ContextVar("liquid_memory", default=None)
+
+
+def memory_budget() -> list[int]:
+    """A fresh budget for one render (liquid.py sets it with `_MEMORY.set`)."""
+    return [0]
+
+
+def _use(count: int) -> None:
+    """LiquidJS's `memoryLimit.use(count)` for the render in progress."""
+    used = _MEMORY.get()
+    if used is None:
+        return
+    used[0] += count
+    if used[0] > MEMORY_LIMIT:
+        raise LiquidFilterError("memory alloc limit exceeded")
+
+
+def _room(size: int) -> None:
+    """Refuse to build a string of `size` characters past the memory limit."""
+    if size > MEMORY_LIMIT:
+        raise LiquidFilterError("memory alloc limit exceeded")
+
+
 def _filter(function: Callable[..., JSON]) -> Filter:
     """Adapt a filter written with JavaScript's calling convention to python-liquid's.
 
     LiquidJS passes `key: value` arguments as `[key, value]` pairs after the positional ones; a
     parameter without an argument is undefined (MISSING); extra arguments are ignored by the
-    function's own signature (each one takes `*rest`)."""
+    function's own signature (each one takes `*rest`). A string input is charged to the render's
+    memory budget, and a result longer than the limit is refused (`MEMORY_LIMIT`)."""
 
     def call(value: object, *args: object, **kwargs: object) -> object:
         js_args = [from_liquid(arg) for arg in args]
         js_args.extend([key, from_liquid(arg)] for key, arg in kwargs.items())
-        result = function(from_liquid(value), *js_args)
+        js_value = from_liquid(value)
+        if isinstance(js_value, str):
+            _use(len(js_value))
+        result = function(js_value, *js_args)
+        if isinstance(result, str):
+            _room(len(result))
         return None if result is MISSING else result
 
     call.__name__ = function.__name__
@@ -364,7 +401,10 @@ def _remove_last(value: JSON, pattern: JSON = MISSING, *rest: JSON) -> str:
 
 
 def _replace(value: JSON, pattern: JSON = MISSING, replacement: JSON = MISSING, *rest: JSON) -> str:
-    return stringify(replacement).join(_js_split(stringify(value), stringify(pattern)))
+    text, needle, new = stringify(value), stringify(pattern), stringify(replacement)
+    count = (len(text) + 1) if not needle else text.count(needle)  # "" splits into units
+    _room(len(text) + count * max(0, len(new) - len(needle)))  # before building it
+    return new.join(_js_split(text, needle))
 
 
 def _replace_first(value: JSON, pattern: JSON = MISSING, replacement: JSON = MISSING, *rest: JSON) -> str:
