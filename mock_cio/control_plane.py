@@ -11,9 +11,10 @@ The rules (see README, "How the mock decides"):
   or a name declared with `CIO_ALLOWED_HOSTS` (`--allow-host`). Anything else is answered 403.
 - Writes (any method but GET, HEAD and OPTIONS) are refused when they come from a web page of
   another origin: a request whose `Origin` is not this server's own (same host and port) and not
-  a loopback origin is answered 403; and a write must carry a JSON content type or an
+  a loopback origin is answered 403; and a POST must carry a JSON content type or an
   `X-Mock-Admin` header, which a page can send to another origin only after a CORS preflight that
-  the control plane never grants (a text/plain or form POST is answered 415).
+  the control plane never grants (a text/plain, form or empty POST is answered 415). PUT and
+  DELETE always need that preflight, so they need neither.
 - `--host` other than a loopback address exposes this unauthenticated API to the network: the
   server refuses to start unless `--allow-remote` is given, and then prints a warning.
 """
@@ -124,7 +125,14 @@ def refusal(
             f"cross-origin write refused: Origin {origin!r} is not this server's; "
             "the control plane takes writes only from its own origin, loopback pages or non-browser clients"
         )
-    if not _is_json(headers.get("Content-Type")) and headers.get(ADMIN_HEADER) is None:
+    # PUT, DELETE and PATCH are never "simple" requests: a page of another origin must ask first
+    # (a CORS preflight the control plane never grants). A POST is simple with a text/plain or
+    # form body, or none: it needs a JSON type or the header a page cannot add unasked.
+    if (
+        method.upper() == "POST"
+        and not _is_json(headers.get("Content-Type"))
+        and headers.get(ADMIN_HEADER) is None
+    ):
         return 415, (
             f"{method.upper()} needs Content-Type: application/json (or an {ADMIN_HEADER} header): "
             "the control plane refuses bodies a web page could send to it without asking (text/plain, forms)"

@@ -242,7 +242,10 @@ def test_server_limits_idle_timeout_and_header_cap(tmp_path):
     app = mock_cio.create_app({"CIO_NOW": T0})
     limits = ServerLimits(timeout=0.5, max_header_bytes=4096)
     with LiveServer(app, port=0, limits=limits) as live:
-        for sent in (b"GET /_mock/clock HTTP/1.1\r\nHost: localhost\r\n\r\n", b"GET /_mock/clock HTTP/1.1\r\n"):
+        for sent in (
+            b"GET /_mock/clock HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            b"GET /_mock/clock HTTP/1.1\r\n",
+        ):
             # An idle keep-alive connection is closed after `timeout`; so is a request left unfinished.
             with socket.create_connection(("127.0.0.1", live.port), timeout=5) as conn:
                 conn.sendall(sent)

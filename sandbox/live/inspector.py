@@ -85,7 +85,10 @@ def when(value: Any) -> str:
     seconds = _seconds(value)
     if seconds is None:
         return "" if value is None else str(value)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):  # past year 9999 (a clock set far ahead)
+        return f"{seconds:g}"
 
 
 @bp.app_template_filter("looks_like_time")
