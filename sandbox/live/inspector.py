@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from sandbox.live.traces import STATUSES
@@ -71,6 +71,14 @@ def _page_context() -> dict[str, Any]:
 def pretty(value: Any) -> str:
     """JSON, indented, as text (the template escapes it)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+@bp.app_template_filter("change_text")
+def change_text(change: Any) -> str:
+    """A state change as a sentence (sandbox.live.changes)."""
+    from sandbox.live.changes import describe
+
+    return describe(change)
 
 
 @bp.app_template_filter("compact")
@@ -193,12 +201,15 @@ def people() -> str:
 
 
 @bp.get("/people/<path:identifier>")
-def person(identifier: str) -> str:
+def person(identifier: str) -> str | tuple[str, int]:
     """One person: identifiers, attributes, activity (merged anonymous events marked), devices,
     relationships, and the Segment events that came from them."""
     site_id = request.args.get("site_id") or None
     found = _live().mock.person(identifier, site_id=site_id)
     if not found:
+        into = _merged_into(identifier, site_id)
+        if into is not None:
+            return _merged_away_page(identifier, *into)
         abort(404, description=f"the mock has no person {identifier!r}")
     events = sorted(found.get("events") or [], key=_event_order, reverse=True)
     ids = found.get("identifiers") or {}
@@ -209,6 +220,73 @@ def person(identifier: str) -> str:
     merged = sum(1 for e in events if e.get("merged_from_anonymous"))
     return render_template(
         "person.html", person=found, events=events, merged=merged, traces=traces, identifier=identifier
+    )
+
+
+_MERGE_SCAN = 100_000
+"""Journal entries read (newest first) to find where a merged-away person went."""
+
+
+def _merged_into(identifier: str, site_id: str | None) -> tuple[dict[str, Any], int] | None:
+    """The person `identifier` was merged into (following later merges of that person too), with
+    the journal id of the first merge; None when the journal shows no such merge."""
+    mock = _live().mock
+    wanted: str | None = None  # the merged-away person's cio_id, once known
+    first_entry: int | None = None
+    hops = 0
+    before: int | None = None
+    read = 0
+    while read < _MERGE_SCAN:
+        page = mock.requests(site_id, limit=1000, before_id=before)
+        for entry in page:
+            changes = entry.get("changes") or []
+            for change in changes:
+                if change.get("kind") != "person_deleted" or change.get("reason") != "merge":
+                    continue
+                ids = change.get("identifiers") or {}
+                if wanted is None and identifier not in [v for v in ids.values() if v]:
+                    continue
+                if wanted is not None and change.get("person") != wanted:
+                    continue
+                merged = next(
+                    (
+                        c
+                        for c in changes
+                        if c.get("kind") == "people_merged" and c.get("secondary") == change.get("person")
+                    ),
+                    None,
+                )
+                if merged is None:
+                    continue
+                first_entry = entry.get("id") if first_entry is None else first_entry
+                primary = str(merged.get("primary"))
+                now = mock.person(f"cio_{primary}", site_id=site_id)
+                if now:
+                    return now, int(first_entry or 0)
+                wanted, hops = primary, hops + 1  # merged again later: newer entries hold that
+                if hops > 20:
+                    return None
+        read += len(page)
+        if len(page) < 1000:
+            break
+        before = page[-1]["id"]
+    return None
+
+
+def _merged_away_page(identifier: str, into: Mapping[str, Any], entry_id: int) -> tuple[str, int]:
+    ids = into.get("identifiers") or {}
+    name = next((str(v) for v in (ids.get("id"), ids.get("email"), into.get("cio_id")) if v), "")
+    target = ids.get("id") or ids.get("email") or f"cio_{into.get('cio_id')}"
+    return (
+        render_template(
+            "error.html",
+            code=404,
+            name="Merged away",
+            description=f"{identifier!r} was merged into {name!r} (journal entry #{entry_id}); "
+            "their attributes, events and devices are there now.",
+            link=(url_for("inspector.person", identifier=target), f"Go to {name}"),
+        ),
+        404,
     )
 
 
