@@ -1,4 +1,4 @@
-"""`python -m mock_cio`: the mock Customer.io Track API alone, on a real socket.
+"""`python -m mock_cio`: the mock Customer.io (Track API, App API sends, admin API) alone, on a real socket.
 
 Where it sits: the command-line door to mock_cio/server.py. It builds the mock app from the
 options (`--db`, `--workspace`, `--now`) and serves it (`--host`, `--port`, `--tls`) until SIGINT
@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="python -m mock_cio",
-        description="Serve the mock Customer.io Track API (both hosts' paths) and its /_mock/ admin API.",
+        description="Serve the mock Customer.io Track API (both hosts' paths), the App API's transactional "
+        "sends (/v1/send/...) and its /_mock/ admin API.",
     )
     add_arguments(parser)
     return parser
