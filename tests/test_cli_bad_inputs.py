@@ -223,3 +223,39 @@ def test_as_a_real_process(tmp_path: Path, argv: list[str], prog: str) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"{prog}: "), done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("entry", ["serve", "mock"])
+def test_db_errors_say_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    other = make("database", tmp_path / "other.db")
+    junk = make("binary", tmp_path / "junk.db")
+    cases = [
+        (tmp_path / "nowhere" / "x.db", f"the directory {str(tmp_path / 'nowhere')!r} does not exist"),
+        (folder, "is a directory; give a file name (e.g. cio-sandbox.db)"),
+        (junk, "is not a SQLite database (a journal from cio-sandbox serve, or a new file name)"),
+        (other, "is a SQLite database of something else (tables: t), not a journal"),
+    ]
+    for path, reason in cases:
+        if entry == "serve":
+            code, _, err = invoke(cli_main, ["serve", "--port", "0", "--db", str(path)], capsys)
+            prog = "cio-sandbox serve"
+        else:
+            code, _, err = invoke(mock_main, ["--port", "0", "--db", str(path)], capsys)
+            prog = "python -m mock_cio"
+        assert (code, err) == (2, f"{prog}: --db {path}: {reason}\n")
+    with sqlite3.connect(other) as db:  # the other program's file is left as it was
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["t"]
+    db.close()
+
+
+@pytest.mark.parametrize("entry", ["serve", "mock"])
+def test_now_errors_name_the_flag(capsys: pytest.CaptureFixture[str], entry: str) -> None:
+    argv = ["--port", "0", "--db", ":memory:", "--now", "tomorrow"]
+    code, _, err = (
+        invoke(cli_main, ["serve", *argv], capsys) if entry == "serve" else invoke(mock_main, argv, capsys)
+    )
+    assert code == 2
+    assert "argument --now: --now 'tomorrow' is neither Unix seconds nor an ISO-8601 time" in err
+    assert "CIO_NOW" not in err

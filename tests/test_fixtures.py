@@ -271,3 +271,24 @@ def test_subscriptions_file() -> None:
     assert any(s.get("useDefaultMappings") for s in subscriptions)
     assert any('event = "Order Completed"' in s.get("subscribe", "") for s in subscriptions)
     assert len({s["name"] for s in subscriptions}) == len(subscriptions)
+
+
+def test_fixture_times_are_strict_iso_8601() -> None:
+    """Every receivedAt, timestamp, sentAt and originalTimestamp in the fixtures is a valid ISO-8601
+    time (the demo once had `12:34:56321Z`, milliseconds without their dot)."""
+    from datetime import datetime
+
+    pattern = re.compile(r'"(receivedAt|timestamp|sentAt|originalTimestamp)":\s*"([^"]*)"')
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    seen = 0
+    for path in sorted(root.rglob("*.json*")):
+        for key, value in pattern.findall(path.read_text(encoding="utf-8")):
+            if value[:1].isdigit() and "T" in value:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))  # raises on 12:34:56321Z
+                assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)", value), (
+                    path,
+                    key,
+                    value,
+                )
+                seen += 1
+    assert seen > 50

@@ -95,3 +95,15 @@ def test_the_sdist_holds_the_packages_and_not_the_suite(tmp_path: Path) -> None:
     assert metadata["License-Expression"] == "MIT"
     assert metadata["License-File"] == "LICENSE"
     assert metadata["Version"] == PROJECT["version"]
+
+
+def test_the_readme_installs_from_a_checkout_or_git_not_from_pypi() -> None:
+    """cio-sandbox is not on PyPI: the CI recipe must not tell users to `pip install cio-sandbox`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install cio-sandbox\n" not in readme and "- run: pip install cio-sandbox" not in readme
+    assert "- run: pip install ./" in readme and "git+https://" in readme
+    # the check example's hint keeps --config, as check prints it
+    assert (
+        "If the change is intended: cio-sandbox snapshot fixtures/scenarios --config changed.toml --out"
+        in readme
+    )
