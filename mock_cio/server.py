@@ -40,6 +40,7 @@ from typing import IO, Any
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from mock_cio import control_plane
 from mock_cio.errors import MockError
 
 WSGIApp = Callable[..., Any]
@@ -330,6 +331,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "Undeclared site ids are still accepted, each its own workspace")  # fmt: skip
     parser.add_argument("--now", metavar="TIME", default=None, type=_now,
                         help="start the mock clock frozen at TIME (Unix seconds or ISO-8601)")  # fmt: skip
+    control_plane.add_arguments(parser)  # --allow-remote, --allow-host
     defaults = ServerLimits()
     parser.add_argument("--threads", type=_positive_int("--threads"), default=defaults.threads,
                         help=f"worker threads (default {defaults.threads})")  # fmt: skip
@@ -379,4 +381,5 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
         config["CIO_WORKSPACES"] = dict(args.workspace)
     if args.now is not None:
         config["CIO_NOW"] = args.now
+    config.update(control_plane.config_from(args))  # refuses a non-loopback --host unless allowed
     return config

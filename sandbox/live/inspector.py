@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from mock_cio import control_plane
 from sandbox.live.traces import STATUSES
 
 PAGE_SIZE = 50
@@ -34,6 +35,19 @@ bp = Blueprint(
 
 def _live() -> Any:
     return current_app.extensions["sandbox_live"]
+
+
+@bp.before_request
+def _guard() -> tuple[Response, int] | None:
+    """The control plane's checks (mock_cio/control_plane.py): only loopback or declared Host
+    names (no DNS rebinding), no cross-origin writes."""
+    refused = control_plane.refusal(
+        request.method,
+        request.host,
+        request.headers,
+        _live().mock_app.config.get("CIO_ALLOWED_HOSTS") or (),
+    )
+    return None if refused is None else (jsonify({"error": refused[1]}), refused[0])
 
 
 @bp.after_request

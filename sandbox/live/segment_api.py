@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from mock_cio.request_body import MAX_DEPTH, has_lone_surrogate, nested_too_deep, without_lone_surrogates
+from mock_cio.wsgi_body import read_body
 from sandbox.errors import InputError
 from sandbox.js import json as js_json
 from sandbox.js.values import JSON, json_kind
@@ -98,6 +100,11 @@ def parse_json_object(data: bytes) -> dict[str, JSON]:
         raise TrackingApiError("the body is not valid JSON: nested too deeply") from None
     except ValueError as exc:  # NaN and Infinity, which JSON (and Segment) does not have
         raise TrackingApiError(f"the body is not valid JSON: {exc}") from None
+    deep = nested_too_deep(body, MAX_DEPTH)
+    if deep is not None:
+        raise TrackingApiError(f"the body nests deeper than {MAX_DEPTH} levels (at {deep})")
+    if has_lone_surrogate(body):  # read as U+FFFD, as Segment's (Go) decoder reads them
+        body = without_lone_surrogates(body)
     if not isinstance(body, dict):
         raise TrackingApiError(f"the body must be a JSON object, got {json_kind(body)}")
     return body
@@ -176,7 +183,13 @@ def enrich(
         sent = _parse_iso(event.get("sentAt"))
         original = _parse_iso(event.get("originalTimestamp"))
         if sent is not None and original is not None:
-            event["timestamp"] = _iso(received_at - (sent - original))
+            try:
+                event["timestamp"] = _iso(received_at - (sent - original))
+            except OverflowError:
+                raise TrackingApiError(
+                    f"sentAt {event.get('sentAt')!r} and originalTimestamp {event.get('originalTimestamp')!r} "
+                    "put the corrected timestamp (receivedAt - (sentAt - originalTimestamp)) outside years 1-9999"
+                ) from None
         else:
             event["timestamp"] = received
     return event
@@ -266,8 +279,17 @@ RAW_BODY_SHOWN = 64 * 1024
 
 def _handle(kind: str | None) -> Response | tuple[Response, int]:
     live = current_app.extensions["sandbox_live"]
-    raw = request.get_data(cache=False)
+    limit = MAX_BATCH_BYTES if kind is None else MAX_MESSAGE_BYTES
+    read = read_body(request.environ, limit)  # streamed: never more than the limit is held
+    raw = read.data
     try:
+        if read.error is not None:
+            raise TrackingApiError(read.error)
+        if read.oversized is not None:
+            raise TrackingApiError(
+                f"the request body is larger than {limit // 1024}KB, the Tracking API's limit for this endpoint",
+                code="payload_too_large",
+            )
         call = read_call(
             kind,
             raw,

@@ -20,6 +20,11 @@ from sandbox.live.traces import TraceStore
 DEDUP_WINDOW = 24 * 3600  # Segment drops a messageId it has seen in roughly the last day
 
 
+def masked_key(key: str) -> str:
+    """A write key as the inspector and every export show it: its last 4 characters only."""
+    return f"…{key[-4:]}" if len(key) > 8 else "…"
+
+
 class LiveSandbox:
     """The live server's state: the mock it feeds, the trace store, and how events are delivered."""
 
@@ -97,7 +102,7 @@ class LiveSandbox:
                     record = dict(self._deliver(event, received))
                     if isinstance(message_id, str):
                         seen_here.add(message_id)
-                record["write_key"] = call.write_key
+                record["write_key"] = masked_key(call.write_key)  # never the secret itself
                 records.append(record)
             # One transaction for the call's traces, in arrival order.
             return self.store.add_many(records)
