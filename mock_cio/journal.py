@@ -506,10 +506,11 @@ class Journal:
         """Every row in sequence (or those of one `workspace`: its requests and settings):
         request entries (as dicts, with `applied`) and `Control`s, for a replay."""
         with self.lock:
-            if workspace is None and not self._failing:
+            if not self._failing:  # after a failed write: read what is there, commit nothing
                 self._commit()
+            if workspace is None:
                 rows = self._db.execute(f"{_HISTORY} ORDER BY id ASC").fetchall()
-            else:  # after a failed write: read what is there, commit nothing
+            else:
                 rows = self._db.execute(
                     f"{_HISTORY} WHERE workspace = ? ORDER BY id ASC", (workspace,)
                 ).fetchall()

@@ -44,7 +44,15 @@ from mock_cio.clock import Clock, parse_time
 from mock_cio.errors import MockError
 from mock_cio.faults import LATENCY_HEADER, RATE_LIMITED, Faults, RateLimiter
 from mock_cio.journal import Control, Entry, Journal, JournalLost, Query
-from mock_cio.request_body import ApiError, Body, journal_body, parse_body, reject, too_large
+from mock_cio.request_body import (
+    ApiError,
+    Body,
+    journal_body,
+    parse_body,
+    reject,
+    too_large,
+    without_lone_surrogates,
+)
 from mock_cio.routes import Call, Reply, Route, Router
 from mock_cio.state import CioState, StateError, WorkspaceSettings, WorkspaceState
 from mock_cio.track_v1 import ROUTES as V1_ROUTES
@@ -208,6 +216,8 @@ class MockCio:
         raw (percent-encoded) path, `query` the raw query string, `headers` as sent (`Host` and
         `Content-Length` are added when absent, as an HTTP client adds them, so the journal shows
         the same headers either way). A body over `MAX_READ` bytes is not read, as over HTTP."""
+        if not (path.isascii() and query.isascii()):  # a str no HTTP request can carry: no surrogates
+            path, query = without_lone_surrogates(path), without_lone_surrogates(query)
         given = headers if headers is not None else {}
         names = {name.lower() for name in given}
         sent: dict[str, str] = {}
