@@ -336,6 +336,11 @@ def refused_record(
         }
         event["type"] = kind
     text = raw[:RAW_BODY_SHOWN].decode("utf-8", errors="replace")
+    key = body.get("writeKey") if body is not None else None
+    if isinstance(key, str) and key:
+        from sandbox.live.session import masked_key  # noqa: PLC0415 - session imports this module
+
+        text = text.replace(key, masked_key(key))  # the raw body, but never the write key itself
     return {
         "received_at": received_at,
         "event": event,
