@@ -25,6 +25,7 @@ from mock_cio.faults import FaultError
 from mock_cio.journal import MAX_LIMIT
 from mock_cio.mock import JournalWriteError, MockCio
 from mock_cio.request_body import ApiError, parse_body
+from mock_cio.segments import SegmentError
 from mock_cio.state import StateError
 from mock_cio.wsgi_body import read_body
 
@@ -50,6 +51,7 @@ def _journal_failed(exc: JournalWriteError) -> Response:
 
 
 @bp.errorhandler(StateError)
+@bp.errorhandler(SegmentError)
 @bp.errorhandler(ClockError)
 @bp.errorhandler(FaultError)
 def _bad_input(exc: Exception) -> Response:
@@ -288,6 +290,71 @@ def fault_profile_put() -> Response:
 @bp.delete("/faults/profile")
 def fault_profile_delete() -> Response:
     return _ok(_mock().set_fault_profile(None))
+
+
+# ---------------------------------------------------------------------- segments and campaigns
+
+
+def _found(view: Any) -> Response:
+    try:
+        return _ok(view())
+    except LookupError as exc:
+        raise AdminError(str(exc).strip("'\""), 404) from None
+
+
+@bp.get("/segments")
+def segments_list() -> Response:
+    return _ok(_mock().automation.segments(_site_id()))
+
+
+@bp.get("/segments/<segment_id>")
+def segment_get(segment_id: str) -> Response:
+    return _found(lambda: _mock().automation.segment(segment_id, _site_id()))
+
+
+@bp.put("/segments/<segment_id>")
+def segment_put(segment_id: str) -> Response:
+    return _ok(_mock().automation.put_segment(segment_id, _json_object()))
+
+
+@bp.delete("/segments/<segment_id>")
+def segment_delete(segment_id: str) -> Response:
+    return _found(lambda: _mock().automation.delete_segment(segment_id))
+
+
+@bp.get("/segments/<segment_id>/members")
+def segment_members(segment_id: str) -> Response:
+    return _found(lambda: _mock().automation.members(segment_id, _site_id()))
+
+
+@bp.get("/campaigns")
+def campaigns_list() -> Response:
+    return _ok(_mock().automation.campaigns(_site_id()))
+
+
+@bp.get("/campaigns/<campaign_id>")
+def campaign_get(campaign_id: str) -> Response:
+    return _found(lambda: _mock().automation.campaign(campaign_id, _site_id()))
+
+
+@bp.put("/campaigns/<campaign_id>")
+def campaign_put(campaign_id: str) -> Response:
+    return _ok(_mock().automation.put_campaign(campaign_id, _json_object()))
+
+
+@bp.delete("/campaigns/<campaign_id>")
+def campaign_delete(campaign_id: str) -> Response:
+    return _found(lambda: _mock().automation.delete_campaign(campaign_id))
+
+
+@bp.get("/campaigns/<campaign_id>/entries")
+def campaign_entries(campaign_id: str) -> Response:
+    return _found(lambda: _mock().automation.entries(campaign_id, _site_id()))
+
+
+@bp.get("/automation/warnings")
+def automation_warnings() -> Response:
+    return _ok(_mock().automation.warnings(_site_id()))
 
 
 # ---------------------------------------------------------------------- documentation

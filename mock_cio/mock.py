@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl
 from mock_cio import auth
 from mock_cio.app_api import ROUTES as APP_API_ROUTES
 from mock_cio.app_api import check_bearer
+from mock_cio.automation import AutomationControl
 from mock_cio.clock import Clock, parse_time
 from mock_cio.errors import MockError
 from mock_cio.faults import LATENCY_HEADER, RATE_LIMITED, Faults, RateLimiter
@@ -54,6 +55,8 @@ from mock_cio.request_body import (
     without_lone_surrogates,
 )
 from mock_cio.routes import Call, Reply, Route, Router
+from mock_cio.segments import Automation, read_campaigns, read_segments
+from mock_cio.segments.definitions import campaign_from, segment_from
 from mock_cio.state import CioState, StateError, WorkspaceSettings, WorkspaceState
 from mock_cio.track_v1 import ROUTES as V1_ROUTES
 from mock_cio.track_v2 import ROUTES as V2_ROUTES
@@ -161,12 +164,14 @@ class ClockControl:
             before = self._mock._clock.state()
             self._mock._clock.set(t, running=running)
             self._mock._save_clock(before)
+            self._mock._clock_moved(self._mock.state)
 
     def advance(self, seconds: JSON) -> dict[str, JSON]:
         with self._mock.lock:
             before = self._mock._clock.state()
             self._mock._clock.advance(seconds)
             self._mock._save_clock(before)
+            self._mock._clock_moved(self._mock.state)
         return self.to_dict()
 
     def to_dict(self) -> dict[str, JSON]:
@@ -197,6 +202,13 @@ class MockCio:
         self.limiter = RateLimiter()
         self.router = Router([*V1_ROUTES, *V2_ROUTES, *APP_API_ROUTES])
         self.state = CioState(self.declared)
+        self._declared_automation = (
+            read_segments(config.get("CIO_SEGMENTS")),
+            read_campaigns(config.get("CIO_CAMPAIGNS")),
+        )
+        self.engine = Automation(*self._declared_automation)
+        """Segments and campaigns (mock_cio/segments/), fed after every verb and clock move."""
+        self.automation = AutomationControl(self)
         self._replay()
         self.journal.on_failure = self._rebuild_all  # a lost transaction: state = journal again
 
@@ -250,6 +262,8 @@ class MockCio:
             entry.applied = True
             try:
                 reply = _run(route, call)
+                if call.ws is not None:
+                    reply.result = self.engine.after_request(call.ws, now, reply.result)
             except Exception as exc:
                 reply = _failure(exc)
             answer = self._finish(entry, inc, reply, extra, None if call.ws is None else call.ws.site_id)
@@ -440,15 +454,17 @@ class MockCio:
         region = auth.host_region(item["host"], _lowered(headers).get(_REGION), self.default_region)
         call = Call(state, ws, item["received_at"], args, _query(item["query"]), item["body"], region)
         try:
-            _run(route, call)
+            reply = _run(route, call)
         except Exception:  # noqa: BLE001 - it failed the same way the first time (deterministic)
-            pass
+            return
+        self.engine.after_request(ws, item["received_at"], reply.result)
 
     def _rebuild_all(self) -> None:
         """The journal lost its open transaction (a failed write, journal.py `_failed`): rebuild
         the whole state (and clock) from what it holds, so the state equals a replay of the
         journal again. Called under the lock."""
         self.state = CioState(self.declared)
+        self.engine = Automation(*self._declared_automation)
         self._replay()
 
     def _rebuild(self, site_id: str) -> None:
@@ -472,6 +488,28 @@ class MockCio:
             state.configure(control.args["site_id"], **control.args["settings"])
         elif control.action == "clock":
             self._clock.restore(control.args)
+            self._clock_moved(state)
+        elif control.action in ("segment", "campaign"):
+            self._apply_definition(state, control)
+
+    def _apply_definition(self, state: CioState, control: Control) -> None:
+        """A journaled `PUT`/`DELETE /_mock/segments|campaigns/<id>`, at its time."""
+        number, definition = control.args["id"], control.args["definition"]
+        if control.action == "segment":
+            if definition is None:
+                if number in self.engine.segments:
+                    self.engine.delete_segment(number, state, control.at)
+            else:
+                self.engine.put_segment(segment_from(definition, "journal"), state, control.at)
+        elif definition is None:
+            if number in self.engine.campaigns:
+                self.engine.delete_campaign(number)
+        else:
+            self.engine.put_campaign(campaign_from(definition, "journal"), state, control.at)
+
+    def _clock_moved(self, state: CioState) -> None:
+        """Segments that depend on the time are evaluated again at the clock's new time."""
+        self.engine.clock_moved(state, self._clock.now())
 
     def _save_clock(self, before: Mapping[str, float | None] | None = None) -> None:
         """Persist the clock; when that fails, put it back as it was (`before`) and raise."""
@@ -520,8 +558,15 @@ class MockCio:
             return self.state.people(site_id)
 
     def person(self, identifier: str, site_id: str | None = None) -> dict[str, JSON] | None:
+        """A person; with segments or campaigns defined, `automation` holds their data-driven
+        segments, campaign entries, membership history and timestamp warnings."""
         with self.lock:
-            return self.state.person(identifier, site_id)
+            view = self.state.person(identifier, site_id)
+            if view is not None and self.engine.active:
+                view["automation"] = self.automation.person(
+                    view["identifiers"]["cio_id"] and "cio_" + view["cio_id"], view["workspace"]
+                )
+            return view
 
     def anonymous_events(self, site_id: str | None = None) -> list[dict[str, JSON]]:
         with self.lock:
@@ -588,6 +633,7 @@ class MockCio:
                 self.journal.reset(
                     [(at, "workspace", {"site_id": s, "settings": v}) for s, v in kept.items()]
                     + [(at, "clock", dict(self._clock.state()))]
+                    + self.automation.control_rows(at)
                 )
             except JOURNAL_ERRORS as exc:
                 raise JournalWriteError(_journal_failed(exc)["meta"]["error"]) from None

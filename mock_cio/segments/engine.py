@@ -1,0 +1,486 @@
+"""`Automation`: segment memberships and campaign entries, kept in step with the state.
+
+Where it sits: `MockCio` owns one. Definitions (segments, campaigns) are the mock's, shared by its
+workspaces; memberships, entries and warnings are per workspace, held beside the `WorkspaceState`
+they describe (a weak key: a reset or a rebuild makes new workspaces, and so fresh memberships,
+rebuilt by the same replay). The calls:
+
+- `after_request(ws, now, outcome)`: re-evaluate the people the verb touched; returns the outcome
+  with the membership changes (`segment_entered` / `segment_left` {person, segment, at}), the
+  campaign entries (`campaign_entered` {campaign, person, trigger, at[, starts_at]}) and notes (why
+  an event did not trigger, why a timestamp rule did not match) added.
+- `clock_moved(state, now)`: re-evaluate everyone when some segment depends on the time.
+- `put_segment` / `delete_segment` / `put_campaign` / `delete_campaign`: change a definition and
+  re-evaluate everyone (a segment-triggered campaign that is not `future_only` enters the
+  segment's current members).
+
+Everything is a function of the state, the definitions and the time it is called with, so a replay
+of the journal (requests at their receipt times, definition and clock changes at theirs) rebuilds
+the same memberships and entries.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mock_cio.state.people import Person, PersonEvent
+from mock_cio.state.verb_io import Outcome
+
+from .conditions import SegmentError, segment_refs, uses_time
+from .definitions import Campaign, Segment
+from .evaluate import Context, attribute_holds, data_value, matches
+from .timestamps import unix_seconds, why_not
+
+if TYPE_CHECKING:
+    from mock_cio.state import CioState, WorkspaceState
+
+JSON = Any
+_PERSON_KEYS = ("person", "primary")
+
+
+@dataclass(slots=True)
+class WorkspaceAutomation:
+    """What the definitions made of one workspace."""
+
+    members: dict[int, dict[str, float]] = field(default_factory=dict)
+    """segment id -> {cio_id: time entered}."""
+    entries: list[dict[str, JSON]] = field(default_factory=list)
+    entered: set[tuple[int, str]] = field(default_factory=set)
+    seen_events: dict[str, int] = field(default_factory=dict)
+    """cio_id -> how many of the person's events were already looked at for triggers."""
+    history: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
+    warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
+    """cio_id -> the timestamp warnings of the person's latest evaluation."""
+
+
+class Automation:
+    def __init__(self, segments: Iterable[Segment] = (), campaigns: Iterable[Campaign] = ()) -> None:
+        self.segments: dict[int, Segment] = {}
+        self.campaigns: dict[int, Campaign] = {}
+        self._stores: weakref.WeakKeyDictionary[WorkspaceState, WorkspaceAutomation] = (
+            weakref.WeakKeyDictionary()
+        )
+        for segment in segments:
+            self.segments[segment.id] = segment
+        for campaign in campaigns:
+            self.campaigns[campaign.id] = campaign
+        self._order = self._ordered(self.segments)
+        self._timed = self._time_dependent()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def active(self) -> bool:
+        return bool(self.segments or self.campaigns)
+
+    def store(self, ws: WorkspaceState) -> WorkspaceAutomation:
+        found = self._stores.get(ws)
+        if found is None:
+            found = self._stores[ws] = WorkspaceAutomation()
+        return found
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, person: Person, now: float, warnings: list[dict[str, JSON]] | None = None) -> set[int]:
+        """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored)."""
+        results: dict[int, bool] = {}
+        for segment_id in self._order:
+            segment = self.segments[segment_id]
+
+            def warn(name: str, value: JSON, operator: str, segment: Segment = segment) -> None:
+                if warnings is not None:
+                    warnings.append(_warning(segment, person, name, value, operator, now))
+
+            ctx = Context(now, lambda other: _member(results, person, other), warn)
+            results[segment_id] = matches(segment.conditions, person, ctx)
+        return {segment_id for segment_id, inside in results.items() if inside}
+
+    def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: set[int]) -> bool:
+        ctx = Context(
+            now,
+            lambda other: other in inside or (other not in self.segments and other in person.segments),
+            _ignore,
+        )
+        return matches(conditions, person, ctx)
+
+    def after_request(self, ws: WorkspaceState, now: float, outcome: Outcome) -> Outcome:
+        if not self.active:
+            return outcome
+        store = self.store(ws)
+        changes: list[dict[str, JSON]] = []
+        notes: list[str] = []
+        touched: dict[str, None] = {}
+        for change in outcome.changes:
+            for key in _PERSON_KEYS:
+                value = change.get(key)
+                if isinstance(value, str):
+                    touched[value] = None
+            if change.get("kind") == "person_deleted":
+                self._forget(store, change["person"], now, change.get("reason", "delete"), changes)
+        for cio_id in touched:
+            person = ws.people.by_cio_id(cio_id)
+            if person is not None:
+                self._update(ws, store, person, now, changes, notes, events=True)
+        if not changes and not notes:
+            return outcome
+        return outcome + Outcome(tuple(notes), tuple(changes))
+
+    def clock_moved(self, state: CioState, now: float) -> dict[str, list[dict[str, JSON]]]:
+        """Re-evaluate everyone when a segment depends on the time: changes by site_id."""
+        if not self._timed:
+            return {}
+        return self._everyone(state, now)
+
+    def _everyone(self, state: CioState, now: float) -> dict[str, list[dict[str, JSON]]]:
+        out: dict[str, list[dict[str, JSON]]] = {}
+        for site_id, ws in state.workspaces.items():
+            store = self.store(ws)
+            changes: list[dict[str, JSON]] = []
+            for cio_id in [c for members in store.members.values() for c in members]:
+                if ws.people.by_cio_id(cio_id) is None:
+                    self._forget(store, cio_id, now, "delete", changes)
+            for person in ws.people:
+                self._update(ws, store, person, now, changes, [], events=False)
+            if changes:
+                out[site_id] = changes
+        return out
+
+    def _update(
+        self,
+        ws: WorkspaceState,
+        store: WorkspaceAutomation,
+        person: Person,
+        now: float,
+        changes: list[dict[str, JSON]],
+        notes: list[str],
+        *,
+        events: bool,
+    ) -> None:
+        warnings: list[dict[str, JSON]] = []
+        inside = self.evaluate(person, now, warnings)
+        if warnings:
+            store.warnings[person.cio_id] = warnings
+            notes.extend(w["message"] for w in warnings)
+        else:
+            store.warnings.pop(person.cio_id, None)
+        for segment_id in self._order:
+            members = store.members.setdefault(segment_id, {})
+            was = person.cio_id in members
+            if segment_id in inside and not was:
+                members[person.cio_id] = now
+                self._record(
+                    store, changes, "segment_entered", person=person.cio_id, segment=segment_id, at=now
+                )
+                self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
+            elif was and segment_id not in inside:
+                del members[person.cio_id]
+                self._record(store, changes, "segment_left", person=person.cio_id, segment=segment_id, at=now)
+        seen = store.seen_events.get(person.cio_id, 0)
+        if events:
+            for event in person.events[seen:]:
+                self._event_triggers(store, person, event, now, inside, changes, notes)
+        store.seen_events[person.cio_id] = len(person.events)
+
+    def _forget(
+        self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
+    ) -> None:
+        for segment_id, members in store.members.items():
+            if members.pop(cio_id, None) is not None:
+                self._record(
+                    store, changes, "segment_left", person=cio_id, segment=segment_id, at=now, reason=reason
+                )
+        store.seen_events.pop(cio_id, None)
+        store.warnings.pop(cio_id, None)
+
+    def _record(
+        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], kind: str, **fields: JSON
+    ) -> None:
+        change = {"kind": kind, **fields}
+        changes.append(change)
+        store.history.setdefault(fields["person"], []).append(change)
+
+    # ------------------------------------------------------------------ campaigns
+
+    def _segment_triggers(
+        self,
+        store: WorkspaceAutomation,
+        person: Person,
+        segment_id: int,
+        now: float,
+        inside: set[int],
+        changes: list[dict[str, JSON]],
+        notes: list[str],
+    ) -> None:
+        for campaign in self.campaigns.values():
+            if campaign.segment_id == segment_id:
+                self._enter(store, campaign, person, {"segment": segment_id}, now, inside, changes, notes)
+
+    def _event_triggers(
+        self,
+        store: WorkspaceAutomation,
+        person: Person,
+        event: PersonEvent,
+        now: float,
+        inside: set[int],
+        changes: list[dict[str, JSON]],
+        notes: list[str],
+    ) -> None:
+        for campaign in self.campaigns.values():
+            if campaign.event_name != event.name or event.type != "event":
+                continue
+            rules = campaign.trigger["event"].get("data") or ()
+            ctx = Context(now, lambda _: False, _ignore)
+            if not all(attribute_holds(r, data_value(event.data, r["field"]), ctx) for r in rules):
+                continue
+            if not event.can_trigger:
+                if event.merged_from_anonymous:
+                    why = "it was merged from an anonymous profile more than 72 hours after its timestamp"
+                elif event.received_at > event.timestamp + 72 * 3600:
+                    why = "its timestamp is more than 72 hours before its receipt (backfilled)"
+                else:
+                    why = "it came from another person in a merge (merged events do not trigger)"
+                notes.append(
+                    f"campaign {campaign.id} ({campaign.name!r}): event {event.name!r} of {person} does not "
+                    f"trigger it: {why}"
+                )
+                continue
+            trigger = {
+                "event": event.name,
+                "event_id": event.id,
+                "merged_from_anonymous": event.merged_from_anonymous,
+            }
+            self._enter(store, campaign, person, trigger, now, inside, changes, notes)
+
+    def _enter(
+        self,
+        store: WorkspaceAutomation,
+        campaign: Campaign,
+        person: Person,
+        trigger: dict[str, JSON],
+        now: float,
+        inside: set[int],
+        changes: list[dict[str, JSON]],
+        notes: list[str],
+    ) -> None:
+        label = f"campaign {campaign.id} ({campaign.name!r})"
+        if campaign.frequency == "once" and (campaign.id, person.cio_id) in store.entered:
+            notes.append(f"{label}: {person} already entered it once (frequency once): not entered again")
+            return
+        if campaign.filter is not None and not self.conditions_hold(campaign.filter, person, now, inside):
+            notes.append(f"{label}: {person} does not meet its filter: not entered")
+            return
+        entry: dict[str, JSON] = {
+            "campaign": campaign.id,
+            "person": person.cio_id,
+            "trigger": trigger,
+            "at": now,
+        }
+        starts = self._starts_at(campaign, person)
+        if starts is not None and starts > now:
+            entry["starts_at"] = starts
+        store.entered.add((campaign.id, person.cio_id))
+        store.entries.append(entry)
+        self._record(store, changes, "campaign_entered", **entry)
+
+    def _starts_at(self, campaign: Campaign, person: Person) -> float | None:
+        """Customer.io: a segment with an `is a timestamp` rule starts its campaign at the
+        timestamp's time (the rules directly under the segment's conditions or their `and`)."""
+        segment = self.segments.get(campaign.segment_id) if campaign.segment_id is not None else None
+        if segment is None:
+            return None
+        rules = segment.conditions.get("and", [segment.conditions])
+        for rule in rules:
+            body = rule.get("attribute")
+            if body is not None and body["operator"] == "is_timestamp":
+                value = data_value(person.attributes, body["field"])
+                seconds = unix_seconds(value)
+                if seconds is not None:
+                    return seconds
+        return None
+
+    # ------------------------------------------------------------------ definitions
+
+    def check_segment(self, segment: Segment) -> None:
+        """SegmentError when putting `segment` would make segments refer to each other in a cycle."""
+        self._ordered({**self.segments, segment.id: segment})
+
+    def check_delete(self, segment_id: int) -> None:
+        """SegmentError when another segment or a campaign refers to `segment_id`."""
+        for other in self.segments.values():
+            if other.id != segment_id and segment_id in segment_refs(other.conditions):
+                raise SegmentError(
+                    f"segment {segment_id}: segment {other.id} refers to it; change that one first"
+                )
+        for campaign in self.campaigns.values():
+            if campaign.segment_id == segment_id:
+                raise SegmentError(
+                    f"segment {segment_id}: campaign {campaign.id} is triggered by it; change that one first"
+                )
+
+    def put_segment(self, segment: Segment, state: CioState, now: float) -> dict[str, list[dict[str, JSON]]]:
+        segments = {**self.segments, segment.id: segment}
+        order = self._ordered(segments)  # raises on a cycle: nothing changed
+        self.segments, self._order = segments, order
+        self._timed = self._time_dependent()
+        for ws in state.workspaces.values():
+            self.store(ws).members.setdefault(segment.id, {})
+        return self._everyone(state, now)
+
+    def delete_segment(
+        self, segment_id: int, state: CioState, now: float
+    ) -> dict[str, list[dict[str, JSON]]]:
+        if segment_id not in self.segments:
+            raise SegmentError(f"segment {segment_id}: no such segment")
+        segments = {k: v for k, v in self.segments.items() if k != segment_id}
+        self.segments, self._order = segments, self._ordered(segments)
+        self._timed = self._time_dependent()
+        out: dict[str, list[dict[str, JSON]]] = {}
+        for site_id, ws in state.workspaces.items():
+            store = self.store(ws)
+            changes: list[dict[str, JSON]] = []
+            for cio_id in list(store.members.pop(segment_id, {})):
+                self._record(
+                    store,
+                    changes,
+                    "segment_left",
+                    person=cio_id,
+                    segment=segment_id,
+                    at=now,
+                    reason="segment deleted",
+                )
+            if changes:
+                out[site_id] = changes
+        for site_id, more in self._everyone(state, now).items():
+            out.setdefault(site_id, []).extend(more)
+        return out
+
+    def put_campaign(
+        self, campaign: Campaign, state: CioState, now: float
+    ) -> dict[str, list[dict[str, JSON]]]:
+        first = not self.active
+        self.campaigns = {**self.campaigns, campaign.id: campaign}
+        out: dict[str, list[dict[str, JSON]]] = {}
+        for site_id, ws in state.workspaces.items():
+            store = self.store(ws)
+            for person in ws.people:
+                if first or person.cio_id not in store.seen_events:
+                    store.seen_events[person.cio_id] = len(person.events)
+            segment_id = campaign.segment_id
+            if segment_id is None or campaign.trigger.get("future_only"):
+                continue
+            changes: list[dict[str, JSON]] = []
+            for cio_id in list(store.members.get(segment_id, {})):
+                member = ws.people.by_cio_id(cio_id)
+                if member is not None:
+                    inside = self.evaluate(member, now)
+                    self._enter(store, campaign, member, {"segment": segment_id}, now, inside, changes, [])
+            if changes:
+                out[site_id] = changes
+        return out
+
+    def delete_campaign(self, campaign_id: int) -> None:
+        if campaign_id not in self.campaigns:
+            raise SegmentError(f"campaign {campaign_id}: no such campaign")
+        self.campaigns = {k: v for k, v in self.campaigns.items() if k != campaign_id}
+
+    def _ordered(self, segments: Mapping[int, Segment]) -> list[int]:
+        """Segment ids, each after the data-driven segments it refers to; a cycle is an error."""
+        order: list[int] = []
+        state: dict[int, int] = {}
+
+        def visit(segment_id: int, path: list[int]) -> None:
+            if state.get(segment_id) == 2:
+                return
+            if state.get(segment_id) == 1:
+                cycle = " -> ".join(str(s) for s in [*path[path.index(segment_id) :], segment_id])
+                raise SegmentError(
+                    f"segment {path[-1]}.conditions: segments refer to each other in a cycle ({cycle})"
+                )
+            state[segment_id] = 1
+            for ref in sorted(segment_refs(segments[segment_id].conditions)):
+                if ref in segments:
+                    visit(ref, [*path, segment_id])
+            state[segment_id] = 2
+            order.append(segment_id)
+
+        for segment_id in sorted(segments):
+            visit(segment_id, [])
+        return order
+
+    def _time_dependent(self) -> set[int]:
+        timed: set[int] = set()
+        for segment_id in self._order:
+            conditions = self.segments[segment_id].conditions
+            if uses_time(conditions) or segment_refs(conditions) & timed:
+                timed.add(segment_id)
+        return timed
+
+    # ------------------------------------------------------------------ views
+
+    def members(self, ws: WorkspaceState, segment_id: int) -> list[dict[str, JSON]]:
+        store = self.store(ws)
+        out = []
+        for cio_id, at in sorted(
+            store.members.get(segment_id, {}).items(), key=lambda item: (item[1], item[0])
+        ):
+            person = ws.people.by_cio_id(cio_id)
+            identifiers = person.identifiers if person is not None else {"cio_id": cio_id}
+            out.append(
+                {"workspace": ws.site_id, "cio_id": cio_id, "identifiers": identifiers, "entered_at": at}
+            )
+        return out
+
+    def entries(self, ws: WorkspaceState, campaign_id: int | None, now: float) -> list[dict[str, JSON]]:
+        out = []
+        for entry in self.store(ws).entries:
+            if campaign_id is None or entry["campaign"] == campaign_id:
+                view: dict[str, JSON] = {"workspace": ws.site_id, **entry}
+                view["started"] = float(entry.get("starts_at") or entry["at"]) <= now
+                out.append(view)
+        return out
+
+    def warnings(self, ws: WorkspaceState) -> list[dict[str, JSON]]:
+        store = self.store(ws)
+        return [{"workspace": ws.site_id, **w} for items in store.warnings.values() for w in items]
+
+    def person_view(self, ws: WorkspaceState, person: Person, now: float) -> dict[str, JSON]:
+        store = self.store(ws)
+        return {
+            "segments": sorted(s for s, members in store.members.items() if person.cio_id in members),
+            "campaign_entries": [e for e in self.entries(ws, None, now) if e["person"] == person.cio_id],
+            "segment_history": list(store.history.get(person.cio_id, [])),
+            "warnings": list(store.warnings.get(person.cio_id, [])),
+        }
+
+
+def _member(results: Mapping[int, bool], person: Person, segment_id: int) -> bool:
+    if segment_id in results:
+        return results[segment_id]
+    return segment_id in person.segments
+
+
+def _ignore(name: str, value: JSON, operator: str) -> None:
+    return None
+
+
+def _warning(
+    segment: Segment, person: Person, name: str, value: JSON, operator: str, now: float
+) -> dict[str, JSON]:
+    reason = why_not(value)
+    message = (
+        f"segment {segment.id} ({segment.name!r}): {name} of {person} is {value!r}, {reason}: the {operator} "
+        f"rule holds only for Unix timestamps in seconds, so it does not match"
+    )
+    return {
+        "segment": segment.id,
+        "person": person.cio_id,
+        "attribute": name,
+        "value": value,
+        "operator": operator,
+        "reason": reason,
+        "message": message,
+        "at": now,
+    }
