@@ -46,6 +46,8 @@ from mock_cio.errors import MockError
 WSGIApp = Callable[..., Any]
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
+MAX_SERVER_BODY = 64 * 1024 * 1024
+"""The most the server reads of any body (the apps' own caps are far smaller: 1 MB at most)."""
 TLS_NAMES = (
     "localhost", "127.0.0.1", "::1", "track.customer.io", "track-eu.customer.io",
     "api.customer.io", "api-eu.customer.io",
@@ -155,6 +157,11 @@ class LiveServer:
         )
         self.server.keep_alive_conn_limit = limits.max_connections
         self.server.max_request_header_size = limits.max_header_bytes
+        # The apps cap every body themselves (streamed, mock_cio/wsgi_body.py); this caps what
+        # cheroot buffers for ONE chunk of a chunked body before an app can stop it (the read then
+        # fails and the app answers its JSON "too large"). A declared Content-Length over it is
+        # refused by cheroot itself (413, text/plain).
+        self.server.max_request_body_size = MAX_SERVER_BODY
         if self.tls is not None:
             self.server.ssl_adapter = BuiltinSSLAdapter(str(self.tls.cert), str(self.tls.key))
         try:

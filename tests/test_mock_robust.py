@@ -607,3 +607,27 @@ def test_api_keys_are_redacted_in_the_snapshot_and_every_export(tmp_path: Path) 
         text = client.get(path).get_data(as_text=True)
         assert "s3cret-key" not in text and base64.b64encode(b"site1:s3cret-key").decode() not in text, path
     assert app.extensions["mock_cio"].snapshot()["site1"]["settings"]["api_key"] == "<declared>"
+
+
+def test_one_huge_chunk_is_refused_before_the_server_buffers_it() -> None:
+    """A chunked body announcing a 4 GiB chunk: answered at once (the bytes are never sent)."""
+    import socket
+
+    from mock_cio.server import LiveServer
+
+    with LiveServer(create_app(), port=0) as live:
+        with socket.create_connection(("127.0.0.1", live.port), timeout=10) as conn:
+            head = (
+                "POST /api/v1/customers/u1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: {basic()}\r\nContent-Type: application/json\r\n"
+                "Transfer-Encoding: chunked\r\n\r\nFFFFFFFF\r\n"
+            )
+            conn.sendall(head.encode() + b"x" * 1000)
+            received = b""
+            while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 400"), received[:200]
+    assert b"application/json" in received and b"cannot be longer than" in received
