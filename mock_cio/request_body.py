@@ -170,7 +170,7 @@ def parse_body(
     try:
         if text.startswith("\ufeff"):  # as json.loads does
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        value = _decode(text)
+        value = (_decode_checked if _RISKY_NUMBER.search(raw) else _decode)(text)
     except json.JSONDecodeError as exc:
         raise reject(
             flavour,
@@ -248,7 +248,11 @@ def _int(text: str) -> int:
     return value
 
 
-_decode = json.JSONDecoder(parse_constant=_no_constant, parse_float=_float, parse_int=_int).decode
+_decode_checked = json.JSONDecoder(parse_constant=_no_constant, parse_float=_float, parse_int=_int).decode
+_decode = json.JSONDecoder(parse_constant=_no_constant).decode
+_RISKY_NUMBER = re.compile(rb"\d{300}|[eE][+-]?0*[1-9]\d{2}")
+"""Only a body with 300 digits in a row or a 3-digit exponent can hold a number out of a double's
+range: it is decoded with the checking hooks, every other body with the C decoder alone."""
 
 SURROGATE_NOTE = "lone UTF-16 surrogate(s) in the body read as U+FFFD (the body is journaled as read)"
 _SURROGATE = re.compile("[\ud800-\udfff]")
