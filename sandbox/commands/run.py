@@ -105,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
     if not config.is_default:
         warn("run", config.file, config.subscriptions)
     batch = bool(args.batch or config.batch)
-    target = http_target(args.target) if args.target else in_process_target()
+    automation = {"CIO_SEGMENTS": list(config.segments), "CIO_CAMPAIGNS": list(config.campaigns)}
+    target = http_target(args.target) if args.target else in_process_target(**automation)
+    if args.target and (config.segments or config.campaigns):
+        _put_automation(target, config)
     if config.faults is not None:
         _apply_faults(target, config.faults, args.seed)
     clock: Literal["events", "mock"] = args.clock or ("mock" if args.target else "events")
@@ -167,6 +170,13 @@ def run(args: argparse.Namespace) -> int:
         if dropped:
             return 1
     return 0
+
+
+def _put_automation(target: Any, config: Any) -> None:
+    """The config's [[segments]] and [[campaigns]] into a running mock (`PUT /_mock/.../<id>`)."""
+    for kind, items in (("segments", config.segments), ("campaigns", config.campaigns)):
+        for item in items:
+            target._admin("PUT", f"/_mock/{kind}/{item['id']}", json=dict(item))
 
 
 def _apply_faults(target: Any, faults: Any, seed: int) -> None:

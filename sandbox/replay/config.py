@@ -61,7 +61,7 @@ _REGION_BY_KEY = {
     name.casefold(): region
     for name, region in (("US", US_REGION), ("EU", EU_REGION), (US_REGION, US_REGION), (EU_REGION, EU_REGION))
 }
-TOP_KEYS = ("batch", "settings", "subscriptions", "faults")
+TOP_KEYS = ("batch", "settings", "subscriptions", "faults", "segments", "campaigns")
 SETTINGS_KEYS = ("siteId", "apiKey", "accountRegion")
 SUBSCRIPTION_KEYS = (
     "name",
@@ -87,6 +87,10 @@ class Config:
     file: str = DEFAULTS_NAME
     faults: Mapping[str, JSON] | None = None
     """The `[faults]` table: a mock fault profile (`mock_cio.faults.FaultProfile`), checked."""
+    segments: tuple[Mapping[str, JSON], ...] = ()
+    """`[[segments]]` (`id`, `name`, `conditions`): the mock's data-driven segments, checked."""
+    campaigns: tuple[Mapping[str, JSON], ...] = ()
+    """`[[campaigns]]` (`id`, `name`, `trigger`, `filter`, `frequency`): campaign triggers, checked."""
     _compiled: CompiledSubscriptions | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -147,15 +151,17 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
         raise ConfigError(f"must be true or false, got {_kind(batch)}", file, path="batch")
     settings = settings_from_dict(document.get("settings"), file)
     faults = _faults(document.get("faults"), file)
+    segments, campaigns = _automation(document, file)
     if "subscriptions" not in document:
-        return Config(settings, AUTOMATIC, batch, file, faults)
+        return Config(settings, AUTOMATIC, batch, file, faults, segments, campaigns)
     items = document["subscriptions"]
     if not isinstance(items, list):
         raise ConfigError(
             f"must be an array of tables ([[subscriptions]]), got {_kind(items)}", file, path="subscriptions"
         )
     compiled = compiled_from_list(items, file)
-    return Config(settings, tuple(c.subscription for c in compiled), batch, file, faults, compiled)
+    subscriptions = tuple(c.subscription for c in compiled)
+    return Config(settings, subscriptions, batch, file, faults, segments, campaigns, compiled)
 
 
 def _faults(table: Any, file: str) -> Mapping[str, JSON] | None:
@@ -170,6 +176,24 @@ def _faults(table: Any, file: str) -> Mapping[str, JSON] | None:
     except FaultError as exc:
         path, _, message = str(exc).partition(" ")
         raise ConfigError(message, file, path=path.rstrip(":").replace(".", "/")) from None
+
+
+def _automation(document: Mapping[str, Any], file: str) -> tuple[tuple[Mapping[str, JSON], ...], ...]:
+    """`[[segments]]` and `[[campaigns]]`: the mock's definitions, in its own shape (the admin
+    API's `PUT /_mock/segments/<id>` bodies with their `id`), checked by the mock's one reader."""
+    from mock_cio.segments import SegmentError, read_campaigns, read_segments
+
+    out = []
+    for key, read in (("segments", read_segments), ("campaigns", read_campaigns)):
+        items = document.get(key)
+        if items is not None and not isinstance(items, list):
+            raise ConfigError(f"must be an array of tables ([[{key}]]), got {_kind(items)}", file, path=key)
+        try:
+            out.append(tuple(item.to_dict() for item in read(items, key)))
+        except SegmentError as exc:
+            path, _, message = str(exc).partition(": ")
+            raise ConfigError(message, file, path=path.replace(".", "/")) from None
+    return out[0], out[1]
 
 
 def subscriptions_from_list(items: Iterable[Any], file: str = DEFAULT_FILE) -> tuple[Subscription, ...]:

@@ -337,6 +337,10 @@ class InProcessTarget:
         views = getattr(self.mock, "workspaces", None)
         return list(views()) if views is not None else []
 
+    def automation(self) -> dict[str, JSON]:
+        """Members per segment, entries per campaign, warnings (mock_cio/automation.py)."""
+        return self.mock.automation.summary()
+
     def close(self) -> None:
         if self._folder is not None:
             import shutil
@@ -401,6 +405,17 @@ class HttpTarget:
 
     def set_clock(self, t: float) -> None:
         self._admin("POST", "/_mock/clock", json={"now": t})
+
+    def automation(self) -> dict[str, JSON]:
+        """Members per segment, entries per campaign, warnings, through the admin API."""
+        segments = self._admin("GET", "/_mock/segments") or []
+        campaigns = self._admin("GET", "/_mock/campaigns") or []
+        warnings = self._admin("GET", "/_mock/automation/warnings") or []
+        return {
+            "segments": {str(s["id"]): {"name": s["name"], "members": s["members"]} for s in segments},
+            "campaigns": {str(c["id"]): {"name": c["name"], "entries": c["entries"]} for c in campaigns},
+            "warnings": [w["message"] for w in warnings],
+        }
 
     def views(self) -> dict[str, JSON]:
         return {

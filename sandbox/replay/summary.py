@@ -67,6 +67,8 @@ class Summary:
     merged: int = 0  # anonymous events merged into people
     expired: int = 0  # anonymous events dropped after 30 days unclaimed
     end: dict[str, int] | None = None
+    automation: dict[str, JSON] | None = None
+    """`segments` (members per id), `campaigns` (entries per id), `warnings` (sentences): the mock's."""
 
     # adding up
 
@@ -133,6 +135,8 @@ class Summary:
             end["objects"] = len(views.get("objects") or ())
             end["anonymous_events"] = len(views.get("anonymous_events") or ())
         self.end = end
+        reader = getattr(target, "automation", None)
+        self.automation = reader() if reader is not None else None
 
     # verdicts
 
@@ -201,6 +205,9 @@ class Summary:
                 "anonymous_events_expired": self.expired,
                 "end": self.end,
             },
+            "segments": dict((self.automation or {}).get("segments") or {}),
+            "campaigns": dict((self.automation or {}).get("campaigns") or {}),
+            "warnings": list((self.automation or {}).get("warnings") or []),
             "failed": self.failed,
         }
 
@@ -275,7 +282,32 @@ class Summary:
         ]
         if other:
             lines.append(_row("also", " · ".join(other)))
+        lines.extend(self._automation_lines())
         return "\n".join(lines) + "\n"
+
+    def _automation_lines(self) -> list[str]:
+        """Members per segment, entries per campaign and the timestamp warnings, when defined."""
+        found = self.automation or {}
+        lines = []
+        segments = found.get("segments") or {}
+        if segments:
+            shown = " · ".join(f"{s['name']} ({i}) {_n(s['members'])}" for i, s in segments.items())
+            lines.append(_row("segments", f"members: {shown}"))
+        campaigns = found.get("campaigns") or {}
+        if campaigns:
+            shown = " · ".join(f"{c['name']} ({i}) {_n(c['entries'])}" for i, c in campaigns.items())
+            lines.append(_row("campaigns", f"entries: {shown}"))
+        warnings = found.get("warnings") or []
+        if warnings:
+            lines.append(
+                _row(
+                    "warnings", f"{_n(len(warnings))} timestamp rule(s) met a value that is not Unix seconds:"
+                )
+            )
+            lines.extend(_row("", w) for w in warnings[:10])
+            if len(warnings) > 10:
+                lines.append(_row("", f"… and {_n(len(warnings) - 10)} more (run --json lists them all)"))
+        return lines
 
     def _people(self) -> str:
         text = f"{_n(self.changes['person_created'])} created"

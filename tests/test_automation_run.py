@@ -1,0 +1,81 @@
+"""The seed's case end to end: the same identify with `created_at: "2024-03-05T12:34:56Z"`, through
+the destination's createUpdatePerson with Convert Timestamps on and off, into the mock with a
+`created_at is_timestamp` segment and a campaign it triggers (`run --json`, config `[[segments]]`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox.cli import main
+from sandbox.errors import ConfigError
+from sandbox.replay.config import parse_config
+
+CONFIG = """
+[settings]
+siteId = "site"
+apiKey = "key"
+accountRegion = "US"
+
+[[subscriptions]]
+name = "Identify"
+subscribe = 'type = "identify"'
+partnerAction = "createUpdatePerson"
+useDefaultMappings = true
+[subscriptions.mapping]
+convert_timestamp = {convert}
+
+[[segments]]
+id = 1
+name = "Signed up"
+conditions = {{ attribute = {{ field = "created_at", operator = "is_timestamp" }} }}
+
+[[campaigns]]
+id = 5
+name = "Onboarding"
+trigger = {{ segment = {{ id = 1 }} }}
+"""
+IDENTIFY = {
+    "type": "identify",
+    "userId": "u1",
+    "traits": {"email": "u1@example.com", "created_at": "2024-03-05T12:34:56Z"},
+    "timestamp": "2024-03-05T12:35:00Z",
+}
+
+
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], convert: bool, *extra: str) -> tuple[int, str]:
+    config = tmp_path / "cio-sandbox.toml"
+    config.write_text(CONFIG.format(convert="true" if convert else "false"), encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(IDENTIFY) + "\n", encoding="utf-8")
+    status = main(["run", str(events), "--config", str(config), "--no-progress", *extra])
+    return status, capsys.readouterr().out
+
+
+def test_convert_timestamps_on_joins_the_segment_and_enters_the_campaign(tmp_path, capsys) -> None:
+    status, out = run(tmp_path, capsys, True, "--json")
+    data = json.loads(out)
+    assert status == 0
+    assert data["segments"] == {"1": {"name": "Signed up", "members": 1}}
+    assert data["campaigns"] == {"5": {"name": "Onboarding", "entries": 1}}
+    assert data["warnings"] == []
+
+
+def test_convert_timestamps_off_does_not_and_the_warning_names_attribute_and_value(tmp_path, capsys) -> None:
+    status, out = run(tmp_path, capsys, False, "--json")
+    data = json.loads(out)
+    assert status == 0
+    assert data["segments"] == {"1": {"name": "Signed up", "members": 0}}
+    assert data["campaigns"] == {"5": {"name": "Onboarding", "entries": 0}}
+    (warning,) = data["warnings"]
+    assert "created_at" in warning and "'2024-03-05T12:34:56Z'" in warning
+    status, text = run(tmp_path, capsys, False)
+    assert "Signed up (1) 0" in text and "Onboarding (5) 0" in text and "2024-03-05T12:34:56Z" in text
+
+
+def test_a_bad_segment_in_the_config_names_file_and_path() -> None:
+    bad = CONFIG.format(convert="true").replace('operator = "is_timestamp"', 'operator = "is_date"')
+    with pytest.raises(ConfigError, match=r"segments\[0\]/conditions/attribute/operator.*unknown operator"):
+        parse_config(bad, "cio-sandbox.toml")
