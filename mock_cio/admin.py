@@ -12,6 +12,7 @@ person) and lists span every workspace.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,25 +20,25 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from mock_cio import control_plane
-from mock_cio.app import json_response
-from mock_cio.clock import ClockError
-from mock_cio.faults import FaultError
+from mock_cio.errors import AdminError, ClockError, FaultError, StateError
 from mock_cio.journal import MAX_LIMIT
-from mock_cio.mock import JournalWriteError, MockCio
+from mock_cio.mock import JSON_TYPE, JournalWriteError, MockCio, dumps
 from mock_cio.request_body import ApiError, parse_body
 from mock_cio.segments import SegmentError
-from mock_cio.state import StateError
 from mock_cio.wsgi_body import read_body
 
 bp = Blueprint("mock_admin", __name__)
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON response with Customer.io's content type (a 204 has no body)."""
+    if body is None:
+        return Response(status=status, headers=dict(headers or {}))
+    return Response(dumps(body), status=status, headers=dict(headers or {}), content_type=JSON_TYPE)
+
+
 JSON = Any
 _WORKSPACE_SETTINGS = ("api_key", "region", "anonymous_merge", "rate_limit", "email_updates_by_id")
-
-
-class AdminError(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @bp.errorhandler(AdminError)

@@ -24,8 +24,9 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, NotFound
 
-from mock_cio.mock import JSON_TYPE as _JSON_TYPE
-from mock_cio.mock import MAX_READ, REQUEST_ID_HEADER, MockCio, dumps
+from mock_cio.admin import bp as admin_bp
+from mock_cio.admin import json_response
+from mock_cio.mock import MAX_READ, REQUEST_ID_HEADER, MockCio
 from mock_cio.wsgi import MockWsgi
 
 __all__ = ["MAX_READ", "REQUEST_ID_HEADER", "create_app", "json_response"]
@@ -38,19 +39,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.update(config)
     app.extensions["mock_cio"] = MockCio(app.config)
-    from mock_cio.admin import bp as admin_bp
-
     app.register_blueprint(admin_bp, url_prefix="/_mock")
     app.register_error_handler(Exception, _on_error)
     app.wsgi_app = MockWsgi(app.extensions["mock_cio"], app.wsgi_app)  # type: ignore[method-assign]
     return app
-
-
-def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON response with Customer.io's content type (a 204 has no body)."""
-    if body is None:
-        return Response(status=status, headers=dict(headers or {}))
-    return Response(dumps(body), status=status, headers=dict(headers or {}), content_type=_JSON_TYPE)
 
 
 def _on_error(exc: Exception) -> Response:

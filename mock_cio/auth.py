@@ -26,6 +26,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Literal
 
+from mock_cio.errors import AuthError  # noqa: F401  (defined in mock_cio.errors; importable here too)
+
 Region = Literal["us", "eu"]
 REGION_HEADER = "X-Mock-Region"
 UNAUTHORIZED = {"meta": {"error": "Unauthorized request"}}
@@ -36,10 +38,6 @@ HOSTS: dict[str, str] = {"us": "https://track.customer.io", "eu": "https://track
 class Credentials:
     site_id: str
     api_key: str
-
-
-class AuthError(Exception):
-    """Why a request is answered 401 (the message goes to the journal's reasons)."""
 
 
 def credentials(header: str | None) -> Credentials:

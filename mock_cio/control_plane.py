@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_cio.errors import MockError
+from mock_cio.errors import MockError, RemoteRefused  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 ADMIN_HEADER = "X-Mock-Admin"
 """A header that lets a client without a JSON body (`POST /_mock/reset`) pass the write check."""
@@ -36,10 +36,6 @@ CUSTOMERIO_HOSTS = frozenset(
     ("track.customer.io", "track-eu.customer.io", "api.customer.io", "api-eu.customer.io")
 )
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
-
-
-class RemoteRefused(MockError):
-    """`--host` names a non-loopback address and `--allow-remote` was not given."""
 
 
 def _hostname(host: str) -> tuple[str, str]:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mock_cio.errors import MockError
+from mock_cio.errors import FaultError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
 
@@ -40,10 +40,6 @@ _FAULT_TEXTS = {
     504: "Gateway Timeout",
 }
 RATE_LIMITED = {"meta": {"error": "Too many requests: the workspace's rate limit was exceeded"}}
-
-
-class FaultError(MockError):
-    """An invalid fault specification (the message names the field)."""
 
 
 @dataclass(slots=True)

@@ -36,7 +36,7 @@ from flask import Flask
 from requests import PreparedRequest
 
 from mock_cio import assertions
-from mock_cio.errors import MockError
+from mock_cio.errors import InterceptError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 from mock_cio.mock import MockCio
 
 JSON = Any
@@ -51,10 +51,6 @@ HOSTS: tuple[str, ...] = (
 )
 """The hosts served by default: Customer.io's Track API and its App API (transactional sends), US and EU."""
 METHODS: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-class InterceptError(MockError):
-    """The interceptor was used wrongly (the message says how)."""
 
 
 def intercept(

@@ -47,17 +47,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_cio.errors import MockError
+from mock_cio.errors import JournalError, JournalLocked, JournalLost  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
-
-
-class JournalLocked(MockError):
-    """The journal file is open in another process (the message names the file and the process)."""
-
-
-class JournalLost(MockError):
-    """A row was lost with its transaction: a write failed after it was written, before its commit."""
 
 
 _HELD: dict[tuple[int, int], list[int]] = {}
@@ -225,10 +217,6 @@ class Query:
     before_id: int | None = None
     after_id: int | None = None
     limit: int | None = None
-
-
-class JournalError(MockError):
-    """A journal file that cannot be opened (missing directory, a directory, not a database)."""
 
 
 def _open_error(path: str, exc: sqlite3.Error) -> JournalError:

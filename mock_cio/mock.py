@@ -42,7 +42,7 @@ from mock_cio.app_api import ROUTES as APP_API_ROUTES
 from mock_cio.app_api import check_bearer
 from mock_cio.automation import AutomationControl
 from mock_cio.clock import Clock, parse_time
-from mock_cio.errors import MockError
+from mock_cio.errors import JournalWriteError, MockError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 from mock_cio.faults import LATENCY_HEADER, RATE_LIMITED, Faults, RateLimiter
 from mock_cio.journal import Control, Entry, Journal, JournalLost, Query
 from mock_cio.request_body import (
@@ -672,10 +672,6 @@ def _failure(exc: Exception) -> Reply:
 
 JOURNAL_ERRORS = (sqlite3.Error, OSError)
 """What a failed journal write raises (a full disk is `sqlite3.OperationalError`)."""
-
-
-class JournalWriteError(MockError):
-    """An admin change that could not be journaled (and so was not made): the admin API's 503."""
 
 
 def _unjournaled(exc: BaseException) -> Answer:

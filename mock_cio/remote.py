@@ -18,13 +18,9 @@ from typing import Any
 import requests
 
 from mock_cio.control_plane import ADMIN_HEADER
-from mock_cio.errors import MockError
+from mock_cio.errors import MockError, RemoteMockError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
-
-
-class RemoteMockError(MockError):
-    """The admin API refused a call (the message is the server's) or could not be reached."""
 
 
 class RemoteClock:

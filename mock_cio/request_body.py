@@ -33,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mock_cio.errors import MockError
+from mock_cio.errors import ApiError, MockError, V2Invalid  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
 Flavour = Literal["v1", "merge", "v2"]
@@ -55,16 +55,6 @@ MAX_SEGMENT_IDS = 1000
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-class ApiError(MockError):
-    """A request answered with an error: `status`, the JSON `body`, and `reasons` for the journal."""
-
-    def __init__(self, status: int, body: JSON, reasons: list[str]) -> None:
-        super().__init__("; ".join(reasons))
-        self.status = status
-        self.body = body
-        self.reasons = reasons
-
-
 @dataclass(frozen=True, slots=True)
 class V2Problem:
     """One v2 error object; `batch_index` is set for an item of a batch."""
@@ -77,14 +67,6 @@ class V2Problem:
         out: dict[str, JSON] = {} if batch_index is None else {"batch_index": batch_index}
         out.update(reason=self.reason, field=self.field, message=self.message)
         return out
-
-
-class V2Invalid(MockError):
-    """A v2 operation that failed validation (one or more problems)."""
-
-    def __init__(self, problems: list[V2Problem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
-        self.problems = problems
 
 
 def v1_error(message: str, status: int = 400) -> ApiError:

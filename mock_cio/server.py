@@ -41,7 +41,7 @@ from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from mock_cio import control_plane
-from mock_cio.errors import MockError
+from mock_cio.errors import MockError, ServerError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 WSGIApp = Callable[..., Any]
 DEFAULT_HOST = "127.0.0.1"
@@ -53,10 +53,6 @@ TLS_NAMES = (
     "api.customer.io", "api-eu.customer.io",
 )  # fmt: skip
 """The names the server certificate is valid for."""
-
-
-class ServerError(MockError):
-    """The server could not start (the message says why: port in use, unusable TLS directory, ...)."""
 
 
 @dataclass(frozen=True, slots=True)

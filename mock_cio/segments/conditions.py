@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mock_cio.errors import MockError
+from mock_cio.errors import MockError, SegmentError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
 VALUE_OPERATORS = frozenset({"eq", "not_eq", "contains", "not_contains"})
@@ -33,10 +33,6 @@ OPERATORS = VALUE_OPERATORS | BARE_OPERATORS | NUMBER_OPERATORS | TIME_OPERATORS
 KINDS = ("and", "or", "not", "segment", "attribute", "event", "page", "device")
 MAX_DEPTH = 32
 MAX_DAYS = 100_000
-
-
-class SegmentError(MockError):
-    """A segment or campaign definition that cannot be used (the admin API's 400)."""
 
 
 def check_conditions(conditions: JSON, path: str = "conditions") -> JSON:

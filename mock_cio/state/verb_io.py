@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
-from mock_cio.errors import MockError
+from mock_cio.errors import MockError, StateError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
 """A JSON value as Python holds it: dict, list, str, int, float, bool or None."""
@@ -26,10 +26,6 @@ EMAIL_SHAPE = _EMAIL_SHAPE
 # Unix seconds accepted as a root `timestamp`: 0 up to (not including) 10**11, the range the Ruby
 # client enforces at its top; 13-digit millisecond values fall outside and count as "not Unix".
 _MAX_UNIX = 100_000_000_000
-
-
-class StateError(MockError):
-    """A request the state must reject (400) on semantic grounds; the message says where."""
 
 
 @dataclass(frozen=True, slots=True)
