@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from shared_data import shared_json
 
 from mock_cio import create_app
 from mock_cio.mock import MockCio
@@ -16,7 +16,6 @@ from mock_cio.mock import MockCio
 US = "https://track.customer.io"
 EU = "https://track-eu.customer.io"
 T0 = 1_700_000_000.0
-OAS_PATH = Path(__file__).parent / "data" / "customerio-track-openapi.json"
 
 
 def basic(site_id: str = "site1", api_key: str = "key1", *, urlsafe: bool = False) -> str:
@@ -71,7 +70,8 @@ def make(config: dict[str, Any] | None = None, **kw: Any) -> Track:
 
 
 def oas() -> dict[str, Any]:
-    return json.loads(OAS_PATH.read_text("utf-8"))
+    """Customer.io's published Track API OpenAPI document, read from ../shared/spec."""
+    return shared_json("spec", "customerio-track-openapi.json")
 
 
 def oas_response_schema(path: str, method: str, status: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Every case of tests/data/upstream-cases.json (the destination's own tests, as data) through the public API.
+"""Every case of ../shared/conformance/upstream-cases.json (the destination's own tests, as data) through the public API.
 
 http cases run the whole pipeline (subscription → mapping → validation → action → request):
 single mode through `sandbox.transform`, batch mode through `sandbox.plan(batch=True)`. Bodies are
@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_data import shared_json
 
 import sandbox
 from sandbox.actions.identifiers import resolve_identifiers
 from sandbox.actions.timestamps import convert_valid_timestamp, is_iso_date
 
-CASES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "data" / "upstream-cases.json").read_text(encoding="utf-8")
-)
+CASES: list[dict[str, Any]] = shared_json("conformance", "upstream-cases.json")
 HTTP = [c for c in CASES if c["kind"] == "http"]
 UNIT = [c for c in CASES if c["kind"] == "unit"]
 PRESET = [c for c in CASES if c["kind"] == "preset"]

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,17 +29,14 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from mock_support import T0, basic  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
+from shared_data import shared_path  # noqa: E402
 
 from mock_cio import create_app  # noqa: E402
 
 EXAMPLES = 20
 """Generated cases per operation (the CI budget)."""
-SHARED = (
-    Path(os.environ.get("CIO_SANDBOX_SHARED") or Path(__file__).resolve().parent.parent.parent / "shared")
-    / "spec"
-    / "customerio-track-openapi.json"
-)
-"""../shared beside the checkout, as in CI (`CIO_SANDBOX_SHARED` names another folder, for a worktree)."""
+SHARED = shared_path("spec", "customerio-track-openapi.json")
+"""../shared beside the checkout, as in CI (tests/shared_data.py)."""
 CHECKS = [not_a_server_error, response_schema_conformance]
 COUNTS: dict[str, int] = {"admin": 0, "track": 0}
 IDENTIFIER_PARAMETERS = ("track_customer_id", "trackEvent_customer_id")
