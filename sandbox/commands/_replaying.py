@@ -15,8 +15,10 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         "events",
         metavar="EVENTS",
         nargs="+",
-        help="Segment events: JSON array, JSON lines or Segment API payloads; files, directories, - for stdin",
+        help="Segment events: JSON array, JSON lines or Segment API payloads; files, directories, "
+        "Segment archives (segment-logs/...), fsspec URLs (s3://, gs://, file://), - for stdin",
     )
+    add_selection_arguments(parser)
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -27,6 +29,44 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="batch mode: subscriptions with enable_batching send /api/v2/batch",
     )
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """--source, --since, --until: which partitions of a Segment archive to read."""
+    parser.add_argument(
+        "--source",
+        metavar="ID",
+        action="append",
+        help="only this source of a Segment archive (repeatable; default: every source)",
+    )
+    parser.add_argument(
+        "--since", metavar="DAY", help="only archive days received on or after DAY (2024-03-05, UTC)"
+    )
+    parser.add_argument(
+        "--until", metavar="DAY", help="only archive days received on or before DAY (2024-03-05, UTC)"
+    )
+
+
+def selection(args: argparse.Namespace) -> Any:
+    """The archive partitions the arguments pick."""
+    from sandbox.replay.archive import Selection, parse_day
+
+    since = parse_day(args.since, "--since") if args.since is not None else None
+    until = parse_day(args.until, "--until") if args.until is not None else None
+    if since is not None and until is not None and since > until:
+        raise InputError(f"--since {since} is after --until {until}", "--since")
+    return Selection(tuple(args.source or ()), since, until)
+
+
+def selection_words(args: argparse.Namespace) -> list[str]:
+    """The selection as command-line words (to repeat a command)."""
+    words: list[str] = []
+    for source in args.source or ():
+        words += ["--source", source]
+    for flag in ("since", "until"):
+        if getattr(args, flag) is not None:
+            words += [f"--{flag}", getattr(args, flag)]
+    return words
 
 
 def load(args: argparse.Namespace) -> Config:

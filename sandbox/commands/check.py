@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from sandbox.commands._replaying import add_input_arguments, load
+from sandbox.commands._replaying import add_input_arguments, load, selection, selection_words
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +32,7 @@ def snapshot_command(args: argparse.Namespace) -> str:
     EVENTS, --config and --batch (quoted for a POSIX shell)."""
     import shlex
 
-    words = ["cio-sandbox", "snapshot", *args.events]
+    words = ["cio-sandbox", "snapshot", *args.events, *selection_words(args)]
     if args.config is not None:
         words += ["--config", args.config]
     if args.batch:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     expected = golden.load(args.against)
     config = load(args)
     batch = bool(args.batch or config.batch)
-    actual = golden.capture(read_located(args.events), config, batch=batch)
+    actual = golden.capture(read_located(args.events, selection(args)), config, batch=batch)
     text = golden.diff(expected, actual, name=args.against)
     if not text:
         count = len(actual["requests"])

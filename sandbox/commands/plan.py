@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
+from sandbox.commands._replaying import add_selection_arguments, selection
 from sandbox.errors import ConfigError, InputError
 from sandbox.js import json as js_json
 
@@ -33,6 +35,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--settings", metavar="FILE", help="destination settings (JSON); makes INPUT JSON-lines events"
     )
+    add_selection_arguments(parser)
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -90,19 +93,32 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give --settings FILE or --config FILE, not both")
     source = "<stdin>" if args.input == "-" else args.input
     config = load_config(args.config) if args.config is not None else None
-    with _open(args.input) as stream:
+    chosen = selection(args)
+    if (config is not None or args.settings is not None) and (
+        not chosen.is_everything or is_event_source(args.input)
+    ):
+        # an archive, a directory, a URL or a gzipped file: read as `run` reads its EVENTS
+        from sandbox.replay.events import input_files
+
+        files = input_files([args.input], chosen)
+        events_from: Any = _archive_events(files)
+        stream_input: str = os.devnull
+    else:
+        events_from = None
+        stream_input = args.input
+    with _open(stream_input) as stream:
         batch = bool(args.batch)
         subscriptions: Any = None
         if config is not None:
             settings = config.settings
-            events: Any = _json_lines(stream, source)
+            events: Any = _json_lines(stream, source) if events_from is None else events_from
             subscriptions_data: Any = None
             if not config.is_default:
                 subscriptions = list(config.subscriptions)
             batch = batch or config.batch
         elif args.settings is not None:
             settings = settings_from_dict(_load_json_file(args.settings), args.settings)
-            events = _json_lines(stream, source)
+            events = _json_lines(stream, source) if events_from is None else events_from
             subscriptions_data = None
         else:
             document = _load_json(_read_all(stream, source), source)
@@ -153,6 +169,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 # -- input ---------------------------------------------------------------------------------------
+
+
+def is_event_source(path: str) -> bool:
+    """INPUT that `plan` reads as `run` reads EVENTS (not as one JSON-lines text): a directory, a
+    Segment archive, a URL or a gzipped file."""
+    from sandbox.replay.archive import is_url
+
+    return path != "-" and (is_url(path) or os.path.isdir(path) or path.endswith(".gz"))
+
+
+def _archive_events(files: list[str]) -> Iterator[Any]:
+    from sandbox.replay.events import read_file
+
+    for file in files:
+        for located in read_file(file):
+            yield located.event
 
 
 class _open:

@@ -37,6 +37,7 @@ from sandbox.commands._replaying import (
     http_target,
     in_process_target,
     load,
+    selection,
     source_label,
 )
 
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     records_out = _open_records(args.records)
     progress = _progress(args.no_progress)
     try:
-        for record in replay.run(_counted(read_located(args.events), progress), batch=batch):
+        for record in replay.run(_counted(read_located(args.events, selection(args)), progress), batch=batch):
             summary.add(record)
             if records_out is not None:
                 records_out.write(json.dumps(record.to_dict(), ensure_ascii=False, default=str))
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if loop is not None and args.rate is not None and "-" not in args.events:
-        loop.report.other_mode = _other_mode(args.events, config, not batch, args.rate)
+        loop.report.other_mode = _other_mode(args.events, config, not batch, args.rate, selection(args))
     out = sys.stdout
     if args.json:
         data = summary.to_dict()
@@ -192,13 +193,15 @@ def _apply_faults(target: Any, faults: Any, seed: int) -> None:
     target._admin("PUT", "/_mock/faults/profile", json=profile)
 
 
-def _other_mode(paths: list[str], config: Any, batch: bool, rate: float) -> dict[str, Any]:
+def _other_mode(
+    paths: list[str], config: Any, batch: bool, rate: float, chosen: Any = None
+) -> dict[str, Any]:
     """Backfill planning for the mode not run: its request count (planned, nothing sent) and the
     time it takes at `rate` without faults."""
     from sandbox.pipeline import plan
     from sandbox.replay.events import read_located
 
-    events = (item.event for item in read_located(paths))
+    events = (item.event for item in read_located(paths, chosen))
     requests = sum(1 for line in plan(events, config.settings, config.subscriptions, batch) if line.request)
     return {
         "mode": "batch" if batch else "single",

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from typing import Any
 
-from sandbox.commands._replaying import add_input_arguments, load
+from sandbox.commands._replaying import add_input_arguments, load, selection
 from sandbox.errors import InputError
 
 
@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from sandbox.replay.golden import capture, render
 
     config = load(args)
-    document = capture(read_located(args.events), config, batch=bool(args.batch or config.batch))
+    document = capture(
+        read_located(args.events, selection(args)), config, batch=bool(args.batch or config.batch)
+    )
     text = render(document)
     if args.out == "-":
         sys.stdout.write(text)

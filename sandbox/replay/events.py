@@ -16,6 +16,9 @@ Accepted forms, in any mix inside one file:
   `event` → track, only `traits` → identify; otherwise it asks for a `type`;
 - gzip-compressed files (`.gz`), as Segment's storage exports are;
 - a directory: its `.json`, `.jsonl`, `.ndjson` files (optionally `.gz`), in name order;
+- a Segment storage archive (`segment-logs/<source-id>/<received-day>/*.gz`), its partitions
+  picked by a `Selection` (sandbox.replay.archive);
+- any fsspec URL (`s3://`, `gs://`, `file://`) of a file, a directory or an archive;
 - `-`: standard input.
 
 Every error names the file and the line and column (or the byte, for text that is not UTF-8).
@@ -38,6 +41,8 @@ from typing import IO, Any, cast
 from sandbox.errors import InputError
 from sandbox.js import json as js_json
 from sandbox.js.values import JSON, Event, json_kind
+from sandbox.replay import archive
+from sandbox.replay.archive import Selection
 
 CHUNK_SIZE = 64 * 1024
 """Characters read at a time."""
@@ -74,18 +79,32 @@ class Located:
 # -- public entry points ---------------------------------------------------------------------------
 
 
-def read_located(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> Iterator[Located]:
-    """Every event in `paths` (files, directories, `-`), in order, with where it came from."""
+def read_located(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    selection: Selection | None = None,
+) -> Iterator[Located]:
+    """Every event in `paths` (files, directories, archives, URLs, `-`), in order, with where it
+    came from. `selection` picks an archive's partitions (default: all of them)."""
+    for file in input_files(paths, selection):
+        yield from read_file(file)
+
+
+def input_files(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    selection: Selection | None = None,
+) -> list[str]:
+    """The files `read_located` reads, in order: the partitions of a parallel job."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    for path in paths:
-        for file in expand_path(path):
-            yield from read_file(file)
+    return archive.expand([os.fspath(p) for p in paths], selection or Selection())
 
 
-def read_events(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> Iterator[Event]:
+def read_events(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    selection: Selection | None = None,
+) -> Iterator[Event]:
     """Every event in `paths`, in order (see `read_located`)."""
-    for located in read_located(paths):
+    for located in read_located(paths, selection):
         yield located.event
 
 
@@ -121,6 +140,10 @@ def read_file(path: str) -> Iterator[Located]:
             yield from read_stream(binary, "<stdin>")
         else:  # a replaced sys.stdin that only has text
             yield from parse_chunks(_text_chunks(stdin, "<stdin>"), "<stdin>")
+        return
+    if archive.is_url(path):
+        with archive.open_binary(path) as remote:
+            yield from read_stream(remote, path)
         return
     try:
         handle = cast(IO[bytes], gzip.open(path, "rb")) if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
@@ -339,8 +362,18 @@ def _decoded_chunks(stream: IO[bytes], source: str, chunk_size: int) -> Iterator
     while True:
         try:
             data = stream.read(chunk_size)
-        except (OSError, EOFError, zlib.error) as exc:
+        except gzip.BadGzipFile:
+            raise InputError(f"cannot read: byte {offset}: not a gzip file (corrupt?)", source) from None
+        except (EOFError, zlib.error) as exc:
+            raise InputError(
+                f"cannot read: byte {offset}: corrupt or cut gzip data ({exc})", source
+            ) from None
+        except OSError as exc:
             raise InputError(f"cannot read: {exc}", source) from None
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a remote filesystem's read error
+            raise InputError(f"cannot read: {archive._reason(exc)}", source) from None
         final = not data
         try:
             text = decoder.decode(data, final)
