@@ -23,7 +23,11 @@ JSON = Any
 
 __all__ = [
     "ABSENT",
+    "assert_campaign_entered",
+    "assert_campaign_not_entered",
     "assert_event",
+    "assert_in_segment",
+    "assert_not_in_segment",
     "assert_no_person",
     "assert_no_rejections",
     "assert_person",
@@ -428,3 +432,93 @@ def assert_event(
             _fail(head + f"; nearest event named {name!r}:", near[1], expected, same_name[near[0]])
         _fail(head, [f"{owner} has events: {_show([e.get('name') for e in events])}"], diff=False)
     return found
+
+
+# ---------------------------------------------------------------------- segments and campaigns
+
+
+def _automation_of(
+    source: Any, identifier: str, site_id: str | None
+) -> tuple[dict[str, JSON], dict[str, JSON]]:
+    """The person's view and its `automation` part (data-driven segments, entries, warnings)."""
+    __tracebackhide__ = True
+    person = _source(source).person(identifier, site_id)
+    if person is None:
+        _fail(f"no person {identifier!r}" + (f" in workspace {site_id!r}" if site_id else ""), [], diff=False)
+    automation = person.get("automation") or {"segments": [], "campaign_entries": [], "warnings": []}
+    return person, automation
+
+
+def _segments_of(person: Mapping[str, JSON], automation: Mapping[str, JSON]) -> list[int]:
+    return sorted({*automation.get("segments", []), *person.get("segments", [])})
+
+
+def _why(automation: Mapping[str, JSON], segment: int | None = None) -> list[str]:
+    return [
+        f"warning: {w['message']}"
+        for w in automation.get("warnings", [])
+        if segment is None or w.get("segment") == segment
+    ]
+
+
+def assert_in_segment(source: Any, identifier: str, segment: int, *, site_id: str | None = None) -> None:
+    """Assert that the person is in `segment` (a data-driven segment or a manual one)."""
+    __tracebackhide__ = True
+    person, automation = _automation_of(source, identifier, site_id)
+    segments = _segments_of(person, automation)
+    if segment not in segments:
+        _fail(
+            f"person {identifier!r} is not in segment {segment}:",
+            [f"their segments: {_show(segments)}", *_why(automation, segment)],
+            diff=False,
+        )
+
+
+def assert_not_in_segment(source: Any, identifier: str, segment: int, *, site_id: str | None = None) -> None:
+    """Assert that the person is not in `segment`."""
+    __tracebackhide__ = True
+    person, automation = _automation_of(source, identifier, site_id)
+    segments = _segments_of(person, automation)
+    if segment in segments:
+        entered = [h for h in automation.get("segment_history", []) if h.get("segment") == segment]
+        _fail(
+            f"person {identifier!r} is in segment {segment}:",
+            [f"their segments: {_show(segments)}", *(f"history: {_show(h)}" for h in entered[-3:])],
+            diff=False,
+        )
+
+
+def assert_campaign_entered(
+    source: Any, identifier: str, campaign: int, count: int | None = None, *, site_id: str | None = None
+) -> list[dict[str, JSON]]:
+    """Assert that the person entered `campaign` (exactly `count` times, if given); return the entries."""
+    __tracebackhide__ = True
+    person, automation = _automation_of(source, identifier, site_id)
+    every = automation.get("campaign_entries", [])
+    entries = [e for e in every if e.get("campaign") == campaign]
+    if (count is None and not entries) or (count is not None and len(entries) != count):
+        wanted = "at least once" if count is None else f"{count} time(s)"
+        _fail(
+            f"person {identifier!r} entered campaign {campaign} {len(entries)} time(s), expected {wanted}:",
+            [
+                f"their campaign entries: {_show([(e.get('campaign'), e.get('trigger')) for e in every])}",
+                *_why(automation),
+            ],
+            diff=False,
+        )
+    return entries
+
+
+def assert_campaign_not_entered(
+    source: Any, identifier: str, campaign: int, *, site_id: str | None = None
+) -> None:
+    """Assert that the person never entered `campaign`."""
+    __tracebackhide__ = True
+    person, automation = _automation_of(source, identifier, site_id)
+    entries = [e for e in automation.get("campaign_entries", []) if e.get("campaign") == campaign]
+    if entries:
+        _fail(
+            f"person {identifier!r} entered campaign {campaign} {len(entries)} time(s), expected never:",
+            [f"entry: {_show(e)}" for e in entries],
+            diff=False,
+        )

@@ -222,3 +222,32 @@ def test_bad_cio_segments_at_start_up_say_where(bad: Any) -> None:
 
     with pytest.raises(SegmentError, match=r"CIO_SEGMENTS"):
         MockCio({"CIO_SEGMENTS": bad})
+
+
+def test_assertion_helpers_on_the_anonymous_merge_journey() -> None:
+    from mock_cio.assertions import (
+        assert_campaign_entered,
+        assert_campaign_not_entered,
+        assert_in_segment,
+        assert_not_in_segment,
+    )
+
+    soon = _anonymous_order_then_claim(600)
+    assert_campaign_entered(soon.mock, "u1", 6, count=1)
+    late = _anonymous_order_then_claim(4 * DAY)
+    assert_campaign_not_entered(late.mock, "u1", 6)
+    with pytest.raises(AssertionError, match="entered campaign 6 0 time"):
+        assert_campaign_entered(late.mock, "u1", 6)
+    with pytest.raises(AssertionError, match="expected never"):
+        assert_campaign_not_entered(soon.mock, "u1", 6)
+    track = seeded()
+    track.put("/api/v1/customers/u1", {"created_at": "2024-03-05T12:34:56Z"})
+    assert_not_in_segment(track.app, "u1", 1)
+    with pytest.raises(AssertionError, match=r"(?s)not in segment 1.*warning: .*2024-03-05T12:34:56Z"):
+        assert_in_segment(track.app, "u1", 1)
+    track.post("/api/v1/segments/7/add_customers", {"ids": ["u1"]})
+    assert_in_segment(track.mock, "u1", 7)  # manual segments count too
+    track.put("/api/v1/customers/u1", {"created_at": 1709642096})
+    assert_in_segment(track.mock, "u1", 1)
+    with pytest.raises(AssertionError, match="is in segment 1"):
+        assert_not_in_segment(track.mock, "u1", 1)

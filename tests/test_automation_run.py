@@ -79,3 +79,11 @@ def test_a_bad_segment_in_the_config_names_file_and_path() -> None:
     bad = CONFIG.format(convert="true").replace('operator = "is_timestamp"', 'operator = "is_date"')
     with pytest.raises(ConfigError, match=r"segments\[0\]/conditions/attribute/operator.*unknown operator"):
         parse_config(bad, "cio-sandbox.toml")
+
+
+def test_the_readme_example_is_a_valid_config() -> None:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    start = text.index("```toml", text.index("### Segments and campaigns")) + len("```toml")
+    config = parse_config(text[start : text.index("```", start)], "README.md")
+    assert [s["name"] for s in config.segments] == ["Signed up", "Active buyers"]
+    assert [c["frequency"] for c in config.campaigns] == ["once", "every_time"]
