@@ -4,7 +4,6 @@ an event is escaped, lists page by cursor, and a journal of 100,000 entries rend
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -151,8 +150,9 @@ def test_journal_shows_rejected_first_and_filters(client, app):
     assert html(client, "/journal?path=/api/v2/").count('href="/journal/') == 6
 
 
-def test_journal_of_100k_entries_renders_fast(app, client):
-    """Keyset pages: the first page, a deep page and a filtered page each in well under 100 ms.
+def test_journal_of_100k_entries_renders_every_kind_of_page(app, client):
+    """Keyset pages over 100k entries: the first page, a deep page and filtered pages (how fast:
+    bench/suite_budgets.py; the suite times nothing).
 
     The entries go straight into the mock's journal (the HTTP path would take minutes);
     a few are rejected, so the rejected section has to be found among them.
@@ -176,20 +176,13 @@ def test_journal_of_100k_entries_renders_fast(app, client):
                 reasons=["bad"] if rejected else [],
             )
         )
-    timings = {}
-    for label, url in (
-        ("first", "/journal"),
-        ("deep", "/journal?section=rest&before=20000"),
-        ("rejected only", "/journal?outcome=rejected"),
-        ("by path", "/journal?path=/api/v2/"),
+    for url in (
+        "/journal",
+        "/journal?section=rest&before=20000",
+        "/journal?outcome=rejected",
+        "/journal?path=/api/v2/",
     ):
-        html(client, url)  # warm
-        start = time.perf_counter()
-        page = html(client, url)
-        timings[label] = (time.perf_counter() - start) * 1000
-        assert page.count('href="/journal/') >= 50
-    print("journal page render with 100k entries (ms):", {k: round(v, 1) for k, v in timings.items()})
-    assert max(timings.values()) < 250, timings
+        assert html(client, url).count('href="/journal/') >= 50, url
 
 
 def test_reset_clears_the_traces_with_the_mock(client, app):

@@ -107,16 +107,12 @@ def test_reset_forgets_data_but_keeps_workspace_settings(track: Track) -> None:
     assert admin(track, "GET", "/workspaces/site1").json["settings"]["anonymous_merge"] is False
 
 
-def test_reset_is_fast(track: Track) -> None:
-    import time
-
-    times = []
+def test_reset_forgets_each_time(track: Track) -> None:
+    """Reset after reset (its cost: bench/suite_budgets.py)."""
     for _ in range(20):
         track.put("/api/v1/customers/u1", {"a": 1})
-        start = time.perf_counter()
         track.mock.reset()
-        times.append(time.perf_counter() - start)
-    assert sorted(times)[10] < 0.05  # target 5 ms; generous bound for loaded CI machines
+        assert track.mock.people() == [] and track.mock.requests() == []
 
 
 def test_clock_get_set_advance(track: Track) -> None:

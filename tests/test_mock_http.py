@@ -206,32 +206,21 @@ def test_success_headers_match_the_recorded_live_headers() -> None:
     assert r.headers["Content-Length"] == "3"
 
 
-def test_startup_is_cheap() -> None:
-    # The target is 300 ms on a 2-core machine (bench/mock.py measures it); here only a sanity bound.
+def test_a_fresh_interpreter_imports_the_mock_and_creates_an_app() -> None:
+    """How long that takes: bench/mock.py and bench/suite_budgets.py (the suite times nothing)."""
     import subprocess
     import sys
 
-    code = (
-        "import time; t = time.perf_counter(); import mock_cio; mock_cio.create_app(); "
-        "print(time.perf_counter() - t)"
-    )
-    seconds = float(
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    )
-    assert seconds < 2.0
+    code = "import mock_cio; mock_cio.create_app(); print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "ok"
 
 
-def test_track_round_trip_is_fast() -> None:
-    import statistics
-    import time
-
+def test_many_track_round_trips_each_journaled() -> None:
     track = make()
-    times = []
     for i in range(300):
-        start = time.perf_counter()
-        track.post("/api/v1/customers/u1/events", {"name": "A", "data": {"i": i}})
-        times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.01  # target 1 ms; generous bound for loaded CI machines
+        assert track.post("/api/v1/customers/u1/events", {"name": "A", "data": {"i": i}}).status_code == 200
+    assert track.mock.journal_count() == 300
 
 
 def test_track_alias_through_auth_module_constants() -> None:

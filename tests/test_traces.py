@@ -4,7 +4,6 @@ another connection (the mock's journal lives in the same SQLite file)."""
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import pytest
 from hypothesis import given
@@ -115,13 +114,11 @@ def test_the_file_is_shared_with_another_connection(tmp_path):
     assert other.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 1
 
 
-def test_a_page_is_fast_with_100k_rows():
+def test_pages_of_100k_rows():
+    """First, deep and filtered pages of a large store (how fast: bench/suite_budgets.py)."""
     store = TraceStore()
     store.add_many([record(i, status=STATUSES[i % len(STATUSES)]) for i in range(100_000)])
-    start = time.perf_counter()
     page = store.page(limit=50)
     deep = store.page(before=1000, limit=50)
     filtered = store.page(status="rejected", before=50_000, limit=50)
-    elapsed = time.perf_counter() - start
     assert len(page.items) == len(deep.items) == len(filtered.items) == 50
-    assert elapsed < 0.25, f"three pages took {elapsed * 1000:.1f} ms"
