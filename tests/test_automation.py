@@ -251,3 +251,21 @@ def test_assertion_helpers_on_the_anonymous_merge_journey() -> None:
     assert_in_segment(track.mock, "u1", 1)
     with pytest.raises(AssertionError, match="is in segment 1"):
         assert_not_in_segment(track.mock, "u1", 1)
+
+
+def test_a_within_past_days_attribute_leaves_and_a_days_ago_rule_enters_as_time_passes() -> None:
+    segments = [
+        {"id": 1, "name": "new", "conditions": {"attribute": {"field": "signed", "operator": "within_past_days", "value": 3}}},
+        {"id": 2, "name": "old", "conditions": {"attribute": {"field": "signed", "operator": "timestamp_before", "value": {"days_ago": 5}}}},
+    ]  # fmt: skip
+    track = make({"CIO_SEGMENTS": segments})
+    track.put("/api/v1/customers/u1", {"signed": int(T0) - DAY})
+    assert [len(track.mock.automation.members(s)) for s in (1, 2)] == [1, 0]
+    track.mock.clock.advance(2 * DAY)  # signed 3 days ago: still within
+    assert [len(track.mock.automation.members(s)) for s in (1, 2)] == [1, 0]
+    track.mock.clock.advance(1)
+    assert [len(track.mock.automation.members(s)) for s in (1, 2)] == [0, 0]
+    track.mock.clock.advance(2 * DAY)
+    assert [len(track.mock.automation.members(s)) for s in (1, 2)] == [0, 1]
+    track.mock.clock.set(T0)  # back in time: everyone again
+    assert [len(track.mock.automation.members(s)) for s in (1, 2)] == [1, 0]

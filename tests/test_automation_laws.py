@@ -204,7 +204,7 @@ operations = st.one_of(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=120)
 @given(st.lists(operations, max_size=14))
 def test_membership_after_any_changes_and_clock_moves_equals_a_fresh_evaluation(ops: list[Any]) -> None:
     mock = MockCio({"CIO_NOW": NOW, "CIO_SEGMENTS": SEGMENTS})

@@ -21,6 +21,7 @@ the same memberships and entries.
 
 from __future__ import annotations
 
+import heapq
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from mock_cio.state.people import Person, PersonEvent
 from mock_cio.state.verb_io import Outcome
 
+from .boundaries import next_change
 from .conditions import SegmentError, segment_refs, uses_time
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
@@ -54,6 +56,11 @@ class WorkspaceAutomation:
     history: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the timestamp warnings of the person's latest evaluation."""
+    due: list[tuple[float, str]] = field(default_factory=list)
+    """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change."""
+    next_check: dict[str, float] = field(default_factory=dict)
+    latest: float = float("-inf")
+    """The latest time anyone was evaluated at (a clock moved back re-evaluates everyone)."""
 
 
 class Automation:
@@ -132,9 +139,27 @@ class Automation:
         """Re-evaluate everyone when a segment depends on the time: changes by site_id."""
         if not self._timed:
             return {}
-        return self._everyone(state, now)
+        out: dict[str, list[dict[str, JSON]]] = {}
+        for site_id, ws in list(state.workspaces.items()):
+            store = self.store(ws)
+            if now < store.latest:  # back in time: the boundaries were computed for later times
+                out.update(self._everyone(_Only(site_id, ws), now))
+                continue
+            changes: list[dict[str, JSON]] = []
+            while store.due and store.due[0][0] <= now:
+                at, cio_id = heapq.heappop(store.due)
+                if store.next_check.get(cio_id) != at:
+                    continue  # superseded by a later evaluation
+                del store.next_check[cio_id]
+                person = ws.people.by_cio_id(cio_id)
+                if person is not None:
+                    self._update(ws, store, person, now, changes, [], events=False)
+            store.latest = max(store.latest, now)
+            if changes:
+                out[site_id] = changes
+        return out
 
-    def _everyone(self, state: CioState, now: float) -> dict[str, list[dict[str, JSON]]]:
+    def _everyone(self, state: CioState | _Only, now: float) -> dict[str, list[dict[str, JSON]]]:
         out: dict[str, list[dict[str, JSON]]] = {}
         for site_id, ws in state.workspaces.items():
             store = self.store(ws)
@@ -183,6 +208,15 @@ class Automation:
             for event in person.events[seen:]:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
         store.seen_events[person.cio_id] = len(person.events)
+        store.latest = max(store.latest, now)
+        if self._timed:
+            timed = [self.segments[s].conditions for s in self._order if s in self._timed]
+            when = next_change(timed, person, now)
+            if when is None:
+                store.next_check.pop(person.cio_id, None)
+            elif store.next_check.get(person.cio_id) != when:
+                store.next_check[person.cio_id] = when
+                heapq.heappush(store.due, (when, person.cio_id))
 
     def _forget(
         self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
@@ -484,3 +518,15 @@ def _warning(
         "message": message,
         "at": now,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Only:
+    """One workspace of a state, shaped like `CioState` for `_everyone`."""
+
+    site_id: str
+    ws: WorkspaceState
+
+    @property
+    def workspaces(self) -> dict[str, WorkspaceState]:
+        return {self.site_id: self.ws}
