@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sandbox.errors import SandboxError
 
-COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check", "lint", "migrate")
+COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check", "diff", "lint", "migrate")
 """Every subcommand, in the order `--help` lists them."""
 
 

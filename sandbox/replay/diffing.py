@@ -1,0 +1,346 @@
+"""Two configurations over the same events: what a config change changes (`cio-sandbox diff`).
+
+Where it sits: under `cio-sandbox diff OLD NEW EVENTS`. The events are read once; each goes through
+both configurations (`Replayer`, single mode) into two fresh in-process mocks on the same clock
+(each event received at its `receivedAt`, else its `timestamp`, as `run` does). Per event and per
+subscription (name and action), the requests of the two sides are paired in order:
+
+- a request only NEW sends is *added*, one only OLD sends is *removed*;
+- a pair whose method, URL or body differ is *changed*; the body is compared field by field
+  (dotted paths, list items as `[i]`), and each changed field is counted with up to
+  `EXAMPLES` example messageIds;
+- a subscription that fails on an event with NEW and not with OLD *introduces* an error, the
+  reverse *fixes* one (counted by error message).
+
+At the end both mocks' states are normalised as `migrate` normalises them
+(sandbox.classic.endstate: cio_ids, event ids and receipt times dropped) and compared: people and
+objects whose attributes, events, devices, relationships or identifiers differ, or that exist on
+one side only, counted per kind with examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.classic.endstate import EndDifference, diff, normalise
+from sandbox.replay.config import Config
+from sandbox.replay.engine import EventClock, EventRecord, InProcessTarget, Replayer
+from sandbox.replay.events import Located
+
+JSON = Any
+EXAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One body field that changed in `count` requests, with example messageIds."""
+
+    field: str
+    count: int
+    examples: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"field": self.field, "count": self.count, "examples": list(self.examples)}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorChange:
+    """Events on which a subscription fails with one side only: `message` is the error's."""
+
+    message: str
+    count: int
+    examples: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"message": self.message, "count": self.count, "examples": list(self.examples)}
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionDiff:
+    """What changed for one subscription (name and action)."""
+
+    subscription: str
+    action: str
+    same: int
+    added: int
+    removed: int
+    changed: int
+    added_examples: tuple[str, ...]
+    removed_examples: tuple[str, ...]
+    fields: tuple[FieldChange, ...]
+    errors_introduced: tuple[ErrorChange, ...]
+    errors_fixed: tuple[ErrorChange, ...]
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.added or self.removed or self.changed or self.errors_introduced or self.errors_fixed)
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "subscription": self.subscription,
+            "action": self.action,
+            "requests": {
+                "same": self.same,
+                "added": self.added,
+                "removed": self.removed,
+                "changed": self.changed,
+            },
+            "added_examples": list(self.added_examples),
+            "removed_examples": list(self.removed_examples),
+            "changed_fields": [f.to_dict() for f in self.fields],
+            "errors_introduced": [e.to_dict() for e in self.errors_introduced],
+            "errors_fixed": [e.to_dict() for e in self.errors_fixed],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StateDiff:
+    """People or objects (`kind`) differing in one respect (`aspect`: attributes, events, devices,
+    relationships, identifiers, only in old, only in new): how many, and examples."""
+
+    kind: str
+    aspect: str
+    count: int
+    examples: tuple[EndDifference, ...]
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "kind": self.kind,
+            "aspect": self.aspect,
+            "count": self.count,
+            "examples": [
+                {"entity": e.entity, "field": e.field, "old": e.classic, "new": e.actions}
+                for e in self.examples
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigDiff:
+    """The whole report."""
+
+    source: str
+    old: str
+    new: str
+    events: int
+    requests_old: int
+    requests_new: int
+    subscriptions: tuple[SubscriptionDiff, ...]
+    state: tuple[StateDiff, ...]
+
+    @property
+    def equal(self) -> bool:
+        return not self.state and not any(s.differs for s in self.subscriptions)
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "source": self.source,
+            "old": self.old,
+            "new": self.new,
+            "equal": self.equal,
+            "events": self.events,
+            "requests": {"old": self.requests_old, "new": self.requests_new},
+            "subscriptions": [s.to_dict() for s in self.subscriptions],
+            "state": [s.to_dict() for s in self.state],
+        }
+
+
+# -- accumulating ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counted:
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, example: str | None) -> None:
+        self.count += 1
+        if example is not None and len(self.examples) < EXAMPLES and example not in self.examples:
+            self.examples.append(example)
+
+
+@dataclass
+class _SubTally:
+    same: int = 0
+    added: _Counted = field(default_factory=_Counted)
+    removed: _Counted = field(default_factory=_Counted)
+    changed: int = 0
+    fields: dict[str, _Counted] = field(default_factory=dict)
+    introduced: dict[str, _Counted] = field(default_factory=dict)
+    fixed: dict[str, _Counted] = field(default_factory=dict)
+
+    def freeze(self, name: str, action: str) -> SubscriptionDiff:
+        def changes(table: dict[str, _Counted], kind: Any) -> tuple[Any, ...]:
+            return tuple(kind(k, v.count, tuple(v.examples)) for k, v in sorted(table.items()))
+
+        return SubscriptionDiff(
+            name,
+            action,
+            self.same,
+            self.added.count,
+            self.removed.count,
+            self.changed,
+            tuple(self.added.examples),
+            tuple(self.removed.examples),
+            changes(self.fields, FieldChange),
+            changes(self.introduced, ErrorChange),
+            changes(self.fixed, ErrorChange),
+        )
+
+
+def _label(event: Mapping[str, JSON], index: int) -> str:
+    message_id = event.get("messageId")
+    return message_id if isinstance(message_id, str) and message_id else f"event {index}"
+
+
+def changed_fields(old: JSON, new: JSON, path: str = "") -> list[str]:
+    """The dotted paths where two JSON values differ (a whole value when their kinds differ).
+    The law: empty exactly when old == new."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in list(old) + [k for k in new if k not in old]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                out.append(where)
+            else:
+                out.extend(changed_fields(old[key], new[key], where))
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        out = []
+        for position in range(max(len(old), len(new))):
+            where = f"{path}[{position}]"
+            if position >= len(old) or position >= len(new):
+                out.append(where)
+            else:
+                out.extend(changed_fields(old[position], new[position], where))
+        return out
+    if old == new and type(old) is type(new):
+        return []
+    return [path or "(body)"]
+
+
+class _Comparer:
+    def __init__(self) -> None:
+        self.tallies: dict[tuple[str, str], _SubTally] = {}
+
+    def tally(self, name: str, action: str) -> _SubTally:
+        key = (name, action)
+        found = self.tallies.get(key)
+        if found is None:
+            found = self.tallies[key] = _SubTally()
+        return found
+
+    def compare(self, old: EventRecord, new: EventRecord) -> None:
+        label = _label(old.event, old.index)
+        sides: dict[tuple[str, str], tuple[list[Any], list[Any], list[Any], list[Any]]] = {}
+        for position, record in enumerate((old, new)):
+            for sub in record.trace.subscriptions:
+                key = (sub.subscription.name, sub.action)
+                entry = sides.setdefault(key, ([], [], [], []))
+                entry[position].extend(sub.requests)
+                if sub.error is not None:
+                    entry[2 + position].append(str(getattr(sub.error, "message", sub.error)))
+        for (name, action), (left, right, old_errors, new_errors) in sides.items():
+            tally = self.tally(name, action)
+            for position in range(max(len(left), len(right))):
+                if position >= len(left):
+                    tally.added.add(label)
+                elif position >= len(right):
+                    tally.removed.add(label)
+                else:
+                    a, b = left[position], right[position]
+                    paths = [] if a.method == b.method else ["method"]
+                    if a.url != b.url:
+                        paths.append("url")
+                    paths.extend(changed_fields(a.body, b.body))
+                    if not paths:
+                        tally.same += 1
+                        continue
+                    tally.changed += 1
+                    for path in paths:
+                        tally.fields.setdefault(path, _Counted()).add(label)
+            for message in new_errors:
+                if message not in old_errors:
+                    tally.introduced.setdefault(message, _Counted()).add(label)
+            for message in old_errors:
+                if message not in new_errors:
+                    tally.fixed.setdefault(message, _Counted()).add(label)
+
+
+def _aspect(difference: EndDifference) -> str:
+    if not difference.field:
+        return "only in old" if difference.actions is None else "only in new"
+    return difference.field.split(".", 1)[0]
+
+
+def state_differences(differences: Iterable[EndDifference]) -> tuple[StateDiff, ...]:
+    """End-state differences grouped by kind (person, object, ...) and aspect, counting entities."""
+    groups: dict[tuple[str, str], tuple[set[str], list[EndDifference]]] = {}
+    for difference in differences:
+        kind = (
+            difference.entity.split(" ", 1)[0]
+            if difference.entity.startswith(("person ", "object "))
+            else (difference.entity)
+        )
+        entities, examples = groups.setdefault((kind, _aspect(difference)), (set(), []))
+        if difference.entity not in entities and len(examples) < EXAMPLES:
+            examples.append(difference)
+        entities.add(difference.entity)
+    return tuple(
+        StateDiff(kind, aspect, len(entities), tuple(examples))
+        for (kind, aspect), (entities, examples) in sorted(groups.items())
+    )
+
+
+def compare_configs(
+    events: Iterable[Located | Mapping[str, JSON]],
+    old: Config,
+    new: Config,
+    *,
+    source: str = "events",
+    names: tuple[str, str] = ("old", "new"),
+) -> ConfigDiff:
+    """Replay `events` once through both configs into two fresh mocks and compare (see the module)."""
+    targets = (InProcessTarget(journal_on_disk=True), InProcessTarget(journal_on_disk=True))
+    try:
+        replayers = [
+            Replayer(c, t, clock="mock", explain=False) for c, t in zip((old, new), targets, strict=True)
+        ]
+        clock = EventClock()
+        last: float | None = None
+        comparer = _Comparer()
+        for sub in old.subscriptions:
+            comparer.tally(sub.name, sub.partnerAction)
+        for sub in new.subscriptions:
+            comparer.tally(sub.name, sub.partnerAction)
+        count = 0
+        requests = [0, 0]
+        for index, item in enumerate(events):
+            event, where = (item.event, item.where) if isinstance(item, Located) else (dict(item), None)
+            at = clock.time_for(event)
+            if at != last:
+                for target in targets:
+                    target.set_clock(at)
+                last = at
+            records = [r.replay(event, index=index, now=at, where=where) for r in replayers]
+            requests[0] += len(records[0].deliveries)
+            requests[1] += len(records[1].deliveries)
+            comparer.compare(records[0], records[1])
+            count += 1
+        states = [normalise(t.mock.snapshot(), t.mock.anonymous_events()) for t in targets]
+        end = diff(states[0], states[1])
+    finally:
+        for target in targets:
+            target.close()
+    return ConfigDiff(
+        source,
+        names[0],
+        names[1],
+        count,
+        requests[0],
+        requests[1],
+        tuple(t.freeze(name, action) for (name, action), t in comparer.tallies.items()),
+        state_differences(end),
+    )
