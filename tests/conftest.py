@@ -1,5 +1,9 @@
 """Shared fixtures and the Hypothesis profiles.
 
+Fixtures: `track` (a fresh mock with a frozen clock, through mock_support.Track) and `live_client`
+(a test client of the live server with an in-memory session). A test module's own fixture of the
+same name wins where a test needs a different start.
+
 HYPOTHESIS_PROFILE=ci (what .ci/run sets) gives a fixed, derandomized example budget, so CI
 runs are deterministic; the default `dev` profile is quicker and random.
 """
@@ -10,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -30,3 +35,18 @@ FIXTURES = ROOT / "fixtures"
 
 def load_json(path: Path) -> object:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def track():  # -> mock_support.Track
+    from mock_support import make
+
+    return make()
+
+
+@pytest.fixture
+def live_client():
+    """The live server (Tracking API, mock, inspector) as a Flask test client, session in memory."""
+    from sandbox.live import create_live_app
+
+    return create_live_app({"CIO_DB": ":memory:", "CIO_NOW": "2024-03-05T12:00:00Z"}).test_client()

@@ -7,15 +7,14 @@ import re
 
 import pytest
 
-from sandbox.live import create_live_app
 from sandbox.live.changes import describe
 
 AUTH = {"Authorization": "Basic d2tfdGVzdDo="}  # base64("wk_test:")
 
 
 @pytest.fixture
-def client():
-    return create_live_app({"CIO_DB": ":memory:", "CIO_NOW": "2024-03-05T12:00:00Z"}).test_client()
+def client(live_client):
+    return live_client
 
 
 def send(client, *messages):

@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.mock_support import Track, make
-
-
-@pytest.fixture
-def track() -> Track:
-    return make()
+from tests.mock_support import Track
 
 
 def test_add_customers_and_remove_customers_change_the_people(track: Track) -> None:

@@ -8,11 +8,6 @@ import pytest
 from tests.mock_support import EU, T0, Track, make, oas_response_schema
 
 
-@pytest.fixture
-def track() -> Track:
-    return make()
-
-
 def test_identify_answers_200_empty_object_with_customerio_headers(track: Track) -> None:
     r = track.put("/api/v1/customers/u1", {"email": "a@example.com", "plan": "pro"})
     assert r.status_code == 200

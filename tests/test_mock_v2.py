@@ -5,12 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from tests.mock_support import Track, make, oas_response_schema
-
-
-@pytest.fixture
-def track() -> Track:
-    return make()
+from tests.mock_support import Track, oas_response_schema
 
 
 def person(action: str, ident: dict | None = None, **fields) -> dict:
