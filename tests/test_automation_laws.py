@@ -255,3 +255,59 @@ def test_timestamp_boundaries() -> None:
     assert evaluate(rule("is_timestamp"), {"t": "1700000000000"}) is False  # milliseconds as text
     assert evaluate(rule("is_timestamp"), {"t": 9_999_999_999}) is True
     assert evaluate(rule("is_timestamp"), {"t": 10_000_000_000}) is False
+
+
+# ---------------------------------------------------------------------- the fast path = the reference
+
+event_rules = st.builds(
+    lambda name, low, high, days, data: {
+        "event": {
+            "name": name,
+            **({"min_count": low} if low is not None else {}),
+            **({"max_count": high} if high is not None else {}),
+            **({"within_days": days} if days is not None else {}),
+            **({"data": data} if data else {}),
+        }
+    },
+    st.sampled_from(["buy", "view"]),
+    st.none() | st.integers(0, 2),
+    st.none() | st.integers(2, 3),
+    st.none() | st.sampled_from([1, 3]),
+    st.lists(st.just({"field": "total", "operator": "gt", "value": 10}), max_size=1),
+) | st.builds(lambda url: {"page": {"url": url, "within_days": 2}}, st.sampled_from(["/", "/x"]))
+mixed = st.recursive(
+    attribute_rules() | event_rules | st.just({"segment": {"id": 7}}) | st.just({"device": {}}),
+    lambda inner: (
+        st.builds(lambda xs: {"and": xs}, st.lists(inner, min_size=1, max_size=3))
+        | st.builds(lambda xs: {"or": xs}, st.lists(inner, min_size=1, max_size=3))
+        | st.builds(lambda x: {"not": x}, inner)
+    ),
+    max_leaves=6,
+)
+activity = st.lists(
+    st.tuples(st.sampled_from(["event", "page"]), st.sampled_from(["buy", "view", "/", "/x"]),
+              st.integers(0, 4), st.integers(0, 30)),
+    max_size=6,
+)  # fmt: skip
+
+
+@given(mixed, people, activity, st.booleans())
+def test_compiled_conditions_equal_the_reference_evaluation(
+    cond: dict[str, Any], attrs: dict[str, Any], acts: list[Any], manual: bool
+) -> None:
+    from mock_cio.segments.compiled import Env, compile_conditions
+    from mock_cio.state.people import PersonEvent
+
+    events = [
+        PersonEvent(None, name, kind, int(NOW - days * DAY), NOW, {"total": total}, False, True)
+        for kind, name, days, total in acts
+    ]
+    person = Person("a3000001", attributes=dict(attrs), events=events, segments={7} if manual else set())
+    seen: list[list[Any]] = [[], []]
+
+    def ctx(i: int) -> Context:
+        return Context(NOW, lambda s: s in person.segments, lambda f, v, o: seen[i].append((f, v, o)))
+
+    reference = matches(check_conditions(cond), person, ctx(0))
+    assert compile_conditions(cond)(Env(ctx(1), person)) == reference
+    assert seen[1] == seen[0]  # the same warnings, in the same order

@@ -31,6 +31,7 @@ from mock_cio.state.people import Person, PersonEvent
 from mock_cio.state.verb_io import Outcome
 
 from .boundaries import next_change
+from .compiled import Check, Env, compile_conditions
 from .conditions import SegmentError, segment_refs, uses_time
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
@@ -56,6 +57,8 @@ class WorkspaceAutomation:
     history: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the timestamp warnings of the person's latest evaluation."""
+    inside: dict[str, set[int]] = field(default_factory=dict)
+    """cio_id -> the data-driven segments the person is in (the same as `members`, by person)."""
     due: list[tuple[float, str]] = field(default_factory=list)
     """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change."""
     next_check: dict[str, float] = field(default_factory=dict)
@@ -76,6 +79,7 @@ class Automation:
             self.campaigns[campaign.id] = campaign
         self._order = self._ordered(self.segments)
         self._timed = self._time_dependent()
+        self._checks: dict[int, Check] = {}
 
     # ------------------------------------------------------------------ state
 
@@ -92,17 +96,23 @@ class Automation:
     # ------------------------------------------------------------------ evaluation
 
     def evaluate(self, person: Person, now: float, warnings: list[dict[str, JSON]] | None = None) -> set[int]:
-        """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored)."""
+        """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored).
+        Each segment's conditions run compiled (compiled.py), equal to evaluate.py's `matches`."""
         results: dict[int, bool] = {}
+        current: list[Segment] = []
+
+        def warn(name: str, value: JSON, operator: str) -> None:
+            if warnings is not None:
+                warnings.append(_warning(current[-1], person, name, value, operator, now))
+
+        env = Env(Context(now, lambda other: _member(results, person, other), warn), person)
         for segment_id in self._order:
             segment = self.segments[segment_id]
-
-            def warn(name: str, value: JSON, operator: str, segment: Segment = segment) -> None:
-                if warnings is not None:
-                    warnings.append(_warning(segment, person, name, value, operator, now))
-
-            ctx = Context(now, lambda other: _member(results, person, other), warn)
-            results[segment_id] = matches(segment.conditions, person, ctx)
+            current.append(segment)
+            check = self._checks.get(segment_id)
+            if check is None:
+                check = self._checks[segment_id] = compile_conditions(segment.conditions)
+            results[segment_id] = check(env)
         return {segment_id for segment_id, inside in results.items() if inside}
 
     def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: set[int]) -> bool:
@@ -191,18 +201,21 @@ class Automation:
             notes.extend(w["message"] for w in warnings)
         else:
             store.warnings.pop(person.cio_id, None)
-        for segment_id in self._order:
-            members = store.members.setdefault(segment_id, {})
-            was = person.cio_id in members
-            if segment_id in inside and not was:
-                members[person.cio_id] = now
-                self._record(
-                    store, changes, "segment_entered", person=person.cio_id, segment=segment_id, at=now
-                )
-                self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
-            elif was and segment_id not in inside:
-                del members[person.cio_id]
-                self._record(store, changes, "segment_left", person=person.cio_id, segment=segment_id, at=now)
+        was = store.inside.get(person.cio_id, _NONE)
+        if inside != was:
+            for segment_id in self._order:
+                if segment_id in inside and segment_id not in was:
+                    store.members.setdefault(segment_id, {})[person.cio_id] = now
+                    self._record(
+                        store, changes, "segment_entered", person=person.cio_id, segment=segment_id, at=now
+                    )
+                    self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
+                elif segment_id in was and segment_id not in inside:
+                    del store.members[segment_id][person.cio_id]
+                    self._record(
+                        store, changes, "segment_left", person=person.cio_id, segment=segment_id, at=now
+                    )
+            store.inside[person.cio_id] = inside
         seen = store.seen_events.get(person.cio_id, 0)
         if events:
             for event in person.events[seen:]:
@@ -221,6 +234,7 @@ class Automation:
     def _forget(
         self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
     ) -> None:
+        store.inside.pop(cio_id, None)
         for segment_id, members in store.members.items():
             if members.pop(cio_id, None) is not None:
                 self._record(
@@ -359,6 +373,7 @@ class Automation:
         order = self._ordered(segments)  # raises on a cycle: nothing changed
         self.segments, self._order = segments, order
         self._timed = self._time_dependent()
+        self._checks.pop(segment.id, None)
         for ws in state.workspaces.values():
             self.store(ws).members.setdefault(segment.id, {})
         return self._everyone(state, now)
@@ -371,11 +386,13 @@ class Automation:
         segments = {k: v for k, v in self.segments.items() if k != segment_id}
         self.segments, self._order = segments, self._ordered(segments)
         self._timed = self._time_dependent()
+        self._checks.pop(segment_id, None)
         out: dict[str, list[dict[str, JSON]]] = {}
         for site_id, ws in state.workspaces.items():
             store = self.store(ws)
             changes: list[dict[str, JSON]] = []
             for cio_id in list(store.members.pop(segment_id, {})):
+                store.inside.get(cio_id, set()).discard(segment_id)
                 self._record(
                     store,
                     changes,
@@ -488,6 +505,9 @@ class Automation:
             "segment_history": list(store.history.get(person.cio_id, [])),
             "warnings": list(store.warnings.get(person.cio_id, [])),
         }
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 def _member(results: Mapping[int, bool], person: Person, segment_id: int) -> bool:
