@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from shared_data import shared_json
 
 from sandbox.actions.identifiers import is_email, is_truthy, resolve_identifiers
 from sandbox.errors import InputError
 from sandbox.js.values import MISSING
 
-CASES = json.loads((Path(__file__).parent / "data" / "upstream-cases.json").read_text(encoding="utf-8"))
+CASES = shared_json("conformance", "upstream-cases.json")
 UNIT = [c for c in CASES if c["kind"] == "unit" and c["function"] == "resolveIdentifiers"]
 
 

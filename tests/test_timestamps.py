@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from shared_data import shared_json
 
 from sandbox.actions.timestamps import (
     _ISO_DATE,
@@ -25,7 +25,7 @@ from sandbox.actions.timestamps import (
 from sandbox.js.dates import js_date_parse
 from sandbox.js.numbers import number_to_string
 
-CASES = json.loads((Path(__file__).parent / "data" / "upstream-cases.json").read_text(encoding="utf-8"))
+CASES = shared_json("conformance", "upstream-cases.json")
 UNIT = [case for case in CASES if case["kind"] == "unit"]
 
 
