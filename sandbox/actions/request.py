@@ -6,10 +6,10 @@ delivers one with `requests` (imported lazily, so planning never pays for it).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sandbox.js.json import dumps
 from sandbox.js.values import JSON
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,10 +32,14 @@ class CioRequest:
         return {"method": self.method, "url": self.url, "headers": dict(self.headers), "body": self.body}
 
     def body_bytes(self) -> bytes | None:
-        """The body serialised the way JSON.stringify does it (no spaces, non-ASCII kept)."""
+        """The body exactly as Node sends it: `JSON.stringify`'s text (sandbox.js.json), in UTF-8."""
         if self.body is None:
             return None
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return dumps(self.body).encode("utf-8")
+
+    def body_text(self) -> str | None:
+        """`body_bytes()` as text."""
+        return None if self.body is None else dumps(self.body)
 
 
 def make_headers(authorization: str, *, with_body: bool = True) -> dict[str, str]:

@@ -1,18 +1,30 @@
-"""JSON as Segment's Node.js runtime reads it: every number is a double.
+r"""JSON as Segment's Node.js runtime reads and writes it.
 
-Segment parses events with `JSON.parse`, so an integer beyond 2^53 loses precision, `89.0` is the
-number 89 (sent back out as `89`), and `1e400` is Infinity (sent out as `null`). Reading events
-through `loads` gives the same values in Python, so what the sandbox sends is what Segment sends.
+Reading (`loads`): Segment parses events with `JSON.parse`, so every number is a double: an integer
+beyond 2^53 loses precision, `89.0` is the number 89 (sent back out as `89`), and `1e400` is
+Infinity (sent out as `null`). Reading events through `loads` gives the same values in Python.
+
+Writing (`stringify`): `JSON.stringify`'s exact text, which is what goes on the wire. It differs
+from `json.dumps` in three ways that change bytes:
+
+* numbers are written as ECMAScript's Number::toString writes them (the shortest digits that round
+  trip, padded with zeros below 1e21): `12345678901234567890` is `12345678901234567000`, `1e16`
+  is `10000000000000000`, `1e-7` is `1e-7`; NaN and the infinities are `null`;
+* an object's keys come in JavaScript's property order: integer-like keys (array indexes, "0" to
+  "4294967294" written canonically) first, ascending, then the other keys in insertion order;
+* a lone surrogate (legal in a JavaScript string) is escaped as `\udxxx`, while a high surrogate
+  followed by a low one is the character they encode; so the text is always valid UTF-8.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.js.numbers import as_json_number
+from sandbox.js.numbers import as_json_number, number_to_string
 
 _SAFE_INTEGER = 2**53
 
@@ -64,3 +76,153 @@ def scanner() -> Callable[[str, int], tuple[Any, int]]:
     """The decoder's scanner: one JSON value at an index, returned with the index after it
     (what `raw_decode` calls, without its whitespace handling). Raises StopIteration at no value."""
     return _DECODER.scan_once  # type: ignore[attr-defined]  # set in JSONDecoder.__init__, not in the stubs
+
+
+# -- writing: JSON.stringify ------------------------------------------------------------------------
+
+_MAX_INDEX = 2**32 - 2  # the largest array index: integer-like keys up to here sort first
+_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_LONE = re.compile(r"[\ud800-\udfff]")  # after pairs are joined, every surrogate left is lone
+_quote_plain = json.JSONEncoder(ensure_ascii=False).encode  # str → literal, C speed
+
+
+def is_array_index(key: str) -> bool:
+    """Whether `key` is an array index, the integer-like keys JavaScript orders first."""
+    return _INDEX.fullmatch(key) is not None and int(key) <= _MAX_INDEX
+
+
+def js_keys(obj: dict[str, Any]) -> list[str]:
+    """The keys of `obj` in JavaScript's property order (Object.keys, for...in, JSON.stringify):
+    array indexes ascending, then the other keys in insertion order."""
+    indexes = [key for key in obj if key.__class__ is str and is_array_index(key)]
+    if not indexes:
+        return list(obj)
+    indexes.sort(key=int)
+    return indexes + [key for key in obj if not (key.__class__ is str and is_array_index(key))]
+
+
+def join_surrogates(text: str) -> str:
+    """`text` as JavaScript holds it: a high surrogate followed by a low one is one character."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def quote(text: str) -> str:
+    """A JSON string literal as JSON.stringify writes it: `"`, `\\` and controls escaped (`\\n`,
+    `\\u001f`), other characters as they are, lone surrogates as `\\udxxx`."""
+    if _SURROGATE.search(text) is None:
+        return _quote_plain(text)
+    literal = _quote_plain(join_surrogates(text))
+    return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", literal)
+
+
+def number(value: int | float) -> str:
+    """A number as JSON.stringify writes it (ints beyond 2^53 are doubles in JavaScript)."""
+    if value.__class__ is int and -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+        return str(value)
+    try:
+        as_double = float(value)
+    except OverflowError:
+        return "null"  # beyond the doubles: Infinity, which JSON.stringify writes as null
+    return number_to_string(as_double) if math.isfinite(as_double) else "null"
+
+
+class Undefined:
+    """Stands for JavaScript's `undefined` where a caller has one (see `stringify`)."""
+
+
+def stringify(value: Any, undefined: object = Undefined) -> str | None:
+    """`JSON.stringify(value)` (no indentation): the exact text Node writes. See the module docstring.
+
+    Values equal to `undefined` (by identity) play JavaScript's `undefined`: skipped as object
+    members, `null` in arrays, and at the top `None` is returned (JSON.stringify returns undefined).
+    Python None is JSON null.
+    """
+    if value is undefined:
+        return None
+    out: list[str] = []
+    _write(value, out, undefined)
+    return "".join(out)
+
+
+def _write(value: Any, out: list[str], undefined: object) -> None:
+    cls = value.__class__
+    if cls is str:
+        out.append(quote(value))
+    elif value is None or value is undefined:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif cls is int or cls is float:
+        out.append(number(value))
+    elif cls is dict or isinstance(value, dict):
+        out.append("{")
+        first = True
+        for key in js_keys(value):
+            item = value[key]
+            if item is undefined:
+                continue
+            if not first:
+                out.append(",")
+            first = False
+            out.append(quote(key if key.__class__ is str else str(key)))
+            out.append(":")
+            _write(item, out, undefined)
+        out.append("}")
+    elif cls is list or cls is tuple or isinstance(value, (list, tuple)):
+        out.append("[")
+        for position, item in enumerate(value):
+            if position:
+                out.append(",")
+            _write(item, out, undefined)
+        out.append("]")
+    elif isinstance(value, str):
+        out.append(quote(str(value)))
+    elif isinstance(value, (int, float)):
+        out.append(number(value))
+    else:
+        raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+# The fast path: json.dumps writes the same text when no number needs ECMAScript's formatting (every
+# number an int within ±2^53), no object has an integer-like key, and no string holds a surrogate.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def _plain(value: Any) -> bool:
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        cls = item.__class__
+        if cls is str or item is None or item is True or item is False:
+            continue
+        if cls is int:
+            if -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                continue
+            return False
+        if cls is dict:
+            for key, member in item.items():
+                if key.__class__ is not str or (key[:1].isdigit() and is_array_index(key)):
+                    return False
+                push(member)
+            continue
+        if cls is list:
+            stack.extend(item)
+            continue
+        return False  # floats, and anything unusual, take the exact path
+    return True
+
+
+def dumps(value: Any) -> str:
+    """`stringify(value)` for a JSON value (no `undefined` in it): the fast path when it gives the
+    same text (tests/test_jsjson.py checks that it does), else `stringify`."""
+    if _plain(value):
+        text = _dumps(value)
+        if _SURROGATE.search(text) is None:
+            return text
+    text = stringify(value)
+    assert text is not None
+    return text

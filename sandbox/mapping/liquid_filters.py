@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 from liquid.undefined import is_undefined
 
+from sandbox.js.json import js_keys
 from sandbox.js.numbers import as_json_number
 from sandbox.js.numbers import to_number as number_of_text
 from sandbox.js.strings import WHITESPACE as _JS_SPACE
@@ -835,7 +836,7 @@ def _default(value: JSON, fallback: JSON = MISSING, *options: JSON) -> JSON:
 def _indented(value: JSON, indent: str, depth: int, out: list[str]) -> None:
     """JSON.stringify with a gap: objects and arrays one member per line; leaves as compact."""
     if isinstance(value, dict):
-        members = [(key, item) for key, item in value.items() if item is not MISSING]
+        members = [(key, value[key]) for key in js_keys(value) if value[key] is not MISSING]
         if not members:
             out.append("{}")
             return
