@@ -20,7 +20,10 @@ FIELDS = {
     ),
     "timestamp": TIMESTAMP,
     "data": Field(
-        label="Data", type="object", description="Data about the content.", default=path("$.properties")
+        label="Event Attributes",
+        type="object",
+        description="Data about the content.",
+        default=path("$.properties"),
     ),
     "convert_timestamp": CONVERT_TIMESTAMP,
     **BATCH_FIELDS,
@@ -32,9 +35,9 @@ def map_payload(payload: Payload) -> Entity:
     body = {key: value for key, value in payload.items() if key not in ("actionType", "data")}
     action_type = payload.get("actionType", MISSING)
     data = payload.get("data", MISSING)
-    if data.__class__ is dict and "actionType" in data:
-        # Upstream deletes it from the event's own properties; a copy keeps the event intact.
-        data = {key: value for key, value in data.items() if key != "actionType"}
+    if isinstance(data, dict) and "actionType" in data:
+        # Upstream deletes it from the event's own properties; a copy of the same kind keeps the event intact.
+        data = type(data)((key, value) for key, value in data.items() if key != "actionType")
     body["name"] = action_type
     body["attributes"] = data
     return Entity("person", action_type, body)

@@ -66,7 +66,7 @@ TRAITS_OBJECT_TYPE_ID = Field(
     default=exists_or("$.traits.object_type_id", "$.traits.objectTypeId"),
 )
 PROPERTIES_OBJECT_TYPE_ID = Field(
-    label="Object Type Id",
+    label="Object Type ID",  # deleteObject and deleteRelationship spell it so; the traits one says "Id"
     type="string",
     description="The object type (defaults to 1).",
     default=exists_or("$.properties.object_type_id", "$.properties.objectTypeId"),
