@@ -67,7 +67,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
             if cls is str:
                 if value and "0" <= value[0] <= "9":
                     value = convert_attribute_timestamps({key: value})[key]
-            elif cls is dict or isinstance(value, dict):
+            elif cls is dict:  # isPlainObject: a NonPlainObject is kept as it is
                 value = convert_attribute_timestamps(value)
                 if key == "attributes":
                     converted = value
@@ -87,7 +87,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
         if attributes is converted and attributes is not None:
             merged = attributes  # already a copy of the payload's, nobody else holds it
         else:
-            merged = dict(attributes) if attributes.__class__ is dict else {}
+            merged = dict(attributes) if isinstance(attributes, dict) else {}
         merged["anonymous_id"] = anonymous_id
         body["attributes"] = merged
     # 7. Identifiers, except for merge.
@@ -104,7 +104,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
             # 8. An anonymous identifier is not repeated in the attributes.
             if "anonymous_id" in identifiers:
                 attributes = body.get("attributes")
-                if attributes.__class__ is dict:
+                if isinstance(attributes, dict):
                     attributes.pop("anonymous_id", None)
     return drop_missing(body)
 

@@ -66,9 +66,12 @@ def map_payload(payload: Payload) -> Entity:
     get = payload.get
     rest = {key: value for key, value in payload.items() if key not in _TAKEN}
     attributes = get("custom_attributes", MISSING)
-    if attributes.__class__ is dict:
-        # Upstream deletes these from the event's own objectAttributes; a copy keeps the event intact.
-        attributes = {key: value for key, value in attributes.items() if key not in _REMOVED_ATTRIBUTES}
+    if isinstance(attributes, dict):
+        # Upstream deletes these from the event's own objectAttributes; a copy (of the same kind:
+        # plain or not, see NonPlainObject) keeps the event intact.
+        attributes = type(attributes)(
+            (key, value) for key, value in attributes.items() if key not in _REMOVED_ATTRIBUTES
+        )
     object_type_id = get("object_type_id", MISSING)
     user_id = get("user_id", MISSING)
     anonymous_id = get("anonymous_id", MISSING)

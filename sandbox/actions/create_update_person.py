@@ -67,8 +67,8 @@ def map_payload(payload: Payload) -> Entity:
     body = {key: value for key, value in payload.items() if key not in _TAKEN}
     # Upstream deletes these keys from the event's own traits; a copy keeps the event intact.
     traits = get("custom_attributes") or {}
-    if traits.__class__ is dict:
-        attributes = {key: value for key, value in traits.items() if key not in _REMOVED_TRAITS}
+    if isinstance(traits, dict):  # a copy of the same kind (plain or not, see NonPlainObject)
+        attributes = type(traits)((key, value) for key, value in traits.items() if key not in _REMOVED_TRAITS)
     else:
         attributes = dict(traits)
         for key in _REMOVED_TRAITS:

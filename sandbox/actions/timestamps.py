@@ -219,7 +219,7 @@ def convert_attribute_timestamps(obj: Mapping[str, JSON]) -> dict[str, JSON]:
                     out[key] = seconds
                     continue
             out[key] = value
-        elif isinstance(value, dict):
+        elif value.__class__ is dict:  # isPlainObject: not a NonPlainObject (see sandbox.mapping.compile)
             out[key] = convert_attribute_timestamps(value)
         else:
             out[key] = value

@@ -147,7 +147,7 @@ def _is_type(value: Any, types: tuple[str, ...]) -> bool:
             if cls is bool:
                 return True
         elif t == "object":
-            if cls is dict:
+            if isinstance(value, dict):  # a NonPlainObject too: Ajv's "object" is any non-array object
                 return True
         elif t == "array":
             if cls is list:

@@ -27,7 +27,7 @@ from typing import Final
 
 from sandbox.errors import MappingError
 from sandbox.js.values import JSON, real_type_of
-from sandbox.mapping.compile import compile_node, remove_undefined
+from sandbox.mapping.compile import compile_node, own_properties, remove_undefined
 from sandbox.mapping.validate import mapping_to_process, validate_mapping
 
 __all__ = ["compile_mapping", "remove_undefined", "resolve", "validate_mapping"]
@@ -53,7 +53,7 @@ def compile_mapping(mapping: dict[str, JSON]) -> Compiled:
         if type(data) is not dict:
             raise MappingError(f"data must be an object, got {real_type_of(data)}")
         try:
-            result = node(data)
+            result = own_properties(node(data))
         except RecursionError:
             raise MappingError("the mapping or the data is nested too deeply to resolve") from None
         if type(result) is not dict:

@@ -81,6 +81,22 @@ def _raiser(message: str, where: Where) -> Fn:
 
 
 def _compile_object(node: dict[str, JSON], where: Where, clean: bool) -> Fn:
+    if "__proto__" in node:
+        # resolve() builds with `resolved[key] = ...`: for "__proto__" that sets the prototype
+        # (dropped again by removeUndefined's copy) rather than a key. The value is still resolved.
+        inner = _compile_object({k: v for k, v in node.items() if k != "__proto__"}, where, clean)
+        proto = compile_node(node["__proto__"], (*where, "__proto__"), clean)
+
+        def without_proto(data: JSON) -> JSON:
+            result: JSON = MISSING
+            for key in node:
+                if key == "__proto__":
+                    proto(data)
+                elif result is MISSING:
+                    result = inner(data)
+            return {} if result is MISSING else result
+
+        return without_proto
     children = {key: compile_node(value, (*where, str(key)), clean) for key, value in node.items()}
     items = tuple(children.items())
     if not clean:
@@ -100,12 +116,52 @@ def _compile_array(node: list[JSON], where: Where, clean: bool) -> Fn:
 
 
 def remove_undefined(value: JSON) -> JSON:
-    """removeUndefined, then MISSING array items as None: the clean form of a raw value."""
+    """removeUndefined, then MISSING array items as None: the clean form of a raw value.
+
+    removeUndefined copies each object with `Object.assign({}, value)`, so an own `__proto__` key
+    is not copied but assigned: see `own_properties`."""
     if type(value) is dict:
+        if "__proto__" in value:
+            return own_properties(value)
         return {key: remove_undefined(item) for key, item in value.items() if item is not MISSING}
     if type(value) is list:
         return [None if item is MISSING else remove_undefined(item) for item in value]
     return value
+
+
+class NonPlainObject(dict):  # type: ignore[type-arg]
+    """An object whose prototype is not Object.prototype: what `Object.assign({}, value)` makes of
+    a `value` holding an own `"__proto__"` key whose value is an object (or array). The key is gone
+    (it set the copy's prototype instead), and, since lodash's isPlainObject now says no, the
+    destination's convertAttributeTimestamps leaves it, and every timestamp inside it, as it is.
+    It holds the own properties only; the prototype's are invisible to JSON.stringify."""
+
+    __slots__ = ()
+
+
+def own_properties(value: JSON) -> JSON:
+    """`value` after removeUndefined's copies, as far as `__proto__` keys go: every object holding
+    an own `"__proto__"` key loses it, and becomes a NonPlainObject when the key held an object or
+    an array (null makes a prototype-less object, which is still plain; a primitive is ignored).
+    MISSING members are dropped and MISSING array items become None, as in remove_undefined.
+    Objects without such a key anywhere inside are returned as they are (not copied)."""
+    cls = value.__class__
+    if cls is list:
+        items = [own_properties(item) for item in value]
+        if any(new is not old or new is MISSING for new, old in zip(items, value, strict=True)):
+            return [None if item is MISSING else item for item in items]
+        return value
+    if cls is not dict and cls is not NonPlainObject:
+        return value
+    members = {key: own_properties(item) for key, item in value.items() if item is not MISSING}
+    if "__proto__" in members:
+        prototype = members.pop("__proto__")
+        if prototype.__class__ in (dict, list, NonPlainObject):
+            return NonPlainObject(members)
+        return members
+    if len(members) == len(value) and all(members[key] is value[key] for key in members):
+        return value
+    return NonPlainObject(members) if cls is NonPlainObject else members
 
 
 def _cleaned(fn: Fn, clean: bool) -> Fn:
@@ -524,8 +580,10 @@ def _build_json(options: JSON, where: Where, clean: bool) -> Fn:
 
 def _assign(target: dict[str, JSON], source: JSON) -> None:
     """One source of `Object.assign`: own enumerable properties; primitives other than strings have none."""
-    if type(source) is dict:
+    if type(source) is dict or type(source) is NonPlainObject:
         target.update(source)
+        if "__proto__" in source:  # [[Set]] of __proto__: it sets the prototype, no own key
+            del target["__proto__"]
     elif type(source) is list:
         target.update((str(index), item) for index, item in enumerate(source))
     elif isinstance(source, str):
