@@ -35,6 +35,8 @@ class SubscriptionSyntaxError(SandboxError):
 class MappingError(SandboxError):
     """A mapping that fails mapping-kit validation or resolution; `path` locates the key."""
 
+    name = "Error"  # mapping-kit throws a plain Error while resolving (plan reports it by that name)
+
     def __init__(self, message: str, path: Sequence[str] = ()) -> None:
         self.message = message
         self.path = tuple(path)
