@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 
 import sandbox
-from sandbox.errors import ConfigError, SandboxError
 from sandbox.actions.presets import Subscription
-from sandbox.pipeline import compile_subscriptions
+from sandbox.errors import ConfigError, SandboxError
 from sandbox.js import json as js_json
+from sandbox.pipeline import compile_subscriptions
 
 HERE = Path(__file__).parent / "reference"
 RUNNER = HERE / "runner.js"
