@@ -223,6 +223,6 @@ def dumps(value: Any) -> str:
         text = _dumps(value)
         if _SURROGATE.search(text) is None:
             return text
-    text = stringify(value)
-    assert text is not None
-    return text
+    exact = stringify(value)
+    assert exact is not None
+    return exact

@@ -122,14 +122,14 @@ def remove_undefined(value: JSON) -> JSON:
     is not copied but assigned: see `own_properties`."""
     if type(value) is dict:
         if "__proto__" in value:
-            return own_properties(value)
+            return _own_properties(value)
         return {key: remove_undefined(item) for key, item in value.items() if item is not MISSING}
     if type(value) is list:
         return [None if item is MISSING else remove_undefined(item) for item in value]
     return value
 
 
-class NonPlainObject(dict):  # type: ignore[type-arg]
+class NonPlainObject(dict[str, JSON]):
     """An object whose prototype is not Object.prototype: what `Object.assign({}, value)` makes of
     a `value` holding an own `"__proto__"` key whose value is an object (or array). The key is gone
     (it set the copy's prototype instead), and, since lodash's isPlainObject now says no, the
@@ -140,6 +140,23 @@ class NonPlainObject(dict):  # type: ignore[type-arg]
 
 
 def own_properties(value: JSON) -> JSON:
+    """See `_own_properties`; values without a `__proto__` key anywhere (nearly all) are found so
+    by a walk without recursion, so data nested deeper than Python's stack still passes through."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        cls = item.__class__
+        if cls is dict or cls is NonPlainObject:
+            if "__proto__" in item:
+                return _own_properties(value)
+            extend(item.values())
+        elif cls is list:
+            extend(item)
+    return value
+
+
+def _own_properties(value: JSON) -> JSON:
     """`value` after removeUndefined's copies, as far as `__proto__` keys go: every object holding
     an own `"__proto__"` key loses it, and becomes a NonPlainObject when the key held an object or
     an array (null makes a prototype-less object, which is still plain; a primitive is ignored).
@@ -147,13 +164,13 @@ def own_properties(value: JSON) -> JSON:
     Objects without such a key anywhere inside are returned as they are (not copied)."""
     cls = value.__class__
     if cls is list:
-        items = [own_properties(item) for item in value]
+        items = [_own_properties(item) for item in value]
         if any(new is not old or new is MISSING for new, old in zip(items, value, strict=True)):
             return [None if item is MISSING else item for item in items]
         return value
     if cls is not dict and cls is not NonPlainObject:
         return value
-    members = {key: own_properties(item) for key, item in value.items() if item is not MISSING}
+    members = {key: _own_properties(item) for key, item in value.items() if item is not MISSING}
     if "__proto__" in members:
         prototype = members.pop("__proto__")
         if prototype.__class__ in (dict, list, NonPlainObject):
