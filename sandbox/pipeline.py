@@ -158,10 +158,18 @@ class Compiled:
             return
         size = self.batch_size
         for start in range(0, len(indexes), size):
+            chunk = indexes[start : start + size]
+            # transformBatch resolves the whole chunk first: a mapping that fails to resolve for
+            # one event fails the chunk (one line for all its events, no request).
+            try:
+                payloads = [resolve(self.mapping, events[index]) for index in chunk]
+            except SandboxError as exc:
+                yield PlanLine(tuple(chunk), name, slug, error=exc)
+                continue
             valid: list[tuple[int, Payload]] = []
-            for index in indexes[start : start + size]:
+            for index, payload in zip(chunk, payloads, strict=True):
                 try:
-                    valid.append((index, action.validate(resolve(self.mapping, events[index]), batch=True)))
+                    valid.append((index, action.validate(payload, batch=True)))
                 except SandboxError as exc:
                     yield PlanLine(index, name, slug, error=exc)
             if not valid:

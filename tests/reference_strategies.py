@@ -4,8 +4,11 @@ The shapes are the ones hand-made cases miss: deep nesting, arrays of objects ho
 unicode and integer-like keys, `__proto__`, numbers at the edges of doubles, strings that are
 nearly dates, lone surrogates; mappings with every directive; FQL with every operator.
 
-`created_at` and `createdAt` keys are left out: the sandbox converts them on purpose more leniently
-than the destination does (README, "How the sandbox decides"), so they are not a difference to find.
+Left out, as differences the sandbox keeps on purpose or does not emulate (README, "Differential
+tests"): `created_at` keys and fields (converted more leniently on purpose); a `context` that is not
+an object (the reference's batch mode crashes on `context: null`; Segment's API always sends one);
+an own `toString` key (String(object) then throws in JavaScript); mapping paths through inherited
+properties (`$.traits.__proto__` without an own key); liquid's `date` filter (not emulated).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sandbox.actions import ACTIONS
 EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 
 INTEGER_KEYS = ("0", "1", "2", "10", "01", "-1", "1.5", "4294967294", "4294967295", "9007199254740993")
-SPECIAL_KEYS = ("__proto__", "constructor", "toString", "hasOwnProperty", "length", "", " ", "a.b", "$")
+SPECIAL_KEYS = ("__proto__", "constructor", "hasOwnProperty", "length", "", " ", "a.b", "$")
 UNICODE_KEYS = ("é", "日本", "😀", "a\u0301", "\u2028", "\x00", "\ud800", "k\udc00")
 WORDS = ("a", "b", "email", "id", "name", "plan", "url", "total", "tags", "items", "date", "nested")
 
@@ -135,8 +138,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
                 "page": st.fixed_dictionaries({}, optional={"url": strings}),
                 "traits": objects,
             },
-        )
-        | values,
+        ),
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):
@@ -159,7 +161,6 @@ LIQUID = (
     "{{ traits.email | downcase }}",
     "{% if properties.total > 1 %}big{% else %}small{% endif %}",
     "{{ properties.items | size }}",
-    "{{ timestamp | date: '%Y' }}",
 )
 
 ROOTS = (
@@ -182,7 +183,7 @@ def paths(draw: st.DrawFn) -> str:
             st.sampled_from(ROOTS + CONTAINERS + ("$.context.device.token", "$.context.page.url", "$"))
         )
     base = draw(st.sampled_from(CONTAINERS))
-    tail = draw(st.lists(st.sampled_from(WORDS + ("0", "1", "__proto__", "10")), min_size=1, max_size=2))
+    tail = draw(st.lists(st.sampled_from(WORDS + ("0", "1", "10", "length")), min_size=1, max_size=2))
     return base + "".join("." + part for part in tail)
 
 
@@ -325,7 +326,8 @@ def fql(draw: st.DrawFn) -> str:
 
 settings = st.fixed_dictionaries(
     {
-        "siteId": st.sampled_from(("12345", "site", "")) | st.text(alphabet="abc123-_", max_size=8),
+        "siteId": st.sampled_from(("12345", "site", "", "é", "日本", "a\ud800"))
+        | st.text(alphabet="abc123-_", max_size=8),
         "apiKey": st.sampled_from(("abcde", "key", "")) | st.text(alphabet="abc123:", max_size=8),
     },
     optional={"accountRegion": st.sampled_from(("US 🇺🇸", "EU 🇪🇺", "EU 🇪🇺 ", "elsewhere", ""))},

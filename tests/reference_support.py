@@ -238,8 +238,9 @@ def sandbox_outcome(case: dict[str, Any]) -> list[dict[str, Any]]:
                     entry["requests"].append(_sandbox_request(line.request))
         else:
             for line in lines:
-                if line.error is not None:
-                    assert isinstance(line.event_index, int)
+                if line.error is not None and isinstance(line.event_index, tuple):
+                    entry["error"] = [_error_name(line.error), line.error.message]  # the whole chunk
+                elif line.error is not None:
                     entry["errors"][str(indexes[line.event_index])] = line.error.message
                 elif line.request is not None:
                     entry["requests"].append(_sandbox_request(line.request))

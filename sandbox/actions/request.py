@@ -43,8 +43,9 @@ class CioRequest:
 
 
 def make_headers(authorization: str, *, with_body: bool = True) -> dict[str, str]:
-    """The headers actions-core puts on every request: Basic auth, user agent, JSON content type."""
-    headers = {"authorization": authorization}
+    """The headers actions-core puts on every request: Basic auth (none for an empty siteId and
+    apiKey), user agent, JSON content type."""
+    headers = {"authorization": authorization} if authorization else {}
     if with_body:
         headers["content-type"] = JSON_CONTENT_TYPE
     headers["user-agent"] = USER_AGENT

@@ -8,11 +8,13 @@ The pipeline's last stage reads them: `track_url` picks the host the way the des
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.errors import InputError
+from sandbox.js.json import join_surrogates
 from sandbox.js.values import json_kind
 
 US_REGION = "US 🇺🇸"
@@ -40,8 +42,7 @@ class Settings:
         object.__setattr__(self, "region", region)
         # Mirrors trackApiEndpoint: only the exact EU value selects the EU host.
         object.__setattr__(self, "track_url", EU_HOST if region == EU_REGION else US_HOST)
-        token = base64.b64encode(f"{self.site_id}:{self.api_key}".encode()).decode("ascii")
-        object.__setattr__(self, "authorization", f"Basic {token}")
+        object.__setattr__(self, "authorization", basic_authorization(self.site_id, self.api_key))
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "settings") -> Settings:
@@ -67,3 +68,17 @@ class Settings:
 
 
 _kind = json_kind
+
+
+def basic_authorization(username: str, password: str) -> str:
+    """actions-core's addBasicAuthHeader: no header ("") when both are empty; otherwise Basic with
+    btoa-lite over `username:password`, which on Node is `new Buffer(text)`: UTF-8, with a lone
+    surrogate written as U+FFFD."""
+    if not username and not password:
+        return ""
+    text = join_surrogates(f"{username}:{password}")
+    raw = _SURROGATE.sub("\ufffd", text).encode("utf-8")
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

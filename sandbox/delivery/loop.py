@@ -267,9 +267,9 @@ class DeliveryLoop:
                 indexes = tuple(offset + i for i in indexes)
                 for i in indexes:
                     win.fates.setdefault(i, _Event(i, events[i - offset], arrival))
-                if line.error is not None:
-                    win.invalid.setdefault(position, []).append(
-                        Invalid(line.subscription, line.action, line.error, indexes[0])
+                if line.error is not None:  # one event, or a whole chunk the mapping failed on
+                    win.invalid.setdefault(position, []).extend(
+                        Invalid(line.subscription, line.action, line.error, i) for i in indexes
                     )
                     continue
                 win.open += 1

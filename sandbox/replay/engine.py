@@ -559,8 +559,8 @@ class Replayer:
             for line in plan_subscription(compiled, events, settings, batching, now=now):
                 indexes = line.event_index if isinstance(line.event_index, tuple) else (line.event_index,)
                 indexes = tuple(offset + i for i in indexes)
-                if line.error is not None:
-                    invalid.append(Invalid(line.subscription, line.action, line.error, indexes[0]))
+                if line.error is not None:  # one event, or a whole chunk the mapping failed on
+                    invalid.extend(Invalid(line.subscription, line.action, line.error, i) for i in indexes)
                 else:
                     assert line.request is not None
                     answer = self.target.send(line.request)
