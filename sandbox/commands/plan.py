@@ -20,6 +20,7 @@ from typing import IO, Any
 from sandbox.commands._replaying import add_selection_arguments, selection
 from sandbox.errors import ConfigError, InputError
 from sandbox.js import json as js_json
+from sandbox.js.json import escape_lone_surrogates
 
 
 def register(subparsers: Any) -> None:
@@ -291,7 +292,10 @@ def _write_lines(lines: Iterator[Any], out: IO[str], per_write: int) -> None:
 
 
 class LineEncoder:
-    """A PlanLine as one JSON line: exactly `encode(line.to_dict())`, with ", " and ": " separators.
+    """A PlanLine as one JSON line: `encode(line.to_dict())` with ", " and ": " separators, except
+    the body, which is the request body TEXT exactly as it goes on the wire (JSON.stringify's: key
+    order, number spelling, escapes), so the line holds the bytes Segment would send. Lone
+    surrogates are escaped, so any event can be written as UTF-8.
 
     For a request line, the part between the event index and the body (subscription, action,
     method, url, headers) is the same for every line of one subscription and settings; it is
@@ -301,14 +305,21 @@ class LineEncoder:
     _LIMIT = 1024
 
     def __init__(self) -> None:
-        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+        self.encode = lambda value: escape_lone_surrogates(dumps(value))
         self._middles: dict[tuple[Any, ...], str] = {}
 
     def __call__(self, line: Any) -> str:
         req = line.request
         index = line.event_index
-        if line.error is not None or req is None or index.__class__ is not int:
+        if line.error is not None or req is None:
             return self.encode(line.to_dict())
+        body = req.body_text()
+        if index.__class__ is not int:
+            head = line.to_dict()
+            del head["body"]
+            return f'{self.encode(head)[:-1]}, "body": {"null" if body is None else body}}}'
+
         headers = req.headers
         key = (
             line.subscription,
@@ -327,7 +338,7 @@ class LineEncoder:
             if len(self._middles) >= self._LIMIT:
                 self._middles.clear()
             self._middles[key] = middle
-        return f'{{"event_index": {index}, {middle}, "body": {self.encode(req.body)}}}'
+        return f'{{"event_index": {index}, {middle}, "body": {"null" if body is None else body}}}'
 
 
 def _explaining(events: Any, settings: Any, subscriptions: Any, trace: Any) -> Iterator[Any]:
@@ -341,7 +352,7 @@ def _explaining(events: Any, settings: Any, subscriptions: Any, trace: Any) -> I
                 for check in sub.checks:
                     mark = "ok " if check.passed else "NO "
                     err.write(
-                        f"    {mark}{check.text}  (actual: {json.dumps(check.actual, ensure_ascii=False, default=repr)})\n"
+                        f"    {mark}{check.text}  (actual: {escape_lone_surrogates(json.dumps(check.actual, ensure_ascii=False, default=repr))})\n"
                     )
         yield event
 

@@ -40,6 +40,7 @@ from sandbox.commands._replaying import (
     selection,
     source_label,
 )
+from sandbox.js.json import escape_lone_surrogates
 
 
 def register(subparsers: Any) -> None:
@@ -135,7 +136,9 @@ def run(args: argparse.Namespace) -> int:
         for record in replay.run(_counted(read_located(args.events, selection(args)), progress), batch=batch):
             summary.add(record)
             if records_out is not None:
-                records_out.write(json.dumps(record.to_dict(), ensure_ascii=False, default=str))
+                records_out.write(
+                    escape_lone_surrogates(json.dumps(record.to_dict(), ensure_ascii=False, default=str))
+                )
                 records_out.write("\n")
         summary.finish(target)
     finally:
@@ -158,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         data = summary.to_dict()
         if loop is not None:
             data["delivery"] = loop.report.to_dict()
-        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        out.write(escape_lone_surrogates(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
     else:
         out.write(summary.render())
         if loop is not None:

@@ -226,3 +226,12 @@ def dumps(value: Any) -> str:
     exact = stringify(value)
     assert exact is not None
     return exact
+
+
+def escape_lone_surrogates(text: str) -> str:
+    """JSON text (from json.dumps with ensure_ascii=False) made writable as UTF-8: surrogate pairs
+    joined into their character, lone surrogates escaped as `\\udxxx`, as JSON.stringify writes
+    them. A surrogate can only stand inside a string literal, so the text stays the same JSON."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _LONE.sub(lambda m: f"\\u{ord(m.group()):04x}", join_surrogates(text))
