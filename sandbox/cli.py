@@ -25,7 +25,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="cio-sandbox",
         description="Test Segment's Customer.io (Actions) destination offline.",
     )
-    parser.add_argument("--version", action="version", version=f"cio-sandbox {version()}")
+    from sandbox.actions import EMULATED_DESTINATION
+
+    parser.add_argument(
+        "--version", action="version", version=f"cio-sandbox {version()} (emulates {EMULATED_DESTINATION})"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS if only is None else (only,):
         try:

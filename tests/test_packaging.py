@@ -43,11 +43,12 @@ def test_version_flag(capsys) -> None:
         main(["--version"])
     except SystemExit as exc:
         assert exc.code == 0
-    assert capsys.readouterr().out == f"cio-sandbox {PROJECT['version']}\n"
+    expected = f"cio-sandbox {PROJECT['version']} (emulates @segment/action-destinations 3.497.0)\n"
+    assert capsys.readouterr().out == expected
     done = subprocess.run(
         [sys.executable, "-m", "sandbox", "--version"], capture_output=True, text=True, check=True
     )
-    assert done.stdout == f"cio-sandbox {PROJECT['version']}\n"
+    assert done.stdout == expected
 
 
 def test_the_sdist_holds_the_packages_and_not_the_suite(tmp_path: Path) -> None:

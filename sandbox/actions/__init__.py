@@ -25,6 +25,10 @@ from sandbox.actions.track_page_view import TRACK_PAGE_VIEW
 from sandbox.actions.track_screen_view import TRACK_SCREEN_VIEW
 from sandbox.actions.unsuppress_person import UNSUPPRESS_PERSON
 
+EMULATED_DESTINATION = "@segment/action-destinations 3.497.0"
+"""The published destination this port reproduces, byte for byte (the differential tests run it:
+tests/reference/package.json pins the same version)."""
+
 ACTIONS: Mapping[str, ActionDefinition] = {
     action.slug: action
     for action in (
