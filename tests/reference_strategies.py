@@ -336,13 +336,58 @@ settings = st.fixed_dictionaries(
 NOW_MS = 1709642096789  # 2024-03-05T12:34:56.789Z
 
 
+OBJECT_SOURCES = ("$.traits", "$.properties", "$.context", "$.properties.nested", "$.traits.a")
+
+
+@st.composite
+def sending_events(draw: st.DrawFn) -> dict[str, Any]:
+    """An event that the default mappings accept: a usable userId, wild traits and properties."""
+    event = draw(events())
+    event["type"] = draw(st.sampled_from(EVENT_TYPES))
+    event["userId"] = draw(st.sampled_from(("u1", "cio_abc", "a@b.co", "user 2", "😀")))
+    event["event"] = draw(st.sampled_from(("Order Completed", "Viewed", "")))
+    for key in ("traits", "properties"):
+        event[key] = draw(objects)
+    event.setdefault("context", {})
+    if isinstance(event["context"], dict):
+        event["context"]["device"] = {"token": "tok", "type": "ios"}
+    event["timestamp"] = draw(st.sampled_from(NEAR_DATES))
+    return event
+
+
+@st.composite
+def sending_subscriptions(draw: st.DrawFn) -> dict[str, Any]:
+    """The default mappings, with the object fields pointed at wild data: most of these send."""
+    slug = draw(st.sampled_from(sorted(ACTIONS)))
+    mapping: dict[str, Any] = {}
+    for name, field in ACTIONS[slug].fields.items():
+        if field.type == "object" and draw(st.booleans()):
+            mapping[name] = draw(st.sampled_from(OBJECT_SOURCES).map(lambda p: {"@path": p}) | mapping_values)
+    if "convert_timestamp" in ACTIONS[slug].fields:
+        mapping["convert_timestamp"] = draw(st.booleans())
+    for name in ("object_id", "delivery_id", "primary", "secondary", "actionType", "metric", "name"):
+        if name in ACTIONS[slug].fields:
+            mapping[name] = draw(
+                st.sampled_from(("o1", "opened", "x@y.z", "1")) | st.just({"@path": "$.userId"})
+            )
+    subscribe = draw(st.sampled_from(("type exists", 'type = "identify" or type = "track"', "userId exists")))
+    return {"subscribe": subscribe, "partnerAction": slug, "mapping": mapping, "useDefaultMappings": True}
+
+
 @st.composite
 def cases(draw: st.DrawFn, mode: str | None = None) -> dict[str, Any]:
-    items = draw(st.lists(events(), min_size=1, max_size=4))
+    """Half the cases are built to send (default mappings, wild data in the bodies), half are wild
+    throughout (mostly errors and non-matches: their messages are compared too)."""
+    if draw(st.booleans()):
+        items = draw(st.lists(sending_events(), min_size=1, max_size=4))
+        subscription = draw(sending_subscriptions())
+    else:
+        items = draw(st.lists(events(), min_size=1, max_size=4))
+        subscription = draw(subscriptions())
     return {
         "mode": mode or draw(st.sampled_from(("single", "batch"))),
         "now": NOW_MS,
         "settings": draw(settings),
-        "subscription": draw(subscriptions()),
+        "subscription": subscription,
         "events": event_text(items),
     }

@@ -72,8 +72,10 @@ class ReferenceError(RuntimeError):
 class Reference:
     """A running tests/reference/runner.js (`modules`: another node_modules, for the drift script)."""
 
-    def __init__(self, runner: Path = RUNNER) -> None:
+    def __init__(self, runner: Path = RUNNER, modules: Path | None = None) -> None:
         env = {**os.environ, "TZ": "UTC"}
+        if modules is not None:
+            env["CIO_REFERENCE_MODULES"] = str(modules)
         self._process = subprocess.Popen(
             ["node", str(runner)],
             stdin=subprocess.PIPE,

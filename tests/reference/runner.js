@@ -24,7 +24,8 @@
 const path = require('path')
 const readline = require('readline')
 
-const modules = path.join(__dirname, 'node_modules')
+// CIO_REFERENCE_MODULES: another node_modules (bench/reference_drift.py runs a newer version so).
+const modules = process.env.CIO_REFERENCE_MODULES || path.join(__dirname, 'node_modules')
 const fetchModule = require(path.join(modules, '@segment/actions-core/dist/cjs/fetch.js'))
 const core = require(path.join(modules, '@segment/actions-core'))
 const definition = require(path.join(modules, '@segment/action-destinations/dist/destinations/customerio')).default
