@@ -235,15 +235,15 @@ def sandbox_outcome(case: dict[str, Any]) -> list[dict[str, Any]]:
                 entry["skipped"] = True
             for line in lines:
                 if line.error is not None:
-                    entry["error"] = [_error_name(line.error), line.error.message]
+                    entry["error"] = [_error_name(line.error), _message(line.error)]
                 elif line.request is not None:
                     entry["requests"].append(_sandbox_request(line.request))
         else:
             for line in lines:
                 if line.error is not None and isinstance(line.event_index, tuple):
-                    entry["error"] = [_error_name(line.error), line.error.message]  # the whole chunk
-                elif line.error is not None:
-                    entry["errors"][str(indexes[line.event_index])] = line.error.message
+                    entry["error"] = [_error_name(line.error), _message(line.error)]  # the whole chunk
+                elif line.error is not None and isinstance(line.event_index, int):
+                    entry["errors"][str(indexes[line.event_index])] = _message(line.error)
                 elif line.request is not None:
                     entry["requests"].append(_sandbox_request(line.request))
             if not _any_match(sub, chosen):
@@ -288,6 +288,11 @@ def _any_match(sub: Subscription, events: list[Any]) -> bool:
 
     condition = parse_subscription(sub.subscribe)
     return any(matches(condition, event) for event in events)
+
+
+def _message(error: SandboxError) -> str:
+    message = getattr(error, "message", None)
+    return message if isinstance(message, str) else str(error)
 
 
 def _error_name(error: SandboxError) -> str:
