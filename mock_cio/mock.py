@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl
 from mock_cio import auth
 from mock_cio.app_api import ROUTES as APP_API_ROUTES
 from mock_cio.app_api import check_bearer
+from mock_cio.app_api_reads import read_routes
 from mock_cio.automation import AutomationControl
 from mock_cio.clock import Clock, parse_time
 from mock_cio.errors import JournalWriteError, MockError  # noqa: F401  (defined in mock_cio.errors; importable here too)
@@ -200,7 +201,7 @@ class MockCio:
         if config.get("CIO_FAULTS") is not None:  # a fault profile (faults.py), seeded
             self.faults.set_profile(config["CIO_FAULTS"], seed=config.get("CIO_FAULTS_SEED"))
         self.limiter = RateLimiter()
-        self.router = Router([*V1_ROUTES, *V2_ROUTES, *APP_API_ROUTES])
+        self.router = Router([*V1_ROUTES, *V2_ROUTES, *APP_API_ROUTES, *read_routes(self)])
         self.state = CioState(self.declared)
         self._declared_automation = (
             read_segments(config.get("CIO_SEGMENTS")),
