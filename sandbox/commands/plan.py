@@ -38,6 +38,16 @@ def register(subparsers: Any) -> None:
     )
     add_selection_arguments(parser)
     parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="plan on a local Dask cluster of N processes, INPUT's files as partitions (default 1: in this process)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="plan on an existing Dask cluster (tcp://host:8786)"
+    )
+    parser.add_argument(
         "--config",
         metavar="FILE",
         help="settings, subscriptions and batch mode from a cio-sandbox.toml (as run); makes INPUT JSON-lines events",
@@ -63,6 +73,16 @@ def register(subparsers: Any) -> None:
         help="the clock for reportDeliveryEvent's default timestamp: Unix seconds or ISO-8601 (UTC if no zone)",
     )
     parser.set_defaults(func=run)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, got {text!r}")
+    return value
 
 
 def parse_now(text: str) -> float:
@@ -95,8 +115,12 @@ def run(args: argparse.Namespace) -> int:
     source = "<stdin>" if args.input == "-" else args.input
     config = load_config(args.config) if args.config is not None else None
     chosen = selection(args)
+    parallel = args.workers > 1 or args.scheduler is not None
+    if parallel:
+        _check_parallel(args, config)
+    files: list[str] = []
     if (config is not None or args.settings is not None) and (
-        not chosen.is_everything or is_event_source(args.input)
+        parallel or not chosen.is_everything or is_event_source(args.input)
     ):
         # an archive, a directory, a URL or a gzipped file: read as `run` reads its EVENTS
         from sandbox.replay.events import input_files
@@ -158,6 +182,14 @@ def run(args: argparse.Namespace) -> int:
         if args.explain:
             events = _explaining(events, settings, subscriptions, trace)
         out = sys.stdout
+        if parallel:
+            if batch:
+                raise InputError(
+                    "plans single mode only, and the config asks for batch mode (batch = true)", "--workers"
+                )
+            _plan_on_dask(args, files, settings, subscriptions, out)
+            out.flush()
+            return 0
         lines = plan(events, settings, subscriptions, batch=batch, now=args.now)
         if args.format == "table":
             _print_table(lines, out)
@@ -167,6 +199,54 @@ def run(args: argparse.Namespace) -> int:
             _write_lines(lines, out, 1 if args.input == "-" else _LINES_PER_WRITE)
         out.flush()
     return 0
+
+
+# -- on Dask -------------------------------------------------------------------------------------
+
+
+def _check_parallel(args: argparse.Namespace, config: Any) -> None:
+    flag = "--scheduler" if args.scheduler is not None else "--workers"
+    if config is None and args.settings is None:
+        raise InputError("needs events with --config FILE or --settings FILE (not a plan document)", flag)
+    if args.input == "-":
+        raise InputError("needs files to partition, not standard input", flag)
+    if args.batch:
+        raise InputError("plans single mode only (batch mode cuts batches across the whole input)", flag)
+    if args.explain or args.format != "json":
+        raise InputError("writes JSON lines only (no --explain, no --format table)", flag)
+
+
+def _plan_on_dask(
+    args: argparse.Namespace, files: list[str], settings: Any, subscriptions: Any, out: IO[str]
+) -> None:
+    from sandbox.replay.parallel import connect, plan_parallel
+
+    client, cluster = connect(args.workers, args.scheduler)
+    bar = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" events", file=sys.stderr, mininterval=0.2, leave=False, dynamic_ncols=True)
+    try:
+        workers = (
+            max(1, len(client.scheduler_info().get("workers") or ())) if cluster is None else args.workers
+        )
+        lines = plan_parallel(
+            files,
+            settings,
+            subscriptions,
+            now=args.now,
+            client=client,
+            in_flight=2 * workers,
+            progress=bar.update if bar is not None else None,
+        )
+        _write_lines(lines, out, _LINES_PER_WRITE, encoded=True)
+    finally:
+        if bar is not None:
+            bar.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 # -- input ---------------------------------------------------------------------------------------
@@ -273,10 +353,10 @@ _JSON_SPACE = " \t\n\r"  # the whitespace json.loads allows around a value
 _LINES_PER_WRITE = 256
 
 
-def _write_lines(lines: Iterator[Any], out: IO[str], per_write: int) -> None:
-    """Write one JSON line per PlanLine, `per_write` lines a write; what was produced before an
-    error is written all the same."""
-    encode = LineEncoder()
+def _write_lines(lines: Iterator[Any], out: IO[str], per_write: int, encoded: bool = False) -> None:
+    """Write one JSON line per PlanLine (or per text line, `encoded`), `per_write` lines a write;
+    what was produced before an error is written all the same."""
+    encode: Any = str if encoded else LineEncoder()
     chunk: list[str] = []
     try:
         for line in lines:
