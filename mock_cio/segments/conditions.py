@@ -212,3 +212,26 @@ def _days(value: JSON, path: str) -> None:
 def _shown(value: JSON) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def inputs_of(conditions: JSON) -> frozenset[tuple[str, JSON]]:
+    """What a (checked) definition reads of a person, as the keys a change makes dirty:
+    `("attr", name)` (the field's first part: an attribute or identifier), `("event", name)`,
+    `("page", url)`, `("device", None)`, `("segment", id)` (a manual or defined segment)."""
+    found: set[tuple[str, JSON]] = set()
+
+    def visit(kind: str, body: JSON) -> None:
+        if kind == "attribute":
+            found.add(("attr", body["field"]))  # an attribute of that name, or an object's part:
+            found.add(("attr", body["field"].split(".", 1)[0]))
+        elif kind == "event":
+            found.add(("event", body["name"]))
+        elif kind == "page":
+            found.add(("page", body["url"]))
+        elif kind == "device":
+            found.add(("device", None))
+        elif kind == "segment":
+            found.add(("segment", body["id"]))
+
+    _walk(conditions, visit)
+    return frozenset(found)

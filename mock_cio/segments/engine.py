@@ -32,7 +32,7 @@ from mock_cio.state.verb_io import Outcome
 
 from .boundaries import next_change
 from .compiled import Check, Env, compile_conditions
-from .conditions import SegmentError, segment_refs, uses_time
+from .conditions import SegmentError, inputs_of, segment_refs, uses_time
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
 from .timestamps import unix_seconds, why_not
@@ -77,9 +77,9 @@ class Automation:
             self.segments[segment.id] = segment
         for campaign in campaigns:
             self.campaigns[campaign.id] = campaign
-        self._order = self._ordered(self.segments)
-        self._timed = self._time_dependent()
         self._checks: dict[int, Check] = {}
+        self._order = self._ordered(self.segments)
+        self._refresh()
 
     # ------------------------------------------------------------------ state
 
@@ -95,10 +95,21 @@ class Automation:
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(self, person: Person, now: float, warnings: list[dict[str, JSON]] | None = None) -> set[int]:
+    def evaluate(
+        self,
+        person: Person,
+        now: float,
+        warnings: list[dict[str, JSON]] | None = None,
+        only: set[int] | None = None,
+        previous: Iterable[int] = (),
+    ) -> set[int]:
         """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored).
-        Each segment's conditions run compiled (compiled.py), equal to evaluate.py's `matches`."""
+        Each segment's conditions run compiled (compiled.py), equal to evaluate.py's `matches`.
+        With `only`, the other segments keep their `previous` result."""
         results: dict[int, bool] = {}
+        if only is not None:
+            kept = set(previous)
+            results = {s: s in kept for s in self._order if s not in only}
         current: list[Segment] = []
 
         def warn(name: str, value: JSON, operator: str) -> None:
@@ -107,6 +118,8 @@ class Automation:
 
         env = Env(Context(now, lambda other: _member(results, person, other), warn), person)
         for segment_id in self._order:
+            if only is not None and segment_id not in only:
+                continue
             segment = self.segments[segment_id]
             current.append(segment)
             check = self._checks.get(segment_id)
@@ -129,18 +142,20 @@ class Automation:
         store = self.store(ws)
         changes: list[dict[str, JSON]] = []
         notes: list[str] = []
-        touched: dict[str, None] = {}
+        if self._timed and store.due and store.due[0][0] <= now:  # a running clock moved on
+            self._due(ws, store, now, changes)
+        touched: dict[str, set[tuple[str, JSON]] | None] = {}
         for change in outcome.changes:
             for key in _PERSON_KEYS:
                 value = change.get(key)
                 if isinstance(value, str):
-                    touched[value] = None
+                    _dirty(touched, value, change)
             if change.get("kind") == "person_deleted":
                 self._forget(store, change["person"], now, change.get("reason", "delete"), changes)
-        for cio_id in touched:
+        for cio_id, dirty in touched.items():
             person = ws.people.by_cio_id(cio_id)
             if person is not None:
-                self._update(ws, store, person, now, changes, notes, events=True)
+                self._update(ws, store, person, now, changes, notes, events=True, dirty=dirty)
         if not changes and not notes:
             return outcome
         return outcome + Outcome(tuple(notes), tuple(changes))
@@ -156,18 +171,24 @@ class Automation:
                 out.update(self._everyone(_Only(site_id, ws), now))
                 continue
             changes: list[dict[str, JSON]] = []
-            while store.due and store.due[0][0] <= now:
-                at, cio_id = heapq.heappop(store.due)
-                if store.next_check.get(cio_id) != at:
-                    continue  # superseded by a later evaluation
-                del store.next_check[cio_id]
-                person = ws.people.by_cio_id(cio_id)
-                if person is not None:
-                    self._update(ws, store, person, now, changes, [], events=False)
+            self._due(ws, store, now, changes)
             store.latest = max(store.latest, now)
             if changes:
                 out[site_id] = changes
         return out
+
+    def _due(
+        self, ws: WorkspaceState, store: WorkspaceAutomation, now: float, changes: list[dict[str, JSON]]
+    ) -> None:
+        """Re-evaluate the people whose next time boundary is at or before `now`."""
+        while store.due and store.due[0][0] <= now:
+            at, cio_id = heapq.heappop(store.due)
+            if store.next_check.get(cio_id) != at:
+                continue  # superseded by a later evaluation
+            del store.next_check[cio_id]
+            person = ws.people.by_cio_id(cio_id)
+            if person is not None:
+                self._update(ws, store, person, now, changes, [], events=False)
 
     def _everyone(self, state: CioState | _Only, now: float) -> dict[str, list[dict[str, JSON]]]:
         out: dict[str, list[dict[str, JSON]]] = {}
@@ -193,15 +214,27 @@ class Automation:
         notes: list[str],
         *,
         events: bool,
+        dirty: set[tuple[str, JSON]] | None = None,
     ) -> None:
+        """Evaluate `person` again (with `dirty`: only the segments that read what changed, when
+        the person was evaluated before) and record what entered and left."""
         warnings: list[dict[str, JSON]] = []
-        inside = self.evaluate(person, now, warnings)
+        was = store.inside.get(person.cio_id)
+        only = None if dirty is None or was is None else self._affected(dirty)
+        if only is not None and not only:
+            inside = set(was or ())
+        else:
+            inside = self.evaluate(person, now, warnings, only, was or ())
+        old = store.warnings.get(person.cio_id, [])
+        if only is not None:
+            warnings = [w for w in old if w["segment"] not in only] + warnings
         if warnings:
             store.warnings[person.cio_id] = warnings
-            notes.extend(w["message"] for w in warnings)
+            notes.extend(w["message"] for w in warnings if only is None or w["segment"] in only)
         else:
             store.warnings.pop(person.cio_id, None)
-        was = store.inside.get(person.cio_id, _NONE)
+        if was is None:
+            was = set()
         if inside != was:
             for segment_id in self._order:
                 if segment_id in inside and segment_id not in was:
@@ -222,7 +255,7 @@ class Automation:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
         store.seen_events[person.cio_id] = len(person.events)
         store.latest = max(store.latest, now)
-        if self._timed:
+        if self._timed and (only is None or only & self._timed):
             timed = [self.segments[s].conditions for s in self._order if s in self._timed]
             when = next_change(timed, person, now)
             if when is None:
@@ -372,8 +405,8 @@ class Automation:
         segments = {**self.segments, segment.id: segment}
         order = self._ordered(segments)  # raises on a cycle: nothing changed
         self.segments, self._order = segments, order
-        self._timed = self._time_dependent()
         self._checks.pop(segment.id, None)
+        self._refresh()
         for ws in state.workspaces.values():
             self.store(ws).members.setdefault(segment.id, {})
         return self._everyone(state, now)
@@ -385,8 +418,8 @@ class Automation:
             raise SegmentError(f"segment {segment_id}: no such segment")
         segments = {k: v for k, v in self.segments.items() if k != segment_id}
         self.segments, self._order = segments, self._ordered(segments)
-        self._timed = self._time_dependent()
         self._checks.pop(segment_id, None)
+        self._refresh()
         out: dict[str, list[dict[str, JSON]]] = {}
         for site_id, ws in state.workspaces.items():
             store = self.store(ws)
@@ -461,6 +494,26 @@ class Automation:
             visit(segment_id, [])
         return order
 
+    def _refresh(self) -> None:
+        """After the definitions changed: which segments depend on the time, and on what."""
+        self._timed = self._time_dependent()
+        self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
+        self._readers: dict[tuple[str, JSON], set[int]] = {}
+        for segment_id in self._order:  # a segment reads what the segments it refers to read
+            reads = set(self._inputs[segment_id])
+            for key in list(reads):
+                if key[0] == "segment" and key[1] in self.segments:
+                    reads |= {k for k, ids in self._readers.items() if key[1] in ids}
+            for key in reads:
+                self._readers.setdefault(key, set()).add(segment_id)
+
+    def _affected(self, dirty: set[tuple[str, JSON]]) -> set[int]:
+        """The segments whose result can differ after changes to `dirty`."""
+        out: set[int] = set()
+        for key in dirty:
+            out |= self._readers.get(key, set())
+        return out
+
     def _time_dependent(self) -> set[int]:
         timed: set[int] = set()
         for segment_id in self._order:
@@ -508,6 +561,31 @@ class Automation:
 
 
 _NONE: frozenset[int] = frozenset()
+
+
+_DIRTY_ATTRIBUTE = frozenset({"attribute_set", "attribute_removed", "identifier_set"})
+_DIRTY_DEVICE = frozenset({"device_added", "device_updated", "device_deleted"})
+_CLEAN = frozenset({"relationship_added", "relationship_updated", "relationship_removed", "metric_recorded"})
+
+
+def _dirty(touched: dict[str, set[tuple[str, JSON]] | None], cio_id: str, change: Mapping[str, JSON]) -> None:
+    """Note what `change` changed of person `cio_id` (None: anything may have changed)."""
+    if cio_id not in touched:
+        touched[cio_id] = set()
+    keys = touched[cio_id]
+    if keys is None:
+        return
+    kind = change.get("kind")
+    if kind in _DIRTY_ATTRIBUTE:
+        keys.add(("attr", change.get("name")))
+    elif kind == "event_added":
+        keys.add(("event" if change.get("type") == "event" else str(change.get("type")), change.get("name")))
+    elif kind in _DIRTY_DEVICE:
+        keys.add(("device", None))
+    elif kind in ("added_to_segment", "removed_from_segment"):
+        keys.add(("segment", change.get("segment")))
+    elif kind not in _CLEAN:
+        touched[cio_id] = None  # created, merged, claimed, or a change this list does not know
 
 
 def _member(results: Mapping[int, bool], person: Person, segment_id: int) -> bool:
