@@ -1,0 +1,175 @@
+"""Benchmark of `plan` over a gzipped Segment archive, in one process and on Dask workers.
+
+    python bench/scale.py                      # 1,000,000 events (the issue's size; minutes)
+    python bench/scale.py --events 100000      # a smaller run for a busy machine
+    python bench/scale.py --no-cluster         # skip the real `dask scheduler` + 2 `dask worker`
+
+Generates events (bench/replay.py's mix) into a `segment-logs/<source>/<received-day>/*.gz`
+archive (2 sources, 10,000 events a file), then times, each in its own process:
+- `plan --workers 1` (the in-process path) and `plan --workers 2` (a local Dask cluster);
+- `run --workers 1` (in-process replay into the mock) for reference: `run` has no --workers yet;
+- unless --no-cluster: `plan --scheduler` on a real `dask scheduler` + two `dask worker`
+  processes on 127.0.0.1, checking its output is byte-identical to `--workers 2`'s.
+Prints events/s by the wall clock, the speed-up of 2 workers against 1 (the peer, measured in the
+same run; target >= 1.7x on 2 cores), the peak RSS of the largest process of each run (driver or
+worker: `getrusage(RUSAGE_CHILDREN)` of a wrapper process), and a linear extrapolation to 300 M
+events on 64 cores (32x this machine's 2-worker rate; linear scaling assumed, not measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.replay import generate  # noqa: E402
+from sandbox.replay.archive import day_name  # noqa: E402
+
+PER_FILE = 10_000
+SETTINGS = {"siteId": "bench-site", "apiKey": "bench-key", "accountRegion": "US"}
+
+
+def write_archive(root: Path, count: int) -> int:
+    """`count` events as gzipped JSON lines, PER_FILE a file, alternating sources, a day per 4 files."""
+    files = 0
+    out = None
+    for index, event in enumerate(generate(count)):
+        if index % PER_FILE == 0:
+            if out is not None:
+                out.close()
+            folder = root / "segment-logs" / f"src{files % 2}" / day_name(dt.date(2024, 3, 1 + files // 4))
+            folder.mkdir(parents=True, exist_ok=True)
+            out = gzip.open(folder / f"part-{files:04d}.gz", "wt", compresslevel=5, encoding="utf-8")
+            files += 1
+        out.write(json.dumps(event) + "\n")
+    if out is not None:
+        out.close()
+    return files
+
+
+_WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "done = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'wb'))\n"
+    "print(done.returncode, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def measure(args: list[str], out: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB of the largest process in the tree) of `cio-sandbox ARGS`."""
+    cmd = [sys.executable, "-c", _WRAPPER, str(out), sys.executable, "-m", "sandbox", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    code, seconds, rss = done.stdout.split()
+    if code != "0":
+        raise SystemExit(f"failed: cio-sandbox {' '.join(args)}\n{done.stderr}")
+    return float(seconds), int(rss) / 1024
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def real_cluster(archive: Path, settings: Path, out: Path, env: dict[str, str]) -> tuple[float, str]:
+    dask = shutil.which("dask")
+    if dask is None:
+        raise SystemExit("the dask command is not on PATH (pip install 'dask[distributed]')")
+    info = out.with_suffix(".scheduler.json")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    scheduler = subprocess.Popen(
+        [
+            dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(info),
+        ],
+        **quiet,  # type: ignore[call-overload]
+    )
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        while not info.exists():
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        for _ in range(2):
+            workers.append(
+                subprocess.Popen(  # type: ignore[call-overload]
+                    [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
+                    **quiet,
+                )
+            )
+        seconds, _ = measure(
+            ["plan", str(archive), "--settings", str(settings), "--scheduler", address], out, env
+        )
+        return seconds, digest(out)
+    finally:
+        for process in [*workers, scheduler]:
+            process.terminate()
+        for process in [*workers, scheduler]:
+            process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--no-cluster", action="store_true", help="skip the real dask scheduler + workers")
+    parser.add_argument("--no-run", action="store_true", help="skip the in-process run figure")
+    options = parser.parse_args()
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
+    with tempfile.TemporaryDirectory(prefix="cio-scale-") as temp:
+        work = Path(temp)
+        archive = work / "archive"
+        started = time.perf_counter()
+        files = write_archive(archive, options.events)
+        size = sum(p.stat().st_size for p in archive.rglob("*.gz")) / 2**20
+        print(f"archive: {options.events:,} events in {files} gzipped files ({size:.1f} MiB), "
+              f"written in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        settings = work / "settings.json"
+        settings.write_text(json.dumps(SETTINGS))
+        base = ["plan", str(archive), "--settings", str(settings)]
+        one_s, one_rss = measure([*base, "--workers", "1"], work / "w1.jsonl", env)
+        two_s, two_rss = measure([*base, "--workers", "2"], work / "w2.jsonl", env)
+        same = digest(work / "w1.jsonl") == digest(work / "w2.jsonl")
+        n = options.events
+        rate1, rate2 = n / one_s, n / two_s
+        print(f"plan --workers 1   {rate1:>10,.0f} events/s   {one_s:7.1f} s   peak RSS {one_rss:6.0f} MiB")
+        print(
+            f"plan --workers 2   {rate2:>10,.0f} events/s   {two_s:7.1f} s   peak RSS {two_rss:6.0f} MiB (largest process)"
+        )
+        print(f"speed-up           {rate2 / rate1:10.2f}x  (target >= 1.7x; output byte-identical: {same})")
+        print(
+            f"plan target        {'met' if rate2 >= 80_000 else 'NOT met'}: >= 80,000 events/s with 2 workers"
+        )
+        hours = 300e6 / (rate2 * 32) / 3600
+        print(f"300 M events, 64 cores (linear extrapolation of the 2-worker rate): {hours:.2f} h")
+        if not options.no_run:
+            run_s, run_rss = measure(["run", str(archive), "--json", "--no-progress"], work / "run.json", env)
+            print(f"run --workers 1    {n / run_s:>10,.0f} events/s   {run_s:7.1f} s   peak RSS {run_rss:6.0f} MiB "
+                  "(run has no --workers yet: identity partitioning is designed in docs/scale.md)")  # fmt: skip
+        if not options.no_cluster:
+            seconds, cluster_digest = real_cluster(archive, settings, work / "cluster.jsonl", env)
+            print(f"dask scheduler + 2 dask workers: {n / seconds:,.0f} events/s; output identical to --workers 2: "
+                  f"{cluster_digest == digest(work / 'w2.jsonl')}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
