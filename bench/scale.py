@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,7 +45,7 @@ SETTINGS = {"siteId": "bench-site", "apiKey": "bench-key", "accountRegion": "US"
 def write_archive(root: Path, count: int) -> int:
     """`count` events as gzipped JSON lines, PER_FILE a file, alternating sources, a day per 4 files."""
     files = 0
-    out = None
+    out: Any = None
     for index, event in enumerate(generate(count)):
         if index % PER_FILE == 0:
             if out is not None:
