@@ -87,3 +87,18 @@ def test_the_readme_example_is_a_valid_config() -> None:
     config = parse_config(text[start : text.index("```", start)], "README.md")
     assert [s["name"] for s in config.segments] == ["Signed up", "Active buyers"]
     assert [c["frequency"] for c in config.campaigns] == ["once", "every_time"]
+
+
+def test_golden_files_hold_memberships_and_entries_and_check_sees_a_change(tmp_path) -> None:
+    from sandbox.replay import golden
+    from sandbox.replay.events import parse_text
+
+    events = parse_text(json.dumps(IDENTIFY) + "\n")
+    on = golden.capture(events, parse_config(CONFIG.format(convert="true")))
+    assert on["state"]["segments"] == {"1": ["a3000001"]}
+    assert [e["campaign"] for e in on["state"]["campaign_entries"]] == [5]
+    off = golden.capture(
+        parse_text(json.dumps(IDENTIFY) + "\n"), parse_config(CONFIG.format(convert="false"))
+    )
+    assert off["state"]["segments"] == {"1": []} and off["state"]["campaign_entries"] == []
+    assert golden.diff(on, off)  # check fails, with a diff, when Convert Timestamps is turned off

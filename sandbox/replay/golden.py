@@ -42,7 +42,8 @@ def capture(
     """Replay `events` into a fresh in-process mock and return the golden document."""
     from sandbox.replay.engine import DEFAULT_START, InProcessTarget, Replayer
 
-    target = InProcessTarget(config={"CIO_NOW": DEFAULT_START})
+    automation = {"CIO_SEGMENTS": list(config.segments), "CIO_CAMPAIGNS": list(config.campaigns)}
+    target = InProcessTarget(config={"CIO_NOW": DEFAULT_START, **automation})
     replayer = Replayer(config, target, clock="events")
     requests: list[JSON] = []
     try:
@@ -74,6 +75,12 @@ def capture(
                     }
                 )
         state = target.views()
+        if config.segments or config.campaigns:  # only then, so other golden files keep their shape
+            found = target.mock.automation
+            state["segments"] = {
+                str(s["id"]): [m["cio_id"] for m in found.members(s["id"])] for s in found.segments()
+            }
+            state["campaign_entries"] = found.entries()
     finally:
         target.close()
     settings = config.settings
