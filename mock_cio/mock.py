@@ -456,9 +456,9 @@ class MockCio:
         call = Call(state, ws, item["received_at"], args, _query(item["query"]), item["body"], region)
         try:
             reply = _run(route, call)
+            self.engine.after_request(ws, item["received_at"], reply.result)
         except Exception:  # noqa: BLE001 - it failed the same way the first time (deterministic)
             return
-        self.engine.after_request(ws, item["received_at"], reply.result)
 
     def _rebuild_all(self) -> None:
         """The journal lost its open transaction (a failed write, journal.py `_failed`): rebuild
