@@ -188,7 +188,7 @@ class Automation:
             del store.next_check[cio_id]
             person = ws.people.by_cio_id(cio_id)
             if person is not None:
-                self._update(ws, store, person, now, changes, [], events=False)
+                self._update(ws, store, person, now, changes, [], events=False, dirty={_TIME})
 
     def _everyone(self, state: CioState | _Only, now: float) -> dict[str, list[dict[str, JSON]]]:
         out: dict[str, list[dict[str, JSON]]] = {}
@@ -498,6 +498,8 @@ class Automation:
         """After the definitions changed: which segments depend on the time, and on what."""
         self._timed = self._time_dependent()
         self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
+        for segment_id in self._timed:
+            self._inputs[segment_id] |= {_TIME}
         self._readers: dict[tuple[str, JSON], set[int]] = {}
         for segment_id in self._order:  # a segment reads what the segments it refers to read
             reads = set(self._inputs[segment_id])
@@ -563,6 +565,8 @@ class Automation:
 _NONE: frozenset[int] = frozenset()
 
 
+_TIME: tuple[str, JSON] = ("time", None)
+"""The dirty key of a clock move: the time-dependent segments, and those that refer to them."""
 _DIRTY_ATTRIBUTE = frozenset({"attribute_set", "attribute_removed", "identifier_set"})
 _DIRTY_DEVICE = frozenset({"device_added", "device_updated", "device_deleted"})
 _CLEAN = frozenset({"relationship_added", "relationship_updated", "relationship_removed", "metric_recorded"})
