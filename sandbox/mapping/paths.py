@@ -70,26 +70,15 @@ def _property(value: JSON, key: str) -> JSON:
     if isinstance(value, dict):
         return value.get(key, MISSING)
     if isinstance(value, list):
-        if key == "length":
-            return len(value)
-        if _INDEX.fullmatch(key):
-            index = int(key)
-            return value[index] if index < len(value) else MISSING
+        length = len(value)
+    elif isinstance(value, str):
+        length = utf16_length(value)  # JavaScript strings count (and index) UTF-16 units
+    else:
         return MISSING
-    if isinstance(value, str):
-        if value.isascii():
-            if key == "length":
-                return len(value)
-            if _INDEX.fullmatch(key):
-                index = int(key)
-                return value[index] if index < len(value) else MISSING
-            return MISSING
-        length = utf16_length(value)
-        if key == "length":
-            return length
-        if _INDEX.fullmatch(key):
-            index = int(key)
-            if index < length:
-                return utf16_slice(value, index, index + 1)
-        return MISSING
+    if key == "length":
+        return length
+    if _INDEX.fullmatch(key):
+        index = int(key)
+        if index < length:
+            return value[index] if isinstance(value, list) else utf16_slice(value, index, index + 1)
     return MISSING
