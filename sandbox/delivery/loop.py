@@ -481,12 +481,9 @@ class DeliveryLoop:
 def _unpack(item: Located | Event, index: int) -> tuple[Event, str | None]:
     if isinstance(item, Located):
         return item.event, item.where
-    if not isinstance(item, dict):
-        from sandbox.errors import InputError
+    from sandbox.pipeline import check_event  # the one "an event must be a JSON object" check
 
-        kind = "an array" if isinstance(item, list) else type(item).__name__
-        raise InputError(f"an event must be a JSON object, got {kind}", f"event {index}")
-    return item, None
+    return check_event(item, f"event {index}"), None
 
 
 def _latency(headers: Mapping[str, str]) -> float:
