@@ -385,4 +385,7 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
     if args.now is not None:
         config["CIO_NOW"] = args.now
     config.update(control_plane.config_from(args))  # refuses a non-loopback --host unless allowed
+    for key in ("CIO_SEGMENTS", "CIO_CAMPAIGNS"):  # JSON text: segment and campaign definitions
+        if os.environ.get(key):
+            config[key] = os.environ[key]
     return config

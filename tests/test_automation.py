@@ -269,3 +269,19 @@ def test_a_within_past_days_attribute_leaves_and_a_days_ago_rule_enters_as_time_
     assert [len(track.mock.automation.members(s)) for s in (1, 2)] == [0, 1]
     track.mock.clock.set(T0)  # back in time: everyone again
     assert [len(track.mock.automation.members(s)) for s in (1, 2)] == [1, 0]
+
+
+def test_cio_segments_from_the_environment_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import json as jsonlib
+
+    from mock_cio import create_app
+    from mock_cio.server import app_config
+
+    monkeypatch.setenv("CIO_SEGMENTS", jsonlib.dumps([SIGNED_UP]))
+    monkeypatch.setenv("CIO_CAMPAIGNS", jsonlib.dumps([ONBOARDING]))
+    args = argparse.Namespace(db=":memory:", workspace=None, now=None, host="127.0.0.1", allow_host=[])
+    config = app_config(args)
+    mock = create_app(config).extensions["mock_cio"]
+    assert [s["name"] for s in mock.automation.segments()] == ["Signed up"]
+    assert [c["name"] for c in mock.automation.campaigns()] == ["Onboarding"]

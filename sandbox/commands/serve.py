@@ -73,8 +73,8 @@ def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[]
         {
             **app_config(args),
             **faults,
-            "CIO_SEGMENTS": list(config.segments),
-            "CIO_CAMPAIGNS": list(config.campaigns),
+            **({"CIO_SEGMENTS": list(config.segments)} if config.segments else {}),
+            **({"CIO_CAMPAIGNS": list(config.campaigns)} if config.campaigns else {}),
             "SANDBOX_CONFIG": config,
             "SANDBOX_DELIVERY": getattr(args, "delivery", "once"),
             "SANDBOX_SEED": seed,
