@@ -285,3 +285,13 @@ def test_cio_segments_from_the_environment_at_start_up(monkeypatch: pytest.Monke
     mock = create_app(config).extensions["mock_cio"]
     assert [s["name"] for s in mock.automation.segments()] == ["Signed up"]
     assert [c["name"] for c in mock.automation.campaigns()] == ["Onboarding"]
+
+
+def test_the_inspector_says_segment_and_campaign_changes_in_words() -> None:
+    from sandbox.live.changes import describe
+
+    entered = {"kind": "segment_entered", "person": "a3000001", "segment": 1, "at": T0}
+    assert describe(entered) == "joined data-driven segment 1 (person a3000001)"
+    campaign = {"kind": "campaign_entered", "campaign": 6, "person": "a3000001", "at": T0,
+                "trigger": {"event": "Order Completed", "event_id": None, "merged_from_anonymous": True}}  # fmt: skip
+    assert describe(campaign) == 'entered campaign 6 (person a3000001), triggered by event "Order Completed"'

@@ -91,6 +91,20 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "relationship_removed": lambda c: f"relationship with object {c.get('object')} removed{_who(c)}",
     "added_to_segment": lambda c: f"entered segment {_value(c.get('segment'))}{_who(c)}",
     "removed_from_segment": lambda c: f"left segment {_value(c.get('segment'))}{_who(c)}",
+    "segment_entered": lambda c: f"joined data-driven segment {_value(c.get('segment'))}{_who(c)}",
+    "segment_left": lambda c: (
+        f"left data-driven segment {_value(c.get('segment'))}{_who(c)}"
+        + (f" ({c['reason']})" if c.get("reason") else "")
+    ),
+    "campaign_entered": lambda c: (
+        f"entered campaign {_value(c.get('campaign'))}{_who(c)}, triggered by "
+        + (
+            f"event {_value((c.get('trigger') or {}).get('event'))}"
+            if "event" in (c.get("trigger") or {})
+            else f"segment {_value((c.get('trigger') or {}).get('segment'))}"
+        )
+        + (f", starting at {_value(c.get('starts_at'), 'starts_at')}" if c.get("starts_at") else "")
+    ),  # fmt: skip
     "people_merged": lambda c: (
         f"person {c.get('secondary')} merged into {c.get('primary')}: {c.get('events')} event(s) moved"
     ),
