@@ -32,6 +32,7 @@ from reference_strategies import cases  # noqa: E402
 from reference_support import (  # noqa: E402
     CASES_FILE,
     Reference,
+    agree,
     ask_case,
     missing_reason,
     sandbox_outcome,
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             for entry in want:
                 counts["requests"] += len(entry.get("requests", []))
                 counts["errors"] += int(entry.get("error") is not None) + len(entry.get("errors", {}))
-            if got == want:
+            if agree(want, got):
                 counts["agreed"] += 1
             else:
                 failure.update(case=one, want=want, got=got)

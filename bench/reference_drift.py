@@ -35,7 +35,7 @@ sys.path[:] = [str(ROOT / "tests"), str(ROOT)] + [
 
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from reference_strategies import cases  # noqa: E402
-from reference_support import HERE, Reference, ask_case, missing_reason, sandbox_outcome  # noqa: E402
+from reference_support import HERE, Reference, agree, ask_case, missing_reason, sandbox_outcome  # noqa: E402
 
 
 def install(version: str, into: Path) -> Path:
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 tally[kind] += 1
                 examples.setdefault(kind, {"case": one, "pinned": old, "new": new})
             ours = sandbox_outcome(one)
-            follows["pinned" if ours == old else "new" if ours == new else "neither"] += 1
+            follows["pinned" if agree(old, ours) else "new" if agree(new, ours) else "neither"] += 1
 
     try:
         compare()
