@@ -24,6 +24,11 @@ from sandbox.live import create_live_app
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 XSS = "<script>alert(1)</script>"
+SEGMENTS = [
+    {"id": 1, "name": "Signed up", "conditions": {"attribute": {"field": "created_at", "operator": "is_timestamp"}}},
+    {"id": 2, "name": "Buyers", "conditions": {"event": {"name": "Order Completed"}}},
+]  # fmt: skip
+CAMPAIGNS = [{"id": 6, "name": "Thanks for ordering", "trigger": {"event": {"name": "Order Completed"}}}]
 
 # Skipped on a developer machine without chromium; CI (.ci/run sets CIO_SANDBOX_REQUIRE_BROWSER=1)
 # installs it from the README's command, and there a missing browser is a failure, not a skip.
@@ -139,7 +144,7 @@ def test_png_checks_reject_a_blank_page():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("inspector") / "session.db"
-    app = create_live_app({"CIO_DB": str(db)})
+    app = create_live_app({"CIO_DB": str(db), "CIO_SEGMENTS": SEGMENTS, "CIO_CAMPAIGNS": CAMPAIGNS})
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -287,6 +292,31 @@ def test_click_from_an_event_to_its_trace_and_to_the_person(server, page):
     shot = page.screenshot(full_page=True)
     stats = assert_real_screenshot(shot)
     assert stats["colours"] > 20
+
+
+def test_click_from_segments_to_a_member_and_from_campaigns_to_an_entry(server, page):
+    page.goto(f"{server}/")
+    page.locator("header nav").get_by_role("link", name="Segments").click()
+    page.wait_for_url("**/segments")
+    assert "created_at is a timestamp" in page.text_content("main")
+    page.get_by_role("link", name="2", exact=True).click()
+    page.wait_for_url("**/segments/2")
+    assert "Buyers" in page.text_content("h1")
+    page.locator("table.members").get_by_role("link", name="user-ada").click()
+    page.wait_for_url("**/people/user-ada*")
+    segments = page.locator("table.segments").text_content() or ""
+    assert "Signed up" in segments and 'performed event "Order Completed"' in segments
+    entries = page.locator("table.entries").text_content() or ""
+    assert "Thanks for ordering" in entries and 'event "Order Completed"' in entries
+    assert_real_screenshot(page.screenshot(full_page=True))
+    page.locator("header nav").get_by_role("link", name="Campaigns").click()
+    page.wait_for_url("**/campaigns")
+    page.get_by_role("link", name="6", exact=True).click()
+    page.wait_for_url("**/campaigns/6")
+    assert "1 entry" in page.text_content("h1")
+    assert page.locator("table.entries").get_by_role("link", name="user-ada").count() == 1
+    assert page.locator("script").count() == 0
+    assert_real_screenshot(page.screenshot(full_page=False), min_bands=2)
 
 
 def test_every_page_renders_with_content_and_no_script(server, page):

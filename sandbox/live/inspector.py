@@ -19,6 +19,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from werkzeug.exceptions import HTTPException
 
 from mock_cio import control_plane
+from sandbox.live.rules import conditions_text, trigger_text
 from sandbox.live.traces import STATUSES
 
 PAGE_SIZE = 50
@@ -233,8 +234,170 @@ def person(identifier: str) -> str | tuple[str, int]:
     traces = _live().store.for_ids(user_ids, anonymous_ids, limit=PAGE_SIZE)
     merged = sum(1 for e in events if e.get("merged_from_anonymous"))
     return render_template(
-        "person.html", person=found, events=events, merged=merged, traces=traces, identifier=identifier
+        "person.html",
+        person=found,
+        events=events,
+        merged=merged,
+        traces=traces,
+        identifier=identifier,
+        automation=_person_automation(found, events),
     )
+
+
+def _person_automation(found: Mapping[str, Any], events: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """A person's data-driven segments (which conditions, since when), campaign entries (which
+    trigger, when), the events that did not trigger an event-triggered campaign and why, and the
+    timestamp warnings; None when no segment or campaign is defined."""
+    view = found.get("automation")
+    if not isinstance(view, Mapping):
+        return None
+    control = _live().mock.automation
+    segments = {s["id"]: s for s in control.segments()}
+    campaigns = {c["id"]: c for c in control.campaigns()}
+    history = view.get("segment_history") or []
+    joined: dict[Any, Any] = {}
+    for change in history:
+        if change.get("kind") == "segment_entered":
+            joined[change.get("segment")] = change.get("at")
+    rows = [
+        {
+            "id": sid,
+            "name": (segments.get(sid) or {}).get("name", ""),
+            "why": conditions_text((segments.get(sid) or {}).get("conditions")),
+            "at": joined.get(sid),
+        }
+        for sid in view.get("segments") or []
+    ]
+    entries = [
+        dict(
+            e,
+            name=(campaigns.get(e.get("campaign")) or {}).get("name", ""),
+            why=trigger_text(e.get("trigger")),
+        )
+        for e in view.get("campaign_entries") or []
+    ]
+    entered_by = {(e.get("trigger") or {}).get("event_id") for e in entries}
+    untriggered = []
+    for campaign in campaigns.values():
+        wanted = (campaign.get("trigger") or {}).get("event")
+        if not isinstance(wanted, Mapping):
+            continue
+        for ev in events:
+            if (
+                ev.get("name") != wanted.get("name")
+                or ev.get("can_trigger", True)
+                or ev.get("id") in entered_by
+            ):
+                continue
+            untriggered.append({"campaign": campaign, "event": ev, "why": _why_not_triggered(ev)})
+    return {
+        "segments": rows,
+        "entries": entries,
+        "untriggered": untriggered,
+        "history": history,
+        "warnings": view.get("warnings") or [],
+    }
+
+
+def _why_not_triggered(event: Mapping[str, Any]) -> str:
+    """Why an event whose `can_trigger` is false starts no campaign (Customer.io's 72-hour rule)."""
+    if event.get("merged_from_anonymous"):
+        return "merged from anonymous activity more than 72 hours after its timestamp"
+    return "its timestamp is more than 72 hours before it was received (backfilled), or it came in a merge"
+
+
+# -- segments and campaigns -----------------------------------------------------------------------
+
+
+def _page(rows: list[Any]) -> tuple[list[Any], int, int | None]:
+    start = _cursor("start") or 0
+    shown = rows[start : start + PAGE_SIZE]
+    return shown, start, (start + PAGE_SIZE if start + PAGE_SIZE < len(rows) else None)
+
+
+def _person_link(
+    workspace: Any, cio_id: Any, identifiers: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    ids = identifiers or {}
+    key = ids.get("id") or ids.get("email") or f"cio_{cio_id}"
+    return url_for("inspector.person", identifier=str(key), site_id=workspace), str(key)
+
+
+@bp.get("/segments")
+def segments() -> str:
+    """The data-driven segments: each one's conditions in words and how many people are in it,
+    and every timestamp warning (the rules that did not match because a value is not Unix seconds)."""
+    control = _live().mock.automation
+    rows = [dict(s, why=conditions_text(s.get("conditions"))) for s in control.segments()]
+    return render_template("segments.html", segments=rows, warnings=_warning_rows(control.warnings()))
+
+
+@bp.get("/segments/<int:segment_id>")
+def segment(segment_id: int) -> str:
+    """One segment: its conditions, its members (since when), and its warnings."""
+    control = _live().mock.automation
+    try:
+        found = control.segment(segment_id)
+        members = control.members(segment_id)
+    except (LookupError, ValueError) as exc:
+        abort(404, description=str(exc))
+    rows = [dict(m, link=_person_link(m["workspace"], m["cio_id"], m.get("identifiers"))) for m in members]
+    shown, start, next_start = _page(rows)
+    warnings = [w for w in _warning_rows(control.warnings()) if w.get("segment") == segment_id]
+    return render_template(
+        "segment.html",
+        segment=found,
+        why=conditions_text(found.get("conditions")),
+        members=shown,
+        start=start,
+        next_start=next_start,
+        warnings=warnings,
+    )
+
+
+def _warning_rows(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(w, link=_person_link(w.get("workspace"), w.get("person"))) for w in warnings]
+
+
+@bp.get("/campaigns")
+def campaigns() -> str:
+    """The campaigns: each one's trigger, filter and frequency in words, and how many entries."""
+    control = _live().mock.automation
+    rows = [
+        dict(c, why=trigger_text(c.get("trigger")), filter_text=_filter_text(c.get("filter")))
+        for c in control.campaigns()
+    ]
+    return render_template("campaigns.html", campaigns=rows)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int) -> str:
+    """One campaign: its definition and its entries (who, what triggered it, when, started yet)."""
+    control = _live().mock.automation
+    try:
+        found = control.campaign(campaign_id)
+        entries = control.entries(campaign_id)
+    except (LookupError, ValueError) as exc:
+        abort(404, description=str(exc))
+    rows = []
+    for entry in reversed(entries):  # newest first
+        person = _live().mock.person(f"cio_{entry['person']}", site_id=entry["workspace"]) or {}
+        link = _person_link(entry["workspace"], entry["person"], person.get("identifiers"))
+        rows.append(dict(entry, link=link, why=trigger_text(entry.get("trigger"))))
+    shown, start, next_start = _page(rows)
+    return render_template(
+        "campaign.html",
+        campaign=found,
+        why=trigger_text(found.get("trigger")),
+        filter_text=_filter_text(found.get("filter")),
+        entries=shown,
+        start=start,
+        next_start=next_start,
+    )
+
+
+def _filter_text(value: Any) -> str:
+    return "" if value is None else conditions_text(value)
 
 
 _MERGE_SCAN = 100_000
