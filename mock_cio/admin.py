@@ -358,6 +358,16 @@ def automation_warnings() -> Response:
     return _ok(_mock().automation.warnings(_site_id()))
 
 
+@bp.get("/source")
+def source_view() -> Response:
+    """The Customer.io source's outbox (mock_cio/source.py): where it posts, how many events it
+    posted, and the latest failures."""
+    mock = _mock()
+    outbox = mock.source
+    view = outbox.view() if outbox is not None else {"to": None, "sent": 0, "failures": []}
+    return _ok({"events": mock.source_events, **view})
+
+
 # ---------------------------------------------------------------------- documentation
 
 

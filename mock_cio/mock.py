@@ -58,7 +58,10 @@ from mock_cio.request_body import (
 from mock_cio.routes import Call, Reply, Route, Router
 from mock_cio.segments import Automation, read_campaigns, read_segments
 from mock_cio.segments.definitions import campaign_from, segment_from
+from mock_cio.source import EVENT as SOURCE_EVENT
+from mock_cio.source import Outbox, parse_target, source_event
 from mock_cio.state import CioState, StateError, WorkspaceSettings, WorkspaceState
+from mock_cio.state.verb_io import Outcome
 from mock_cio.track_v1 import ROUTES as V1_ROUTES
 from mock_cio.track_v2 import ROUTES as V2_ROUTES
 
@@ -210,6 +213,13 @@ class MockCio:
         self.engine = Automation(*self._declared_automation)
         """Segments and campaigns (mock_cio/segments/), fed after every verb and clock move."""
         self.automation = AutomationControl(self)
+        self.source: Outbox | None = None
+        """Where campaign entries' source events are posted (`CIO_SOURCE_TO`, mock_cio/source.py)."""
+        if config.get("CIO_SOURCE_TO"):
+            url, key = parse_target(config["CIO_SOURCE_TO"], "CIO_SOURCE_TO")
+            self.source = Outbox(url, key, self._source_failed)
+        self.source_events = self.source is not None or bool(config.get("CIO_SOURCE_EVENTS"))
+        """Whether campaign entries add their source events to the journal."""
         self._replay()
         self.journal.on_failure = self._rebuild_all  # a lost transaction: state = journal again
 
@@ -261,16 +271,58 @@ class MockCio:
                 call.state = self.state
                 call.ws = None if call.ws is None else self.state.workspace(call.ws.site_id)
             entry.applied = True
+            emitted: list[dict[str, JSON]] = []
             try:
                 reply = _run(route, call)
                 if call.ws is not None:
                     reply.result = self.engine.after_request(call.ws, now, reply.result)
+                    if self.source_events:
+                        reply.result, emitted = self._source_events(call.ws, reply.result)
             except Exception as exc:
                 reply = _failure(exc)
             answer = self._finish(entry, inc, reply, extra, None if call.ws is None else call.ws.site_id)
             epoch = self.journal.epoch
         # Committed before it is answered; outside the lock, so concurrent requests share a commit.
-        return self._synced(answer, epoch)
+        answer = self._synced(answer, epoch)
+        if emitted and self.source is not None and answer.entry_id and answer.status != 503:
+            self.source.post(emitted)
+        return answer
+
+    def _source_events(self, ws: WorkspaceState, outcome: Outcome) -> tuple[Outcome, list[dict[str, JSON]]]:
+        """A `source_event` change after each `campaign_entered` of `outcome` (mock_cio/source.py)."""
+        changes: list[dict[str, JSON]] = []
+        notes: list[str] = []
+        emitted: list[dict[str, JSON]] = []
+        for change in outcome.changes:
+            changes.append(change)
+            if change.get("kind") != "campaign_entered":
+                continue
+            person = ws.people.by_cio_id(change["person"])
+            campaign = self.engine.campaigns.get(change["campaign"])
+            identifiers = person.identifiers if person is not None else {}
+            event = source_event(ws.site_id, change, identifiers, campaign.name if campaign else "")
+            if event is None:
+                notes.append(
+                    f"campaign {change['campaign']}: no {SOURCE_EVENT!r} source event for person "
+                    f"{change['person']}: they have neither id nor email"
+                )
+                continue
+            emitted.append(event)
+            changes.append(
+                {
+                    "kind": "source_event",
+                    "person": change["person"],
+                    "campaign": change["campaign"],
+                    "event": event,
+                }
+            )
+        if not emitted and not notes:
+            return outcome, []
+        return Outcome(outcome.notes + tuple(notes), tuple(changes)), emitted
+
+    def _source_failed(self, failure: dict[str, JSON]) -> None:
+        """A failed post of source events: journaled as a `source` control row (replays ignore it)."""
+        self.journal.control(self._clock.now(), "source", {"failed": failure})
 
     def _synced(self, answer: Answer, epoch: int) -> Answer:
         """`answer` once its entry is committed; a 503 when the commit failed or a failed write
@@ -652,6 +704,8 @@ class MockCio:
             return self.state.snapshot()
 
     def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
         self.journal.close()
 
 

@@ -305,6 +305,17 @@ def _port(text: str) -> int:
     return value
 
 
+def _source_to(text: str) -> str:
+    """--source-to, checked as the mock will read it (so the error names the flag)."""
+    from mock_cio.source import parse_target
+
+    try:
+        parse_target(text, "--source-to")
+    except MockError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--source-to: ")) from None
+    return text
+
+
 def _now(text: str) -> str:
     """--now, checked as the mock will read it (so the error names the flag)."""
     from mock_cio.clock import parse_time
@@ -334,6 +345,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "Undeclared site ids are still accepted, each its own workspace")  # fmt: skip
     parser.add_argument("--now", metavar="TIME", default=None, type=_now,
                         help="start the mock clock frozen at TIME (Unix seconds or ISO-8601)")  # fmt: skip
+    parser.add_argument("--source-to", metavar="URL", default=None, type=_source_to,
+                        help="play Customer.io's Segment source: post an \"Email Sent\" track call for each "
+                        "campaign entry to this Segment HTTP API (http(s)://[WRITE_KEY@]host:port; /v1/batch "
+                        "when the URL has no path; the sandbox's own serve included)")  # fmt: skip
     control_plane.add_arguments(parser)  # --allow-remote, --allow-host
     defaults = ServerLimits()
     parser.add_argument("--threads", type=_positive_int("--threads"), default=defaults.threads,
@@ -384,6 +399,8 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
         config["CIO_WORKSPACES"] = dict(args.workspace)
     if args.now is not None:
         config["CIO_NOW"] = args.now
+    if getattr(args, "source_to", None):
+        config["CIO_SOURCE_TO"] = args.source_to
     config.update(control_plane.config_from(args))  # refuses a non-loopback --host unless allowed
     for key in ("CIO_SEGMENTS", "CIO_CAMPAIGNS"):  # JSON text: segment and campaign definitions
         if os.environ.get(key):

@@ -105,6 +105,10 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
         )
         + (f", starting at {_value(c.get('starts_at'), 'starts_at')}" if c.get("starts_at") else "")
     ),  # fmt: skip
+    "source_event": lambda c: (
+        f"Customer.io source: {_value((c.get('event') or {}).get('event'))} for campaign "
+        f"{_value(c.get('campaign'))}{_who(c)}, as a Segment track call"
+    ),
     "people_merged": lambda c: (
         f"person {c.get('secondary')} merged into {c.get('primary')}: {c.get('events')} event(s) moved"
     ),
