@@ -3,7 +3,8 @@
 Where it sits: behind `python -m mock_cio` and `cio-sandbox serve`, which build a WSGI app and hand
 it to `run()`. The server is cheroot (CherryPy's production WSGI server): ONE process, since the
 mock's state lives in it, a pool of worker threads, HTTP/1.1 keep-alive (idle connections wait in a
-selector, not in a thread) and TLS with keep-alive through its builtin `ssl` adapter. It is quiet:
+selector, not in a thread; a connection sending requests back to back stays with its worker for
+them, `_QuietServer.put_conn`) and TLS with keep-alive through its builtin `ssl` adapter. It is quiet:
 no per-request log lines, the journal is the log.
 
 Limits at the server level (`ServerLimits`): each read of a request (its headers or body) waits at
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import signal
 import socket
 import sys
@@ -114,13 +116,73 @@ def _write_private(path: Path, data: bytes) -> None:
         out.write(data)
 
 
+LINGER_SECONDS = 0.005
+"""How long a worker thread keeps waiting on the keep-alive connection it just answered before
+handing it back to cheroot's selector (see `_QuietServer.put_conn`)."""
+_LINGER_SLICE_MS = 1
+
+
 class _QuietServer(wsgi.Server):
     """cheroot without its error log on stderr for what clients do (a reset connection, a plain
-    HTTP request on the TLS port): those are the client's business, and the journal is the log."""
+    HTTP request on the TLS port): those are the client's business, and the journal is the log.
+
+    Keep-alive connections linger in their worker: cheroot hands every answered keep-alive
+    connection back to its selector thread, which waits for the next request and queues the
+    connection for a worker again, so a client sending requests back to back costs two thread
+    hand-offs per request (selector wake-up, queue, condition, GIL). `put_conn` first waits up to
+    `LINGER_SECONDS` on the connection in the worker that answered it (`poll`, without the GIL)
+    and serves the next request there; only when nothing came, or when another connection is
+    waiting for a worker, does the connection go back to the selector. Idle keep-alive
+    connections still wait in the selector (not in threads), with its timeout."""
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
         if traceback:  # a bug in the server or an app: say so
             super().error_log(msg, level, traceback)
+
+    def put_conn(self, conn: Any) -> None:
+        """Serve the connection's next requests in this worker while they come at once (see the
+        class doc), then hand it back to cheroot. Runs in the worker's `finally`: it never raises
+        but for a shutdown request (as the worker would)."""
+        while self.ready and _next_request_soon(conn, self.requests):
+            try:
+                keep = conn.communicate()
+            except (KeyboardInterrupt, SystemExit):
+                conn.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - as cheroot's worker: drop the connection
+                if not isinstance(exc, ConnectionError):
+                    self.error_log(f"unhandled error on a connection: {exc!r}", traceback=True)
+                conn.close()
+                return
+            if not keep:
+                conn.close()
+                return
+        super().put_conn(conn)
+
+
+def _next_request_soon(conn: Any, requests: Any) -> bool:
+    """Whether `conn`'s next request is there, or arrives within `LINGER_SECONDS`, while no other
+    connection waits for a worker thread."""
+    if conn.rfile.has_data():
+        return True
+    sock = conn.socket
+    pending = getattr(sock, "pending", None)  # TLS: bytes already decrypted
+    if pending is not None and pending():
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
+    except (OSError, ValueError):  # closed meanwhile
+        return False
+    for _ in range(max(1, round(LINGER_SECONDS * 1000 / _LINGER_SLICE_MS))):
+        if requests.qsize:
+            return False  # another connection waits for a thread: give this one back
+        try:
+            if poller.poll(_LINGER_SLICE_MS):
+                return True
+        except OSError:
+            return False
+    return False
 
 
 class LiveServer:

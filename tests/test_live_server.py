@@ -257,3 +257,49 @@ def test_server_limits_idle_timeout_and_header_cap(tmp_path):
         r = requests.get(f"{live.url}/_mock/clock", headers={"X-Big": "x" * 8000}, timeout=5)
         assert r.status_code in (413, 431)
         assert requests.get(f"{live.url}/_mock/clock", timeout=5).status_code == 200
+
+
+def _read_answer(conn: socket.socket, buffer: bytearray) -> bytes:
+    """One HTTP answer (head and Content-Length body) from `conn`; `buffer` keeps what follows."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = conn.recv(65536)
+        assert chunk, "the server closed the connection"
+        buffer += chunk
+    end = buffer.index(b"\r\n\r\n") + 4
+    head = bytes(buffer[:end])
+    length = int(
+        next(
+            line.split(b":")[1] for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")
+        )
+    )
+    while len(buffer) < end + length:
+        chunk = conn.recv(65536)
+        assert chunk, "the server closed the connection inside an answer"
+        buffer += chunk
+    answer = bytes(buffer[: end + length])
+    del buffer[: end + length]
+    return answer
+
+
+def test_an_idle_keep_alive_connection_does_not_hold_the_only_worker(tmp_path):
+    # A worker waits a moment on the connection it answered (mock_cio/server.py, put_conn) and
+    # then hands it back: with ONE worker thread, a second connection is still served at once,
+    # pipelined requests are all answered, and the first connection still works afterwards.
+    from mock_cio.server import ServerLimits
+
+    app = mock_cio.create_app({"CIO_NOW": T0})
+    request = b"GET /_mock/clock HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    with LiveServer(app, port=0, limits=ServerLimits(threads=1, timeout=30)) as live:
+        with (
+            socket.create_connection(("127.0.0.1", live.port), timeout=5) as idle,
+            socket.create_connection(("127.0.0.1", live.port), timeout=5) as busy,
+        ):
+            idle_buffer, busy_buffer = bytearray(), bytearray()
+            idle.sendall(request)
+            assert _read_answer(idle, idle_buffer).startswith(b"HTTP/1.1 200")
+            for _ in range(20):  # each within the 5 s socket timeout, not after idle's 30 s
+                busy.sendall(request * 3)
+                for _ in range(3):
+                    assert _read_answer(busy, busy_buffer).startswith(b"HTTP/1.1 200")
+            idle.sendall(request)
+            assert _read_answer(idle, idle_buffer).startswith(b"HTTP/1.1 200")
