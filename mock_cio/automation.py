@@ -39,7 +39,7 @@ class AutomationControl:
         with self._mock.lock:
             self.engine.check_segment(segment)
             self._journal("segment", {"id": segment.id, "definition": segment.to_dict()})
-            self.engine.put_segment(segment, self._mock.state, self._mock.clock.now())
+            self._mock.emit_source(self.engine.put_segment(segment, self._mock.state, self._mock.clock.now()))
         return self.segment(segment.id)
 
     def delete_segment(self, segment_id: JSON) -> dict[str, JSON]:
@@ -49,14 +49,18 @@ class AutomationControl:
                 raise LookupError(f"segment {number}: no such segment")
             self.engine.check_delete(number)
             self._journal("segment", {"id": number, "definition": None})
-            self.engine.delete_segment(number, self._mock.state, self._mock.clock.now())
+            self._mock.emit_source(
+                self.engine.delete_segment(number, self._mock.state, self._mock.clock.now())
+            )
         return {"deleted": number}
 
     def put_campaign(self, campaign_id: JSON, body: JSON) -> dict[str, JSON]:
         campaign = campaign_from(body, "body", campaign_id)
         with self._mock.lock:
             self._journal("campaign", {"id": campaign.id, "definition": campaign.to_dict()})
-            self.engine.put_campaign(campaign, self._mock.state, self._mock.clock.now())
+            self._mock.emit_source(
+                self.engine.put_campaign(campaign, self._mock.state, self._mock.clock.now())
+            )
         return self.campaign(campaign.id)
 
     def delete_campaign(self, campaign_id: JSON) -> dict[str, JSON]:

@@ -168,14 +168,14 @@ class ClockControl:
             before = self._mock._clock.state()
             self._mock._clock.set(t, running=running)
             self._mock._save_clock(before)
-            self._mock._clock_moved(self._mock.state)
+            self._mock.emit_source(self._mock._clock_moved(self._mock.state))
 
     def advance(self, seconds: JSON) -> dict[str, JSON]:
         with self._mock.lock:
             before = self._mock._clock.state()
             self._mock._clock.advance(seconds)
             self._mock._save_clock(before)
-            self._mock._clock_moved(self._mock.state)
+            self._mock.emit_source(self._mock._clock_moved(self._mock.state))
         return self.to_dict()
 
     def to_dict(self) -> dict[str, JSON]:
@@ -297,10 +297,7 @@ class MockCio:
             changes.append(change)
             if change.get("kind") != "campaign_entered":
                 continue
-            person = ws.people.by_cio_id(change["person"])
-            campaign = self.engine.campaigns.get(change["campaign"])
-            identifiers = person.identifiers if person is not None else {}
-            event = source_event(ws.site_id, change, identifiers, campaign.name if campaign else "")
+            event = self._source_for(ws, change)
             if event is None:
                 notes.append(
                     f"campaign {change['campaign']}: no {SOURCE_EVENT!r} source event for person "
@@ -319,6 +316,37 @@ class MockCio:
         if not emitted and not notes:
             return outcome, []
         return Outcome(outcome.notes + tuple(notes), tuple(changes)), emitted
+
+    def _source_for(self, ws: WorkspaceState, change: Mapping[str, JSON]) -> dict[str, JSON] | None:
+        person = ws.people.by_cio_id(change["person"])
+        campaign = self.engine.campaigns.get(change["campaign"])
+        identifiers = person.identifiers if person is not None else {}
+        return source_event(ws.site_id, change, identifiers, campaign.name if campaign else "")
+
+    def emit_source(self, out: Mapping[str, list[dict[str, JSON]]]) -> None:
+        """The source events of campaign entries no request caused (a clock move, a definition put
+        through the admin API; `out`: changes by site_id): journaled as one `source` control row
+        (replays ignore it), then posted. Never raises: the clock or definition change stands."""
+        if not self.source_events:
+            return
+        events: list[dict[str, JSON]] = []
+        for site_id, changes in out.items():
+            ws = self.state.get(site_id)
+            if ws is None:
+                continue
+            for change in changes:
+                if change.get("kind") == "campaign_entered":
+                    event = self._source_for(ws, change)
+                    if event is not None:
+                        events.append(event)
+        if not events:
+            return
+        try:
+            self.journal.control(self._clock.now(), "source", {"events": events})
+        except JOURNAL_ERRORS:
+            pass  # the events are still posted; the failed write is the journal's to report
+        if self.source is not None:
+            self.source.post(events)
 
     def _source_failed(self, failure: dict[str, JSON]) -> None:
         """A failed post of source events: journaled as a `source` control row (replays ignore it)."""
@@ -560,9 +588,10 @@ class MockCio:
         else:
             self.engine.put_campaign(campaign_from(definition, "journal"), state, control.at)
 
-    def _clock_moved(self, state: CioState) -> None:
-        """Segments that depend on the time are evaluated again at the clock's new time."""
-        self.engine.clock_moved(state, self._clock.now())
+    def _clock_moved(self, state: CioState) -> dict[str, list[dict[str, JSON]]]:
+        """Segments that depend on the time are evaluated again at the clock's new time (the
+        changes, by site_id)."""
+        return self.engine.clock_moved(state, self._clock.now())
 
     def _save_clock(self, before: Mapping[str, float | None] | None = None) -> None:
         """Persist the clock; when that fails, put it back as it was (`before`) and raise."""

@@ -182,3 +182,31 @@ def test_a_failed_post_is_journaled_and_never_breaks_the_mock() -> None:
     assert view["sent"] == 0 and view["failures"] == [failure]
     track.put("/api/v1/customers/u2", {"created_at": int(T0)})  # the mock goes on
     assert track.last()["status"] == 200
+
+
+def _source_rows(track: Track) -> list[dict[str, Any]]:
+    """The journaled source events no request caused (not the posting failures)."""
+    rows = [r.args for r in track.mock.journal.history() if isinstance(r, Control) and r.action == "source"]
+    return [r for r in rows if "events" in r]
+
+
+def test_entries_a_clock_move_or_a_new_campaign_causes_are_journaled_and_posted_too() -> None:
+    later = {"id": 2, "name": "Old hands",
+             "conditions": {"attribute": {"field": "signed", "operator": "timestamp_before", "value": {"days_ago": 5}}}}  # fmt: skip
+    dead = free_port()
+    track = make({"CIO_SEGMENTS": [later], "CIO_CAMPAIGNS": [{"id": 7, "name": "Anniversary", "trigger": {"segment": {"id": 2}}}],
+                  "CIO_SOURCE_TO": f"http://127.0.0.1:{dead}"})  # fmt: skip
+    track.put("/api/v1/customers/u1", {"email": "u1@example.com", "signed": int(T0)})
+    assert not sources(track.last()) and _source_rows(track) == []
+    track.mock.clock.advance(6 * 86400)  # u1 joins segment 2 as time passes: campaign 7 enters them
+    (row,) = _source_rows(track)
+    (event,) = row["events"]
+    assert event["userId"] == "u1" and event["properties"]["campaign_id"] == 7
+    admin = {"X-Mock-Admin": "1"}
+    response = track.client.put(
+        "/_mock/campaigns/8", json={"name": "Late", "trigger": {"segment": {"id": 2}}}, headers=admin
+    )
+    assert response.status_code == 200  # defined while u1 is in segment 2: they enter it now
+    assert [r["events"][0]["properties"]["campaign_id"] for r in _source_rows(track)] == [7, 8]
+    assert track.mock.source is not None and track.mock.source.flush(10)
+    assert len(track.mock.source.failures) == 2  # both were posted (nothing listens there)
