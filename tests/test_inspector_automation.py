@@ -15,6 +15,7 @@ AUTH = {"Authorization": "Basic d2tfdGVzdDo="}
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 DAY = 86400
+ISO_TIME = "2024-03-05T12:34:56Z"
 CONFIG = """
 [settings]
 siteId = "site"
@@ -188,3 +189,27 @@ def test_members_page_by_cursor() -> None:
     assert len(shown) == 50 and more
     rest = set(re.findall(r">(u\d{3})<", html(c, more.group(1).replace("&amp;", "&"))))
     assert len(rest) == count - 50 and not shown & rest
+
+
+def test_campaign_entries_page_by_cursor_newest_first() -> None:
+    c = client()
+    send(c, *[{"type": "track", "userId": f"u{i:03d}", "event": "Order Completed"} for i in range(53)])
+    first = html(c, "/campaigns/6")
+    shown = re.findall(r">(u\d{3})<", first)
+    assert len(shown) == 50 and shown[0] == "u052"
+    more = re.search(r'rel="next" href="([^"]+)"', first)
+    assert more
+    rest = re.findall(r">(u\d{3})<", html(c, more.group(1).replace("&amp;", "&")))
+    assert rest == ["u002", "u001", "u000"]
+
+
+def test_many_warnings_show_the_first_page_and_the_count() -> None:
+    c = client(convert=False)
+    send(
+        c,
+        *[{"type": "identify", "userId": f"u{i:03d}", "traits": {"created_at": ISO_TIME}} for i in range(60)],
+    )
+    for path in ("/segments", "/segments/1"):
+        page = text(html(c, path))
+        assert "Timestamp rules that do not match 60" in page
+        assert "The first 50 of 60" in page

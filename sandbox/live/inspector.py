@@ -329,7 +329,13 @@ def segments() -> str:
     and every timestamp warning (the rules that did not match because a value is not Unix seconds)."""
     control = _live().mock.automation
     rows = [dict(s, why=conditions_text(s.get("conditions"))) for s in control.segments()]
-    return render_template("segments.html", segments=rows, warnings=_warning_rows(control.warnings()))
+    warnings = control.warnings()
+    return render_template(
+        "segments.html",
+        segments=rows,
+        warnings=_warning_rows(warnings[:PAGE_SIZE]),
+        warnings_total=len(warnings),
+    )
 
 
 @bp.get("/segments/<int:segment_id>")
@@ -343,7 +349,7 @@ def segment(segment_id: int) -> str:
         abort(404, description=str(exc))
     rows = [dict(m, link=_person_link(m["workspace"], m["cio_id"], m.get("identifiers"))) for m in members]
     shown, start, next_start = _page(rows)
-    warnings = [w for w in _warning_rows(control.warnings()) if w.get("segment") == segment_id]
+    warnings = [w for w in control.warnings() if w.get("segment") == segment_id]
     return render_template(
         "segment.html",
         segment=found,
@@ -351,11 +357,13 @@ def segment(segment_id: int) -> str:
         members=shown,
         start=start,
         next_start=next_start,
-        warnings=warnings,
+        warnings=_warning_rows(warnings[:PAGE_SIZE]),
+        warnings_total=len(warnings),
     )
 
 
 def _warning_rows(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Warnings with a link to their person (the pages show the first PAGE_SIZE and the count)."""
     return [dict(w, link=_person_link(w.get("workspace"), w.get("person"))) for w in warnings]
 
 
@@ -379,18 +387,18 @@ def campaign(campaign_id: int) -> str:
         entries = control.entries(campaign_id)
     except (LookupError, ValueError) as exc:
         abort(404, description=str(exc))
+    shown, start, next_start = _page(entries[::-1])  # newest first; people looked up for one page
     rows = []
-    for entry in reversed(entries):  # newest first
+    for entry in shown:
         person = _live().mock.person(f"cio_{entry['person']}", site_id=entry["workspace"]) or {}
         link = _person_link(entry["workspace"], entry["person"], person.get("identifiers"))
         rows.append(dict(entry, link=link, why=trigger_text(entry.get("trigger"))))
-    shown, start, next_start = _page(rows)
     return render_template(
         "campaign.html",
         campaign=found,
         why=trigger_text(found.get("trigger")),
         filter_text=_filter_text(found.get("filter")),
-        entries=shown,
+        entries=rows,
         start=start,
         next_start=next_start,
     )
