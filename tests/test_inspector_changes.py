@@ -35,6 +35,8 @@ def send(client, *messages):
          'person a1 created: id "u1", cio_id "a1"'),
         ({"kind": "people_merged", "primary": "a2", "secondary": "a1", "events": 3},
          "person a1 merged into a2: 3 event(s) moved"),
+        ({"kind": "source_event", "person": "a1", "campaign": 5, "event": {"type": "track", "event": "Email Sent"}},
+         'Customer.io source: "Email Sent" for campaign 5 (person a1), as a Segment track call'),
         ({"kind": "something_new", "x": 1, "seen_at": 1709640000}, "something_new: x=1, seen_at=2024-03-05 12:00:00Z"),
     ],
 )  # fmt: skip
