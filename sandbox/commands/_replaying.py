@@ -31,6 +31,55 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
+    """--workers N / --scheduler ADDRESS: the events partitioned by identity, replayed on Dask."""
+    parser.add_argument(
+        "--workers",
+        type=workers_count,
+        default=1,
+        metavar="N",
+        help="replay on a local Dask cluster of N processes, the events partitioned by identity (default 1: in this process)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="replay on an existing Dask cluster (tcp://host:8786)"
+    )
+
+
+def workers_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, got {text!r}")
+    return value
+
+
+def is_parallel(args: argparse.Namespace) -> bool:
+    return bool(args.workers > 1 or args.scheduler is not None)
+
+
+def replay_partitioned(args: argparse.Namespace, config: Config, *, batch: bool) -> Any:
+    """EVENTS partitioned by identity and replayed on Dask (sandbox.replay.partitioned): the
+    merged result, equal to the in-process replay's."""
+    from sandbox.replay import partitioned
+    from sandbox.replay.events import read_located
+    from sandbox.replay.parallel import connect
+
+    partitioned.check(config, batch=batch)
+    client, cluster = connect(args.workers, args.scheduler)
+    try:
+        count = args.workers
+        if args.scheduler is not None:
+            count = max(1, len(client.scheduler_info().get("workers") or {}))
+        events = read_located(args.events, selection(args))
+        return partitioned.replay(events, config, count, partitioned.on_dask(client))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     """--source, --since, --until: which partitions of a Segment archive to read."""
     parser.add_argument(

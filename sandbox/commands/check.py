@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from sandbox.commands._replaying import add_input_arguments, load, selection, selection_words
+from sandbox.commands._replaying import add_input_arguments, add_parallel_arguments, selection_words
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +23,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_arguments(parser)
+    add_parallel_arguments(parser)
     parser.add_argument("--against", metavar="FILE", required=True, help="the golden file (from snapshot)")
     parser.set_defaults(func=run)
 
@@ -42,13 +43,11 @@ def snapshot_command(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sandbox.commands.snapshot import golden_document
     from sandbox.replay import golden
-    from sandbox.replay.events import read_located
 
     expected = golden.load(args.against)
-    config = load(args)
-    batch = bool(args.batch or config.batch)
-    actual = golden.capture(read_located(args.events, selection(args)), config, batch=batch)
+    actual = golden_document(args)
     text = golden.diff(expected, actual, name=args.against)
     if not text:
         count = len(actual["requests"])

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sandbox.commands._replaying import add_selection_arguments, selection
+from sandbox.commands._replaying import add_selection_arguments, selection, workers_count
 from sandbox.errors import ConfigError, InputError
 from sandbox.js import json as js_json
 from sandbox.js.json import escape_lone_surrogates
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     add_selection_arguments(parser)
     parser.add_argument(
         "--workers",
-        type=_workers,
+        type=workers_count,
         default=1,
         metavar="N",
         help="plan on a local Dask cluster of N processes, INPUT's files as partitions (default 1: in this process)",
@@ -73,16 +73,6 @@ def register(subparsers: Any) -> None:
         help="the clock for reportDeliveryEvent's default timestamp: Unix seconds or ISO-8601 (UTC if no zone)",
     )
     parser.set_defaults(func=run)
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, got {text!r}")
-    return value
 
 
 def parse_now(text: str) -> float:

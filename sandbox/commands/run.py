@@ -34,9 +34,12 @@ from typing import IO, Any, Literal
 
 from sandbox.commands._replaying import (
     add_input_arguments,
+    add_parallel_arguments,
     http_target,
     in_process_target,
+    is_parallel,
     load,
+    replay_partitioned,
     selection,
     source_label,
 )
@@ -51,6 +54,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_arguments(parser)
+    add_parallel_arguments(parser)
     parser.add_argument(
         "--target", metavar="URL", help="a running mock (cio-sandbox serve) instead of in-process"
     )
@@ -107,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     if not config.is_default:
         warn("run", config.file, config.subscriptions)
     batch = bool(args.batch or config.batch)
+    if is_parallel(args):
+        return _run_partitioned(args, config, batch)
     automation = {"CIO_SEGMENTS": list(config.segments), "CIO_CAMPAIGNS": list(config.campaigns)}
     target = http_target(args.target) if args.target else in_process_target(**automation)
     if args.target and (config.segments or config.campaigns):
@@ -147,13 +153,7 @@ def run(args: argparse.Namespace) -> int:
         if records_out is not None:
             records_out.close()
         target.close()
-    unmatched = summary.unmatched_subscriptions
-    if unmatched and summary.events:
-        names = ", ".join(repr(name) for name, _ in unmatched)
-        print(
-            f"cio-sandbox run: warning: {len(unmatched)} subscription(s) matched no event: {names}",
-            file=sys.stderr,
-        )
+    _warn_unmatched(summary)
     if loop is not None and args.rate is not None and "-" not in args.events:
         loop.report.other_mode = _other_mode(args.events, config, not batch, args.rate, selection(args))
     out = sys.stdout
@@ -173,6 +173,60 @@ def run(args: argparse.Namespace) -> int:
         dropped = loop.report.dropped_total if loop is not None else summary.outcomes["rejected"]
         if dropped:
             return 1
+    return 0
+
+
+def _warn_unmatched(summary: Any) -> None:
+    unmatched = summary.unmatched_subscriptions
+    if unmatched and summary.events:
+        names = ", ".join(repr(name) for name, _ in unmatched)
+        print(
+            f"cio-sandbox run: warning: {len(unmatched)} subscription(s) matched no event: {names}",
+            file=sys.stderr,
+        )
+
+
+_SEQUENTIAL_ONLY = (
+    ("target", "--target"),
+    ("records", "--records"),
+    ("rate", "--rate"),
+)
+
+
+def _run_partitioned(args: argparse.Namespace, config: Any, batch: bool) -> int:
+    """`run --workers N` / `--scheduler`: the events partitioned by identity (sandbox.replay.partitioned),
+    the summary the in-process run gives."""
+    from sandbox.errors import InputError
+    from sandbox.replay.engine import InProcessTarget
+    from sandbox.replay.partitioned import summarise
+    from sandbox.replay.summary import Summary
+
+    for attribute, flag in _SEQUENTIAL_ONLY:
+        if getattr(args, attribute) is not None:
+            raise InputError(f"cannot be combined with {flag} (use --workers 1)", "--workers")
+    if args.delivery != "once":
+        raise InputError("replays --delivery once only (use --workers 1 for --delivery segment)", "--workers")
+    if args.clock == "mock":
+        raise InputError("replays with --clock events only (use --workers 1 for --clock mock)", "--workers")
+    merged = replay_partitioned(args, config, batch=batch)
+    summary = Summary(
+        source=source_label(args.events),
+        target=InProcessTarget.name,
+        batch=batch,
+        subscriptions=tuple((s.name, s.partnerAction) for s in config.subscriptions),
+    )
+    summarise(merged, summary)
+    _warn_unmatched(summary)
+    out = sys.stdout
+    if args.json:
+        out.write(escape_lone_surrogates(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2)) + "\n")
+    else:
+        out.write(summary.render())
+    out.flush()
+    if args.fail_on_rejection and summary.failed:
+        return 1
+    if args.fail_on_drop and summary.outcomes["rejected"]:
+        return 1
     return 0
 
 

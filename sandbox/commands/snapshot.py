@@ -14,7 +14,14 @@ import sys
 import tempfile
 from typing import Any
 
-from sandbox.commands._replaying import add_input_arguments, load, selection
+from sandbox.commands._replaying import (
+    add_input_arguments,
+    add_parallel_arguments,
+    is_parallel,
+    load,
+    replay_partitioned,
+    selection,
+)
 from sandbox.errors import InputError
 
 
@@ -26,18 +33,15 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_arguments(parser)
+    add_parallel_arguments(parser)
     parser.add_argument("--out", metavar="FILE", required=True, help="the golden file to write; - for stdout")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from sandbox.replay.events import read_located
-    from sandbox.replay.golden import capture, render
+    from sandbox.replay.golden import render
 
-    config = load(args)
-    document = capture(
-        read_located(args.events, selection(args)), config, batch=bool(args.batch or config.batch)
-    )
+    document = golden_document(args)
     text = render(document)
     if args.out == "-":
         sys.stdout.write(text)
@@ -51,6 +55,19 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def golden_document(args: argparse.Namespace) -> dict[str, Any]:
+    """The golden document of EVENTS: in this process, or partitioned with --workers / --scheduler."""
+    from sandbox.replay import golden
+    from sandbox.replay.events import read_located
+
+    config = load(args)
+    batch = bool(args.batch or config.batch)
+    if is_parallel(args):
+        merged = replay_partitioned(args, config, batch=batch)
+        return golden.document(config, batch, merged.requests, merged.state)
+    return golden.capture(read_located(args.events, selection(args)), config, batch=batch)
 
 
 def write_atomically(path: str, text: str) -> None:

@@ -144,6 +144,11 @@ class Invalid:
     error: SandboxError
     event_index: int
 
+    @property
+    def message(self) -> str:
+        """The error's message (what the summary groups refusals by)."""
+        return getattr(self.error, "message", None) or str(self.error)
+
     def to_dict(self) -> dict[str, JSON]:
         return {
             "subscription": self.subscription,

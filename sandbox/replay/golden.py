@@ -48,32 +48,7 @@ def capture(
     requests: list[JSON] = []
     try:
         for record in replayer.run(events, batch=batch):
-            for invalid in record.invalid:
-                requests.append(
-                    {
-                        "events": [invalid.event_index],
-                        "subscription": invalid.subscription,
-                        "action": invalid.action,
-                        "error": error_dict(invalid.error),
-                    }
-                )
-            for delivery in record.deliveries:
-                req = delivery.request
-                requests.append(
-                    {
-                        "events": list(delivery.event_indexes),
-                        "subscription": delivery.subscription,
-                        "action": delivery.action,
-                        "method": req.method,
-                        "url": req.url,
-                        "body": req.body,
-                        "status": delivery.status,
-                        "response": delivery.answer.body,
-                        "outcome": delivery.outcome,
-                        "reasons": list(delivery.reasons),
-                        "notes": list(delivery.notes),
-                    }
-                )
+            requests.extend(entries(record))
         state = target.views()
         if config.segments or config.campaigns:  # only then, so other golden files keep their shape
             found = target.mock.automation
@@ -83,6 +58,11 @@ def capture(
             state["campaign_entries"] = found.entries()
     finally:
         target.close()
+    return document(config, batch, requests, state)
+
+
+def document(config: Config, batch: bool, requests: list[JSON], state: Mapping[str, Any]) -> dict[str, JSON]:
+    """The golden document of a replay's request entries and final state."""
     settings = config.settings
     return {
         "format": FORMAT,
@@ -91,6 +71,38 @@ def capture(
         "requests": requests,
         "state": _stable(state),
     }
+
+
+def entries(record: Any) -> list[JSON]:
+    """A record's lines of `requests`: its refused payloads, then its deliveries."""
+    out: list[JSON] = []
+    for invalid in record.invalid:
+        out.append(
+            {
+                "events": [invalid.event_index],
+                "subscription": invalid.subscription,
+                "action": invalid.action,
+                "error": error_dict(invalid.error),
+            }
+        )
+    for delivery in record.deliveries:
+        req = delivery.request
+        out.append(
+            {
+                "events": list(delivery.event_indexes),
+                "subscription": delivery.subscription,
+                "action": delivery.action,
+                "method": req.method,
+                "url": req.url,
+                "body": req.body,
+                "status": delivery.status,
+                "response": delivery.answer.body,
+                "outcome": delivery.outcome,
+                "reasons": list(delivery.reasons),
+                "notes": list(delivery.notes),
+            }
+        )
+    return out
 
 
 def render(document: Mapping[str, JSON]) -> str:

@@ -80,23 +80,36 @@ class Summary:
             for part in record.records:
                 self.sub_matched[part.subscription] += len(part.event_indexes)
         else:
-            self.events += 1
-            if record.matched:
-                self.matched += 1
-            for sub in record.trace.subscriptions:
-                if sub.matched:
-                    self.sub_matched[sub.subscription.name] += 1
+            matched = [sub.subscription.name for sub in record.trace.subscriptions if sub.matched]
+            self.add_event(matched, record.deliveries, record.invalid)
+            return
         for delivery in record.deliveries:
             self.add_delivery(delivery)
         for invalid in record.invalid:
-            self.invalid_total += 1
-            self.sub_invalid[invalid.subscription] += 1
-            message = getattr(invalid.error, "message", None) or str(invalid.error)
-            key = f"{invalid.subscription}: {message}"
-            _bump(self.invalid, key)
-            at = self.invalid_at.setdefault(key if key in self.invalid else OTHER, [])
-            if len(at) < MAX_INDEXES:
-                at.append(invalid.event_index)
+            self.add_invalid(invalid)
+
+    def add_event(self, matched: list[str], deliveries: Any, invalid: Any) -> None:
+        """Count one event of single mode: the names of the subscriptions it matched, its
+        deliveries and refused payloads (`Invalid`s, or anything with subscription, message and
+        event_index)."""
+        self.events += 1
+        if matched:
+            self.matched += 1
+        for name in matched:
+            self.sub_matched[name] += 1
+        for delivery in deliveries:
+            self.add_delivery(delivery)
+        for item in invalid:
+            self.add_invalid(item)
+
+    def add_invalid(self, invalid: Any) -> None:
+        self.invalid_total += 1
+        self.sub_invalid[invalid.subscription] += 1
+        key = f"{invalid.subscription}: {invalid.message}"
+        _bump(self.invalid, key)
+        at = self.invalid_at.setdefault(key if key in self.invalid else OTHER, [])
+        if len(at) < MAX_INDEXES:
+            at.append(invalid.event_index)
 
     def add_delivery(self, delivery: Any) -> None:
         self.requests[delivery.action] += 1

@@ -1,0 +1,136 @@
+"""Which events must share a mock: the identity keys of the requests an event makes, joined into
+connected components, and the components packed into partitions.
+
+Where it sits: under `run` / `snapshot` / `check` with `--workers N` (sandbox.replay.partitioned).
+Two events whose requests could touch the same person, object or workspace-wide list in the mock
+must replay in the same mock. The keys come from the requests the mapping produced (not from raw
+events), so a custom mapping that puts an identifier somewhere else is followed:
+
+- every value under `id`, `email`, `anonymous_id` or `token` anywhere in a `/api/v2/entity` body
+  (identifiers, merge's primary/secondary, attributes that change an identifier, a device's token,
+  the people of an object's relationships, an event's id), folded to lower case into one namespace
+  (an id that looks like an email is looked up as one in paths; over-joining is always safe);
+- `object:<type>/<id>` for each dict naming an object (an object's identifiers, a person's
+  `cio_relationships`): components joined through objects (docs/scale.md);
+- the path identifier of `DELETE /api/v1/customers/{id}`;
+- `~metrics` for every `/api/v1/metrics` request (the workspace's delivery metrics are one list),
+  and `~keyless` for a request naming nothing (an anonymous event without an anonymous id).
+
+A `cio_id` the input names refers to the sequential mock's numbering, which partitions do not
+share: refused. So is any other request shape (it is not one the destination sends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from sandbox.actions.request import CioRequest
+from sandbox.errors import InputError
+from sandbox.js.numbers import number_to_string
+
+FLAG = "--workers"
+_IDENTIFIER_KEYS = frozenset(("id", "email", "anonymous_id", "token"))
+_CUSTOMERS = "/api/v1/customers/"
+
+
+def request_keys(request: CioRequest, where: str) -> list[str]:
+    """The identity keys of one request (at least one)."""
+    path = urlsplit(request.url).path
+    keys: list[str] = []
+    if path == "/api/v2/entity":
+        _walk(request.body, keys, where)
+    elif path == "/api/v1/metrics":
+        keys.append("~metrics")
+        _walk(request.body, keys, where)
+    elif request.method == "DELETE" and path.startswith(_CUSTOMERS) and "/" not in path[len(_CUSTOMERS) :]:
+        value = path[len(_CUSTOMERS) :]
+        if value.startswith("cio_"):
+            raise _cio_id(where)
+        keys.append(f"who:{value.lower()}")
+    else:
+        raise InputError(
+            f"cannot partition a {request.method} {path} request by identity; run with --workers 1", where
+        )
+    return keys or ["~keyless"]
+
+
+def _cio_id(where: str) -> InputError:
+    return InputError(
+        "names a person by cio_id, which partitions number differently; run it with --workers 1", where
+    )
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return number_to_string(value).lower()
+    return None
+
+
+def _walk(value: object, keys: list[str], where: str) -> None:
+    if isinstance(value, dict):
+        if "object_id" in value or "object_type_id" in value:
+            keys.append(f"object:{_scalar(value.get('object_type_id'))}/{_scalar(value.get('object_id'))}")
+        for name, item in value.items():
+            if name in _IDENTIFIER_KEYS:
+                text = _scalar(item)
+                if text is not None:
+                    keys.append(f"who:{text}")
+            elif name == "cio_id" and item not in (None, ""):
+                raise _cio_id(where)
+            if isinstance(item, dict | list):
+                _walk(item, keys, where)
+    elif isinstance(value, list):
+        for item in value:
+            _walk(item, keys, where)
+
+
+class Components:
+    """Union-find over identity keys, with each event's component found at the end."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        parent = self._parent
+        root = parent.setdefault(key, key)
+        while root != parent[root]:
+            root = parent[root]
+        while key != root:  # path compression
+            parent[key], key = root, parent[key]
+        return root
+
+    def join(self, keys: Iterable[str]) -> str | None:
+        """Join `keys` into one component; return its root (None for no keys)."""
+        root: str | None = None
+        for key in keys:
+            other = self.find(key)
+            if root is None:
+                root = other
+            elif other != root:
+                if other < root:
+                    root, other = other, root
+                self._parent[other] = root
+        return root
+
+
+def assign(components: Components, event_keys: Sequence[str | None], partitions: int) -> list[int]:
+    """The partition of each event (`event_keys`: one of its keys, joined in `components`):
+    components packed largest first onto the least loaded partition (ties: the lowest number).
+    Events with no key (they send nothing) go with partition 0."""
+    roots = [components.find(key) if key is not None else None for key in event_keys]
+    sizes: dict[str, int] = {}
+    for root in roots:
+        if root is not None:
+            sizes[root] = sizes.get(root, 0) + 1
+    load = [0] * partitions
+    where: dict[str, int] = {}
+    for root, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        target = min(range(partitions), key=lambda p: (load[p], p))
+        where[root] = target
+        load[target] += size
+    return [where[root] if root is not None else 0 for root in roots]

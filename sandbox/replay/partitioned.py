@@ -1,0 +1,469 @@
+"""Identity-partitioned replay: `run`, `snapshot` and `check` with `--workers N` / `--scheduler`.
+
+Where it sits: beside the in-process replay (sandbox.replay.engine), which stays the `--workers 1`
+path. The design is docs/scale.md's; in short:
+
+1. The driver reads the events once: each event's mock time (the event clock, over the whole
+   input), the requests it makes (traced as the replay will trace them) and their identity keys
+   (sandbox.replay.identities), joined into connected components and packed into partitions.
+2. Each partition replays its events in input order, each at its global time, in its own
+   in-process mock (on a Dask worker, or in this process). It returns, per event, what the
+   summary and the golden file need, plus which event created each person and object and which
+   events ran a mock verb.
+3. The merge makes the result the sequential one: cio_ids and cio_object_ids are renumbered by the
+   global order of the events that created them (the mock numbers them from one per-workspace
+   counter), people and objects are listed in that order, anonymous events in receipt order
+   then storing order, and the 30-day expiry of anonymous events is replayed over the verbs of all
+   partitions (the sequential mock deletes expired events at the next verb of anyone, so a
+   partition defers its deletions to the merge).
+
+Partitioning refuses what would make the answer depend on other people: batch mode (a batch
+request carries several people), segments and campaigns (they are evaluated across people and
+clock moves), a fault profile (one random stream across all requests).
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sandbox.errors import InputError
+from sandbox.js.values import JSON, Event
+from sandbox.replay.config import Config
+from sandbox.replay.events import Located
+from sandbox.replay.identities import FLAG, Components, assign, request_keys
+
+PEOPLE_BASE = 0xA3000000
+"""The mock's cio_id of its n-th person is `PEOPLE_BASE + n` in 8 hex digits (mock_cio/state/people.py)."""
+
+
+def refusal(config: Config, *, batch: bool) -> str | None:
+    """Why this config cannot be replayed by partitions (None when it can)."""
+    if batch:
+        return "replays single mode only: a batch request carries several people (drop --batch / batch = true, or use --workers 1)"
+    if config.segments or config.campaigns:
+        return "segments and campaigns are evaluated across people: use --workers 1 with [[segments]] or [[campaigns]]"
+    if config.faults is not None:
+        return "a [faults] profile draws from one random stream across all requests: use --workers 1"
+    return None
+
+
+def check(config: Config, *, batch: bool) -> None:
+    reason = refusal(config, batch=batch)
+    if reason is not None:
+        raise InputError(reason, FLAG)
+
+
+# -- what crosses from a partition to the merge ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One event for a partition: its index in the input, its mock time, where it was read."""
+
+    index: int
+    event: Event
+    now: float
+    where: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the summary reads of one delivered request (sandbox.replay.engine.Delivery's fields)."""
+
+    subscription: str
+    action: str
+    status: int
+    outcome: str
+    reasons: tuple[str, ...]
+    changes: tuple[Mapping[str, JSON], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A payload the destination refused (the summary's view of an `Invalid`)."""
+
+    subscription: str
+    action: str
+    message: str
+    event_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    index: int
+    matched: tuple[str, ...]
+    sent: tuple[Sent, ...]
+    refused: tuple[Refused, ...]
+    entries: tuple[JSON, ...]
+    """The event's lines of a golden file's `requests`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Anonymous:
+    """An anonymous event still stored when the partition ended (expiry deferred to the merge)."""
+
+    stored_at: int
+    seq: int
+    anonymous_id: str | None
+    received_at: float
+    view: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionResult:
+    events: tuple[EventResult, ...]
+    people_created: tuple[int, ...]
+    """The event index that created the partition's k-th person (cio_id counter k+1)."""
+    objects_created: tuple[int, ...]
+    verbs: tuple[int, ...]
+    """The event indexes at which a mock verb ran, ascending."""
+    people: tuple[JSON, ...]
+    objects: tuple[JSON, ...]
+    anonymous: tuple[Anonymous, ...]
+    metrics: tuple[JSON, ...]
+    suppressed: tuple[str, ...]
+    workspaces: tuple[str, ...]
+
+
+# -- one partition ---------------------------------------------------------------------------------
+
+_LOCK = threading.Lock()
+_VERBS: list[float] = []
+
+
+def _deferred_expire(self: Any, now: float) -> dict[str | None, int]:
+    """AnonymousStore.expire while a partition replays: note that a verb ran, delete nothing."""
+    _VERBS.append(now)
+    return {}
+
+
+def replay_partition(items: Sequence[Item], config: Config) -> PartitionResult:
+    """Replay one partition's events in their own in-process mock (runs on a worker). Partitions
+    in one process run one at a time (the mock's expiry is deferred for the whole class)."""
+    from mock_cio.state import views
+    from mock_cio.state.anonymous import AnonymousStore
+
+    with _LOCK:
+        original = AnonymousStore.expire
+        AnonymousStore.expire = _deferred_expire  # type: ignore[method-assign]
+        try:
+            return _replay(items, config, views)
+        finally:
+            AnonymousStore.expire = original  # type: ignore[method-assign]
+            _VERBS.clear()
+
+
+def _replay(items: Sequence[Item], config: Config, views: Any) -> PartitionResult:
+    from sandbox.replay import golden
+    from sandbox.replay.engine import DEFAULT_START, InProcessTarget, Replayer
+
+    target = InProcessTarget(config={"CIO_NOW": DEFAULT_START}, journal_on_disk=True)
+    try:
+        state = target.mock.state
+        replayer = Replayer(config, target, clock="events", explain=False)
+        events: list[EventResult] = []
+        people: list[int] = []
+        objects: list[int] = []
+        verbs: list[int] = []
+        stored: dict[int, int] = {}  # anonymous seq -> event index
+        last: float | None = None
+        for item in items:
+            if item.now != last:
+                target.set_clock(item.now)
+                last = item.now
+            _VERBS.clear()
+            record = replayer.replay(item.event, index=item.index, now=item.now, where=item.where)
+            if _VERBS:
+                verbs.append(item.index)
+            for ws in state.workspaces.values():
+                people.extend([item.index] * (ws.people.created - len(people)))
+                objects.extend([item.index] * (ws.objects.created - len(objects)))
+                for seq in range(len(stored) + 1, ws.anonymous.next_seq + 1):
+                    stored[seq] = item.index
+            events.append(
+                EventResult(
+                    item.index,
+                    tuple(s.subscription.name for s in record.trace.subscriptions if s.matched),
+                    tuple(
+                        Sent(d.subscription, d.action, d.status, d.outcome, d.reasons, d.changes)
+                        for d in record.deliveries
+                    ),
+                    tuple(
+                        Refused(i.subscription, i.action, i.message, i.event_index) for i in record.invalid
+                    ),
+                    tuple(golden.entries(record)),
+                )
+            )
+        if len(state.workspaces) > 1:
+            raise InputError("the requests reached more than one workspace: use --workers 1", FLAG)
+        anonymous: list[Anonymous] = []
+        person_views: list[JSON] = []
+        object_views: list[JSON] = []
+        metrics: list[JSON] = []
+        suppressed: list[str] = []
+        for ws in state.workspaces.values():
+            person_views = list(views.people_view(ws))
+            object_views = list(views.objects_view(ws))
+            metrics = list(views.metrics_view(ws))
+            suppressed = list(views.workspace_view(ws)["suppressed"])
+            anonymous = [
+                Anonymous(
+                    stored[e.seq], e.seq, e.anonymous_id, e.received_at, views.anonymous_event_view(ws, e)
+                )
+                for e in ws.anonymous
+            ]
+        return PartitionResult(
+            tuple(events),
+            tuple(people),
+            tuple(objects),
+            tuple(verbs),
+            tuple(person_views),
+            tuple(object_views),
+            tuple(anonymous),
+            tuple(metrics),
+            tuple(suppressed),
+            tuple(state.workspaces),
+        )
+    finally:
+        target.close()
+
+
+# -- the driver ------------------------------------------------------------------------------------
+
+
+Runner = Callable[[list[list[Item]], Config], list[PartitionResult]]
+
+
+def in_process(groups: list[list[Item]], config: Config) -> list[PartitionResult]:
+    """Every partition in this process, one after the other (the tests' path)."""
+    return [replay_partition(group, config) for group in groups]
+
+
+def on_dask(client: Any) -> Runner:
+    """Every partition as a task on `client`'s cluster."""
+
+    def run(groups: list[list[Item]], config: Config) -> list[PartitionResult]:
+        shipped = replace(config, _compiled=None)  # compiled again on the worker
+        futures = [client.submit(replay_partition, group, shipped, pure=False) for group in groups]
+        return list(client.gather(futures))
+
+    return run
+
+
+def partition(
+    located: Iterable[Located], config: Config, partitions: int
+) -> tuple[list[list[Item]], float | None]:
+    """The events grouped by partition (each in input order), and the mock's time after the last."""
+    from sandbox.pipeline import trace
+    from sandbox.replay.engine import EventClock
+
+    clock = EventClock()
+    components = Components()
+    settings = config.settings
+    compiled = config.compiled
+    items: list[Item] = []
+    keys: list[str | None] = []
+    for index, entry in enumerate(located):
+        event = entry.event
+        where = entry.where or f"event {index}"
+        now = clock.time_for(event)
+        try:
+            traced = trace(event, settings, compiled, now=now, explain=False)
+        except InputError as exc:
+            raise InputError(exc.message, where) from None
+        found = [
+            key for sub in traced.subscriptions for req in sub.requests for key in request_keys(req, where)
+        ]
+        keys.append(components.join(found))
+        items.append(Item(index, event, now, entry.where))
+    groups: list[list[Item]] = [[] for _ in range(partitions)]
+    for item, target in zip(items, assign(components, keys, partitions), strict=True):
+        groups[target].append(item)
+    return groups, clock.current
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """The partitions' results as the sequential replay would have given them."""
+
+    events: tuple[EventResult, ...]
+    state: dict[str, JSON]
+    workspaces: tuple[dict[str, JSON], ...]
+    expired: int
+    expired_changes: int
+
+    @property
+    def requests(self) -> list[JSON]:
+        return [entry for event in self.events for entry in event.entries]
+
+
+def replay(
+    located: Iterable[Located], config: Config, partitions: int, runner: Runner = in_process
+) -> Merged:
+    """Partition, replay each partition with `runner`, merge."""
+    groups, end = partition(located, config, partitions)
+    groups = [group for group in groups if group] or [[]]
+    results = runner(groups, config)
+    times = {item.index: item.now for group in groups for item in group}
+    return merge(results, times, end)
+
+
+def merge(results: Sequence[PartitionResult], times: Mapping[int, float], end: float | None) -> Merged:
+    from mock_cio.state.anonymous import expired
+
+    renames = _renames(results)
+    events = tuple(
+        _renamed_event(event, renames[part])
+        for part, event in heapq.merge(
+            *([(p, e) for e in r.events] for p, r in enumerate(results)), key=lambda pe: pe[1].index
+        )
+    )
+    people = sorted(
+        (_renamed(view, renames[p]) for p, r in enumerate(results) for view in r.people),
+        key=lambda v: int(str(v["cio_id"]), 16),
+    )
+    objects = sorted(
+        (_renamed(view, renames[p]) for p, r in enumerate(results) for view in r.objects),
+        key=lambda v: int(str(v["cio_object_id"])[2:], 16),
+    )
+    verbs = sorted(i for r in results for i in r.verbs)
+    verb_times = [times[i] for i in verbs]
+    remaining: list[Anonymous] = []
+    gone = 0
+    groups: set[tuple[int, str | None]] = set()
+    for r in results:
+        for stored in r.anonymous:
+            at = _first_verb_after(verbs, stored.stored_at)
+            received = stored.received_at
+            at = max(at, _first(verb_times, lambda now: expired(received, now)))  # noqa: B023
+            if at < len(verbs):
+                gone += 1
+                groups.add((verbs[at], stored.anonymous_id))
+            else:
+                remaining.append(stored)
+    remaining.sort(key=lambda a: (a.received_at, a.stored_at, a.seq))
+    now = end
+    anonymous = [a.view for a in remaining if now is None or not expired(a.received_at, now)]
+    metrics = [m for r in results for m in r.metrics]
+    state: dict[str, JSON] = {
+        "people": people,
+        "objects": objects,
+        "anonymous_events": anonymous,
+        "metrics": metrics,
+    }
+    sites = sorted({site for r in results for site in r.workspaces})
+    workspaces = tuple(
+        {
+            "site_id": site,
+            "people": len(people),
+            "objects": len(objects),
+            "anonymous_events": len(remaining),
+            "suppressed": sorted(s for r in results for s in r.suppressed),
+            "metrics": len(metrics),
+        }
+        for site in sites
+    )
+    return Merged(events, state, workspaces, gone, len(groups))
+
+
+def _first_verb_after(verbs: Sequence[int], index: int) -> int:
+    import bisect
+
+    return bisect.bisect_right(verbs, index)
+
+
+def _first(values: Sequence[float], test: Callable[[float], bool]) -> int:
+    """The first position where the monotonic `test` holds (len(values) when none)."""
+    lo, hi = 0, len(values)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if test(values[mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _renames(results: Sequence[PartitionResult]) -> list[dict[str, str]]:
+    """Per partition: its local cio_ids / cio_object_ids -> the sequential mock's."""
+    renames: list[dict[str, str]] = [{} for _ in results]
+    people = sorted((index, p, k) for p, r in enumerate(results) for k, index in enumerate(r.people_created))
+    for rank, (_, p, k) in enumerate(people, 1):
+        renames[p][f"{PEOPLE_BASE + k + 1:08x}"] = f"{PEOPLE_BASE + rank:08x}"
+    objects = sorted(
+        (index, p, k) for p, r in enumerate(results) for k, index in enumerate(r.objects_created)
+    )
+    for rank, (_, p, k) in enumerate(objects, 1):
+        renames[p][f"ob{k + 1:06x}"] = f"ob{rank:06x}"
+    return renames
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(a3[0-9a-f]{6}|ob[0-9a-f]{6,})(?![0-9A-Za-z])")
+_ID_KEYS = frozenset(("cio_id", "cio_object_id"))
+
+
+def _renamed(value: Any, names: Mapping[str, str]) -> Any:
+    """A view with its cio_ids and cio_object_ids renamed."""
+    if isinstance(value, dict):
+        return {
+            k: (names.get(v, v) if k in _ID_KEYS and isinstance(v, str) else _renamed(v, names))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_renamed(v, names) for v in value]
+    return value
+
+
+def _renamed_text(value: Any, names: Mapping[str, str]) -> Any:
+    """A journal sentence or a response with the ids it mentions renamed."""
+    if isinstance(value, str):
+        return _ID_IN_TEXT.sub(lambda m: names.get(m.group(1), m.group(1)), value) if names else value
+    if isinstance(value, dict):
+        return {k: _renamed_text(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed_text(v, names) for v in value]
+    return value
+
+
+def _renamed_event(event: EventResult, names: Mapping[str, str]) -> EventResult:
+    if not names:
+        return event
+    entries = []
+    for entry in event.entries:
+        if isinstance(entry, dict) and "response" in entry:
+            entry = dict(entry)
+            for key in ("response", "reasons", "notes"):
+                entry[key] = _renamed_text(entry[key], names)
+        entries.append(entry)
+    sent = tuple(replace(s, reasons=tuple(_renamed_text(list(s.reasons), names))) for s in event.sent)
+    return replace(event, sent=sent, entries=tuple(entries))
+
+
+class Finished:
+    """The merged end state as `Summary.finish` reads a target."""
+
+    name = "in-process mock"
+
+    def __init__(self, merged: Merged) -> None:
+        self._merged = merged
+
+    def workspaces(self) -> list[dict[str, JSON]]:
+        return [dict(w) for w in self._merged.workspaces]
+
+    def views(self) -> dict[str, JSON]:
+        return dict(self._merged.state)
+
+
+def summarise(merged: Merged, summary: Any) -> None:
+    """Add the merged replay to a `Summary` as the sequential run adds its records."""
+    for event in merged.events:
+        summary.add_event(list(event.matched), event.sent, event.refused)
+    if merged.expired_changes:
+        summary.changes["anonymous_events_expired"] += merged.expired_changes
+        summary.expired += merged.expired
+    summary.finish(Finished(merged))
