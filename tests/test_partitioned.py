@@ -1,0 +1,263 @@
+"""Identity-partitioned run / snapshot / check (`--workers N`): the law — for any events, the
+partitioned replay's golden file and run summary equal the in-process replay's — with generated
+streams that share user ids, anonymous ids, emails (in other cases), aliases, device tokens and
+groups across people, with out-of-order and month-long gaps in time; the fixtures' scenarios split
+over partitions; the refusals; one run through the CLI on a local Dask cluster."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sandbox.errors import InputError
+from sandbox.replay import golden, partitioned
+from sandbox.replay.config import Config, load_config
+from sandbox.replay.engine import InProcessTarget, Replayer
+from sandbox.replay.events import Located, read_located
+from sandbox.replay.identities import Components, assign
+from sandbox.replay.summary import Summary
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "fixtures" / "scenarios"
+CONFIG = load_config(SCENARIOS / "cio-sandbox.toml")
+
+USERS = ["u1", "u2", "u3", "ann@example.com"]
+ANONYMOUS = ["a1", "a2", "a3"]
+EMAILS = ["ann@example.com", "ANN@example.com", "bo@example.com", "cy@example.com"]
+TOKENS = ["tok-1", "tok-2"]
+GROUPS = ["g1", "g2", "g3"]
+DEVICE_EVENTS = ["Application Installed", "Device Created or Updated", "Application Uninstalled"]
+
+
+@st.composite
+def event(draw: Any) -> dict[str, Any]:
+    kind = draw(
+        st.sampled_from(["identify", "track", "page", "screen", "group", "alias", "device", "refused"])
+    )
+    if kind == "refused":  # a payload the destination refuses: it only moves the clock
+        return {"type": "page", "anonymousId": draw(st.sampled_from(ANONYMOUS)), "name": "No URL"}
+    out: dict[str, Any] = {"type": "track" if kind == "device" else kind}
+    who = draw(st.sampled_from(["user", "anonymous", "both"]))
+    if who in ("user", "both") or kind == "alias":
+        out["userId"] = draw(st.sampled_from(USERS))
+    if who in ("anonymous", "both"):
+        out["anonymousId"] = draw(st.sampled_from(ANONYMOUS))
+    if kind == "identify":
+        traits: dict[str, Any] = {"plan": draw(st.sampled_from(["free", "pro"]))}
+        if draw(st.booleans()):
+            traits["email"] = draw(st.sampled_from(EMAILS))
+        out["traits"] = traits
+    elif kind == "track":
+        out["event"] = draw(st.sampled_from(["Order Completed", "Signed Up"]))
+        out["properties"] = {"total": draw(st.integers(0, 3))}
+    elif kind == "page":
+        out["name"] = "Home"
+        out["properties"] = {"url": "https://example.com/home"}
+    elif kind == "screen":
+        out["name"] = "Map"
+    elif kind == "group":
+        out["groupId"] = draw(st.sampled_from(GROUPS))
+        out["traits"] = {"name": draw(st.sampled_from(["Acme", "Beta"]))}
+    elif kind == "alias":
+        out["previousId"] = draw(st.sampled_from(USERS + ANONYMOUS))
+    else:
+        out["event"] = draw(st.sampled_from(DEVICE_EVENTS))
+        out["context"] = {"device": {"token": draw(st.sampled_from(TOKENS)), "type": "ios"}}
+    return out
+
+
+# seconds between events: the same second, minutes, past the 5-minute late window, a month
+# (anonymous events expire after 30 days), and backwards (the mock's clock never goes back)
+GAPS = st.sampled_from([0, 1, 90, 400, 86_400, 31 * 86_400, -3_600])
+
+
+@st.composite
+def streams(draw: Any) -> list[dict[str, Any]]:
+    items = draw(st.lists(event(), min_size=1, max_size=18))
+    at = 1_709_251_200  # 2024-03-01
+    out = []
+    for number, item in enumerate(items):
+        at += draw(GAPS)
+        stamp = f"{dt.datetime.fromtimestamp(at, dt.UTC):%Y-%m-%dT%H:%M:%S}.000Z"
+        out.append({**item, "messageId": f"m-{number}", "timestamp": stamp})
+    return out
+
+
+def located(events: list[dict[str, Any]]) -> list[Located]:
+    return [Located(e, "gen", n + 1) for n, e in enumerate(events)]
+
+
+def sequential(events: list[dict[str, Any]], config: Config) -> tuple[str, dict[str, Any]]:
+    """The golden text and the run summary of the in-process replay (as snapshot and run do)."""
+    text = golden.render(golden.capture(located(events), config))
+    target = InProcessTarget(journal_on_disk=True)
+    summary = Summary(source="s", target=target.name, subscriptions=_names(config))
+    try:
+        for record in Replayer(config, target, explain=False).run(located(events)):
+            summary.add(record)
+        summary.finish(target)
+    finally:
+        target.close()
+    return text, summary.to_dict()
+
+
+def split(events: list[dict[str, Any]], config: Config, partitions: int) -> tuple[str, dict[str, Any]]:
+    merged = partitioned.replay(located(events), config, partitions)
+    text = golden.render(golden.document(config, False, merged.requests, merged.state))
+    summary = Summary(source="s", target=InProcessTarget.name, subscriptions=_names(config))
+    partitioned.summarise(merged, summary)
+    return text, summary.to_dict()
+
+
+def _names(config: Config) -> tuple[tuple[str, str], ...]:
+    return tuple((s.name, s.partnerAction) for s in config.subscriptions)
+
+
+@settings(max_examples=120)
+@given(streams(), st.integers(2, 4))
+def test_partitioned_replay_equals_the_sequential_one(events: list[dict[str, Any]], partitions: int) -> None:
+    text, summary = sequential(events, CONFIG)
+    got_text, got_summary = split(events, CONFIG, partitions)
+    assert got_text == text
+    assert got_summary == summary
+
+
+def at(day: int) -> str:
+    return f"2024-03-{day:02d}T10:00:00.000Z"
+
+
+@pytest.mark.parametrize("partitions", [2, 3])
+def test_anonymous_events_expire_as_in_one_mock(partitions: int) -> None:
+    """Stored anonymous events expire at the next verb of anyone (another partition's) after 30
+    days, or are only hidden when nothing ran since; a claim takes what has not expired."""
+    events = [
+        {"type": "track", "anonymousId": "a1", "event": "Viewed", "timestamp": at(1)},
+        {"type": "track", "anonymousId": "a2", "event": "Viewed", "timestamp": at(1)},
+        {"type": "track", "anonymousId": "a3", "event": "Viewed", "timestamp": at(3)},
+        {"type": "identify", "userId": "u1", "timestamp": "2024-04-01T12:00:00Z"},  # expires a1, a2
+        {"type": "identify", "userId": "u2", "anonymousId": "a3", "timestamp": "2024-04-01T12:00:00Z"},
+        {"type": "track", "anonymousId": "a4", "event": "Viewed", "timestamp": at(1)},  # clock: Apr 1
+        {"type": "page", "anonymousId": "a5", "name": "No URL", "timestamp": "2024-06-01T00:00:00Z"},
+    ]
+    text, summary = sequential(events, CONFIG)
+    assert summary["mock"]["changes"]["anonymous_events_expired"] == 2
+    assert summary["mock"]["anonymous_events_merged"] == 1
+    assert json.loads(text)["state"]["anonymous_events"] == []  # a4: expired, not yet deleted
+    assert summary["mock"]["end"]["anonymous_events"] == 1
+    assert split(events, CONFIG, partitions) == (text, summary)
+
+
+def scenario_events() -> list[dict[str, Any]]:
+    return [item.event for item in read_located([str(SCENARIOS)], None)]
+
+
+@pytest.mark.parametrize("partitions", [2, 3, 6])
+def test_the_scenarios_split_across_partitions_give_the_golden_file(partitions: int) -> None:
+    events = scenario_events()
+    groups, _ = partitioned.partition(located(events), CONFIG, partitions)
+    assert sum(1 for g in groups if g) == partitions  # really split, not all in one
+    assert split(events, CONFIG, partitions) == sequential(events, CONFIG)
+    committed = golden.load(str(ROOT / "fixtures" / "scenarios.golden.json"))
+    merged = partitioned.replay(read_located([str(SCENARIOS)], None), CONFIG, partitions)
+    assert golden.diff(committed, golden.document(CONFIG, False, merged.requests, merged.state)) == ""
+
+
+def keys_partitions(events: list[dict[str, Any]], partitions: int = 8) -> list[int]:
+    groups, _ = partitioned.partition(located(events), CONFIG, partitions)
+    where = {item.index: p for p, group in enumerate(groups) for item in group}
+    return [where[i] for i in range(len(events))]
+
+
+def test_identities_that_link_people_keep_their_events_together() -> None:
+    events = [
+        {"type": "identify", "userId": "u1", "traits": {"email": "Ann@Example.com"}},
+        {"type": "identify", "userId": "u2", "traits": {"email": "ann@example.com"}},  # email, folded
+        {"type": "alias", "userId": "u3", "previousId": "u4"},
+        {"type": "identify", "userId": "u4"},  # aliased
+        {"type": "identify", "anonymousId": "a9", "userId": "u5"},
+        {"type": "track", "anonymousId": "a9", "event": "Viewed"},  # the claimed anonymous id
+        {
+            "type": "track",
+            "userId": "u6",
+            "event": "Application Installed",
+            "context": {"device": {"token": "t", "type": "ios"}},
+        },
+        {
+            "type": "track",
+            "userId": "u7",
+            "event": "Application Opened",
+            "context": {"device": {"token": "t", "type": "ios"}},
+        },
+        {"type": "group", "userId": "u8", "groupId": "acme"},
+        {"type": "group", "userId": "u9", "groupId": "acme"},  # joined through the object
+        {"type": "identify", "userId": "loner"},
+    ]
+    got = keys_partitions(events)
+    assert got[0] == got[1] and got[2] == got[3] and got[4] == got[5]
+    assert got[6] == got[7] and got[8] == got[9]
+    assert len({got[0], got[2], got[4], got[6], got[8], got[10]}) == 6  # nothing else joined
+
+
+def test_components_pack_largest_first_onto_the_least_loaded_partition() -> None:
+    components = Components()
+    keys = [components.join(k) for k in (["a"], ["a"], ["a"], ["b"], ["c"], ["c"], [])]
+    assert assign(components, keys, 2) == [0, 0, 0, 1, 1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"batch": True}, "single mode only"),
+        ({"segments": ({"id": 1, "name": "s", "conditions": {}},)}, "segments and campaigns"),
+        ({"faults": {"rate": 0.5}}, "[faults]"),
+    ],
+)
+def test_what_reads_across_people_is_refused(change: dict[str, Any], words: str) -> None:
+    from dataclasses import replace
+
+    config = replace(CONFIG, **{k: v for k, v in change.items() if k != "batch"})
+    with pytest.raises(InputError) as caught:
+        partitioned.check(config, batch=bool(change.get("batch")))
+    assert words in caught.value.message and caught.value.source == "--workers"
+
+
+def test_a_cio_id_in_the_input_is_refused() -> None:
+    events = [{"type": "identify", "userId": "cio_a3000001", "traits": {"x": 1}}]
+    with pytest.raises(InputError) as caught:
+        partitioned.partition(located(events), CONFIG, 2)
+    assert "cio_id" in caught.value.message and caught.value.source == "gen:1"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+
+
+def test_run_and_snapshot_with_2_workers_on_dask_equal_workers_1(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    one = cli("run", str(SCENARIOS), "--json")
+    two = cli("run", str(SCENARIOS), "--json", "--workers", "2")
+    assert two.returncode == 0, two.stderr
+    assert json.loads(two.stdout) == json.loads(one.stdout)
+    out, sequential_out = tmp_path / "g2.json", tmp_path / "g1.json"
+    made = cli("snapshot", str(SCENARIOS), "--workers", "2", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    assert cli("snapshot", str(SCENARIOS), "--out", str(sequential_out)).returncode == 0
+    assert out.read_bytes() == sequential_out.read_bytes()
+    checked = cli("check", str(SCENARIOS), "--workers", "2", "--against", str(sequential_out))
+    assert checked.returncode == 0, checked.stdout
+    refused = cli("snapshot", str(SCENARIOS), "--workers", "2", "--batch", "--out", str(out))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "cio-sandbox snapshot: --workers: replays single mode only: a batch request carries several "
+        "people (drop --batch / batch = true, or use --workers 1)"
+    ]
