@@ -31,6 +31,7 @@ import os
 import select
 import signal
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable
@@ -116,6 +117,9 @@ def _write_private(path: Path, data: bytes) -> None:
         out.write(data)
 
 
+_CLIENT_GONE = (ConnectionError, ssl.SSLEOFError)
+"""What a client that went away while it was answered raises (cheroot logs it with a traceback: a
+TLS client closing without close_notify, as load generators do at the end of a run)."""
 LINGER_SECONDS = 0.005
 """How long a worker thread keeps waiting on the keep-alive connection it just answered before
 handing it back to cheroot's selector (see `_QuietServer.put_conn`)."""
@@ -136,7 +140,7 @@ class _QuietServer(wsgi.Server):
     connections still wait in the selector (not in threads), with its timeout."""
 
     def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
-        if traceback:  # a bug in the server or an app: say so
+        if traceback and not isinstance(sys.exc_info()[1], _CLIENT_GONE):  # a bug in the server or an app
             super().error_log(msg, level, traceback)
 
     def put_conn(self, conn: Any) -> None:
