@@ -213,3 +213,14 @@ def test_many_warnings_show_the_first_page_and_the_count() -> None:
         page = text(html(c, path))
         assert "Timestamp rules that do not match 60" in page
         assert "The first 50 of 60" in page
+
+
+def test_an_untriggered_event_is_shown_beside_a_segment_triggered_entry() -> None:
+    c = client()
+    send(c, {"type": "track", "anonymousId": "anon-1", "event": "Order Completed",
+             "timestamp": "2024-03-05T12:00:00Z"})  # fmt: skip
+    c.post("/_mock/clock", json={"advance": 4 * DAY}, headers={"X-Mock-Admin": "1"})
+    send(c, {"type": "identify", "userId": "u1", "anonymousId": "anon-1", "traits": {"created_at": ISO_TIME}})
+    person = text(html(c, "/people/u1"))
+    assert "Campaign entries 1" in person and "entering segment 1" in person
+    assert "did not trigger campaign 6" in person

@@ -276,7 +276,7 @@ def _person_automation(found: Mapping[str, Any], events: list[Mapping[str, Any]]
         )
         for e in view.get("campaign_entries") or []
     ]
-    entered_by = {(e.get("trigger") or {}).get("event_id") for e in entries}
+    entered_by = {(e.get("trigger") or {}).get("event_id") for e in entries} - {None}
     untriggered = []
     for campaign in campaigns.values():
         wanted = (campaign.get("trigger") or {}).get("event")
