@@ -261,3 +261,35 @@ def test_run_and_snapshot_with_2_workers_on_dask_equal_workers_1(tmp_path: Path)
         "cio-sandbox snapshot: --workers: replays single mode only: a batch request carries several "
         "people (drop --batch / batch = true, or use --workers 1)"
     ]
+
+
+def test_an_interrupted_run_resumes_from_its_partition_checkpoints(tmp_path: Path) -> None:
+    """`run --resume DIR` killed after its first partition's checkpoint: the rerun loads what was
+    kept, replays the rest, and reports the summary of an uninterrupted in-process run."""
+    import os
+    import signal
+    import time
+
+    events = tmp_path / "events.jsonl"
+    lines = [json.dumps(e) for e in scenario_events()]
+    events.write_text("\n".join(lines * 100) + "\n")
+    folder = tmp_path / "resume"
+    base = ["run", str(events), "--config", str(SCENARIOS / "cio-sandbox.toml"), "--json"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", *base, "--resume", str(folder)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while not list(folder.glob("*.pickle")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    kept = len(list(folder.glob("*.pickle")))
+    assert process.returncode == -signal.SIGKILL and 1 <= kept < 4  # interrupted mid-way
+    resumed = cli(*base, "--resume", str(folder))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed {kept} of 4 partition(s)" in resumed.stderr
+    assert len(list(folder.glob("*.pickle"))) == 4 and not list(folder.glob("*.tmp"))
+    assert json.loads(resumed.stdout) == json.loads(cli(*base).stdout)

@@ -59,21 +59,45 @@ def is_parallel(args: argparse.Namespace) -> bool:
     return bool(args.workers > 1 or args.scheduler is not None)
 
 
-def replay_partitioned(args: argparse.Namespace, config: Config, *, batch: bool) -> Any:
-    """EVENTS partitioned by identity and replayed on Dask (sandbox.replay.partitioned): the
-    merged result, equal to the in-process replay's."""
+RESUME_PARTITIONS = 4
+"""Partitions per worker with --resume: smaller checkpoints, less replayed after an interruption."""
+
+
+def replay_partitioned(
+    args: argparse.Namespace, config: Config, *, batch: bool, resume: str | None = None
+) -> Any:
+    """EVENTS partitioned by identity (sandbox.replay.partitioned) and replayed on Dask, or in this
+    process one partition after another with --resume and --workers 1: the merged result, equal
+    to the in-process replay's. With `resume`, each partition's result is kept in that folder."""
+    import sys
+
     from sandbox.replay import partitioned
     from sandbox.replay.events import read_located
-    from sandbox.replay.parallel import connect
 
     partitioned.check(config, batch=batch)
+    events = read_located(args.events, selection(args))
+
+    def report(text: str) -> None:
+        print(f"cio-sandbox {args.command}: {text}", file=sys.stderr)
+
+    runner: partitioned.Runner
+    if not is_parallel(args):
+        runner = partitioned.in_process
+        if resume is not None:
+            runner = partitioned.resumable(runner, resume, report)
+        return partitioned.replay(events, config, RESUME_PARTITIONS, runner)
+    from sandbox.replay.parallel import connect
+
     client, cluster = connect(args.workers, args.scheduler)
     try:
         count = args.workers
         if args.scheduler is not None:
             count = max(1, len(client.scheduler_info().get("workers") or {}))
-        events = read_located(args.events, selection(args))
-        return partitioned.replay(events, config, count, partitioned.on_dask(client))
+        runner = partitioned.on_dask(client)
+        if resume is not None:
+            runner = partitioned.resumable(runner, resume, report)
+            count *= RESUME_PARTITIONS
+        return partitioned.replay(events, config, count, runner)
     finally:
         client.close()
         if cluster is not None:

@@ -95,6 +95,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--fail-on-drop", action="store_true", help="exit 1 if an event was dropped (for CI)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="keep each partition's result in DIR as it finishes; a rerun after an interruption replays only the rest (partitions by identity, as --workers)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -111,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if not config.is_default:
         warn("run", config.file, config.subscriptions)
     batch = bool(args.batch or config.batch)
-    if is_parallel(args):
+    if is_parallel(args) or args.resume is not None:
         return _run_partitioned(args, config, batch)
     automation = {"CIO_SEGMENTS": list(config.segments), "CIO_CAMPAIGNS": list(config.campaigns)}
     target = http_target(args.target) if args.target else in_process_target(**automation)
@@ -194,21 +199,26 @@ _SEQUENTIAL_ONLY = (
 
 
 def _run_partitioned(args: argparse.Namespace, config: Any, batch: bool) -> int:
-    """`run --workers N` / `--scheduler`: the events partitioned by identity (sandbox.replay.partitioned),
-    the summary the in-process run gives."""
+    """`run --workers N` / `--scheduler` / `--resume DIR`: the events partitioned by identity
+    (sandbox.replay.partitioned), the summary the in-process run gives."""
     from sandbox.errors import InputError
     from sandbox.replay.engine import InProcessTarget
     from sandbox.replay.partitioned import summarise
     from sandbox.replay.summary import Summary
 
+    partition_flag = "--workers" if is_parallel(args) else "--resume"
     for attribute, flag in _SEQUENTIAL_ONLY:
         if getattr(args, attribute) is not None:
-            raise InputError(f"cannot be combined with {flag} (use --workers 1)", "--workers")
+            raise InputError(f"cannot be combined with {flag} (use --workers 1)", partition_flag)
     if args.delivery != "once":
-        raise InputError("replays --delivery once only (use --workers 1 for --delivery segment)", "--workers")
+        raise InputError(
+            "replays --delivery once only (use --workers 1 for --delivery segment)", partition_flag
+        )
     if args.clock == "mock":
-        raise InputError("replays with --clock events only (use --workers 1 for --clock mock)", "--workers")
-    merged = replay_partitioned(args, config, batch=batch)
+        raise InputError(
+            "replays with --clock events only (use --workers 1 for --clock mock)", partition_flag
+        )
+    merged = replay_partitioned(args, config, batch=batch, resume=args.resume)
     summary = Summary(
         source=source_label(args.events),
         target=InProcessTarget.name,

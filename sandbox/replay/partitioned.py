@@ -236,21 +236,77 @@ def _replay(items: Sequence[Item], config: Config, views: Any) -> PartitionResul
 # -- the driver ------------------------------------------------------------------------------------
 
 
-Runner = Callable[[list[list[Item]], Config], list[PartitionResult]]
+Done = Callable[[int, PartitionResult], None]
+Runner = Callable[[list[list[Item]], Config, Done], None]
+"""Replays every group, calling `done(position, result)` as each partition finishes."""
 
 
-def in_process(groups: list[list[Item]], config: Config) -> list[PartitionResult]:
+def in_process(groups: list[list[Item]], config: Config, done: Done) -> None:
     """Every partition in this process, one after the other (the tests' path)."""
-    return [replay_partition(group, config) for group in groups]
+    for position, group in enumerate(groups):
+        done(position, replay_partition(group, config))
 
 
 def on_dask(client: Any) -> Runner:
     """Every partition as a task on `client`'s cluster."""
 
-    def run(groups: list[list[Item]], config: Config) -> list[PartitionResult]:
+    def run(groups: list[list[Item]], config: Config, done: Done) -> None:
+        from dask.distributed import as_completed
+
         shipped = replace(config, _compiled=None)  # compiled again on the worker
-        futures = [client.submit(replay_partition, group, shipped, pure=False) for group in groups]
-        return list(client.gather(futures))
+        futures = {
+            client.submit(replay_partition, group, shipped, pure=False): position
+            for position, group in enumerate(groups)
+        }
+        for future in as_completed(list(futures)):
+            done(futures[future], future.result())
+
+    return run
+
+
+CHECKPOINT_FORMAT = "cio-sandbox partition 1"
+
+
+def resumable(runner: Runner, folder: str, report: Callable[[str], object] | None = None) -> Runner:
+    """`runner` with each partition's result kept in `folder` when it finishes (`--resume DIR`):
+    a rerun loads the partitions whose events and config are unchanged and replays the rest."""
+    import hashlib
+    import os
+    import pickle
+
+    def run(groups: list[list[Item]], config: Config, done: Done) -> None:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
+        settings = (config.settings, config.subscriptions)
+        paths = []
+        for group in groups:
+            content = pickle.dumps((CHECKPOINT_FORMAT, settings, [(i.index, i.now, i.event) for i in group]))
+            paths.append(os.path.join(folder, f"partition-{hashlib.sha256(content).hexdigest()[:24]}.pickle"))
+        missing = []
+        for position, path in enumerate(paths):
+            try:
+                with open(path, "rb") as handle:
+                    done(position, pickle.load(handle))
+            except FileNotFoundError:
+                missing.append(position)
+            except (OSError, pickle.UnpicklingError, EOFError) as exc:
+                raise InputError(
+                    f"cannot read a checkpoint ({exc}); remove it to replay again", path
+                ) from None
+        if report is not None:
+            report(f"resumed {len(groups) - len(missing)} of {len(groups)} partition(s) from {folder}")
+
+        def save(position: int, result: PartitionResult) -> None:
+            path = paths[missing[position]]
+            temp = f"{path}.tmp"
+            with open(temp, "wb") as handle:
+                pickle.dump(result, handle)
+            os.replace(temp, path)  # a checkpoint is whole or absent
+            done(missing[position], result)
+
+        runner([groups[p] for p in missing], config, save)
 
     return run
 
@@ -308,7 +364,9 @@ def replay(
     """Partition, replay each partition with `runner`, merge."""
     groups, end = partition(located, config, partitions)
     groups = [group for group in groups if group] or [[]]
-    results = runner(groups, config)
+    found: dict[int, PartitionResult] = {}
+    runner(groups, config, found.__setitem__)
+    results = [found[position] for position in range(len(groups))]
     times = {item.index: item.now for group in groups for item in group}
     return merge(results, times, end)
 
