@@ -7,7 +7,8 @@
 Generates events (bench/replay.py's mix) into a `segment-logs/<source>/<received-day>/*.gz`
 archive (2 sources, 10,000 events a file), then times, each in its own process:
 - `plan --workers 1` (the in-process path) and `plan --workers 2` (a local Dask cluster);
-- `run --workers 1` (in-process replay into the mock) for reference: `run` has no --workers yet;
+- `run --workers 1` (in-process replay into the mock) and `run --workers 2` (the events
+  partitioned by identity, replayed on a local Dask cluster), checking their summaries are equal;
 - unless --no-cluster: `plan --scheduler` on a real `dask scheduler` + two `dask worker`
   processes on 127.0.0.1, checking its output is byte-identical to `--workers 2`'s.
 Prints events/s by the wall clock, the speed-up of 2 workers against 1 (the peer, measured in the
@@ -164,8 +165,21 @@ def main() -> None:
         print(f"300 M events, 64 cores (linear extrapolation of the 2-worker rate): {hours:.2f} h")
         if not options.no_run:
             run_s, run_rss = measure(["run", str(archive), "--json", "--no-progress"], work / "run.json", env)
-            print(f"run --workers 1    {n / run_s:>10,.0f} events/s   {run_s:7.1f} s   peak RSS {run_rss:6.0f} MiB "
-                  "(run has no --workers yet: identity partitioning is designed in docs/scale.md)")  # fmt: skip
+            print(
+                f"run --workers 1    {n / run_s:>10,.0f} events/s   {run_s:7.1f} s   peak RSS {run_rss:6.0f} MiB"
+            )
+            args = ["run", str(archive), "--json", "--no-progress", "--workers", "2"]
+            run2_s, run2_rss = measure(args, work / "run2.json", env)
+            equal = json.loads((work / "run.json").read_text()) == json.loads(
+                (work / "run2.json").read_text()
+            )
+            print(
+                f"run --workers 2    {n / run2_s:>10,.0f} events/s   {run2_s:7.1f} s   peak RSS {run2_rss:6.0f} MiB "
+                f"(largest process); speed-up {run_s / run2_s:.2f}x; summary equal to --workers 1: {equal}"
+            )
+            print(
+                f"run target         {'met' if n / run2_s >= 10_000 else 'NOT met'}: >= 10,000 events/s with 2 workers"
+            )
         if not options.no_cluster:
             seconds, cluster_digest = real_cluster(archive, settings, work / "cluster.jsonl", env)
             print(f"dask scheduler + 2 dask workers: {n / seconds:,.0f} events/s; output identical to --workers 2: "
