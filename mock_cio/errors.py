@@ -96,6 +96,10 @@ class SegmentError(MockError):
     """A segment or campaign definition that cannot be used (the admin API's 400)."""
 
 
+class SourceError(MockError):
+    """A `--source-to` / `CIO_SOURCE_TO` that is not a usable Segment HTTP API URL."""
+
+
 class JournalWriteError(MockError):
     """An admin change that could not be journaled (and so was not made): the admin API's 503."""
 

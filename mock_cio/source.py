@@ -30,17 +30,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from mock_cio.errors import MockError
+from mock_cio.errors import SourceError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
 EVENT = "Email Sent"
 DEFAULT_WRITE_KEY = "customerio-source"
 TIMEOUT = 10.0
 KEPT_FAILURES = 100
-
-
-class SourceError(MockError):
-    """A bad `--source-to` / `CIO_SOURCE_TO`."""
 
 
 def parse_target(text: JSON, where: str = "--source-to") -> tuple[str, str]:
