@@ -15,6 +15,13 @@ keeps the journal's order equal to the state's order). File databases use WAL wi
 `synchronous=NORMAL`: a commit is in the WAL file before the response leaves, which survives a
 killed process (not a power cut).
 
+Checkpoints (copying the WAL into the database file, with its two fsyncs) run in a background
+thread on a second connection (`_Checkpointer`, every `CHECKPOINT_SECONDS`, PASSIVE: it never
+blocks a writer), not in the commit that happens to cross SQLite's 1,000-page mark: that commit
+holds the lock, so every concurrent request waited for the fsyncs (milliseconds) and the p99
+latency of the live server was theirs. Durability is unchanged: a commit is in the WAL file before
+it is answered, and a reopened journal reads the WAL.
+
 A scratch journal (`Journal(path, durable=False)`, config `CIO_DB_DURABLE=False`) is a file that
 nothing reopens: the in-process replay (`cio-sandbox run`) spills its journal to a temporary file
 so that memory does not grow with the input, and deletes it at the end. Its durability would buy
@@ -42,6 +49,7 @@ import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +153,8 @@ _SELECT = f"SELECT id, {_COLUMNS} FROM entries"
 _HISTORY = f"SELECT id, {_COLUMNS}, applied FROM entries"
 
 GROUP_COMMIT = 256
+CHECKPOINT_SECONDS = 0.25
+"""How often the background checkpointer of a durable file journal copies the WAL into the file."""
 """Rows per transaction in a scratch journal (`durable=False`)."""
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -266,6 +276,9 @@ class Journal:
         its state from what the journal holds."""
         self._pending_clock: tuple[float, dict[str, JSON]] | None = None
         in_memory = path == ":memory:" or path.startswith("file::memory:") or path == ""
+        self._checkpointer: _Checkpointer | None = None
+        """Started at the first commit of a durable file journal; stopped by `close`."""
+        self._checkpoints = durable and not in_memory
         self._lock_key = None if in_memory else _lock_file(path)
         try:
             self._db = self._open(path, durable, in_memory)
@@ -282,6 +295,8 @@ class Journal:
         if not in_memory:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+            if durable:  # checkpoints run in `_Checkpointer`, outside the commit (and its lock)
+                db.execute("PRAGMA wal_autocheckpoint=0")
         _check_is_a_journal(db, path)
         db.executescript(_SCHEMA)
         columns = {row[1] for row in db.execute("PRAGMA table_info(entries)")}
@@ -290,6 +305,9 @@ class Journal:
         return db
 
     def close(self) -> None:
+        checkpointer, self._checkpoints = self._checkpointer, False
+        if checkpointer is not None:
+            checkpointer.stop()  # before the last connection closes (which checkpoints the rest)
         with self.lock:
             try:
                 self.commit()
@@ -401,6 +419,9 @@ class Journal:
                 raise
             self._uncommitted = 0
             self.commits += 1
+            if self._checkpointer is None and self._checkpoints:
+                self._checkpointer = _Checkpointer(self.path)
+                weakref.finalize(self, self._checkpointer.stop_soon)  # a journal never closed
         self._committed_id = self._last_id
 
     def _failed(self, exc: BaseException) -> None:
@@ -509,6 +530,41 @@ class Journal:
                 item = _entry_dict(row[:18])
                 item["applied"] = None if row[18] is None else bool(row[18])
                 yield item
+
+
+class _Checkpointer:
+    """A daemon thread that checkpoints the WAL of a durable journal file every
+    `CHECKPOINT_SECONDS` on its own connection (PASSIVE: it copies what no reader needs and never
+    waits for, nor blocks, the journal's writes; the next write after a complete checkpoint starts
+    the WAL over). SQLite releases the GIL meanwhile. A checkpoint that fails (a full disk) is
+    tried again at the next tick; the WAL keeps every commit until then."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="journal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error:
+            return  # the journal's own auto-checkpoint is off: its close() still checkpoints
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    pass
+        finally:
+            db.close()
+
+    def stop_soon(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def _control_row(at: float, action: str, args: dict[str, JSON]) -> tuple[JSON, ...]:

@@ -265,3 +265,34 @@ def test_every_answer_is_committed_before_it_returns_under_concurrency(tmp_path)
     assert len(_committed_ids(db)) == 200
     assert mock.journal.commits <= 200 + len(mock.workspaces()) + 1  # never more than one per row
     mock.close()
+
+
+def test_a_durable_journal_is_checkpointed_in_the_background_and_close_stops_it(tmp_path) -> None:
+    # Checkpoints run in a thread of their own (mock_cio/journal.py, _Checkpointer), not in a
+    # commit: the WAL's commits reach the database file without another write, below SQLite's
+    # own 1,000-page auto-checkpoint (which the journal turns off), and close() stops the thread.
+    import os
+    import threading
+    import time
+
+    from mock_cio.journal import Entry, Journal
+
+    path = tmp_path / "w.db"
+    journal = Journal(str(path))
+    size = os.path.getsize(path)
+    for i in range(40):
+        journal.append(Entry(float(i), "PUT", "h", f"/api/v1/customers/u{i}", body={"n": "x" * 400}))
+    deadline = time.monotonic() + 10
+    while os.path.getsize(path) < size + 16384 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.path.getsize(path) >= size + 16384, "the WAL was not checkpointed into the file"
+    checkpointer = journal._checkpointer
+    assert checkpointer is not None and checkpointer._thread.is_alive()
+    journal.close()
+    assert not checkpointer._thread.is_alive()
+    before = threading.active_count()
+    scratch = Journal(str(tmp_path / "s.db"), durable=False)  # a scratch journal starts none
+    scratch.append(Entry(1.0, "PUT", "h", "/a"))
+    scratch.commit()
+    assert scratch._checkpointer is None and threading.active_count() == before
+    scratch.close()
