@@ -34,6 +34,16 @@ ANONYMOUS = ["a1", "a2", "a3"]
 EMAILS = ["ann@example.com", "ANN@example.com", "bo@example.com", "cy@example.com"]
 TOKENS = ["tok-1", "tok-2"]
 GROUPS = ["g1", "g2", "g3"]
+TRACKED = [
+    "Order Completed",
+    "Signed Up",
+    "User Deleted",
+    "User Suppressed",
+    "User Unsuppressed",
+    "Relationship Deleted",
+    "Object Deleted",
+    "Report Delivery Event",
+]
 DEVICE_EVENTS = ["Application Installed", "Device Created or Updated", "Application Uninstalled"]
 
 
@@ -56,8 +66,15 @@ def event(draw: Any) -> dict[str, Any]:
             traits["email"] = draw(st.sampled_from(EMAILS))
         out["traits"] = traits
     elif kind == "track":
-        out["event"] = draw(st.sampled_from(["Order Completed", "Signed Up"]))
-        out["properties"] = {"total": draw(st.integers(0, 3))}
+        name = draw(st.sampled_from(TRACKED))
+        out["event"] = name
+        if name in ("Relationship Deleted", "Object Deleted"):
+            out["properties"] = {"objectId": draw(st.sampled_from(GROUPS)), "objectTypeId": "1"}
+        elif name == "Report Delivery Event":
+            metric = draw(st.sampled_from(["opened", "clicked", "delivered"]))
+            out["properties"] = {"deliveryId": draw(st.sampled_from(["d1", "d2"])), "metric": metric}
+        else:
+            out["properties"] = {"total": draw(st.integers(0, 3))}
     elif kind == "page":
         out["name"] = "Home"
         out["properties"] = {"url": "https://example.com/home"}
