@@ -11,6 +11,8 @@ import time
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 from live_support import ROOT, STARTUP, launch, start_server
 
 import mock_cio
@@ -303,3 +305,31 @@ def test_an_idle_keep_alive_connection_does_not_hold_the_only_worker(tmp_path):
                     assert _read_answer(busy, busy_buffer).startswith(b"HTTP/1.1 200")
             idle.sendall(request)
             assert _read_answer(idle, idle_buffer).startswith(b"HTTP/1.1 200")
+
+
+@given(
+    data=st.lists(st.binary(max_size=40), max_size=12).map(b"\n".join),
+    sizes=st.lists(st.one_of(st.none(), st.integers(-1, 45)), min_size=1, max_size=12),
+    bufsize=st.sampled_from([1, 7, 64, 8192]),
+)
+def test_the_fast_readline_equals_cheroots(data, sizes, bufsize):
+    # mock_cio/server.py's _LineReader: the same lines, then the same bytes left, as cheroot's
+    # StreamReader (the reference), for any bytes, readline sizes and buffer sizes.
+    from cheroot.makefile import StreamReader
+
+    from mock_cio.server import _LineReader
+
+    def run(reader_class: type) -> tuple[list[bytes], bytes, int]:
+        a, b = socket.socketpair()
+        try:
+            a.sendall(data)
+            a.shutdown(socket.SHUT_WR)
+            reader = reader_class(b, "rb", bufsize)
+            lines = [reader.readline() if size is None else reader.readline(size) for size in sizes]
+            rest = reader.read()
+            return lines, rest, reader.bytes_read
+        finally:
+            a.close()
+            b.close()
+
+    assert run(_LineReader) == run(StreamReader)
