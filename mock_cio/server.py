@@ -41,8 +41,8 @@ from types import FrameType
 from typing import IO, Any
 
 from cheroot import wsgi
-from cheroot.makefile import MakeFile, StreamReader
-from cheroot.server import HTTPConnection
+from cheroot.makefile import MakeFile, StreamReader, StreamWriter
+from cheroot.server import HTTPConnection, HTTPRequest
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from mock_cio import control_plane
@@ -139,13 +139,68 @@ class _LineReader(StreamReader):
         return bytes(buffer[start:end])
 
 
+class _HeadWriter(StreamWriter):
+    """cheroot's socket writer, able to hold the response head for the write that follows it:
+    cheroot sends the head (status line and headers) only when the first body chunk is there
+    (WSGI) and then writes the chunk, so a response cost two sends (two TLS records, two wake-ups
+    of the client). `_Request` holds the head; the next write sends head and chunk at once, and
+    the end of the response sends a head still held (HEAD, 204: no body)."""
+
+    holding = False
+    _held = b""
+
+    def write(self, data: Any) -> int:
+        if self.holding:
+            self.holding = False
+            self._held = bytes(data)
+            return len(data)
+        if self._held:
+            held, self._held = self._held, b""
+            super().write(held + bytes(data))
+            return len(data)
+        return int(super().write(data))
+
+    def release(self) -> None:
+        """Send the head still held, if any."""
+        if self._held:
+            held, self._held = self._held, b""
+            super().write(held)
+
+
+class _Request(HTTPRequest):
+    """cheroot's request, its response head sent with the first body chunk (`_HeadWriter`)."""
+
+    def send_headers(self) -> None:
+        wfile = self.conn.wfile
+        if isinstance(wfile, _HeadWriter):
+            wfile.holding = True
+        try:
+            super().send_headers()
+        finally:
+            if isinstance(wfile, _HeadWriter):
+                wfile.holding = False
+
+    def respond(self) -> None:
+        try:
+            super().respond()
+        finally:
+            wfile = self.conn.wfile
+            if isinstance(wfile, _HeadWriter):
+                wfile.release()
+
+
 class _Connection(HTTPConnection):
-    """cheroot's connection with `_LineReader` as its request reader (plain and TLS alike)."""
+    """cheroot's connection with `_LineReader` as its request reader and `_HeadWriter` as its
+    writer (plain and TLS alike)."""
+
+    RequestHandlerClass = _Request
 
     def __init__(self, server: Any, sock: Any, makefile: Any = MakeFile) -> None:
         super().__init__(server, sock, makefile)
         if type(self.rfile) is StreamReader:
             self.rfile.__class__ = _LineReader
+        if type(self.wfile) is StreamWriter:
+            self.wfile.__class__ = _HeadWriter
 
 
 _CLIENT_GONE = (ConnectionError, ssl.SSLEOFError)

@@ -333,3 +333,44 @@ def test_the_fast_readline_equals_cheroots(data, sizes, bufsize):
             b.close()
 
     assert run(_LineReader) == run(StreamReader)
+
+
+def test_a_response_head_and_its_body_leave_in_one_send(tmp_path):
+    # mock_cio/server.py's _HeadWriter: the head cheroot writes is held for the body chunk that
+    # follows (one send, one TLS record); a response without a body (HEAD) still gets its head.
+    from mock_cio.server import _HeadWriter
+
+    sends: list[bytes] = []
+    a, b = socket.socketpair()
+    try:
+        writer = _HeadWriter(a, "wb")
+        writer.raw.write = lambda data: sends.append(bytes(data)) or len(data)  # type: ignore[method-assign]
+        writer.holding = True
+        assert writer.write(b"HTTP/1.1 200 OK\r\n\r\n") == 19
+        assert sends == []
+        assert writer.write(b"{}\n") == 3
+        assert sends == [b"HTTP/1.1 200 OK\r\n\r\n{}\n"]
+        assert writer.write(b"more") == 4 and sends[-1] == b"more"
+        writer.holding = True
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        writer.release()
+        assert sends[-1] == b"HTTP/1.1 204 No Content\r\n\r\n"
+        assert writer.bytes_written == sum(map(len, sends))
+    finally:
+        a.close()
+        b.close()
+    app = mock_cio.create_app({"CIO_NOW": T0})
+    with (
+        LiveServer(app, port=0) as live,
+        socket.create_connection(("127.0.0.1", live.port), timeout=5) as conn,
+    ):
+        buffer = bytearray()
+        conn.sendall(b"HEAD /_mock/clock HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        while b"\r\n\r\n" not in buffer:
+            chunk = conn.recv(65536)
+            assert chunk, "no head for HEAD"
+            buffer += chunk
+        assert buffer.startswith(b"HTTP/1.1 200")
+        del buffer[:]
+        conn.sendall(b"GET /_mock/clock HTTP/1.1\r\nHost: localhost\r\n\r\n")  # the connection still works
+        assert _read_answer(conn, buffer).startswith(b"HTTP/1.1 200")
