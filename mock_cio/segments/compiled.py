@@ -3,7 +3,9 @@
 `compile_conditions(node)` returns `check(person, env) -> bool` that gives the same answer as
 `matches(node, person, ctx)` (a property test checks it on generated people and conditions) while
 doing the per-request work once per definition: no dict unpacking per node, and the person's
-events grouped by (type, name) once per evaluation (`Env.events`), not walked once per rule.
+events grouped by (type, name) (`EventIndex`), not walked once per rule. The engine keeps one
+index per person and brings it up to date with the events added since (a person's events are only
+ever appended to), so an evaluation does not rescan the person's history.
 The rules themselves are evaluate.py's (`attribute_holds`, `field_value`, `data_value`).
 """
 
@@ -20,23 +22,55 @@ from .timestamps import DAY
 JSON = Any
 
 
+_NO_EVENTS: list[PersonEvent] = []
+
+
+class EventIndex:
+    """A person's events grouped by (type, name), in their order: `update()` adds the events
+    appended since the last call (a new events list, or a shorter one, is indexed afresh)."""
+
+    __slots__ = ("source", "seen", "groups")
+
+    def __init__(self, events: list[PersonEvent]) -> None:
+        self.source = events
+        self.seen = 0
+        self.groups: dict[tuple[str, str], list[PersonEvent]] = {}
+
+    def current(self, events: list[PersonEvent]) -> EventIndex:
+        """This index brought up to date with `events`, or a new one when they are another list."""
+        index = self if events is self.source and len(events) >= self.seen else EventIndex(events)
+        if len(events) != index.seen:
+            groups = index.groups
+            for event in events[index.seen :]:
+                key = (event.type, event.name)
+                found = groups.get(key)
+                if found is None:
+                    groups[key] = [event]
+                else:
+                    found.append(event)
+            index.seen = len(events)
+        return index
+
+    def get(self, kind: str, name: str) -> list[PersonEvent]:
+        return self.groups.get((kind, name), _NO_EVENTS)
+
+
 class Env:
-    """One evaluation of one person at one time: the context, and the person's events by kind."""
+    """One evaluation of one person at one time: the context, and the person's events by kind
+    (`index`, when the caller keeps one up to date; else grouped here on first use)."""
 
-    __slots__ = ("ctx", "person", "_events")
+    __slots__ = ("ctx", "person", "_index")
 
-    def __init__(self, ctx: Context, person: Person) -> None:
+    def __init__(self, ctx: Context, person: Person, index: EventIndex | None = None) -> None:
         self.ctx = ctx
         self.person = person
-        self._events: dict[tuple[str, str], list[PersonEvent]] | None = None
+        self._index = index
 
     def events(self, kind: str, name: str) -> list[PersonEvent]:
-        if self._events is None:
-            grouped: dict[tuple[str, str], list[PersonEvent]] = {}
-            for event in self.person.events:
-                grouped.setdefault((event.type, event.name), []).append(event)
-            self._events = grouped
-        return self._events.get((kind, name), [])
+        index = self._index
+        if index is None:
+            index = self._index = EventIndex(self.person.events).current(self.person.events)
+        return index.get(kind, name)
 
 
 Check = Callable[[Env], bool]

@@ -31,7 +31,7 @@ from mock_cio.state.people import Person, PersonEvent
 from mock_cio.state.verb_io import Outcome
 
 from .boundaries import next_change
-from .compiled import Check, Env, compile_conditions
+from .compiled import Check, Env, EventIndex, compile_conditions
 from .conditions import SegmentError, inputs_of, segment_refs, uses_time
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
@@ -62,6 +62,8 @@ class WorkspaceAutomation:
     due: list[tuple[float, str]] = field(default_factory=list)
     """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change."""
     next_check: dict[str, float] = field(default_factory=dict)
+    indexes: dict[str, EventIndex] = field(default_factory=dict)
+    """cio_id -> the person's events by (type, name), brought up to date at each evaluation."""
     latest: float = float("-inf")
     """The latest time anyone was evaluated at (a clock moved back re-evaluates everyone)."""
 
@@ -102,10 +104,12 @@ class Automation:
         warnings: list[dict[str, JSON]] | None = None,
         only: set[int] | None = None,
         previous: Iterable[int] = (),
+        index: EventIndex | None = None,
     ) -> set[int]:
         """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored).
         Each segment's conditions run compiled (compiled.py), equal to evaluate.py's `matches`.
-        With `only`, the other segments keep their `previous` result."""
+        With `only`, the other segments keep their `previous` result. `index`: the person's
+        events by (type, name), up to date (else they are grouped here)."""
         results: dict[int, bool] = {}
         if only is not None:
             kept = set(previous)
@@ -116,7 +120,7 @@ class Automation:
             if warnings is not None:
                 warnings.append(_warning(current[-1], person, name, value, operator, now))
 
-        env = Env(Context(now, lambda other: _member(results, person, other), warn), person)
+        env = Env(Context(now, lambda other: _member(results, person, other), warn), person, index)
         for segment_id in self._order:
             if only is not None and segment_id not in only:
                 continue
@@ -221,10 +225,12 @@ class Automation:
         warnings: list[dict[str, JSON]] = []
         was = store.inside.get(person.cio_id)
         only = None if dirty is None or was is None else self._affected(dirty)
+        index = store.indexes.get(person.cio_id)
+        index = store.indexes[person.cio_id] = (index or EventIndex(person.events)).current(person.events)
         if only is not None and not only:
             inside = set(was or ())
         else:
-            inside = self.evaluate(person, now, warnings, only, was or ())
+            inside = self.evaluate(person, now, warnings, only, was or (), index)
         old = store.warnings.get(person.cio_id, [])
         if only is not None:
             warnings = [w for w in old if w["segment"] not in only] + warnings
@@ -257,7 +263,7 @@ class Automation:
         store.latest = max(store.latest, now)
         if self._timed and (only is None or only & self._timed):
             timed = [self.segments[s].conditions for s in self._order if s in self._timed]
-            when = next_change(timed, person, now)
+            when = next_change(timed, person, now, index.get)
             if when is None:
                 store.next_check.pop(person.cio_id, None)
             elif store.next_check.get(person.cio_id) != when:
@@ -275,6 +281,7 @@ class Automation:
                 )
         store.seen_events.pop(cio_id, None)
         store.warnings.pop(cio_id, None)
+        store.indexes.pop(cio_id, None)
 
     def _record(
         self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], kind: str, **fields: JSON
@@ -569,7 +576,17 @@ _TIME: tuple[str, JSON] = ("time", None)
 """The dirty key of a clock move: the time-dependent segments, and those that refer to them."""
 _DIRTY_ATTRIBUTE = frozenset({"attribute_set", "attribute_removed", "identifier_set"})
 _DIRTY_DEVICE = frozenset({"device_added", "device_updated", "device_deleted"})
-_CLEAN = frozenset({"relationship_added", "relationship_updated", "relationship_removed", "metric_recorded"})
+_CLEAN = frozenset(
+    {
+        "relationship_added",
+        "relationship_updated",
+        "relationship_removed",
+        "metric_recorded",
+        "anonymous_id_claimed",
+    }
+)
+"""Changes no rule reads. A claim itself only adds to the person's anonymous ids: the events it
+moves over come as `events_merged` (anything may have changed), its objects as relationships."""
 
 
 def _dirty(touched: dict[str, set[tuple[str, JSON]] | None], cio_id: str, change: Mapping[str, JSON]) -> None:
