@@ -63,6 +63,8 @@ class WorkspaceAutomation:
     """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change."""
     next_check: dict[str, float] = field(default_factory=dict)
     indexes: dict[str, EventIndex] = field(default_factory=dict)
+    bounds: dict[str, dict[int, tuple[float, float | None]]] = field(default_factory=dict)
+    """cio_id -> time-dependent segment -> (time computed at, the segment's next boundary after it)."""
     """cio_id -> the person's events by (type, name), brought up to date at each evaluation."""
     latest: float = float("-inf")
     """The latest time anyone was evaluated at (a clock moved back re-evaluates everyone)."""
@@ -110,27 +112,37 @@ class Automation:
         Each segment's conditions run compiled (compiled.py), equal to evaluate.py's `matches`.
         With `only`, the other segments keep their `previous` result. `index`: the person's
         events by (type, name), up to date (else they are grouped here)."""
-        results: dict[int, bool] = {}
-        if only is not None:
-            kept = set(previous)
-            results = {s: s in kept for s in self._order if s not in only}
+        # the segments found so far: each segment comes after those it refers to (`_order`), so a
+        # reference to a data-driven segment reads its result of this evaluation (or, outside `only`,
+        # its previous one); any other id is a manual segment
+        inside = set() if only is None else set(previous) - only
+        defined = self.segments
         current: list[Segment] = []
 
         def warn(name: str, value: JSON, operator: str) -> None:
             if warnings is not None:
                 warnings.append(_warning(current[-1], person, name, value, operator, now))
 
-        env = Env(Context(now, lambda other: _member(results, person, other), warn), person, index)
-        for segment_id in self._order:
-            if only is not None and segment_id not in only:
-                continue
-            segment = self.segments[segment_id]
+        def member(other: int) -> bool:
+            return other in inside if other in defined else other in person.segments
+
+        env = Env(Context(now, member, warn), person, index)
+        for segment_id in self._order if only is None else self._ordered_only(only):
+            segment = defined[segment_id]
             current.append(segment)
             check = self._checks.get(segment_id)
             if check is None:
                 check = self._checks[segment_id] = compile_conditions(segment.conditions)
-            results[segment_id] = check(env)
-        return {segment_id for segment_id, inside in results.items() if inside}
+            if check(env):
+                inside.add(segment_id)
+        return inside
+
+    def _ordered_only(self, only: set[int]) -> list[int]:
+        key = frozenset(only)
+        found = self._only_orders.get(key)
+        if found is None:
+            found = self._only_orders[key] = [s for s in self._order if s in only]
+        return found
 
     def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: set[int]) -> bool:
         ctx = Context(
@@ -262,13 +274,30 @@ class Automation:
         store.seen_events[person.cio_id] = len(person.events)
         store.latest = max(store.latest, now)
         if self._timed and (only is None or only & self._timed):
-            timed = [self.segments[s].conditions for s in self._order if s in self._timed]
-            when = next_change(timed, person, now, index.get)
+            when = self._next_change(store, person, now, only, index)
             if when is None:
                 store.next_check.pop(person.cio_id, None)
             elif store.next_check.get(person.cio_id) != when:
                 store.next_check[person.cio_id] = when
                 heapq.heappush(store.due, (when, person.cio_id))
+
+    def _next_change(
+        self, store: WorkspaceAutomation, person: Person, now: float, only: set[int] | None, index: EventIndex
+    ) -> float | None:
+        """boundaries.py's `next_change` of all the time-dependent segments, segment by segment:
+        a segment outside `only` read nothing that changed, so its boundaries are the same as
+        when they were last computed (at `at <= now`), and its next one after `at`, when later
+        than `now`, is its next one after `now` too (none after `at`: none after `now`)."""
+        kept = store.bounds.get(person.cio_id) if only is not None else None
+        bounds: dict[int, tuple[float, float | None]] = {}
+        for segment_id, conditions in self._timed_conditions:
+            found = kept.get(segment_id) if kept is not None and segment_id not in only else None  # type: ignore[operator]
+            if found is None or now < found[0] or (found[1] is not None and found[1] <= now):
+                found = (now, next_change((conditions,), person, now, index.get))
+            bounds[segment_id] = found
+        store.bounds[person.cio_id] = bounds
+        times = [t for _, t in bounds.values() if t is not None]
+        return min(times) if times else None
 
     def _forget(
         self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
@@ -282,6 +311,7 @@ class Automation:
         store.seen_events.pop(cio_id, None)
         store.warnings.pop(cio_id, None)
         store.indexes.pop(cio_id, None)
+        store.bounds.pop(cio_id, None)
 
     def _record(
         self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], kind: str, **fields: JSON
@@ -504,6 +534,8 @@ class Automation:
     def _refresh(self) -> None:
         """After the definitions changed: which segments depend on the time, and on what."""
         self._timed = self._time_dependent()
+        self._timed_conditions = [(s, self.segments[s].conditions) for s in self._order if s in self._timed]
+        self._only_orders: dict[frozenset[int], list[int]] = {}
         self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
         for segment_id in self._timed:
             self._inputs[segment_id] |= {_TIME}
@@ -607,12 +639,6 @@ def _dirty(touched: dict[str, set[tuple[str, JSON]] | None], cio_id: str, change
         keys.add(("segment", change.get("segment")))
     elif kind not in _CLEAN:
         touched[cio_id] = None  # created, merged, claimed, or a change this list does not know
-
-
-def _member(results: Mapping[int, bool], person: Person, segment_id: int) -> bool:
-    if segment_id in results:
-        return results[segment_id]
-    return segment_id in person.segments
 
 
 def _ignore(name: str, value: JSON, operator: str) -> None:
