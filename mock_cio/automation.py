@@ -104,7 +104,7 @@ class AutomationControl:
 
     def _segment_view(self, number: int, site_id: str | None) -> dict[str, JSON]:
         segment = self.engine.segments[number]
-        members = sum(len(self.engine.members(ws, number)) for ws in self._workspaces(site_id))
+        members = sum(self.engine.member_count(ws, number) for ws in self._workspaces(site_id))
         return {**segment.to_dict(), "members": members}
 
     def members(self, segment_id: JSON, site_id: str | None = None) -> list[dict[str, JSON]]:
@@ -126,8 +126,7 @@ class AutomationControl:
             return self._campaign_view(number, site_id)
 
     def _campaign_view(self, number: int, site_id: str | None) -> dict[str, JSON]:
-        now = self._mock.clock.now()
-        count = sum(len(self.engine.entries(ws, number, now)) for ws in self._workspaces(site_id))
+        count = sum(self.engine.entry_count(ws, number) for ws in self._workspaces(site_id))
         return {**self.engine.campaigns[number].to_dict(), "entries": count}
 
     def entries(self, campaign_id: JSON | None = None, site_id: str | None = None) -> list[dict[str, JSON]]:

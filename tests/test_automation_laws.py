@@ -242,7 +242,12 @@ def test_membership_after_any_changes_and_clock_moves_equals_a_fresh_evaluation(
         store = mock.engine.store(ws)
         for person in ws.people:
             kept = {s for s, members in store.members.items() if person.cio_id in members}
-            assert kept == fresh.evaluate(person, now), person
+            warned: list[dict[str, Any]] = []
+            assert kept == fresh.evaluate(person, now, warned), person
+            seen = [(w["segment"], w["attribute"], w["value"]) for w in store.warnings.get(person.cio_id, [])]
+            assert sorted(seen, key=repr) == sorted(
+                [(w["segment"], w["attribute"], w["value"]) for w in warned], key=repr
+            )  # the timestamp warnings too
         alive = {p.cio_id for p in ws.people}
         assert all(set(members) <= alive for members in store.members.values())
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,18 +104,25 @@ class Automation:
         person: Person,
         now: float,
         warnings: list[dict[str, JSON]] | None = None,
-        only: set[int] | None = None,
+        only: Set[int] | None = None,
         previous: Iterable[int] = (),
         index: EventIndex | None = None,
+        direct: Set[int] | None = None,
+        evaluated: list[int] | None = None,
     ) -> set[int]:
         """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored).
         Each segment's conditions run compiled (compiled.py), equal to evaluate.py's `matches`.
         With `only`, the other segments keep their `previous` result. `index`: the person's
-        events by (type, name), up to date (else they are grouped here)."""
+        events by (type, name), up to date (else they are grouped here). With `direct` (the
+        segments of `only` that read what changed; the others are there for the segments they
+        refer to), a segment of `only` outside `direct` keeps its previous result unless a segment
+        it refers to changed in this evaluation. `evaluated` collects the ids evaluated."""
         # the segments found so far: each segment comes after those it refers to (`_order`), so a
         # reference to a data-driven segment reads its result of this evaluation (or, outside `only`,
         # its previous one); any other id is a manual segment
         inside = set() if only is None else set(previous) - only
+        kept = set(previous) if direct is not None else inside
+        changed: set[int] = set()
         defined = self.segments
         current: list[Segment] = []
 
@@ -128,17 +135,27 @@ class Automation:
 
         env = Env(Context(now, member, warn), person, index)
         for segment_id in self._order if only is None else self._ordered_only(only):
+            was = segment_id in kept
+            if direct is not None and segment_id not in direct and not (self._refs[segment_id] & changed):
+                if was:
+                    inside.add(segment_id)
+                continue
             segment = defined[segment_id]
             current.append(segment)
             check = self._checks.get(segment_id)
             if check is None:
                 check = self._checks[segment_id] = compile_conditions(segment.conditions)
-            if check(env):
+            if evaluated is not None:
+                evaluated.append(segment_id)
+            now_inside = check(env)
+            if now_inside:
                 inside.add(segment_id)
+            if now_inside != was:
+                changed.add(segment_id)
         return inside
 
-    def _ordered_only(self, only: set[int]) -> list[int]:
-        key = frozenset(only)
+    def _ordered_only(self, only: Set[int]) -> list[int]:
+        key = only if isinstance(only, frozenset) else frozenset(only)
         found = self._only_orders.get(key)
         if found is None:
             found = self._only_orders[key] = [s for s in self._order if s in only]
@@ -236,19 +253,22 @@ class Automation:
         the person was evaluated before) and record what entered and left."""
         warnings: list[dict[str, JSON]] = []
         was = store.inside.get(person.cio_id)
-        only = None if dirty is None or was is None else self._affected(dirty)
+        only = direct = None
+        if dirty is not None and was is not None:
+            only, direct = self._affected(dirty)
         index = store.indexes.get(person.cio_id)
         index = store.indexes[person.cio_id] = (index or EventIndex(person.events)).current(person.events)
+        evaluated: list[int] = []
         if only is not None and not only:
             inside = set(was or ())
         else:
-            inside = self.evaluate(person, now, warnings, only, was or (), index)
+            inside = self.evaluate(person, now, warnings, only, was or (), index, direct, evaluated)
         old = store.warnings.get(person.cio_id, [])
         if only is not None:
-            warnings = [w for w in old if w["segment"] not in only] + warnings
+            warnings = [w for w in old if w["segment"] not in evaluated] + warnings
         if warnings:
             store.warnings[person.cio_id] = warnings
-            notes.extend(w["message"] for w in warnings if only is None or w["segment"] in only)
+            notes.extend(w["message"] for w in warnings if only is None or w["segment"] in evaluated)
         else:
             store.warnings.pop(person.cio_id, None)
         if was is None:
@@ -273,8 +293,8 @@ class Automation:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
         store.seen_events[person.cio_id] = len(person.events)
         store.latest = max(store.latest, now)
-        if self._timed and (only is None or only & self._timed):
-            when = self._next_change(store, person, now, only, index)
+        if self._timed and (direct is None or direct & self._own_timed):
+            when = self._next_change(store, person, now, direct, index)
             if when is None:
                 store.next_check.pop(person.cio_id, None)
             elif store.next_check.get(person.cio_id) != when:
@@ -282,9 +302,10 @@ class Automation:
                 heapq.heappush(store.due, (when, person.cio_id))
 
     def _next_change(
-        self, store: WorkspaceAutomation, person: Person, now: float, only: set[int] | None, index: EventIndex
+        self, store: WorkspaceAutomation, person: Person, now: float, only: Set[int] | None, index: EventIndex
     ) -> float | None:
-        """boundaries.py's `next_change` of all the time-dependent segments, segment by segment:
+        """boundaries.py's `next_change` of all the time-dependent segments, segment by segment
+        (those whose own rules depend on the time: the others change only with them):
         a segment outside `only` read nothing that changed, so its boundaries are the same as
         when they were last computed (at `at <= now`), and its next one after `at`, when later
         than `now`, is its next one after `now` too (none after `at`: none after `now`)."""
@@ -534,13 +555,21 @@ class Automation:
     def _refresh(self) -> None:
         """After the definitions changed: which segments depend on the time, and on what."""
         self._timed = self._time_dependent()
-        self._timed_conditions = [(s, self.segments[s].conditions) for s in self._order if s in self._timed]
+        self._own_timed = {s for s in self._timed if uses_time(self.segments[s].conditions)}
+        self._timed_conditions = [
+            (s, self.segments[s].conditions) for s in self._order if s in self._own_timed
+        ]
         self._only_orders: dict[frozenset[int], list[int]] = {}
+        self._affected_by: dict[frozenset[tuple[str, JSON]], tuple[frozenset[int], frozenset[int]]] = {}
+        self._refs = {s: segment_refs(self.segments[s].conditions) & set(self.segments) for s in self._order}
         self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
-        for segment_id in self._timed:
+        for segment_id in self._own_timed:
             self._inputs[segment_id] |= {_TIME}
+        self._direct: dict[tuple[str, JSON], set[int]] = {}
         self._readers: dict[tuple[str, JSON], set[int]] = {}
         for segment_id in self._order:  # a segment reads what the segments it refers to read
+            for key in self._inputs[segment_id]:
+                self._direct.setdefault(key, set()).add(segment_id)
             reads = set(self._inputs[segment_id])
             for key in list(reads):
                 if key[0] == "segment" and key[1] in self.segments:
@@ -548,12 +577,19 @@ class Automation:
             for key in reads:
                 self._readers.setdefault(key, set()).add(segment_id)
 
-    def _affected(self, dirty: set[tuple[str, JSON]]) -> set[int]:
-        """The segments whose result can differ after changes to `dirty`."""
-        out: set[int] = set()
-        for key in dirty:
-            out |= self._readers.get(key, set())
-        return out
+    def _affected(self, dirty: set[tuple[str, JSON]]) -> tuple[frozenset[int], frozenset[int]]:
+        """The segments whose result can differ after changes to `dirty`, and of those the
+        segments that read what changed themselves (the others refer to segments that do)."""
+        key = frozenset(dirty)
+        found = self._affected_by.get(key)
+        if found is None:
+            out: set[int] = set()
+            direct: set[int] = set()
+            for item in dirty:
+                out |= self._readers.get(item, _NONE)
+                direct |= self._direct.get(item, _NONE)
+            found = self._affected_by[key] = (frozenset(out), frozenset(direct))
+        return found
 
     def _time_dependent(self) -> set[int]:
         timed: set[int] = set()
@@ -577,6 +613,14 @@ class Automation:
                 {"workspace": ws.site_id, "cio_id": cio_id, "identifiers": identifiers, "entered_at": at}
             )
         return out
+
+    def member_count(self, ws: WorkspaceState, segment_id: int) -> int:
+        """len(members(ws, segment_id)), without building the views."""
+        return len(self.store(ws).members.get(segment_id, ()))
+
+    def entry_count(self, ws: WorkspaceState, campaign_id: int) -> int:
+        """len(entries(ws, campaign_id, now)), without building the views."""
+        return sum(1 for entry in self.store(ws).entries if entry["campaign"] == campaign_id)
 
     def entries(self, ws: WorkspaceState, campaign_id: int | None, now: float) -> list[dict[str, JSON]]:
         out = []
