@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sandbox.errors import InputError
@@ -310,3 +310,63 @@ def test_an_interrupted_run_resumes_from_its_partition_checkpoints(tmp_path: Pat
     assert f"resumed {kept} of 4 partition(s)" in resumed.stderr
     assert len(list(folder.glob("*.pickle"))) == 4 and not list(folder.glob("*.tmp"))
     assert json.loads(resumed.stdout) == json.loads(cli(*base).stdout)
+
+
+PERSON = 'partnerAction = "createUpdatePerson"\nuseDefaultMappings = true\n'
+CHANGED_TEXT = (
+    (SCENARIOS / "cio-sandbox.toml")
+    .read_text()
+    .replace(
+        PERSON, PERSON + 'mapping = \'\'\'{"custom_attributes": {"plan": {"@path": "$.traits.plan"}}}\'\'\'\n'
+    )
+)
+# the law's NEW config also drops objects and suppressions, so the end states differ in them too
+CHANGED_MORE = CHANGED_TEXT.replace(
+    'partnerAction = "createUpdateObject"\n', 'partnerAction = "createUpdateObject"\nenabled = false\n'
+).replace('partnerAction = "suppressPerson"\n', 'partnerAction = "suppressPerson"\nenabled = false\n')
+
+
+@pytest.fixture(scope="module")
+def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("diff") / "new.toml"
+    path.write_text(CHANGED_TEXT)
+    return path
+
+
+SUPPRESSED = [
+    {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}, "timestamp": at(1)},
+    {"type": "track", "userId": "u1", "event": "User Suppressed", "timestamp": at(2)},
+    {"type": "group", "userId": "u2", "groupId": "g1", "timestamp": at(2)},
+]
+
+
+@settings(max_examples=40)
+@given(streams(), st.integers(2, 3))
+@example(SUPPRESSED, 2)
+def test_a_partitioned_diff_equals_the_sequential_one(events: list[dict[str, Any]], partitions: int) -> None:
+    from sandbox.replay.diffing import compare_configs, compare_partitioned
+
+    new = load_config_text(CHANGED_MORE)
+    expected = compare_configs(located(events), CONFIG, new).to_dict()
+    assert compare_partitioned(located(events), CONFIG, new, partitions=partitions).to_dict() == expected
+
+
+def load_config_text(text: str) -> Config:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cio-sandbox.toml"
+        path.write_text(text)
+        return load_config(path)
+
+
+def test_diff_with_workers_and_resume_gives_the_in_process_report(changed: Path, tmp_path: Path) -> None:
+    base = ["diff", str(SCENARIOS / "cio-sandbox.toml"), str(changed), str(SCENARIOS), "--json"]
+    one = cli(*base)
+    assert one.returncode == 1, one.stderr  # they differ
+    folder = tmp_path / "resume"
+    first = cli(*base, "--resume", str(folder))
+    again = cli(*base, "--resume", str(folder))
+    assert first.stdout == again.stdout == one.stdout
+    assert "resumed 0 of 4 partition(s)" in first.stderr and "resumed 4 of 4 partition(s)" in again.stderr
+    assert len(list(folder.glob("*.pickle"))) == 8  # 4 partitions x 2 configs

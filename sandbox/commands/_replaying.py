@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from sandbox.errors import InputError
@@ -69,13 +71,21 @@ def replay_partitioned(
     """EVENTS partitioned by identity (sandbox.replay.partitioned) and replayed on Dask, or in this
     process one partition after another with --resume and --workers 1: the merged result, equal
     to the in-process replay's. With `resume`, each partition's result is kept in that folder."""
-    import sys
-
     from sandbox.replay import partitioned
     from sandbox.replay.events import read_located
 
     partitioned.check(config, batch=batch)
-    events = read_located(args.events, selection(args))
+    with partition_runner(args, resume) as (runner, count):
+        return partitioned.replay(read_located(args.events, selection(args)), config, count, runner)
+
+
+@contextlib.contextmanager
+def partition_runner(args: argparse.Namespace, resume: str | None) -> Iterator[tuple[Any, int]]:
+    """(runner, partition count) for --workers / --scheduler / --resume: a Dask cluster's (closed
+    afterwards), or this process's with --workers 1; checkpointing in `resume` when given."""
+    import sys
+
+    from sandbox.replay import partitioned
 
     def report(text: str) -> None:
         print(f"cio-sandbox {args.command}: {text}", file=sys.stderr)
@@ -85,7 +95,8 @@ def replay_partitioned(
         runner = partitioned.in_process
         if resume is not None:
             runner = partitioned.resumable(runner, resume, report)
-        return partitioned.replay(events, config, RESUME_PARTITIONS, runner)
+        yield runner, RESUME_PARTITIONS
+        return
     from sandbox.replay.parallel import connect
 
     client, cluster = connect(args.workers, args.scheduler)
@@ -97,7 +108,7 @@ def replay_partitioned(
         if resume is not None:
             runner = partitioned.resumable(runner, resume, report)
             count *= RESUME_PARTITIONS
-        return partitioned.replay(events, config, count, runner)
+        yield runner, count
     finally:
         client.close()
         if cluster is not None:

@@ -21,7 +21,14 @@ import json
 import sys
 from typing import Any
 
-from sandbox.commands._replaying import add_selection_arguments, selection, source_label
+from sandbox.commands._replaying import (
+    add_parallel_arguments,
+    add_selection_arguments,
+    is_parallel,
+    partition_runner,
+    selection,
+    source_label,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -40,6 +47,12 @@ def register(subparsers: Any) -> None:
         help="Segment events: files, directories, Segment archives, fsspec URLs, - for stdin",
     )
     add_selection_arguments(parser)
+    add_parallel_arguments(parser)
+    parser.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="keep each partition's result in DIR as it finishes; a rerun after an interruption replays only the rest (partitions by identity, as --workers)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the report as JSON")
     output.add_argument(
@@ -50,18 +63,23 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sandbox.replay.config import load_config
-    from sandbox.replay.diffing import compare_configs
+    from sandbox.replay.diffing import compare_configs, compare_partitioned
     from sandbox.replay.events import read_located
+    from sandbox.replay.partitioned import check
 
     old = load_config(args.old)
     new = load_config(args.new)
-    report = compare_configs(
-        read_located(args.events, selection(args)),
-        old,
-        new,
-        source=source_label(args.events),
-        names=(args.old, args.new),
-    )
+    events = read_located(args.events, selection(args))
+    label = source_label(args.events)
+    if is_parallel(args) or args.resume is not None:
+        for config in (old, new):
+            check(config, batch=False)
+        with partition_runner(args, args.resume) as (runner, count):
+            report = compare_partitioned(
+                events, old, new, partitions=count, runner=runner, source=label, names=(args.old, args.new)
+            )
+    else:
+        report = compare_configs(events, old, new, source=label, names=(args.old, args.new))
     if args.json:
         text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
     elif args.format == "markdown":

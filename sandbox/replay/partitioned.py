@@ -296,7 +296,8 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
                     f"cannot read a checkpoint ({exc}); remove it to replay again", path
                 ) from None
         if report is not None:
-            report(f"resumed {len(groups) - len(missing)} of {len(groups)} partition(s) from {folder}")
+            resumed = len(groups) - len(missing)
+            report(f"resumed {resumed} of {len(groups)} partition(s) from {folder} ({config.file})")
 
         def save(position: int, result: PartitionResult) -> None:
             path = paths[missing[position]]
@@ -311,30 +312,49 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
     return run
 
 
+Observer = Callable[[int, Event, list[Any]], None]
+"""Told each event's index, the event and its trace under each config, in input order."""
+
+
 def partition(
-    located: Iterable[Located], config: Config, partitions: int
+    located: Iterable[Located],
+    config: Config,
+    partitions: int,
+    *,
+    others: Sequence[Config] = (),
+    observe: Observer | None = None,
 ) -> tuple[list[list[Item]], float | None]:
-    """The events grouped by partition (each in input order), and the mock's time after the last."""
+    """The events grouped by partition (each in input order), and the mock's time after the last.
+    With `others`, the keys of every config's requests join (so each config can replay the same
+    partitions)."""
     from sandbox.pipeline import trace
     from sandbox.replay.engine import EventClock
 
     clock = EventClock()
     components = Components()
-    settings = config.settings
-    compiled = config.compiled
+    tracers = [(c.settings, c.compiled) for c in (config, *others)]
     items: list[Item] = []
     keys: list[str | None] = []
     for index, entry in enumerate(located):
         event = entry.event
         where = entry.where or f"event {index}"
         now = clock.time_for(event)
-        try:
-            traced = trace(event, settings, compiled, now=now, explain=False)
-        except InputError as exc:
-            raise InputError(exc.message, where) from None
-        found = [
-            key for sub in traced.subscriptions for req in sub.requests for key in request_keys(req, where)
-        ]
+        traces = []
+        found: list[str] = []
+        for settings, compiled in tracers:
+            try:
+                traced = trace(event, settings, compiled, now=now, explain=False)
+            except InputError as exc:
+                raise InputError(exc.message, where) from None
+            traces.append(traced)
+            found.extend(
+                key
+                for sub in traced.subscriptions
+                for req in sub.requests
+                for key in request_keys(req, where)
+            )
+        if observe is not None:
+            observe(index, event, traces)
         keys.append(components.join(found))
         items.append(Item(index, event, now, entry.where))
     groups: list[list[Item]] = [[] for _ in range(partitions)]
@@ -362,13 +382,40 @@ def replay(
     located: Iterable[Located], config: Config, partitions: int, runner: Runner = in_process
 ) -> Merged:
     """Partition, replay each partition with `runner`, merge."""
-    groups, end = partition(located, config, partitions)
+    return replay_each(located, (config,), partitions, runner)[0]
+
+
+def replay_each(
+    located: Iterable[Located],
+    configs: Sequence[Config],
+    partitions: int,
+    runner: Runner = in_process,
+    observe: Observer | None = None,
+) -> list[Merged]:
+    """The same partitions (joined over every config's requests) replayed with each config."""
+    groups, end = partition(located, configs[0], partitions, others=configs[1:], observe=observe)
     groups = [group for group in groups if group] or [[]]
-    found: dict[int, PartitionResult] = {}
-    runner(groups, config, found.__setitem__)
-    results = [found[position] for position in range(len(groups))]
     times = {item.index: item.now for group in groups for item in group}
-    return merge(results, times, end)
+    out = []
+    for config in configs:
+        found: dict[int, PartitionResult] = {}
+        runner(groups, config, found.__setitem__)
+        out.append(merge([found[position] for position in range(len(groups))], times, end))
+    return out
+
+
+def snapshot_of(merged: Merged) -> dict[str, JSON]:
+    """The merged end state in the shape of `MockCio.snapshot()` as far as people, objects and
+    suppressed identifiers go (what sandbox.classic.endstate.normalise reads)."""
+    out: dict[str, JSON] = {}
+    for workspace in merged.workspaces:
+        suppressed = [str(s).split(":", 1) for s in workspace["suppressed"]]
+        out[str(workspace["site_id"])] = {
+            "people": merged.state["people"],
+            "objects": merged.state["objects"],
+            "suppressed": [{"kind": kind, "value": value} for kind, value in suppressed],
+        }
+    return out
 
 
 def merge(results: Sequence[PartitionResult], times: Mapping[int, float], end: float | None) -> Merged:
