@@ -10,6 +10,9 @@ exist with one config only (cio_ids, event ids and receipt times are normalised 
 EVENTS are read as `run` reads them: files, directories, Segment archives (--source, --since,
 --until pick partitions), fsspec URLs, - for stdin.
 
+--workers N / --scheduler ADDRESS / --resume DIR partition the events by identity as `run` does
+(docs/scale.md); the report is the same.
+
 Exit status: 0 when both configs give the same requests, errors and end state; 1 when they differ
 (as `check`); 2 for unusable input or config.
 """
