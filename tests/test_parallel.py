@@ -126,6 +126,26 @@ def test_a_real_dask_scheduler_and_workers(tmp_path: Path) -> None:
         remote = plan(str(tmp_path), "--settings", str(SETTINGS), "--scheduler", address)
         assert remote.returncode == 0, remote.stderr
         assert remote.stdout == plan(str(tmp_path), "--settings", str(SETTINGS)).stdout
+        # identity-partitioned snapshot on the same cluster: the in-process golden file's bytes
+        scenarios = str(ROOT / "fixtures" / "scenarios")
+        for name, extra in (("remote", ["--scheduler", address]), ("local", [])):
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox",
+                    "snapshot",
+                    scenarios,
+                    "--out",
+                    str(tmp_path / name),
+                    *extra,
+                ],
+                capture_output=True,
+                cwd=ROOT,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stderr
+        assert (tmp_path / "remote").read_bytes() == (tmp_path / "local").read_bytes()
     finally:
         for process in [*workers, scheduler]:
             process.terminate()
