@@ -66,7 +66,7 @@ RESUME_PARTITIONS = 4
 
 
 def replay_partitioned(
-    args: argparse.Namespace, config: Config, *, batch: bool, resume: str | None = None
+    args: argparse.Namespace, config: Config, *, batch: bool, resume: str | None = None, lines: bool = True
 ) -> Any:
     """EVENTS partitioned by identity (sandbox.replay.partitioned) and replayed on Dask, or in this
     process one partition after another with --resume and --workers 1: the merged result, equal
@@ -76,7 +76,8 @@ def replay_partitioned(
 
     partitioned.check(config, batch=batch)
     with partition_runner(args, resume) as (runner, count):
-        return partitioned.replay(read_located(args.events, selection(args)), config, count, runner)
+        events = read_located(args.events, selection(args))
+        return partitioned.replay(events, config, count, runner, lines=lines)
 
 
 @contextlib.contextmanager

@@ -388,7 +388,7 @@ def compare_partitioned(
         comparer.compare(_Traced(event, index, traces[0]), _Traced(event, index, traces[1]))
 
     merged = partitioned.replay_each(
-        events, (old, new), partitions, runner or partitioned.in_process, observe=observe
+        events, (old, new), partitions, runner or partitioned.in_process, observe=observe, lines=False
     )
     states = [normalise(partitioned.snapshot_of(m), list(m.state["anonymous_events"])) for m in merged]
     return ConfigDiff(
