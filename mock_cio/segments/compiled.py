@@ -80,10 +80,24 @@ def compile_conditions(node: JSON) -> Check:
     ((kind, body),) = node.items()
     if kind == "and":
         parts = [compile_conditions(child) for child in body]
-        return lambda env: all(part(env) for part in parts)
+
+        def every(env: Env) -> bool:
+            for part in parts:
+                if not part(env):
+                    return False
+            return True
+
+        return parts[0] if len(parts) == 1 else every
     if kind == "or":
         parts = [compile_conditions(child) for child in body]
-        return lambda env: any(part(env) for part in parts)
+
+        def some(env: Env) -> bool:
+            for part in parts:
+                if part(env):
+                    return True
+            return False
+
+        return parts[0] if len(parts) == 1 else some
     if kind == "not":
         inner = compile_conditions(body)
         return lambda env: not inner(env)
@@ -107,17 +121,24 @@ def _activity(kind: str, name: str, body: JSON) -> Check:
     if low is None:
         low = 1 if high is None else 0
 
+    fields = [(rule, rule["field"]) for rule in rules]
+
     def check(env: Env) -> bool:
+        events = env.events(kind, name)
+        if days is None and not fields:  # every event of the name counts
+            count = len(events)
+            return count >= low and (high is None or count <= high)
         since = None if days is None else env.ctx.now - days * DAY
+        ctx = env.ctx
         count = 0
-        for event in env.events(kind, name):
+        for event in events:
             if since is not None and event.timestamp < since:
                 continue
-            if rules and not all(
-                attribute_holds(r, data_value(event.data, r["field"]), env.ctx) for r in rules
-            ):
-                continue
-            count += 1
+            for rule, field_name in fields:
+                if not attribute_holds(rule, data_value(event.data, field_name), ctx):
+                    break
+            else:
+                count += 1
         return count >= low and (high is None or count <= high)
 
     return check

@@ -121,7 +121,7 @@ class Automation:
         # reference to a data-driven segment reads its result of this evaluation (or, outside `only`,
         # its previous one); any other id is a manual segment
         inside = set() if only is None else set(previous) - only
-        kept = set(previous) if direct is not None else inside
+        kept = (previous if isinstance(previous, Set) else set(previous)) if direct is not None else inside
         changed: set[int] = set()
         defined = self.segments
         current: list[Segment] = []
@@ -221,7 +221,28 @@ class Automation:
             del store.next_check[cio_id]
             person = ws.people.by_cio_id(cio_id)
             if person is not None:
-                self._update(ws, store, person, now, changes, [], events=False, dirty={_TIME})
+                self._update(
+                    ws,
+                    store,
+                    person,
+                    now,
+                    changes,
+                    [],
+                    events=False,
+                    dirty=self._due_keys(store, cio_id, now),
+                )
+
+    def _due_keys(self, store: WorkspaceAutomation, cio_id: str, now: float) -> set[tuple[str, JSON]]:
+        """The time keys of the segments whose own next boundary is at or before `now` (the others
+        keep their value until theirs); all of them when none were kept."""
+        bounds = store.bounds.get(cio_id, {})
+        keys: set[tuple[str, JSON]] = set()
+        for segment_id, _ in self._timed_conditions:
+            found = bounds.get(segment_id)
+            when = None if found is None else found[1]
+            if found is None or (when is not None and when <= now):
+                keys.add(("time", segment_id))
+        return keys or {("time", segment_id) for segment_id, _ in self._timed_conditions}
 
     def _everyone(self, state: CioState | _Only, now: float) -> dict[str, list[dict[str, JSON]]]:
         out: dict[str, list[dict[str, JSON]]] = {}
@@ -563,8 +584,8 @@ class Automation:
         self._affected_by: dict[frozenset[tuple[str, JSON]], tuple[frozenset[int], frozenset[int]]] = {}
         self._refs = {s: segment_refs(self.segments[s].conditions) & set(self.segments) for s in self._order}
         self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
-        for segment_id in self._own_timed:
-            self._inputs[segment_id] |= {_TIME}
+        for segment_id in self._own_timed:  # its own clock: see _due_keys
+            self._inputs[segment_id] |= {("time", segment_id)}
         self._direct: dict[tuple[str, JSON], set[int]] = {}
         self._readers: dict[tuple[str, JSON], set[int]] = {}
         for segment_id in self._order:  # a segment reads what the segments it refers to read
@@ -648,8 +669,6 @@ class Automation:
 _NONE: frozenset[int] = frozenset()
 
 
-_TIME: tuple[str, JSON] = ("time", None)
-"""The dirty key of a clock move: the time-dependent segments, and those that refer to them."""
 _DIRTY_ATTRIBUTE = frozenset({"attribute_set", "attribute_removed", "identifier_set"})
 _DIRTY_DEVICE = frozenset({"device_added", "device_updated", "device_deleted"})
 _CLEAN = frozenset(
