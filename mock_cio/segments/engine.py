@@ -295,7 +295,8 @@ class Automation:
         if was is None:
             was = set()
         if inside != was:
-            for segment_id in self._order:
+            moved = inside ^ was
+            for segment_id in self._order if len(moved) > 1 else moved:
                 if segment_id in inside and segment_id not in was:
                     store.members.setdefault(segment_id, {})[person.cio_id] = now
                     self._record(
@@ -330,16 +331,18 @@ class Automation:
         a segment outside `only` read nothing that changed, so its boundaries are the same as
         when they were last computed (at `at <= now`), and its next one after `at`, when later
         than `now`, is its next one after `now` too (none after `at`: none after `now`)."""
-        kept = store.bounds.get(person.cio_id) if only is not None else None
-        bounds: dict[int, tuple[float, float | None]] = {}
+        bounds = store.bounds.get(person.cio_id)
+        if bounds is None or only is None:
+            bounds = store.bounds[person.cio_id] = {}
+        earliest: float | None = None
         for segment_id, conditions in self._timed_conditions:
-            found = kept.get(segment_id) if kept is not None and segment_id not in only else None  # type: ignore[operator]
+            found = None if only is None or segment_id in only else bounds.get(segment_id)
             if found is None or now < found[0] or (found[1] is not None and found[1] <= now):
-                found = (now, next_change((conditions,), person, now, index.get))
-            bounds[segment_id] = found
-        store.bounds[person.cio_id] = bounds
-        times = [t for _, t in bounds.values() if t is not None]
-        return min(times) if times else None
+                found = bounds[segment_id] = (now, next_change((conditions,), person, now, index.get))
+            when = found[1]
+            if when is not None and (earliest is None or when < earliest):
+                earliest = when
+        return earliest
 
     def _forget(
         self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
