@@ -370,3 +370,29 @@ def test_diff_with_workers_and_resume_gives_the_in_process_report(changed: Path,
     assert first.stdout == again.stdout == one.stdout
     assert "resumed 0 of 4 partition(s)" in first.stderr and "resumed 4 of 4 partition(s)" in again.stderr
     assert len(list(folder.glob("*.pickle"))) == 8  # 4 partitions x 2 configs
+
+
+@settings(max_examples=25)
+@given(streams(), st.integers(2, 3))
+def test_a_worker_reading_its_events_from_the_files_replays_what_the_driver_would_ship(
+    events: list[dict[str, Any]], partitions: int
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as temp:
+        half = len(events) // 2
+        files = [str(Path(temp) / "a.jsonl"), str(Path(temp) / "b.jsonl")]
+        for file, part in zip(files, (events[:half], events[half:]), strict=True):
+            Path(file).write_text("".join(json.dumps(e) + "\n" for e in part))
+        groups, _ = partitioned.partition(read_located(files), CONFIG, partitions)
+        for group in groups:
+            indexes, times = [i.index for i in group], [i.now for i in group]
+            shipped = partitioned.replay_partition(group, CONFIG, True)
+            assert partitioned.replay_from_files(files, indexes, times, CONFIG, True) == shipped
+
+
+def test_a_worker_finding_fewer_events_than_the_driver_says_so(tmp_path: Path) -> None:
+    file = tmp_path / "a.jsonl"
+    file.write_text(json.dumps({"type": "track", "userId": "u", "event": "E"}) + "\n")
+    with pytest.raises(InputError, match="the input changed while it was replayed"):
+        partitioned.replay_from_files([str(file)], [0, 1], [0.0, 0.0], CONFIG, False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sandbox.errors import InputError
@@ -72,18 +72,22 @@ def replay_partitioned(
     process one partition after another with --resume and --workers 1: the merged result, equal
     to the in-process replay's. With `resume`, each partition's result is kept in that folder."""
     from sandbox.replay import partitioned
-    from sandbox.replay.events import read_located
+    from sandbox.replay.events import input_files, read_file
 
     partitioned.check(config, batch=batch)
-    with partition_runner(args, resume) as (runner, count):
-        events = read_located(args.events, selection(args))
+    files = input_files(args.events, selection(args))
+    with partition_runner(args, resume, files) as (runner, count):
+        events = (located for file in files for located in read_file(file))
         return partitioned.replay(events, config, count, runner, lines=lines)
 
 
 @contextlib.contextmanager
-def partition_runner(args: argparse.Namespace, resume: str | None) -> Iterator[tuple[Any, int]]:
+def partition_runner(
+    args: argparse.Namespace, resume: str | None, files: Sequence[str] | None = None
+) -> Iterator[tuple[Any, int]]:
     """(runner, partition count) for --workers / --scheduler / --resume: a Dask cluster's (closed
-    afterwards), or this process's with --workers 1; checkpointing in `resume` when given."""
+    afterwards), or this process's with --workers 1; checkpointing in `resume` when given. With
+    `files` (the input's files), workers read their events from them when they are local files."""
     import sys
 
     from sandbox.replay import partitioned
@@ -105,7 +109,10 @@ def partition_runner(args: argparse.Namespace, resume: str | None) -> Iterator[t
         count = args.workers
         if args.scheduler is not None:
             count = max(1, len(client.scheduler_info().get("workers") or {}))
-        runner = partitioned.on_dask(client)
+        from sandbox.replay.archive import is_url
+
+        readable = files is not None and all(f != "-" and not is_url(f) for f in files)
+        runner = partitioned.on_dask(client, files if readable else None)
         if resume is not None:
             runner = partitioned.resumable(runner, resume, report)
             count *= RESUME_PARTITIONS
