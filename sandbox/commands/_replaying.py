@@ -33,17 +33,21 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
-    """--workers N / --scheduler ADDRESS: the events partitioned by identity, replayed on Dask."""
+def add_parallel_arguments(
+    parser: argparse.ArgumentParser,
+    verb: str = "replay",
+    partitions: str = "the events partitioned by identity",
+) -> None:
+    """--workers N / --scheduler ADDRESS: the job on Dask (`verb` and `partitions` word the help)."""
     parser.add_argument(
         "--workers",
         type=workers_count,
         default=1,
         metavar="N",
-        help="replay on a local Dask cluster of N processes, the events partitioned by identity (default 1: in this process)",
+        help=f"{verb} on a local Dask cluster of N processes, {partitions} (default 1: in this process)",
     )
     parser.add_argument(
-        "--scheduler", metavar="ADDRESS", help="replay on an existing Dask cluster (tcp://host:8786)"
+        "--scheduler", metavar="ADDRESS", help=f"{verb} on an existing Dask cluster (tcp://host:8786)"
     )
 
 

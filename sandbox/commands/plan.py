@@ -17,7 +17,12 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sandbox.commands._replaying import add_selection_arguments, selection, workers_count
+from sandbox.commands._replaying import (
+    add_parallel_arguments,
+    add_selection_arguments,
+    is_parallel,
+    selection,
+)
 from sandbox.errors import ConfigError, InputError
 from sandbox.js import json as js_json
 from sandbox.js.json import escape_lone_surrogates
@@ -37,16 +42,7 @@ def register(subparsers: Any) -> None:
         "--settings", metavar="FILE", help="destination settings (JSON); makes INPUT JSON-lines events"
     )
     add_selection_arguments(parser)
-    parser.add_argument(
-        "--workers",
-        type=workers_count,
-        default=1,
-        metavar="N",
-        help="plan on a local Dask cluster of N processes, INPUT's files as partitions (default 1: in this process)",
-    )
-    parser.add_argument(
-        "--scheduler", metavar="ADDRESS", help="plan on an existing Dask cluster (tcp://host:8786)"
-    )
+    add_parallel_arguments(parser, "plan", "INPUT's files as partitions")
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -105,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     source = "<stdin>" if args.input == "-" else args.input
     config = load_config(args.config) if args.config is not None else None
     chosen = selection(args)
-    parallel = args.workers > 1 or args.scheduler is not None
+    parallel = is_parallel(args)
     if parallel:
         _check_parallel(args, config)
     files: list[str] = []
