@@ -44,6 +44,16 @@ JSON = Any
 _PERSON_KEYS = ("person", "primary")
 
 
+def why_not_triggered(merged_from_anonymous: bool, timestamp: float, received_at: float) -> str:
+    """Why an event whose `can_trigger` is false starts no event-triggered campaign (Customer.io's
+    72-hour rule for backfilled and merged anonymous events; events merged from another person)."""
+    if merged_from_anonymous:
+        return "it was merged from an anonymous profile more than 72 hours after its timestamp"
+    if received_at > timestamp + 72 * 3600:
+        return "its timestamp is more than 72 hours before its receipt (backfilled)"
+    return "it came from another person in a merge (merged events do not trigger)"
+
+
 @dataclass(slots=True)
 class WorkspaceAutomation:
     """What the definitions made of one workspace."""
@@ -399,12 +409,7 @@ class Automation:
             if not all(attribute_holds(r, data_value(event.data, r["field"]), ctx) for r in rules):
                 continue
             if not event.can_trigger:
-                if event.merged_from_anonymous:
-                    why = "it was merged from an anonymous profile more than 72 hours after its timestamp"
-                elif event.received_at > event.timestamp + 72 * 3600:
-                    why = "its timestamp is more than 72 hours before its receipt (backfilled)"
-                else:
-                    why = "it came from another person in a merge (merged events do not trigger)"
+                why = why_not_triggered(event.merged_from_anonymous, event.timestamp, event.received_at)
                 notes.append(
                     f"campaign {campaign.id} ({campaign.name!r}): event {event.name!r} of {person} does not "
                     f"trigger it: {why}"

@@ -300,10 +300,12 @@ def _person_automation(found: Mapping[str, Any], events: list[Mapping[str, Any]]
 
 
 def _why_not_triggered(event: Mapping[str, Any]) -> str:
-    """Why an event whose `can_trigger` is false starts no campaign (Customer.io's 72-hour rule)."""
-    if event.get("merged_from_anonymous"):
-        return "merged from anonymous activity more than 72 hours after its timestamp"
-    return "its timestamp is more than 72 hours before it was received (backfilled), or it came in a merge"
+    """The mock's own reason (mock_cio.segments.engine) for an event view whose `can_trigger` is false."""
+    from mock_cio.segments.engine import why_not_triggered
+
+    return why_not_triggered(
+        bool(event.get("merged_from_anonymous")), event.get("timestamp") or 0, event.get("received_at") or 0
+    )
 
 
 # -- segments and campaigns -----------------------------------------------------------------------
