@@ -27,9 +27,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from mock_cio.clock import iso
 from mock_cio.errors import SourceError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 
 JSON = Any
@@ -89,13 +89,8 @@ def source_event(
     if email:
         event["context"] = {"traits": {"email": email}}
     event["messageId"] = f"cio-source-{delivery}"
-    event["timestamp"] = _iso(at)
+    event["timestamp"] = iso(at)
     return event
-
-
-def _iso(seconds: float) -> str:
-    stamp = datetime.fromtimestamp(seconds, UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
 class Outbox:
