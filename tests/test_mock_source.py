@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 from collections.abc import Iterator
@@ -210,3 +211,53 @@ def test_entries_a_clock_move_or_a_new_campaign_causes_are_journaled_and_posted_
     assert [r["events"][0]["properties"]["campaign_id"] for r in _source_rows(track)] == [7, 8]
     assert track.mock.source is not None and track.mock.source.flush(10)
     assert len(track.mock.source.failures) == 2  # both were posted (nothing listens there)
+
+
+def serve_args(tmp_path: Any, config_text: str, *flags: str) -> Any:
+    from sandbox.cli import build_parser
+
+    config = tmp_path / "cio-sandbox.toml"
+    config.write_text(config_text, encoding="utf-8")
+    return build_parser().parse_args(["serve", "--db", ":memory:", "--config", str(config), *flags])
+
+
+def test_the_config_files_source_table_sets_where_serve_posts_and_the_flag_wins(tmp_path: Any) -> None:
+    from sandbox.commands.serve import build_app
+
+    text = '[source]\nto = "http://wk_cfg@127.0.0.1:9/"\n'
+    app, close = build_app(serve_args(tmp_path, text))
+    try:
+        assert app.test_client().get("/_mock/source").get_json()["to"] == "http://127.0.0.1:9/v1/batch"
+        auth = app.extensions["sandbox_live"].mock.source._auth
+        assert base64.b64decode(auth.removeprefix("Basic ")) == b"wk_cfg:"
+    finally:
+        close()
+    app, close = build_app(serve_args(tmp_path, text, "--source-to", "http://127.0.0.1:10/in"))
+    try:
+        assert app.test_client().get("/_mock/source").get_json()["to"] == "http://127.0.0.1:10/in"
+    finally:
+        close()
+    app, close = build_app(serve_args(tmp_path, ""))
+    try:
+        assert app.test_client().get("/_mock/source").get_json()["to"] is None
+    finally:
+        close()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('source = "http://127.0.0.1:9"\n', "source: must be a table ([source]), got a string"),
+        ("[source]\n", "source/to: is required: the Segment HTTP API URL to post to"),
+        ('[source]\nto = "http://127.0.0.1:9"\nkey = "k"\n', "source/key: unknown key (expected to)"),
+        ('[source]\nto = "ftp://x"\n', "source/to: must be an http(s) URL with a host"),
+        ("[source]\nto = 7\n", "source/to: must be an http(s) URL, got 7"),
+    ],
+)
+def test_a_bad_source_table_is_one_line_naming_the_key(tmp_path: Any, text: str, message: str) -> None:
+    from sandbox.errors import ConfigError
+    from sandbox.replay.config import parse_config
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "cfg.toml")
+    assert str(caught.value).startswith(f"cfg.toml: {message}") and "\n" not in str(caught.value)

@@ -75,6 +75,11 @@ def build_app(args: argparse.Namespace) -> tuple[Callable[..., Any], Callable[[]
             **faults,
             **({"CIO_SEGMENTS": list(config.segments)} if config.segments else {}),
             **({"CIO_CAMPAIGNS": list(config.campaigns)} if config.campaigns else {}),
+            **(
+                {"CIO_SOURCE_TO": config.source_to}
+                if config.source_to and not getattr(args, "source_to", None)
+                else {}
+            ),
             "SANDBOX_CONFIG": config,
             "SANDBOX_DELIVERY": getattr(args, "delivery", "once"),
             "SANDBOX_SEED": seed,

@@ -61,7 +61,8 @@ _REGION_BY_KEY = {
     name.casefold(): region
     for name, region in (("US", US_REGION), ("EU", EU_REGION), (US_REGION, US_REGION), (EU_REGION, EU_REGION))
 }
-TOP_KEYS = ("batch", "settings", "subscriptions", "faults", "segments", "campaigns")
+TOP_KEYS = ("batch", "settings", "subscriptions", "faults", "segments", "campaigns", "source")
+SOURCE_KEYS = ("to",)
 SETTINGS_KEYS = ("siteId", "apiKey", "accountRegion")
 SUBSCRIPTION_KEYS = (
     "name",
@@ -91,6 +92,9 @@ class Config:
     """`[[segments]]` (`id`, `name`, `conditions`): the mock's data-driven segments, checked."""
     campaigns: tuple[Mapping[str, JSON], ...] = ()
     """`[[campaigns]]` (`id`, `name`, `trigger`, `filter`, `frequency`): campaign triggers, checked."""
+    source_to: str | None = None
+    """`[source] to`: the Segment HTTP API `serve` posts the Customer.io source's events to (as
+    `--source-to`, which wins over it); checked by the mock's own reader."""
     _compiled: CompiledSubscriptions | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -152,8 +156,9 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
     settings = settings_from_dict(document.get("settings"), file)
     faults = _faults(document.get("faults"), file)
     segments, campaigns = _automation(document, file)
+    source_to = _source(document.get("source"), file)
     if "subscriptions" not in document:
-        return Config(settings, AUTOMATIC, batch, file, faults, segments, campaigns)
+        return Config(settings, AUTOMATIC, batch, file, faults, segments, campaigns, source_to)
     items = document["subscriptions"]
     if not isinstance(items, list):
         raise ConfigError(
@@ -161,7 +166,7 @@ def config_from_dict(document: Mapping[str, Any], file: str = DEFAULT_FILE) -> C
         )
     compiled = compiled_from_list(items, file)
     subscriptions = tuple(c.subscription for c in compiled)
-    return Config(settings, subscriptions, batch, file, faults, segments, campaigns, compiled)
+    return Config(settings, subscriptions, batch, file, faults, segments, campaigns, source_to, compiled)
 
 
 def _faults(table: Any, file: str) -> Mapping[str, JSON] | None:
@@ -176,6 +181,26 @@ def _faults(table: Any, file: str) -> Mapping[str, JSON] | None:
     except FaultError as exc:
         path, _, message = str(exc).partition(" ")
         raise ConfigError(message, file, path=path.rstrip(":").replace(".", "/")) from None
+
+
+def _source(table: Any, file: str) -> str | None:
+    """`[source]`: `to`, the URL `--source-to` takes, checked by the mock's one reader of it."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"must be a table ([source]), got {_kind(table)}", file, path="source")
+    for key in table:
+        if key not in SOURCE_KEYS:
+            raise ConfigError(f"unknown key (expected {', '.join(SOURCE_KEYS)})", file, path=f"source/{key}")
+    if "to" not in table:
+        raise ConfigError("is required: the Segment HTTP API URL to post to", file, path="source/to")
+    from mock_cio.source import SourceError, parse_target
+
+    try:
+        parse_target(table["to"], "to")
+    except SourceError as exc:
+        raise ConfigError(str(exc).removeprefix("to: "), file, path="source/to") from None
+    return str(table["to"]).strip()
 
 
 def _automation(document: Mapping[str, Any], file: str) -> tuple[tuple[Mapping[str, JSON], ...], ...]:
