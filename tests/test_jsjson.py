@@ -8,7 +8,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.js.json import loads
+from sandbox.js.json import dumps, loads, number, stringify
 
 
 def test_numbers_become_doubles() -> None:
@@ -47,3 +47,28 @@ def test_event_readers_use_javascript_numbers() -> None:
     (located,) = parse_text(line)
     assert located.event["properties"] == {"total": 89, "big": 1.2345678901234568e29}
     assert parse_json_object(line.encode())["properties"]["total"] == 89
+
+
+# -- writing: the json.dumps fast path of `dumps` equals `stringify` (the exact writer) ----------------
+
+_EDGE_FLOATS = st.sampled_from(
+    [1e-4, -1e-4, 9.999999999999999e-05, 1e16, 1e16 - 2, 2**53 - 0.5, 2**52 + 0.5, 0.1, 1e-7, 1e21, 5e-324]
+)
+_NUMBERS = st.floats(allow_nan=False, allow_infinity=False) | st.integers() | _EDGE_FLOATS
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | _NUMBERS | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4) | st.sampled_from(["0", "7", "01"]), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON_VALUES)
+def test_the_fast_path_writes_what_stringify_writes(value: object) -> None:
+    """`dumps` takes json.dumps when it gives the same text (floats included): always stringify's text."""
+    assert dumps(value) == stringify(value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | _EDGE_FLOATS)
+def test_floats_on_the_fast_path_are_written_as_javascript_writes_them(x: float) -> None:
+    assert dumps([x]) == f"[{number(x)}]"

@@ -186,8 +186,12 @@ def _write(value: Any, out: list[str], undefined: object) -> None:
         raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-# The fast path: json.dumps writes the same text when no number needs ECMAScript's formatting (every
-# number an int within ±2^53), no object has an integer-like key, and no string holds a surrogate.
+# The fast path: json.dumps writes the same text when no number needs ECMAScript's formatting, no
+# object has an integer-like key, and no string holds a surrogate. A number needs no formatting when
+# it is an int within ±2^53, or a float that is not integral (Python writes 2.0, JavaScript 2) with
+# 1e-4 <= |x| < 1e16: there Python's repr and Number::toString both write the shortest digits that
+# round-trip (the closest such, on a tie) in plain decimal notation; outside it Python switches
+# to exponents (1e-05, 1e+16) at other bounds than JavaScript (1e-7, 1e+21).
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
@@ -203,6 +207,10 @@ def _plain(value: Any) -> bool:
             if -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
                 continue
             return False
+        if cls is float:
+            if (1e-4 <= item < 1e16 or -1e16 < item <= -1e-4) and not item.is_integer():
+                continue
+            return False
         if cls is dict:
             for key, member in item.items():
                 if key.__class__ is not str or (key[:1].isdigit() and is_array_index(key)):
@@ -212,7 +220,7 @@ def _plain(value: Any) -> bool:
         if cls is list:
             stack.extend(item)
             continue
-        return False  # floats, and anything unusual, take the exact path
+        return False  # anything unusual takes the exact path
     return True
 
 
