@@ -226,6 +226,7 @@ class CompiledSubscriptions(tuple):
 
     _values: dict[str, frozenset[str]]
     _routes: dict[tuple[str | None, ...], tuple[Compiled, ...]]
+    _positions: dict[tuple[str | None, ...], tuple[int, ...]]
 
     def __new__(cls, subscriptions: Iterable[Compiled]) -> CompiledSubscriptions:
         self = super().__new__(cls, subscriptions)
@@ -236,25 +237,45 @@ class CompiledSubscriptions(tuple):
         # One route per combination of known values (None: any other value, or none); the number
         # of routes is bounded by the values the conditions name, whatever the traffic.
         self._routes = {}
+        self._positions = {}
         return self
 
     def candidates(self, event: Event) -> tuple[Compiled, ...]:
         """The subscriptions whose condition may hold for `event`, in order (a superset of the matches)."""
+        key = self._route_key(event)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = tuple(self[position] for position in self._route(key))
+        return route
+
+    def matching(self, events: Sequence[Event]) -> list[list[int]]:
+        """For each subscription (by position), the indexes of the `events` its condition matches:
+        one pass over the events, each matched only against its candidates (the same lists as
+        matching every subscription against every event, since the candidates hold every match)."""
+        out: list[list[int]] = [[] for _ in self]
+        routes, route_key = self._positions, self._route_key
+        for index, event in enumerate(events):
+            key = route_key(event)
+            route = routes.get(key)
+            if route is None:
+                route = routes[key] = self._route(key)
+            for position in route:
+                if self[position].matches(event):
+                    out[position].append(index)
+        return out
+
+    def _route_key(self, event: Event) -> tuple[str | None, str | None]:
         values = self._values
         kind = event.get("type")
         name = event.get("event")
-        route_key = (
+        return (
             kind if isinstance(kind, str) and kind in values["type"] else None,
             name if isinstance(name, str) and name in values["event"] else None,
         )
-        route = self._routes.get(route_key)
-        if route is None:
-            route = self._routes[route_key] = tuple(
-                sub
-                for sub in self
-                if _admits(sub.requires, dict(zip(_DISPATCH_KEYS, route_key, strict=True)))
-            )
-        return route
+
+    def _route(self, key: tuple[str | None, str | None]) -> tuple[int, ...]:
+        known = dict(zip(_DISPATCH_KEYS, key, strict=True))
+        return tuple(position for position, sub in enumerate(self) if _admits(sub.requires, known))
 
 
 def _admits(requires: Mapping[str, frozenset[str]], known: Mapping[str, str | None]) -> bool:
@@ -413,8 +434,8 @@ def plan(
     listed = list(events)
     for index, event in enumerate(listed):
         check_event(event, f"event {index}")
-    for sub in compiled:
-        yield from plan_subscription(sub, listed, settings, True, now=now)
+    for sub, indexes in zip(compiled, compiled.matching(listed), strict=True):
+        yield from sub.batch(listed, indexes, settings, now)
 
 
 def _plan_single(

@@ -355,6 +355,9 @@ def test_dispatch_never_skips_a_matching_subscription(texts: list[str], evs: lis
         assert [sub for sub in candidates if sub in matching] == matching
         positions = [compiled.index(sub) for sub in candidates]
         assert positions == sorted(positions)
+    # batch mode's one pass: per subscription, the events it matches (a subscription given twice too)
+    twice = compile_subscriptions([*compiled, compiled[0]])
+    assert twice.matching(evs) == [[i for i, e in enumerate(evs) if sub.matches(e)] for sub in twice]
 
 
 def test_dispatch_reads_the_presets_conditions() -> None:
