@@ -25,11 +25,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="cio-sandbox",
         description="Test Segment's Customer.io (Actions) destination offline.",
     )
-    from sandbox.actions import EMULATED_DESTINATION
-
-    parser.add_argument(
-        "--version", action="version", version=f"cio-sandbox {version()} (emulates {EMULATED_DESTINATION})"
-    )
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS if only is None else (only,):
         try:
@@ -40,6 +36,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         module.register(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """--version, with the version read only when asked (importlib.metadata costs every command
+    15 ms of start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from sandbox.actions import EMULATED_DESTINATION
+
+        print(f"cio-sandbox {version()} (emulates {EMULATED_DESTINATION})")
+        parser.exit()
 
 
 def version() -> str:
