@@ -57,8 +57,10 @@ _EDGE_FLOATS = st.sampled_from(
 _NUMBERS = st.floats(allow_nan=False, allow_infinity=False) | st.integers() | _EDGE_FLOATS
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | _NUMBERS | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=4) | st.sampled_from(["0", "7", "01"]), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=4) | st.sampled_from(["0", "7", "01"]), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
