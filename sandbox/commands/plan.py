@@ -226,7 +226,15 @@ def _plan_on_dask(
             in_flight=2 * workers,
             progress=bar.update if bar is not None else None,
         )
-        _write_lines(lines, out, _LINES_PER_WRITE, encoded=True)
+        out.flush()
+        raw: IO[bytes] | None = getattr(out, "buffer", None)
+        for chunk in lines:
+            if raw is not None:
+                raw.write(chunk)
+            else:  # a text stream without bytes underneath (a test's StringIO)
+                out.write(chunk.decode("utf-8"))
+        if raw is not None:
+            raw.flush()
     finally:
         if bar is not None:
             bar.close()
