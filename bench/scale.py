@@ -11,10 +11,11 @@ archive (2 sources, 10,000 events a file), then times, each in its own process:
   partitioned by identity, replayed on a local Dask cluster), checking their summaries are equal;
 - unless --no-cluster: `plan --scheduler` on a real `dask scheduler` + two `dask worker`
   processes on 127.0.0.1, checking its output is byte-identical to `--workers 2`'s.
-Prints events/s by the wall clock, the speed-up of 2 workers against 1 (the peer, measured in the
-same run; target >= 1.7x on 2 cores), the peak RSS of the largest process of each run (driver or
-worker: `getrusage(RUSAGE_CHILDREN)` of a wrapper process), and a linear extrapolation to 300 M
-events on 64 cores (32x this machine's 2-worker rate; linear scaling assumed, not measured).
+Prints the load average (the machine may be shared), per command events/s by the wall clock, CPU
+seconds (user + system of all its processes) and the peak RSS of the driver and of the largest
+worker (every process sampled every 0.1 s), the speed-up of 2 workers against 1 (the peer,
+measured in the same run; target >= 1.7x on 2 cores), and a linear extrapolation to 300 M events
+on 64 cores (32x this machine's 2-worker rate; linear scaling assumed, not measured).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,22 +63,61 @@ def write_archive(root: Path, count: int) -> int:
     return files
 
 
-_WRAPPER = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "done = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'wb'))\n"
-    "print(done.returncode, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-)
+@dataclass(frozen=True)
+class Measured:
+    """One command's wall seconds, CPU seconds (user + system, every process of it) and peak RSS
+    (MiB) of its driver and of its largest other process (a worker)."""
+
+    seconds: float
+    cpu: float
+    driver_rss: float
+    worker_rss: float
 
 
-def measure(args: list[str], out: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB of the largest process in the tree) of `cio-sandbox ARGS`."""
-    cmd = [sys.executable, "-c", _WRAPPER, str(out), sys.executable, "-m", "sandbox", *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    code, seconds, rss = done.stdout.split()
-    if code != "0":
-        raise SystemExit(f"failed: cio-sandbox {' '.join(args)}\n{done.stderr}")
-    return float(seconds), int(rss) / 1024
+def _peak_rss(pid: int) -> float:
+    """VmHWM (the peak resident set so far) of a live process, in MiB; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def measure(args: list[str], out: Path, env: dict[str, str]) -> Measured:
+    """Run `cio-sandbox ARGS` (stdout to `out`), sampling every process of it every 0.1 s: Dask's
+    workers are forked by a fork server, not waited for by the driver, so getrusage cannot see
+    them."""
+    import psutil  # type: ignore[import-untyped]
+
+    cmd = [sys.executable, "-m", "sandbox", *args]
+    cpu: dict[int, float] = {}
+    rss: dict[int, float] = {}
+    started = time.perf_counter()
+    errors = out.with_suffix(".stderr")
+    with open(out, "wb") as sink, open(errors, "wb") as err:
+        child = subprocess.Popen(cmd, stdout=sink, stderr=err, env=env, cwd=ROOT)
+        root = psutil.Process(child.pid)
+        while child.poll() is None:
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                tree = []
+            for process in tree:
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    continue
+                cpu[process.pid] = times.user + times.system
+                rss[process.pid] = max(rss.get(process.pid, 0.0), _peak_rss(process.pid))
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
+    if child.returncode != 0:
+        raise SystemExit(f"failed: cio-sandbox {' '.join(args)}\n{errors.read_text()}")
+    driver = rss.pop(child.pid, 0.0)
+    return Measured(seconds, sum(cpu.values()), driver, max(rss.values(), default=0.0))
 
 
 def digest(path: Path) -> str:
@@ -115,10 +156,8 @@ def real_cluster(archive: Path, settings: Path, out: Path, env: dict[str, str]) 
                     **quiet,
                 )
             )
-        seconds, _ = measure(
-            ["plan", str(archive), "--settings", str(settings), "--scheduler", address], out, env
-        )
-        return seconds, digest(out)
+        done = measure(["plan", str(archive), "--settings", str(settings), "--scheduler", address], out, env)
+        return done.seconds, digest(out)
     finally:
         for process in [*workers, scheduler]:
             process.terminate()
@@ -137,6 +176,26 @@ def main() -> None:
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     )
+    try:
+        _bench(options, env)
+    finally:
+        print(f"load average after: {_load()}")
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def line(what: str, events: int, done: Measured) -> None:
+    """One figure: events/s by the wall clock, CPU seconds of all processes, peak RSS."""
+    worker = f", largest worker {done.worker_rss:.0f} MiB" if done.worker_rss else ""
+    print(
+        f"{what:<18} {events / done.seconds:>10,.0f} events/s   {done.seconds:7.1f} s wall   "
+        f"{done.cpu:7.1f} s CPU   peak RSS driver {done.driver_rss:.0f} MiB{worker}"
+    )
+
+
+def _bench(options: argparse.Namespace, env: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory(prefix="cio-scale-") as temp:
         work = Path(temp)
         archive = work / "archive"
@@ -148,38 +207,39 @@ def main() -> None:
         settings = work / "settings.json"
         settings.write_text(json.dumps(SETTINGS))
         base = ["plan", str(archive), "--settings", str(settings)]
-        one_s, one_rss = measure([*base, "--workers", "1"], work / "w1.jsonl", env)
-        two_s, two_rss = measure([*base, "--workers", "2"], work / "w2.jsonl", env)
-        same = digest(work / "w1.jsonl") == digest(work / "w2.jsonl")
         n = options.events
-        rate1, rate2 = n / one_s, n / two_s
-        print(f"plan --workers 1   {rate1:>10,.0f} events/s   {one_s:7.1f} s   peak RSS {one_rss:6.0f} MiB")
+        print(f"load average before: {_load()}")
+        one = measure([*base, "--workers", "1"], work / "w1.jsonl", env)
+        line("plan --workers 1", n, one)
+        two = measure([*base, "--workers", "2"], work / "w2.jsonl", env)
+        line("plan --workers 2", n, two)
+        same = digest(work / "w1.jsonl") == digest(work / "w2.jsonl")
+        rate2 = n / two.seconds
         print(
-            f"plan --workers 2   {rate2:>10,.0f} events/s   {two_s:7.1f} s   peak RSS {two_rss:6.0f} MiB (largest process)"
+            f"plan speed-up      {one.seconds / two.seconds:10.2f}x  (target >= 1.7x; output byte-identical: {same})"
         )
-        print(f"speed-up           {rate2 / rate1:10.2f}x  (target >= 1.7x; output byte-identical: {same})")
         print(
             f"plan target        {'met' if rate2 >= 80_000 else 'NOT met'}: >= 80,000 events/s with 2 workers"
         )
         hours = 300e6 / (rate2 * 32) / 3600
         print(f"300 M events, 64 cores (linear extrapolation of the 2-worker rate): {hours:.2f} h")
         if not options.no_run:
-            run_s, run_rss = measure(["run", str(archive), "--json", "--no-progress"], work / "run.json", env)
-            print(
-                f"run --workers 1    {n / run_s:>10,.0f} events/s   {run_s:7.1f} s   peak RSS {run_rss:6.0f} MiB"
-            )
+            run1 = measure(["run", str(archive), "--json", "--no-progress"], work / "run.json", env)
+            line("run --workers 1", n, run1)
             args = ["run", str(archive), "--json", "--no-progress", "--workers", "2"]
-            run2_s, run2_rss = measure(args, work / "run2.json", env)
+            run2 = measure(args, work / "run2.json", env)
+            line("run --workers 2", n, run2)
             equal = json.loads((work / "run.json").read_text()) == json.loads(
                 (work / "run2.json").read_text()
             )
             print(
-                f"run --workers 2    {n / run2_s:>10,.0f} events/s   {run2_s:7.1f} s   peak RSS {run2_rss:6.0f} MiB "
-                f"(largest process); speed-up {run_s / run2_s:.2f}x; summary equal to --workers 1: {equal}"
+                f"run speed-up       {run1.seconds / run2.seconds:10.2f}x  (summary equal to --workers 1: {equal})"
             )
             print(
-                f"run target         {'met' if n / run2_s >= 10_000 else 'NOT met'}: >= 10,000 events/s with 2 workers"
+                f"run target         {'met' if n / run2.seconds >= 10_000 else 'NOT met'}: >= 10,000 events/s with 2 workers"
             )
+            hours = 300e6 / (n / run2.seconds * 32) / 3600
+            print(f"300 M events, 64 cores (linear extrapolation of the 2-worker run rate): {hours:.2f} h")
         if not options.no_cluster:
             seconds, cluster_digest = real_cluster(archive, settings, work / "cluster.jsonl", env)
             print(f"dask scheduler + 2 dask workers: {n / seconds:,.0f} events/s; output identical to --workers 2: "
