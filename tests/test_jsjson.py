@@ -74,3 +74,21 @@ def test_the_fast_path_writes_what_stringify_writes(value: object) -> None:
 @given(st.floats(allow_nan=False, allow_infinity=False) | _EDGE_FLOATS)
 def test_floats_on_the_fast_path_are_written_as_javascript_writes_them(x: float) -> None:
     assert dumps([x]) == f"[{number(x)}]"
+
+
+def test_every_character_is_written_as_javascript_writes_it() -> None:
+    """The fast path's strings: every code point but the surrogates (which it leaves to the exact
+    path), in long strings and one by one in a list."""
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    chunks = ["".join(points[i : i + 4096]) for i in range(0, len(points), 4096)]
+    assert dumps(chunks) == stringify(chunks)
+    assert dumps(points[:70000]) == stringify(points[:70000])
+
+
+def test_numbers_the_fast_path_leaves_to_the_exact_path() -> None:
+    assert (
+        dumps([1.0, -0.0, 1e16, 1e-6, 2**53, 1.5, 0.1])
+        == "[1,0,10000000000000000,0.000001,9007199254740992,1.5,0.1]"
+    )
+    assert dumps({"1": 1.0, "a": {"b": [1e21]}}) == '{"1":1,"a":{"b":[1e+21]}}'
+    assert dumps({"s": ":1e5,1.0]"}) == '{"s":":1e5,1.0]"}'

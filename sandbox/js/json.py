@@ -22,7 +22,9 @@ import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
+
+import orjson
 
 from sandbox.js.numbers import as_json_number, number_to_string
 
@@ -186,51 +188,37 @@ def _write(value: Any, out: list[str], undefined: object) -> None:
         raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-# The fast path: json.dumps writes the same text when no number needs ECMAScript's formatting, no
-# object has an integer-like key, and no string holds a surrogate. A number needs no formatting when
-# it is an int within ±2^53, or a float that is not integral (Python writes 2.0, JavaScript 2) with
-# 1e-4 <= |x| < 1e16: there Python's repr and Number::toString both write the shortest digits that
-# round-trip (the closest such, on a tie) in plain decimal notation; outside it Python switches
-# to exponents (1e-05, 1e+16) at other bounds than JavaScript (1e-7, 1e+21).
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-
-
-def _plain(value: Any) -> bool:
-    stack = [value]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        cls = item.__class__
-        if cls is str or item is None or item is True or item is False:
-            continue
-        if cls is int:
-            if -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
-                continue
-            return False
-        if cls is float:
-            if (1e-4 <= item < 1e16 or -1e16 < item <= -1e-4) and not item.is_integer():
-                continue
-            return False
-        if cls is dict:
-            for key, member in item.items():
-                if key.__class__ is not str or (key[:1].isdigit() and is_array_index(key)):
-                    return False
-                push(member)
-            continue
-        if cls is list:
-            stack.extend(item)
-            continue
-        return False  # anything unusual takes the exact path
-    return True
+# The fast path: orjson writes JSON.stringify's text for a list or dict of JSON values, except in the
+# cases below. It writes strings as JSON.stringify does (the same escapes, every other character
+# as it is: checked for every code point), ints within ±(2^53 - 1) as they are (it refuses bigger
+# ones with OPT_STRICT_INTEGER, and lone surrogates, and non-str keys), and floats with the
+# shortest digits that round-trip, as Number::toString does, but spelled differently in two cases:
+# integral floats (`1.0`, `-0.0`; JavaScript writes `1`, `0`) and exponents at other bounds
+# (`1e16`, `1e-6`; JavaScript writes `10000000000000000`, `0.000001`). Three searches find those (a
+# number ending in `.0`, an exponent) and the integer-like keys, which JavaScript orders first; a
+# string that merely looks like one (`"e-mail"`) only costs the exact path. (Three searches with a
+# literal first character run 3x faster than one alternation.)
+_ORJSON_OPTIONS: Final = (
+    orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+_INTEGRAL: Final = re.compile(rb"\.0[,\]}]").search
+_EXPONENT: Final = re.compile(rb"e[-+0-9]").search
+_INDEX_KEY: Final = re.compile(rb'"(?:0|[1-9][0-9]*)":').search
+_orjson_dumps = orjson.dumps
 
 
 def dumps(value: Any) -> str:
-    """`stringify(value)` for a JSON value (no `undefined` in it): the fast path when it gives the
-    same text (tests/test_jsjson.py checks that it does), else `stringify`."""
-    if _plain(value):
-        text = _dumps(value)
-        if _SURROGATE.search(text) is None:
-            return text
+    """`stringify(value)` for a JSON value (no `undefined` in it): orjson's text when it is the
+    same (tests/test_jsjson.py checks that it is), else `stringify`."""
+    cls = value.__class__
+    if cls is dict or cls is list:
+        try:
+            data = _orjson_dumps(value, option=_ORJSON_OPTIONS)
+        except TypeError:
+            pass
+        else:
+            if _EXPONENT(data) is None and _INTEGRAL(data) is None and _INDEX_KEY(data) is None:
+                return data.decode()
     exact = stringify(value)
     assert exact is not None
     return exact
