@@ -11,12 +11,12 @@ The rules themselves are evaluate.py's (`attribute_holds`, `field_value`, `data_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from mock_cio.state.people import Person, PersonEvent
 
-from .evaluate import Context, attribute_holds, data_value, field_value
+from .evaluate import attribute_holds, data_value, field_value
 from .timestamps import DAY
 
 JSON = Any
@@ -56,15 +56,39 @@ class EventIndex:
 
 
 class Env:
-    """One evaluation of one person at one time: the context, and the person's events by kind
-    (`index`, when the caller keeps one up to date; else grouped here on first use)."""
+    """One evaluation of one person at one time, made once per evaluation (no closures): the
+    time, the person, their events by kind (`index`, when the caller keeps one up to date; else
+    grouped here on first use), the data-driven segments found so far (`inside`, for references
+    to the segments of `defined`; any other id is a manual segment, read from the person), and,
+    with `warnings` a list, the timestamp warnings as (segment, field, value, operator), the
+    segment being the one `segment` names when the rule ran."""
 
-    __slots__ = ("ctx", "person", "_index")
+    __slots__ = ("now", "person", "inside", "defined", "warnings", "segment", "_index")
 
-    def __init__(self, ctx: Context, person: Person, index: EventIndex | None = None) -> None:
-        self.ctx = ctx
+    def __init__(
+        self,
+        now: float,
+        person: Person,
+        index: EventIndex | None = None,
+        *,
+        inside: set[int] | None = None,
+        defined: Container[int] = (),
+        warnings: list[tuple[JSON, str, JSON, str]] | None = None,
+    ) -> None:
+        self.now = now
         self.person = person
+        self.inside = set() if inside is None else inside
+        self.defined = defined
+        self.warnings = warnings
+        self.segment: JSON = None
         self._index = index
+
+    def member(self, other: int) -> bool:
+        return other in self.inside if other in self.defined else other in self.person.segments
+
+    def warn(self, name: str, value: JSON, operator: str) -> None:
+        if self.warnings is not None:
+            self.warnings.append((self.segment, name, value, operator))
 
     def events(self, kind: str, name: str) -> list[PersonEvent]:
         index = self._index
@@ -103,10 +127,10 @@ def compile_conditions(node: JSON) -> Check:
         return lambda env: not inner(env)
     if kind == "segment":
         number = body["id"]
-        return lambda env: env.ctx.member(number)
+        return lambda env: env.member(number)
     if kind == "attribute":
         name = body["field"]
-        return lambda env: attribute_holds(body, field_value(env.person, name), env.ctx)
+        return lambda env: attribute_holds(body, field_value(env.person, name), env)
     if kind in ("event", "page"):
         return _activity(kind, body["name"] if kind == "event" else body["url"], body)
     platform = body.get("platform")
@@ -128,14 +152,13 @@ def _activity(kind: str, name: str, body: JSON) -> Check:
         if days is None and not fields:  # every event of the name counts
             count = len(events)
             return count >= low and (high is None or count <= high)
-        since = None if days is None else env.ctx.now - days * DAY
-        ctx = env.ctx
+        since = None if days is None else env.now - days * DAY
         count = 0
         for event in events:
             if since is not None and event.timestamp < since:
                 continue
             for rule, field_name in fields:
-                if not attribute_holds(rule, data_value(event.data, field_name), ctx):
+                if not attribute_holds(rule, data_value(event.data, field_name), env):
                     break
             else:
                 count += 1

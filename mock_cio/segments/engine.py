@@ -109,67 +109,81 @@ class Automation:
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(
-        self,
-        person: Person,
-        now: float,
-        warnings: list[dict[str, JSON]] | None = None,
-        only: Set[int] | None = None,
-        previous: Iterable[int] = (),
-        index: EventIndex | None = None,
-        direct: Set[int] | None = None,
-        evaluated: list[int] | None = None,
-    ) -> set[int]:
-        """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored).
-        Each segment's conditions run compiled (compiled.py), equal to evaluate.py's `matches`.
-        With `only`, the other segments keep their `previous` result. `index`: the person's
-        events by (type, name), up to date (else they are grouped here). With `direct` (the
-        segments of `only` that read what changed; the others are there for the segments they
-        refer to), a segment of `only` outside `direct` keeps its previous result unless a segment
-        it refers to changed in this evaluation. `evaluated` collects the ids evaluated."""
-        # the segments found so far: each segment comes after those it refers to (`_order`), so a
-        # reference to a data-driven segment reads its result of this evaluation (or, outside `only`,
-        # its previous one); any other id is a manual segment
-        inside = set() if only is None else set(previous) - only
-        kept = (previous if isinstance(previous, Set) else set(previous)) if direct is not None else inside
-        changed: set[int] = set()
-        defined = self.segments
-        current: list[Segment] = []
+    def evaluate(self, person: Person, now: float, warnings: list[dict[str, JSON]] | None = None) -> set[int]:
+        """The data-driven segments `person` is in at `now` (a fresh evaluation, nothing stored;
+        the timestamp warnings appended to `warnings`). Each segment's conditions run compiled
+        (compiled.py), equal to evaluate.py's `matches`."""
+        found: list[tuple[JSON, str, JSON, str]] | None = None if warnings is None else []
+        env = Env(now, person, defined=self.segments, warnings=found)
+        inside = self._run(self._full, env, _NONE, None)
+        if warnings is not None and found:
+            warnings.extend(_warning(seg, person, name, value, op, now) for seg, name, value, op in found)
+        return inside
 
-        def warn(name: str, value: JSON, operator: str) -> None:
-            if warnings is not None:
-                warnings.append(_warning(current[-1], person, name, value, operator, now))
-
-        def member(other: int) -> bool:
-            return other in inside if other in defined else other in person.segments
-
-        env = Env(Context(now, member, warn), person, index)
-        for segment_id in self._order if only is None else self._ordered_only(only):
-            was = segment_id in kept
-            if direct is not None and segment_id not in direct and not (self._refs[segment_id] & changed):
-                if was:
+    def _run(self, plan: _Plan, env: Env, was: Set[int], evaluated: list[int] | None) -> set[int]:
+        """Evaluate the segments of `plan` for `env`'s person (the others keep their result in
+        `was`): each segment comes after those it refers to, so a reference to a data-driven
+        segment reads its result of this evaluation (`env.inside`). A segment that does not read
+        what changed itself (`direct` false) keeps its result in `was` unless a segment it refers
+        to changed in this evaluation. `evaluated` collects the ids evaluated."""
+        inside = env.inside
+        changed: set[int] | None = None
+        for segment_id, segment, check, direct, refs in plan.steps:
+            before = segment_id in was
+            if not direct and (changed is None or not refs & changed):
+                if before:
                     inside.add(segment_id)
                 continue
-            segment = defined[segment_id]
-            current.append(segment)
-            check = self._checks.get(segment_id)
-            if check is None:
-                check = self._checks[segment_id] = compile_conditions(segment.conditions)
+            env.segment = segment
             if evaluated is not None:
                 evaluated.append(segment_id)
-            now_inside = check(env)
-            if now_inside:
+            if check(env):
                 inside.add(segment_id)
-            if now_inside != was:
+                if not before:
+                    if changed is None:
+                        changed = set()
+                    changed.add(segment_id)
+            elif before:
+                if changed is None:
+                    changed = set()
                 changed.add(segment_id)
         return inside
 
-    def _ordered_only(self, only: Set[int]) -> list[int]:
-        key = only if isinstance(only, frozenset) else frozenset(only)
-        found = self._only_orders.get(key)
+    def _plan(self, dirty: Set[tuple[str, JSON]]) -> _Plan:
+        """What to evaluate again after changes to `dirty`: the segments whose result can differ,
+        and of those the segments that read what changed themselves (the others refer to
+        segments that do). Made once per set of dirty keys."""
+        key = dirty if isinstance(dirty, frozenset) else frozenset(dirty)
+        found = self._plans.get(key)
         if found is None:
-            found = self._only_orders[key] = [s for s in self._order if s in only]
+            out: set[int] = set()
+            direct: set[int] = set()
+            for item in key:
+                out |= self._readers.get(item, _NONE)
+                direct |= self._direct.get(item, _NONE)
+            found = self._plans[key] = self._make_plan(out, direct, full=False)
         return found
+
+    def _make_plan(self, only: Set[int], direct: Set[int], *, full: bool) -> _Plan:
+        steps = []
+        for segment_id in self._order:
+            if segment_id in only:
+                check = self._checks.get(segment_id)
+                if check is None:
+                    check = self._checks[segment_id] = compile_conditions(
+                        self.segments[segment_id].conditions
+                    )
+                steps.append(
+                    (
+                        segment_id,
+                        self.segments[segment_id],
+                        check,
+                        segment_id in direct,
+                        self._refs[segment_id],
+                    )
+                )
+        bounds = bool(self._timed) and (full or bool(set(direct) & self._own_timed))
+        return _Plan(tuple(steps), frozenset(only), frozenset(direct), full, bounds)
 
     def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: set[int]) -> bool:
         ctx = Context(
@@ -278,60 +292,89 @@ class Automation:
         notes: list[str],
         *,
         events: bool,
-        dirty: set[tuple[str, JSON]] | None = None,
+        dirty: Set[tuple[str, JSON]] | None = None,
     ) -> None:
         """Evaluate `person` again (with `dirty`: only the segments that read what changed, when
         the person was evaluated before) and record what entered and left."""
-        warnings: list[dict[str, JSON]] = []
-        was = store.inside.get(person.cio_id)
-        only = direct = None
-        if dirty is not None and was is not None:
-            only, direct = self._affected(dirty)
-        index = store.indexes.get(person.cio_id)
-        index = store.indexes[person.cio_id] = (index or EventIndex(person.events)).current(person.events)
-        evaluated: list[int] = []
-        if only is not None and not only:
-            inside = set(was or ())
+        cio_id = person.cio_id
+        known = store.inside.get(cio_id)
+        was: Set[int] = _NONE if known is None else known
+        plan = self._full if known is None or dirty is None else self._plan(dirty)
+        history = person.events
+        index = store.indexes.get(cio_id)
+        if index is None:
+            index = store.indexes[cio_id] = EventIndex(history).current(history)
         else:
-            inside = self.evaluate(person, now, warnings, only, was or (), index, direct, evaluated)
-        old = store.warnings.get(person.cio_id, [])
-        if only is not None:
-            warnings = [w for w in old if w["segment"] not in evaluated] + warnings
-        if warnings:
-            store.warnings[person.cio_id] = warnings
-            notes.extend(w["message"] for w in warnings if only is None or w["segment"] in evaluated)
-        else:
-            store.warnings.pop(person.cio_id, None)
-        if was is None:
-            was = set()
+            fresh = index.current(history)
+            if fresh is not index:
+                index = store.indexes[cio_id] = fresh
+        inside = set() if known is None else known
+        if plan.steps:
+            found: list[tuple[JSON, str, JSON, str]] = []
+            start = set() if known is None else known - plan.only
+            env = Env(now, person, index, inside=start, defined=self.segments, warnings=found)
+            old = store.warnings.get(cio_id)
+            evaluated: list[int] | None = [] if old and not plan.full else None
+            inside = self._run(plan, env, was, evaluated)
+            if found or old:
+                self._warnings(store, person, now, found, old, evaluated, notes)
         if inside != was:
             moved = inside ^ was
             for segment_id in self._order if len(moved) > 1 else moved:
-                if segment_id in inside and segment_id not in was:
-                    store.members.setdefault(segment_id, {})[person.cio_id] = now
+                if segment_id in inside:
+                    if segment_id not in was:
+                        store.members.setdefault(segment_id, {})[cio_id] = now
+                        self._record(
+                            store,
+                            changes,
+                            {"kind": "segment_entered", "person": cio_id, "segment": segment_id, "at": now},
+                        )
+                        if self.campaigns:
+                            self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
+                elif segment_id in was:
+                    del store.members[segment_id][cio_id]
                     self._record(
-                        store, changes, "segment_entered", person=person.cio_id, segment=segment_id, at=now
+                        store,
+                        changes,
+                        {"kind": "segment_left", "person": cio_id, "segment": segment_id, "at": now},
                     )
-                    self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
-                elif segment_id in was and segment_id not in inside:
-                    del store.members[segment_id][person.cio_id]
-                    self._record(
-                        store, changes, "segment_left", person=person.cio_id, segment=segment_id, at=now
-                    )
-            store.inside[person.cio_id] = inside
-        seen = store.seen_events.get(person.cio_id, 0)
-        if events:
-            for event in person.events[seen:]:
+            store.inside[cio_id] = inside
+        elif known is None:
+            store.inside[cio_id] = set()
+        seen = store.seen_events.get(cio_id, 0)
+        if events and seen < len(history) and self.campaigns:
+            for event in history[seen:]:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
-        store.seen_events[person.cio_id] = len(person.events)
-        store.latest = max(store.latest, now)
-        if self._timed and (direct is None or direct & self._own_timed):
-            when = self._next_change(store, person, now, direct, index)
+        store.seen_events[cio_id] = len(history)
+        if now > store.latest:
+            store.latest = now
+        if plan.bounds:
+            when = self._next_change(store, person, now, None if plan.full else plan.direct, index)
             if when is None:
-                store.next_check.pop(person.cio_id, None)
-            elif store.next_check.get(person.cio_id) != when:
-                store.next_check[person.cio_id] = when
-                heapq.heappush(store.due, (when, person.cio_id))
+                store.next_check.pop(cio_id, None)
+            elif store.next_check.get(cio_id) != when:
+                store.next_check[cio_id] = when
+                heapq.heappush(store.due, (when, cio_id))
+
+    def _warnings(
+        self,
+        store: WorkspaceAutomation,
+        person: Person,
+        now: float,
+        found: list[tuple[JSON, str, JSON, str]],
+        old: list[dict[str, JSON]] | None,
+        evaluated: list[int] | None,
+        notes: list[str],
+    ) -> None:
+        """Keep the person's timestamp warnings: those `found` now, and (when only some segments
+        were `evaluated`) the earlier ones of the segments not evaluated again."""
+        new = [_warning(segment, person, name, value, op, now) for segment, name, value, op in found]
+        kept = [w for w in old if w["segment"] not in evaluated] if old and evaluated is not None else []
+        if new or kept:
+            store.warnings[person.cio_id] = kept + new
+            notes.extend(w["message"] for w in new)
+        else:
+            store.warnings.pop(person.cio_id, None)
 
     def _next_change(
         self, store: WorkspaceAutomation, person: Person, now: float, only: Set[int] | None, index: EventIndex
@@ -361,7 +404,15 @@ class Automation:
         for segment_id, members in store.members.items():
             if members.pop(cio_id, None) is not None:
                 self._record(
-                    store, changes, "segment_left", person=cio_id, segment=segment_id, at=now, reason=reason
+                    store,
+                    changes,
+                    {
+                        "kind": "segment_left",
+                        "person": cio_id,
+                        "segment": segment_id,
+                        "at": now,
+                        "reason": reason,
+                    },
                 )
         store.seen_events.pop(cio_id, None)
         store.warnings.pop(cio_id, None)
@@ -369,11 +420,16 @@ class Automation:
         store.bounds.pop(cio_id, None)
 
     def _record(
-        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], kind: str, **fields: JSON
+        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], change: dict[str, JSON]
     ) -> None:
-        change = {"kind": kind, **fields}
+        """One membership change or campaign entry: in the outcome, and (the same dict) in the
+        person's history."""
         changes.append(change)
-        store.history.setdefault(fields["person"], []).append(change)
+        found = store.history.get(change["person"])
+        if found is None:
+            store.history[change["person"]] = [change]
+        else:
+            found.append(change)
 
     # ------------------------------------------------------------------ campaigns
 
@@ -404,9 +460,8 @@ class Automation:
         for campaign in self.campaigns.values():
             if campaign.event_name != event.name or event.type != "event":
                 continue
-            rules = campaign.trigger["event"].get("data") or ()
-            ctx = Context(now, lambda _: False, _ignore)
-            if not all(attribute_holds(r, data_value(event.data, r["field"]), ctx) for r in rules):
+            rules = campaign.trigger["event"].get("data")
+            if rules and not _data_holds(rules, event, now):
                 continue
             if not event.can_trigger:
                 why = why_not_triggered(event.merged_from_anonymous, event.timestamp, event.received_at)
@@ -451,7 +506,7 @@ class Automation:
             entry["starts_at"] = starts
         store.entered.add((campaign.id, person.cio_id))
         store.entries.append(entry)
-        self._record(store, changes, "campaign_entered", **entry)
+        self._record(store, changes, {"kind": "campaign_entered", **entry})
 
     def _starts_at(self, campaign: Campaign, person: Person) -> float | None:
         """Customer.io: a segment with an `is a timestamp` rule starts its campaign at the
@@ -516,11 +571,13 @@ class Automation:
                 self._record(
                     store,
                     changes,
-                    "segment_left",
-                    person=cio_id,
-                    segment=segment_id,
-                    at=now,
-                    reason="segment deleted",
+                    {
+                        "kind": "segment_left",
+                        "person": cio_id,
+                        "segment": segment_id,
+                        "at": now,
+                        "reason": "segment deleted",
+                    },
                 )
             if changes:
                 out[site_id] = changes
@@ -588,8 +645,6 @@ class Automation:
         self._timed_conditions = [
             (s, self.segments[s].conditions) for s in self._order if s in self._own_timed
         ]
-        self._only_orders: dict[frozenset[int], list[int]] = {}
-        self._affected_by: dict[frozenset[tuple[str, JSON]], tuple[frozenset[int], frozenset[int]]] = {}
         self._refs = {s: segment_refs(self.segments[s].conditions) & set(self.segments) for s in self._order}
         self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
         for segment_id in self._own_timed:  # its own clock: see _due_keys
@@ -605,20 +660,8 @@ class Automation:
                     reads |= {k for k, ids in self._readers.items() if key[1] in ids}
             for key in reads:
                 self._readers.setdefault(key, set()).add(segment_id)
-
-    def _affected(self, dirty: set[tuple[str, JSON]]) -> tuple[frozenset[int], frozenset[int]]:
-        """The segments whose result can differ after changes to `dirty`, and of those the
-        segments that read what changed themselves (the others refer to segments that do)."""
-        key = frozenset(dirty)
-        found = self._affected_by.get(key)
-        if found is None:
-            out: set[int] = set()
-            direct: set[int] = set()
-            for item in dirty:
-                out |= self._readers.get(item, _NONE)
-                direct |= self._direct.get(item, _NONE)
-            found = self._affected_by[key] = (frozenset(out), frozenset(direct))
-        return found
+        self._plans: dict[frozenset[tuple[str, JSON]], _Plan] = {}
+        self._full = self._make_plan(self.segments.keys(), self.segments.keys(), full=True)
 
     def _time_dependent(self) -> set[int]:
         timed: set[int] = set()
@@ -716,6 +759,16 @@ def _ignore(name: str, value: JSON, operator: str) -> None:
     return None
 
 
+def _never(segment: int) -> bool:
+    return False
+
+
+def _data_holds(rules: list[JSON], event: PersonEvent, now: float) -> bool:
+    """Whether `event`'s data meets every attribute-shaped rule of a trigger's `data`."""
+    ctx = Context(now, _never, _ignore)
+    return all(attribute_holds(r, data_value(event.data, r["field"]), ctx) for r in rules)
+
+
 def _warning(
     segment: Segment, person: Person, name: str, value: JSON, operator: str, now: float
 ) -> dict[str, JSON]:
@@ -734,6 +787,22 @@ def _warning(
         "message": message,
         "at": now,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the engine evaluates again for one set of changed inputs (`Automation._plan`)."""
+
+    steps: tuple[tuple[int, Segment, Check, bool, Set[int]], ...]
+    """(segment id, segment, its compiled conditions, whether it reads what changed itself, the
+    data-driven segments it refers to), each segment after those it refers to."""
+    only: frozenset[int]
+    """The segments of `steps` (the others keep their result)."""
+    direct: frozenset[int]
+    full: bool
+    """Every segment, evaluated afresh (a person new to the engine, or anything changed)."""
+    bounds: bool
+    """Whether the person's next time boundary must be computed again."""
 
 
 @dataclass(frozen=True, slots=True)

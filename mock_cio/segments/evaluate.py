@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from mock_cio.state.people import Person
 
@@ -35,6 +35,16 @@ JSON = Any
 _MISSING = object()
 Warn = Callable[[str, JSON, str], None]
 """warn(field, value, operator): a timestamp rule met a value that is not Unix seconds."""
+
+
+class Clocked(Protocol):
+    """What attribute rules read of an evaluation: its time, and where to report a timestamp
+    rule that met a value that is not Unix seconds (`Context`, or compiled.py's `Env`)."""
+
+    @property
+    def now(self) -> float: ...
+
+    def warn(self, name: str, value: JSON, operator: str, /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +94,7 @@ def data_value(data: JSON, name: str) -> JSON:
     return _MISSING
 
 
-def attribute_holds(rule: JSON, value: JSON, ctx: Context) -> bool:
+def attribute_holds(rule: JSON, value: JSON, ctx: Clocked) -> bool:
     """One attribute-shaped rule on `value` (`_MISSING` when the field has none)."""
     operator = rule["operator"]
     present = value is not _MISSING
