@@ -9,7 +9,7 @@ import base64
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mock_cio.mock import MockCio
@@ -351,4 +351,91 @@ def test_the_kept_event_index_equals_a_fresh_grouping(
     assert index.groups == fresh
     assert index.current(list(person.events)).groups == fresh  # another list: indexed afresh
     cond = check_conditions(cond)
-    assert next_change([cond], person, NOW + move, index.get) == next_change([cond], person, NOW + move)
+    assert next_change(cond, person, NOW + move, index) == next_change(cond, person, NOW + move)
+
+
+# ---------------------------------------------------------------------- time boundaries
+
+timed_rules = st.builds(
+    lambda name, low, high, days, data: {
+        "event": {
+            "name": name,
+            **({"min_count": low} if low is not None else {}),
+            **({"max_count": high} if high is not None else {}),
+            "within_days": days,
+            **({"data": data} if data else {}),
+        }
+    },
+    st.sampled_from(["buy", "view"]),
+    st.none() | st.integers(0, 3),
+    st.none() | st.integers(3, 5),
+    st.sampled_from([1, 2, 3]),
+    st.lists(
+        st.sampled_from(
+            [
+                {"field": "total", "operator": "gt", "value": 10},
+                {"field": "at", "operator": "within_past_days", "value": 1},
+            ]
+        ),
+        max_size=1,
+    ),
+) | st.builds(
+    lambda f, o, v: {"attribute": {"field": f, "operator": o, "value": v}},
+    st.sampled_from(FIELDS),
+    st.sampled_from(["timestamp_before", "timestamp_after", "within_past_days"]),
+    st.sampled_from([{"days_ago": 1}, {"days_from_now": 2}]),
+).map(
+    lambda r: (
+        r
+        if r["attribute"]["operator"] != "within_past_days"
+        else {"attribute": {**r["attribute"], "value": 2}}
+    )
+)
+stamped_activity = st.lists(
+    st.tuples(st.sampled_from(["buy", "buy", "buy", "view"]), st.integers(-24, 80), st.integers(0, 30)),
+    max_size=8,
+)
+
+
+@example(
+    {"event": {"name": "buy", "min_count": 2, "within_days": 1}}, {}, [("buy", h, 0) for h in (1, 5, 9)], 0
+)
+@example(
+    {"event": {"name": "buy", "max_count": 1, "within_days": 1}}, {}, [("buy", h, 0) for h in (1, 5, 9)], 0
+)
+@given(timed_rules, people, stamped_activity, st.sampled_from([0, 0.5, 3600, DAY, 1.5 * DAY]))
+def test_a_time_dependent_rule_keeps_its_value_until_its_next_boundary(
+    rule: dict[str, Any], attrs: dict[str, Any], acts: list[Any], move: float
+) -> None:
+    """boundaries.py's `TimeLeaf.next_change`: at every time from `now` up to (not including) the
+    boundary it returns, the rule has its value at `now` (None: at every later time); a count
+    rule's boundary found without trying candidates is the first time the value changes, as
+    trying every candidate in turn finds."""
+    from mock_cio.segments.boundaries import TimeLeaf, _walk
+    from mock_cio.segments.compiled import Env
+    from mock_cio.state.people import PersonEvent
+
+    events = [
+        PersonEvent(None, name, "event", NOW - hours * 3600, NOW, {"total": total, "at": NOW - hours * 3600},
+                    False, True)
+        for name, hours, total in acts
+    ]  # fmt: skip
+    person = Person("a3000001", attributes=dict(attrs), events=events)
+    now = NOW + move
+    leaf = TimeLeaf(check_conditions(rule))
+    env = Env(now, person)
+    boundary = leaf.next_change(env)
+    assert env.now == now
+    times: list[float] = []
+    _walk(leaf.node, person, times, env.events)
+    later = sorted({t for t in times if t > now})
+    probes = later + [(a + b) / 2 for a, b in zip([now, *later], later, strict=False)] + [now + 400 * DAY]
+
+    def value(at: float) -> bool:
+        return matches(rule, person, Context(at, lambda _: False, lambda *_: None))
+
+    for at in probes:
+        if boundary is None or at < boundary:
+            assert value(at) == value(now), (at, boundary)
+    if leaf._counted is not None:
+        assert boundary == leaf._tried(Env(now, person), tries=len(later) + 1)

@@ -1,43 +1,128 @@
 """When can a person's time-dependent rules change next? (So a clock move re-evaluates only the
 people whose memberships may have changed, not everyone.)
 
-A rule that depends on the time is true on an interval of times, given the person's values:
-`within_past_days N` on Unix seconds `s` holds for s <= now <= s + N days; `timestamp_before
-{"days_ago": N}` for now > s + N days; `timestamp_after {"days_ago": N}` for now < s + N days (and
-likewise `days_from_now`); an event counts for `within_days D` while now <= its timestamp + D days.
-`next_change` returns the earliest end of such an interval after `now` (None when there is none):
-between two such times every rule keeps its value, so evaluating a person again at any clock time
-before it gives the same memberships. A boundary that is inclusive is returned as the next float
-after it, the first time the value differs. A test checks that memberships after clock moves equal
-a fresh evaluation. `events(kind, name)`, when given, returns the person's events of that type
-and name (the engine's `EventIndex`), so that only those are looked at.
+A rule that depends on the time (conditions.py's `time_leaves`) keeps its value between the times
+where what it reads crosses a limit, given the person's values: `within_past_days N` on Unix
+seconds `s` holds for s <= now <= s + N days; `timestamp_before {"days_ago": N}` for now > s + N
+days; `timestamp_after {"days_ago": N}` for now < s + N days (and likewise `days_from_now`); an
+event counts for `within_days D` while now <= its timestamp + D days. Those times are the rule's
+candidates (an inclusive limit is given as the next float after it, the first time the value can
+differ). `TimeLeaf.next_change` returns the earliest candidate after `now` at which the rule's
+value differs from its value at `now` (None when it never does), trying at most `TRIES`
+candidates: after that it returns the next candidate untried, a time at or before the change.
+Between `now` and the time it returns, the rule keeps its value, so evaluating the person again at
+any clock time before it gives the same memberships (a test checks that memberships after clock
+moves equal a fresh evaluation, and that a rule's value is the same at every time before its
+boundary). Only the person's events of the rule's type and name are looked at (the engine's
+`EventIndex`, when given).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mock_cio.state.people import Person, PersonEvent
 
+from .compiled import Check, Env, EventIndex, compile_conditions
+from .conditions import time_leaves
 from .evaluate import data_value, field_value
 from .timestamps import DAY, unix_seconds
 
 JSON = Any
 _after = math.inf
 Events = Callable[[str, str], Sequence[PersonEvent]]
+TRIES = 3
+"""How many candidate times `TimeLeaf.next_change` evaluates the rule at before it settles for the
+next candidate (a boundary that is early is only an evaluation more)."""
+
+
+class TimeLeaf:
+    """One time-dependent rule (an attribute, event or page rule), compiled once."""
+
+    __slots__ = ("node", "check", "_counted")
+
+    def __init__(self, node: JSON) -> None:
+        self.node = node
+        self.check: Check = compile_conditions(node)
+        ((kind, body),) = node.items()
+        self._counted: tuple[str, str, float, int, int | None] | None = None
+        if kind in ("event", "page") and body.get("within_days") is not None and not body.get("data"):
+            high = body.get("max_count")
+            low = body.get("min_count")
+            if low is None:
+                low = 1 if high is None else 0
+            name = body["name"] if kind == "event" else body["url"]
+            self._counted = (kind, name, body["within_days"] * DAY, low, high)
+
+    def next_change(self, env: Env) -> float | None:
+        """The earliest time after `env.now` at which this rule's value for `env.person` can
+        differ from its value at `env.now` (None: never, as the person is). `env.now` is moved
+        while the rule is tried at its candidates, and put back."""
+        if self._counted is not None:
+            sure, found = self._count_change(env, *self._counted)
+            if sure:
+                return found
+        return self._tried(env)
+
+    def _count_change(
+        self, env: Env, kind: str, name: str, span: float, low: int, high: int | None
+    ) -> tuple[bool, float | None]:
+        """`next_change` of a count rule without data conditions, without trying candidates:
+        every event counted now (those not older than the span, future ones included) stops
+        counting at its candidate `timestamp + span` (the next float), and none starts to, so
+        the count only drops, by one at each of those times in turn. The value changes when the
+        count falls below `low` (true now), or to `high` (false now, above it); a count below
+        `low` stays false. Not sure when a candidate is not after `now` (then the candidates
+        are tried): (False, None)."""
+        now = env.now
+        since = now - span
+        ends = sorted(
+            math.nextafter(e.timestamp + span, _after)
+            for e in env.events(kind, name)
+            if not e.timestamp < since
+        )
+        count = len(ends)
+        if ends and ends[0] <= now:
+            return False, None
+        if low <= count and (high is None or count <= high):
+            return True, None if low == 0 else ends[count - low]
+        if high is not None and count > high:
+            return True, ends[count - high - 1]
+        return True, None
+
+    def _tried(self, env: Env, tries: int = TRIES) -> float | None:
+        """`next_change` by trying the rule at its candidates after `env.now`, in order, at most
+        `tries` of them."""
+        now = env.now
+        times: list[float] = []
+        _walk(self.node, env.person, times, env.events)
+        later = sorted({t for t in times if t > now})
+        if not later:
+            return None
+        check = self.check
+        before = check(env)
+        try:
+            for tried, when in enumerate(later):
+                if tried == tries:
+                    return when
+                env.now = when
+                if check(env) != before:
+                    return when
+        finally:
+            env.now = now
+        return None
 
 
 def next_change(
-    conditions: Iterable[JSON], person: Person, now: float, events: Events | None = None
+    conditions: JSON, person: Person, now: float, index: EventIndex | None = None
 ) -> float | None:
-    times: list[float] = []
-    if events is None:
-        events = lambda kind, name: [e for e in person.events if e.type == kind and e.name == name]  # noqa: E731
-    for node in conditions:
-        _walk(node, person, times, events)
-    later = [t for t in times if t > now]
+    """The earliest time after `now` at which a time-dependent rule of `conditions` can change
+    value for `person` (None: none ever does)."""
+    env = Env(now, person, index)
+    found = [leaf.next_change(env) for leaf in map(TimeLeaf, time_leaves(conditions))]
+    later = [t for t in found if t is not None]
     return min(later) if later else None
 
 

@@ -50,20 +50,31 @@ def segment_refs(conditions: JSON) -> set[int]:
 
 def uses_time(conditions: JSON) -> bool:
     """Whether a (checked) definition's result can change as the clock moves, by itself."""
-    hits: list[bool] = []
+    return bool(time_leaves(conditions))
+
+
+def time_leaves(conditions: JSON) -> list[JSON]:
+    """The rules of a (checked) definition whose value can change as the clock moves, by
+    themselves: an attribute rule `within_past_days`, or `timestamp_before`/`timestamp_after` a
+    relative time; an event or page rule with `within_days`, or with such a rule on its data."""
+    found: list[JSON] = []
+
+    def timed(rule: JSON) -> bool:
+        operator = rule["operator"]
+        return operator == "within_past_days" or (
+            operator in TIME_OPERATORS and isinstance(rule.get("value"), dict)
+        )
 
     def visit(kind: str, body: JSON) -> None:
         if kind == "attribute":
-            operator = body["operator"]
-            if operator == "within_past_days" or (
-                operator in TIME_OPERATORS and isinstance(body.get("value"), dict)
-            ):
-                hits.append(True)
-        elif kind in ("event", "page") and body.get("within_days") is not None:
-            hits.append(True)
+            if timed(body):
+                found.append({kind: body})
+        elif kind in ("event", "page"):
+            if body.get("within_days") is not None or any(timed(r) for r in body.get("data") or ()):
+                found.append({kind: body})
 
     _walk(conditions, visit)
-    return bool(hits)
+    return found
 
 
 def _walk(node: JSON, visit: Any) -> None:

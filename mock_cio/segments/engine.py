@@ -22,17 +22,18 @@ the same memberships and entries.
 from __future__ import annotations
 
 import heapq
+import json
 import weakref
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mock_cio.state.people import Person, PersonEvent
 from mock_cio.state.verb_io import Outcome
 
-from .boundaries import next_change
+from .boundaries import TimeLeaf
 from .compiled import Check, Env, EventIndex, compile_conditions
-from .conditions import SegmentError, inputs_of, segment_refs, uses_time
+from .conditions import SegmentError, inputs_of, segment_refs, time_leaves
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
 from .timestamps import unix_seconds, why_not
@@ -73,9 +74,10 @@ class WorkspaceAutomation:
     """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change."""
     next_check: dict[str, float] = field(default_factory=dict)
     indexes: dict[str, EventIndex] = field(default_factory=dict)
-    bounds: dict[str, dict[int, tuple[float, float | None]]] = field(default_factory=dict)
-    """cio_id -> time-dependent segment -> (time computed at, the segment's next boundary after it)."""
     """cio_id -> the person's events by (type, name), brought up to date at each evaluation."""
+    bounds: dict[str, list[tuple[float, float | None] | None]] = field(default_factory=dict)
+    """cio_id -> for each time-dependent rule (`Automation._leaves`), (the time it was computed at,
+    the rule's next boundary after it)."""
     latest: float = float("-inf")
     """The latest time anyone was evaluated at (a clock moved back re-evaluates everyone)."""
 
@@ -161,10 +163,17 @@ class Automation:
             for item in key:
                 out |= self._readers.get(item, _NONE)
                 direct |= self._direct.get(item, _NONE)
-            found = self._plans[key] = self._make_plan(out, direct, full=False)
+            leaves: set[int] = set()
+            for item in key:
+                if item[0] == "time":
+                    leaves.add(item[1])
+                leaves |= self._leaf_readers.get(item, _NONE)
+            plan = self._make_plan(out, direct, full=False)
+            found = self._plans[key] = replace(plan, leaves=frozenset(leaves), bounds=bool(leaves))
         return found
 
     def _make_plan(self, only: Set[int], direct: Set[int], *, full: bool) -> _Plan:
+        """The plan of `only` (full: every segment, every time boundary computed again)."""
         steps = []
         for segment_id in self._order:
             if segment_id in only:
@@ -182,8 +191,8 @@ class Automation:
                         self._refs[segment_id],
                     )
                 )
-        bounds = bool(self._timed) and (full or bool(set(direct) & self._own_timed))
-        return _Plan(tuple(steps), frozenset(only), frozenset(direct), full, bounds)
+        leaves = frozenset(range(len(self._leaves))) if full else frozenset()
+        return _Plan(tuple(steps), frozenset(only), frozenset(direct), full, leaves, bool(leaves))
 
     def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: set[int]) -> bool:
         ctx = Context(
@@ -256,17 +265,18 @@ class Automation:
                     dirty=self._due_keys(store, cio_id, now),
                 )
 
-    def _due_keys(self, store: WorkspaceAutomation, cio_id: str, now: float) -> set[tuple[str, JSON]]:
+    def _due_keys(self, store: WorkspaceAutomation, cio_id: str, now: float) -> frozenset[tuple[str, JSON]]:
         """The time keys of the segments whose own next boundary is at or before `now` (the others
         keep their value until theirs); all of them when none were kept."""
-        bounds = store.bounds.get(cio_id, {})
-        keys: set[tuple[str, JSON]] = set()
-        for segment_id, _ in self._timed_conditions:
-            found = bounds.get(segment_id)
-            when = None if found is None else found[1]
-            if found is None or (when is not None and when <= now):
-                keys.add(("time", segment_id))
-        return keys or {("time", segment_id) for segment_id, _ in self._timed_conditions}
+        bounds = store.bounds.get(cio_id)
+        if bounds is None:
+            return self._all_time_keys
+        keys = [
+            ("time", leaf)
+            for leaf, found in enumerate(bounds)
+            if found is None or (found[1] is not None and found[1] <= now)
+        ]
+        return frozenset(keys) if keys else self._all_time_keys
 
     def _everyone(self, state: CioState | _Only, now: float) -> dict[str, list[dict[str, JSON]]]:
         out: dict[str, list[dict[str, JSON]]] = {}
@@ -349,7 +359,7 @@ class Automation:
         if now > store.latest:
             store.latest = now
         if plan.bounds:
-            when = self._next_change(store, person, now, None if plan.full else plan.direct, index)
+            when = self._next_change(store, person, now, plan, index)
             if when is None:
                 store.next_check.pop(cio_id, None)
             elif store.next_check.get(cio_id) != when:
@@ -377,21 +387,23 @@ class Automation:
             store.warnings.pop(person.cio_id, None)
 
     def _next_change(
-        self, store: WorkspaceAutomation, person: Person, now: float, only: Set[int] | None, index: EventIndex
+        self, store: WorkspaceAutomation, person: Person, now: float, plan: _Plan, index: EventIndex
     ) -> float | None:
-        """boundaries.py's `next_change` of all the time-dependent segments, segment by segment
-        (those whose own rules depend on the time: the others change only with them):
-        a segment outside `only` read nothing that changed, so its boundaries are the same as
-        when they were last computed (at `at <= now`), and its next one after `at`, when later
-        than `now`, is its next one after `now` too (none after `at`: none after `now`)."""
+        """The earliest next boundary of the person's time-dependent rules, rule by rule: a rule
+        outside `plan.leaves` read nothing that changed, so its next boundary is the same as when
+        it was last computed (at `at <= now`), and, when later than `now`, its next one after `now`
+        too (none after `at`: none after `now`)."""
         bounds = store.bounds.get(person.cio_id)
-        if bounds is None or only is None:
-            bounds = store.bounds[person.cio_id] = {}
+        if bounds is None or plan.full or len(bounds) != len(self._leaves):
+            bounds = store.bounds[person.cio_id] = [None] * len(self._leaves)
+        env: Env | None = None
         earliest: float | None = None
-        for segment_id, conditions in self._timed_conditions:
-            found = None if only is None or segment_id in only else bounds.get(segment_id)
-            if found is None or now < found[0] or (found[1] is not None and found[1] <= now):
-                found = bounds[segment_id] = (now, next_change((conditions,), person, now, index.get))
+        again = plan.leaves
+        for leaf, found in enumerate(bounds):
+            if found is None or leaf in again or now < found[0] or (found[1] is not None and found[1] <= now):
+                if env is None:
+                    env = Env(now, person, index)
+                found = bounds[leaf] = (now, self._leaves[leaf].next_change(env))
             when = found[1]
             if when is not None and (earliest is None or when < earliest):
                 earliest = when
@@ -640,15 +652,26 @@ class Automation:
 
     def _refresh(self) -> None:
         """After the definitions changed: which segments depend on the time, and on what."""
-        self._timed = self._time_dependent()
-        self._own_timed = {s for s in self._timed if uses_time(self.segments[s].conditions)}
-        self._timed_conditions = [
-            (s, self.segments[s].conditions) for s in self._order if s in self._own_timed
-        ]
         self._refs = {s: segment_refs(self.segments[s].conditions) & set(self.segments) for s in self._order}
         self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
-        for segment_id in self._own_timed:  # its own clock: see _due_keys
-            self._inputs[segment_id] |= {("time", segment_id)}
+        # the time-dependent rules, each once (however many segments have it), by what they read
+        self._leaves: list[TimeLeaf] = []
+        self._leaf_readers: dict[tuple[str, JSON], set[int]] = {}
+        numbers: dict[str, int] = {}
+        own_timed: set[int] = set()
+        for segment_id in self._order:
+            for node in time_leaves(self.segments[segment_id].conditions):
+                text = json.dumps(node, sort_keys=True)
+                leaf = numbers.get(text)
+                if leaf is None:
+                    leaf = numbers[text] = len(self._leaves)
+                    self._leaves.append(TimeLeaf(node))
+                    for key in inputs_of(node):
+                        self._leaf_readers.setdefault(key, set()).add(leaf)
+                self._inputs[segment_id] |= {("time", leaf)}  # its own clock: see _due_keys
+                own_timed.add(segment_id)
+        self._all_time_keys = frozenset(("time", leaf) for leaf in range(len(self._leaves)))
+        self._timed = self._time_dependent(own_timed)
         self._direct: dict[tuple[str, JSON], set[int]] = {}
         self._readers: dict[tuple[str, JSON], set[int]] = {}
         for segment_id in self._order:  # a segment reads what the segments it refers to read
@@ -663,11 +686,12 @@ class Automation:
         self._plans: dict[frozenset[tuple[str, JSON]], _Plan] = {}
         self._full = self._make_plan(self.segments.keys(), self.segments.keys(), full=True)
 
-    def _time_dependent(self) -> set[int]:
+    def _time_dependent(self, own: Set[int]) -> set[int]:
+        """The segments whose result can change with the clock: by their own rules (`own`), or
+        by those of the segments they refer to."""
         timed: set[int] = set()
         for segment_id in self._order:
-            conditions = self.segments[segment_id].conditions
-            if uses_time(conditions) or segment_refs(conditions) & timed:
+            if segment_id in own or self._refs[segment_id] & timed:
                 timed.add(segment_id)
         return timed
 
@@ -801,8 +825,11 @@ class _Plan:
     direct: frozenset[int]
     full: bool
     """Every segment, evaluated afresh (a person new to the engine, or anything changed)."""
+    leaves: frozenset[int]
+    """The time-dependent rules (`Automation._leaves`) whose next boundary must be computed again
+    (they read what changed, or their boundary passed)."""
     bounds: bool
-    """Whether the person's next time boundary must be computed again."""
+    """Whether the person's next time boundary must be computed again (`leaves` or `full`)."""
 
 
 @dataclass(frozen=True, slots=True)
