@@ -275,8 +275,37 @@ _LINE_PIECES = st.sampled_from(
 )
 def test_json_lines_reader_is_loads_per_line(text: str) -> None:
     expected = _reference_lines(text)
+    for chunked in (False, True):
+        try:
+            got: list | str = list(_json_lines(io.StringIO(text), "f", chunked))
+        except InputError as exc:
+            got = exc.message
+        assert got == expected
+
+
+_GOOD_LINES = st.lists(st.sampled_from(['{"a": 1}', ' {"b": [1, 2.0]} ', "{}"]), min_size=250, max_size=600)
+
+
+@given(
+    _GOOD_LINES,
+    st.lists(
+        st.tuples(
+            st.integers(0, 600),
+            st.lists(_LINE_PIECES, max_size=2).map("".join)
+            | st.sampled_from(['{"a": 1}, {}', "{}]", "[{}", "", "{}, ", "1", "{}]]"]),
+        ),
+        max_size=2,
+    ),
+)
+def test_json_lines_reader_in_chunks_is_loads_per_line(lines: list[str], odd: list[tuple[int, str]]) -> None:
+    """Chunks of 256 lines (one array scan each, line by line when that fails): the same events
+    and errors, the line numbers of errors in later chunks included."""
+    for index, line in odd:
+        lines.insert(index, line)
+    text = "\n".join(lines)
+    expected = _reference_lines(text)
     try:
-        got: list | str = list(_json_lines(io.StringIO(text), "f"))
+        got: list | str = list(_json_lines(io.StringIO(text), "f", True))
     except InputError as exc:
         got = exc.message
     assert got == expected
