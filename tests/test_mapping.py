@@ -1224,3 +1224,32 @@ def test_too_deep_mappings_and_data_give_mapping_errors() -> None:
         with pytest.raises(MappingError):
             resolve({"x": directive}, deep)
     assert resolve({"x": {"@path": "$.a.a.a"}}, deep)["x"] is deep["a"]["a"]["a"]  # shared, not copied
+
+
+# -- own_properties: the orjson text check equals the walk ------------------------------------------
+
+_PROTO_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=4)
+    | st.just("__proto__"),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "__proto__", "b", "__proto_", "0"]), inner, max_size=3)
+    ),
+    max_leaves=15,
+)
+
+
+@given(_PROTO_VALUES)
+def test_own_properties_fast_check_is_the_walk(value: Any) -> None:
+    """own_properties (orjson's text, then the walk) is _own_properties: the same value, and the
+    very same object whenever no `__proto__` key is anywhere inside."""
+    from sandbox.mapping.compile import _own_properties, own_properties
+
+    got, want = own_properties(value), _own_properties(value)
+    assert got == want and type(got) is type(want)
+    if got is not value:
+        assert want is not value

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Final
 
+import orjson
+
 from sandbox.errors import MappingError
 from sandbox.js.strings import trim, utf16_length, utf16_units
 from sandbox.js.values import JSON, MISSING, is_truthy, typeof
@@ -129,6 +131,9 @@ def remove_undefined(value: JSON) -> JSON:
     return value
 
 
+_orjson_dumps = orjson.dumps
+
+
 class NonPlainObject(dict[str, JSON]):
     """An object whose prototype is not Object.prototype: what `Object.assign({}, value)` makes of
     a `value` holding an own `"__proto__"` key whose value is an object (or array). The key is gone
@@ -141,7 +146,18 @@ class NonPlainObject(dict[str, JSON]):
 
 def own_properties(value: JSON) -> JSON:
     """See `_own_properties`; values without a `__proto__` key anywhere (nearly all) are found so
-    by a walk without recursion, so data nested deeper than Python's stack still passes through."""
+    by orjson's text of them, which holds `"__proto__"` wherever such a key is (a string equal to
+    it only costs the walk), else by a walk without recursion, so data nested deeper than
+    Python's stack (or holding MISSING, or what orjson refuses) still passes through."""
+    cls = value.__class__
+    if cls is dict or cls is list:
+        try:
+            text = _orjson_dumps(value)
+        except TypeError:
+            pass
+        else:
+            if b'"__proto__"' not in text:
+                return value
     stack = [value]
     pop, extend = stack.pop, stack.extend
     while stack:
