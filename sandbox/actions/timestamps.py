@@ -244,11 +244,13 @@ def convert_valid_timestamp(value: JSON) -> JSON:
     Non-strings and digit strings (`"1712345678"`, `"1712345678.123"`) come back unchanged, and
     so does any string that is no valid date.
     """
-    if type(value) is not str or _DIGITS.fullmatch(value):
+    if type(value) is not str:
         return value
-    seconds = iso_seconds(value)
+    seconds = iso_seconds(value)  # first: a string it reads holds a "-", so it is no digit string
     if seconds is not None:
         return seconds
+    if _DIGITS.fullmatch(value):
+        return value
     ms = dayjs_parse(value)
     return value if ms is None else unix_seconds(ms)
 
