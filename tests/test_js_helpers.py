@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from sandbox.js.json import loads
 from sandbox.js.numbers import as_json_number, to_number
-from sandbox.js.strings import WHITESPACE, WHITESPACE_RUN, trim, utf16_length, utf16_slice, utf16_units
+from sandbox.js.strings import WHITESPACE, trim, utf16_length, utf16_slice, utf16_units
 from sandbox.js.values import MISSING, json_kind, real_type_of, typeof
+from sandbox.mapping.liquid_filters import _JS_SPACES
 
 
 def test_whitespace_is_ecmascript_whitespace_and_line_terminators() -> None:
@@ -25,7 +26,7 @@ def test_whitespace_is_ecmascript_whitespace_and_line_terminators() -> None:
 def test_trim_and_number_skip_the_same_whitespace(text: str) -> None:
     padded = WHITESPACE + text + WHITESPACE
     assert trim(padded) == trim(text)
-    assert WHITESPACE_RUN.fullmatch(WHITESPACE)
+    assert _JS_SPACES.fullmatch(WHITESPACE)  # the liquid filters' run of JavaScript's \s
     assert to_number(WHITESPACE + "12" + WHITESPACE) == 12
     assert trim(text) == "" or (trim(text)[0] not in WHITESPACE and trim(text)[-1] not in WHITESPACE)
 

@@ -21,8 +21,6 @@ WHITESPACE: Final = (
 WHITESPACE_CLASS: Final = re.escape(WHITESPACE)
 """WHITESPACE for the inside of a regex character class: `f"[{WHITESPACE_CLASS}]"` is JavaScript's `\\s`."""
 
-WHITESPACE_RUN: Final = re.compile(f"[{WHITESPACE_CLASS}]+")
-
 
 def trim(text: str) -> str:
     """`text.trim()`."""
