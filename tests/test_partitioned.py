@@ -396,3 +396,122 @@ def test_a_worker_finding_fewer_events_than_the_driver_says_so(tmp_path: Path) -
     file.write_text(json.dumps({"type": "track", "userId": "u", "event": "E"}) + "\n")
     with pytest.raises(InputError, match="the input changed while it was replayed"):
         partitioned.replay_from_files([str(file)], [0, 1], [0.0, 0.0], CONFIG, False)
+
+
+def _sequential_files(files: list[str], config: Config) -> tuple[str, dict[str, Any]]:
+    text = golden.render(golden.capture(read_located(files), config))
+    target = InProcessTarget(journal_on_disk=True)
+    summary = Summary(source="s", target=target.name, subscriptions=_names(config))
+    try:
+        for record in Replayer(config, target, explain=False).run(read_located(files)):
+            summary.add(record)
+        summary.finish(target)
+    finally:
+        target.close()
+    return text, summary.to_dict()
+
+
+@settings(max_examples=60)
+@given(streams(), st.integers(2, 4), st.data())
+def test_the_workers_pass_over_files_equals_the_sequential_replay(
+    events: list[dict[str, Any]], partitions: int, data: Any
+) -> None:
+    """sandbox.replay.keypass: files traced one by one (each with its own clock), keys joined in
+    the driver, each partition reading its events from the files at the clock where each file
+    starts: the golden file and summary of one sequential pass, also with undated events (the
+    first one too) and files that are empty or cut anywhere."""
+    import tempfile
+
+    from sandbox.replay import keypass
+
+    undated = data.draw(st.lists(st.booleans(), min_size=len(events), max_size=len(events)))
+    events = [
+        {k: v for k, v in e.items() if k != "timestamp"} if drop else e
+        for e, drop in zip(events, undated, strict=True)
+    ]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=3)))
+    with tempfile.TemporaryDirectory() as temp:
+        files = []
+        for number, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(events)], strict=True)):
+            file = Path(temp) / f"part-{number}.jsonl"
+            file.write_text("".join(json.dumps(e) + "\n" for e in events[start:end]))
+            files.append(str(file))
+        merged = keypass.replay(files, CONFIG, partitions, keypass.in_process)
+        text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
+        summary = Summary(source="s", target=InProcessTarget.name, subscriptions=_names(CONFIG))
+        partitioned.summarise(merged, summary)
+        expected = _sequential_files(files, CONFIG)
+        assert (text, summary.to_dict()) == expected
+        # run's path: partitions send their summaries only
+        tallied = keypass.replay(files, CONFIG, partitions, keypass.in_process, lines=False, summary=True)
+        assert tallied.events == () and tallied.parts
+        summary = Summary(source="s", target=InProcessTarget.name, subscriptions=_names(CONFIG))
+        partitioned.summarise(tallied, summary)
+        assert summary.to_dict() == expected[1]
+
+
+def test_events_that_send_nothing_fill_the_least_loaded_partition() -> None:
+    from sandbox.replay.keypass import _pack
+
+    # component 7 (3 events) and component 9 (1 event); four events with no keys
+    groups = _pack([7, -1, 7, -1, 9, 7, -1, -1], 2)
+    assert [list(g) for g in groups] == [[0, 2, 5, 6], [1, 3, 4, 7]]  # loads 3:1, then 3:2, 3:3, 4:3, 4:4
+
+
+def test_a_file_that_changed_under_the_workers_is_reported(tmp_path: Path) -> None:
+    from array import array
+
+    from sandbox.replay import keypass
+
+    file = tmp_path / "a.jsonl"
+    file.write_text(json.dumps({"type": "track", "userId": "u", "event": "E"}) + "\n")
+    with pytest.raises(InputError, match="the input changed while it was replayed"):
+        keypass.replay_files([str(file)], [2], [None], array("q", [0, 1]).tobytes(), CONFIG, False)
+
+
+REASONS = [f"reason {n}" for n in range(30)]
+
+
+@st.composite
+def outcomes(draw: Any) -> list[tuple[list[str], list[partitioned.Sent], list[partitioned.Refused]]]:
+    """Events as the summary sees them, with more distinct rejection reasons and refusal messages
+    than a summary keeps (MAX_REASONS)."""
+    out = []
+    for index in range(draw(st.integers(1, 60))):
+        sent = [
+            partitioned.Sent(
+                "sub",
+                draw(st.sampled_from(["identify", "track"])),
+                draw(st.sampled_from([200, 400])),
+                draw(st.sampled_from(["accepted", "rejected", "partial"])),
+                tuple(draw(st.lists(st.sampled_from(REASONS), max_size=3))),
+                ({"kind": "person_created"},),
+            )
+            for _ in range(draw(st.integers(0, 2)))
+        ]
+        refused = [
+            partitioned.Refused("sub", "track", draw(st.sampled_from(REASONS)), index)
+            for _ in range(draw(st.integers(0, 1)))
+        ]
+        out.append((["sub"] if sent or refused else [], sent, refused))
+    return out
+
+
+@settings(max_examples=150)
+@given(outcomes(), st.data())
+def test_partition_summaries_add_up_to_the_sequential_summary(events: list[Any], data: Any) -> None:
+    """Summary.add_parts: the kept reasons (the first MAX_REASONS to appear, in input order, the
+    rest under OTHER) and each error's first event indexes are those of one summary fed in order."""
+    from sandbox.replay.summary import PartSummary
+
+    partitions = data.draw(st.integers(1, 4))
+    where = data.draw(st.lists(st.integers(0, partitions - 1), min_size=len(events), max_size=len(events)))
+    one = Summary()
+    parts = [PartSummary() for _ in range(partitions)]
+    for index, (matched, sent, refused) in enumerate(events):
+        one.add_event(matched, sent, refused)
+        parts[where[index]].add_indexed(index, matched, sent, refused)
+    merged = Summary()
+    merged.add_parts(parts, [lambda text: text] * partitions)
+    assert merged.to_dict() == one.to_dict()
+    assert merged.invalid_at == one.invalid_at

@@ -70,19 +70,59 @@ RESUME_PARTITIONS = 4
 
 
 def replay_partitioned(
-    args: argparse.Namespace, config: Config, *, batch: bool, resume: str | None = None, lines: bool = True
+    args: argparse.Namespace,
+    config: Config,
+    *,
+    batch: bool,
+    resume: str | None = None,
+    lines: bool = True,
+    summary: bool = False,
 ) -> Any:
     """EVENTS partitioned by identity (sandbox.replay.partitioned) and replayed on Dask, or in this
     process one partition after another with --resume and --workers 1: the merged result, equal
-    to the in-process replay's. With `resume`, each partition's result is kept in that folder."""
+    to the in-process replay's. With `resume`, each partition's result is kept in that folder.
+    `summary`: the merged result need only give `run`'s summary (sandbox.replay.keypass only).
+    Local files on Dask without --resume take sandbox.replay.keypass: the workers trace the files
+    and read their own events, and the driver never holds the events."""
     from sandbox.replay import partitioned
     from sandbox.replay.events import input_files, read_file
 
     partitioned.check(config, batch=batch)
     files = input_files(args.events, selection(args))
+    if is_parallel(args) and resume is None and _readable(files):
+        from sandbox.replay import keypass
+
+        with dask_client(args) as (client, count):
+            mapper = keypass.on_dask(client)
+            return keypass.replay(files, config, count, mapper, lines=lines, summary=summary)
     with partition_runner(args, resume, files) as (runner, count):
         events = (located for file in files for located in read_file(file))
         return partitioned.replay(events, config, count, runner, lines=lines)
+
+
+def _readable(files: Sequence[str] | None) -> bool:
+    """Whether workers can read `files` themselves (local paths, not stdin or URLs)."""
+    from sandbox.replay.archive import is_url
+
+    return files is not None and all(f != "-" and not is_url(f) for f in files)
+
+
+@contextlib.contextmanager
+def dask_client(args: argparse.Namespace) -> Iterator[tuple[Any, int]]:
+    """(client, worker count) for --workers N / --scheduler ADDRESS; a local cluster is closed
+    afterwards."""
+    from sandbox.replay.parallel import connect
+
+    client, cluster = connect(args.workers, args.scheduler)
+    try:
+        count = args.workers
+        if args.scheduler is not None:
+            count = max(1, len(client.scheduler_info().get("workers") or {}))
+        yield client, count
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 @contextlib.contextmanager
@@ -106,25 +146,12 @@ def partition_runner(
             runner = partitioned.resumable(runner, resume, report)
         yield runner, RESUME_PARTITIONS
         return
-    from sandbox.replay.parallel import connect
-
-    client, cluster = connect(args.workers, args.scheduler)
-    try:
-        count = args.workers
-        if args.scheduler is not None:
-            count = max(1, len(client.scheduler_info().get("workers") or {}))
-        from sandbox.replay.archive import is_url
-
-        readable = files is not None and all(f != "-" and not is_url(f) for f in files)
-        runner = partitioned.on_dask(client, files if readable else None)
+    with dask_client(args) as (client, count):
+        runner = partitioned.on_dask(client, files if _readable(files) else None)
         if resume is not None:
             runner = partitioned.resumable(runner, resume, report)
             count *= RESUME_PARTITIONS
         yield runner, count
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:

@@ -218,7 +218,7 @@ def _run_partitioned(args: argparse.Namespace, config: Any, batch: bool) -> int:
         raise InputError(
             "replays with --clock events only (use --workers 1 for --clock mock)", partition_flag
         )
-    merged = replay_partitioned(args, config, batch=batch, resume=args.resume, lines=False)
+    merged = replay_partitioned(args, config, batch=batch, resume=args.resume, lines=False, summary=True)
     summary = Summary(
         source=source_label(args.events),
         target=InProcessTarget.name,

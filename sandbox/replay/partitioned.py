@@ -123,12 +123,19 @@ class PartitionResult:
     objects_created: tuple[int, ...]
     verbs: tuple[int, ...]
     """The event indexes at which a mock verb ran, ascending."""
+    verb_times: tuple[float, ...]
+    """The mock time of each of `verbs`."""
     people: tuple[JSON, ...]
     objects: tuple[JSON, ...]
     anonymous: tuple[Anonymous, ...]
     metrics: tuple[JSON, ...]
     suppressed: tuple[str, ...]
     workspaces: tuple[str, ...]
+    counts: tuple[int, int] = (0, 0)
+    """How many people and objects the partition's mock holds at the end."""
+    summary: Any = None
+    """With `replay_partition(summary=True)`: the partition's PartSummary, and `events`, `people`,
+    `objects` and `metrics` are empty."""
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled with the events as one JSON text: a worker's result crosses to the driver (and
@@ -178,9 +185,13 @@ def _deferred_expire(self: Any, now: float) -> dict[str | None, int]:
     return {}
 
 
-def replay_partition(items: Sequence[Item], config: Config, lines: bool = True) -> PartitionResult:
+def replay_partition(
+    items: Iterable[Item], config: Config, lines: bool = True, summary: bool = False
+) -> PartitionResult:
     """Replay one partition's events in their own in-process mock (runs on a worker); `lines`: keep
-    each event's golden-file lines (snapshot and check need them, run and diff do not). Partitions
+    each event's golden-file lines (snapshot and check need them, run and diff do not); `summary`:
+    keep only the partition's run summary and counts (`run`: no per-event results, no views of
+    people and objects, so what crosses to the driver does not grow with the events). Partitions
     in one process run one at a time (the mock's expiry is deferred for the whole class)."""
     from mock_cio.state import views
     from mock_cio.state.anonymous import AnonymousStore
@@ -189,15 +200,18 @@ def replay_partition(items: Sequence[Item], config: Config, lines: bool = True) 
         original = AnonymousStore.expire
         AnonymousStore.expire = _deferred_expire  # type: ignore[method-assign]
         try:
-            return _replay(items, config, views, lines)
+            return _replay(items, config, views, lines and not summary, summary)
         finally:
             AnonymousStore.expire = original  # type: ignore[method-assign]
             _VERBS.clear()
 
 
-def _replay(items: Sequence[Item], config: Config, views: Any, lines: bool) -> PartitionResult:
+def _replay(items: Iterable[Item], config: Config, views: Any, lines: bool, summary: bool) -> PartitionResult:
     from sandbox.replay import golden
     from sandbox.replay.engine import DEFAULT_START, InProcessTarget, Replayer
+    from sandbox.replay.summary import PartSummary
+
+    tally = PartSummary() if summary else None
 
     target = InProcessTarget(config={"CIO_NOW": DEFAULT_START}, journal_on_disk=True)
     try:
@@ -207,6 +221,7 @@ def _replay(items: Sequence[Item], config: Config, views: Any, lines: bool) -> P
         people: list[int] = []
         objects: list[int] = []
         verbs: list[int] = []
+        verb_times: list[float] = []
         stored: dict[int, int] = {}  # anonymous seq -> event index
         last: float | None = None
         for item in items:
@@ -217,11 +232,20 @@ def _replay(items: Sequence[Item], config: Config, views: Any, lines: bool) -> P
             record = replayer.replay(item.event, index=item.index, now=item.now, where=item.where)
             if _VERBS:
                 verbs.append(item.index)
+                verb_times.append(item.now)
             for ws in state.workspaces.values():
                 people.extend([item.index] * (ws.people.created - len(people)))
                 objects.extend([item.index] * (ws.objects.created - len(objects)))
                 for seq in range(len(stored) + 1, ws.anonymous.next_seq + 1):
                     stored[seq] = item.index
+            if tally is not None:
+                tally.add_indexed(
+                    item.index,
+                    [s.subscription.name for s in record.trace.subscriptions if s.matched],
+                    record.deliveries,
+                    record.invalid,
+                )
+                continue
             events.append(
                 EventResult(
                     item.index,
@@ -243,28 +267,38 @@ def _replay(items: Sequence[Item], config: Config, views: Any, lines: bool) -> P
         object_views: list[JSON] = []
         metrics: list[JSON] = []
         suppressed: list[str] = []
+        counts = (0, 0)
         for ws in state.workspaces.values():
-            person_views = list(views.people_view(ws))
-            object_views = list(views.objects_view(ws))
-            metrics = list(views.metrics_view(ws))
+            counts = (len(ws.people), len(ws.objects))
             suppressed = list(views.workspace_view(ws)["suppressed"])
             anonymous = [
                 Anonymous(
-                    stored[e.seq], e.seq, e.anonymous_id, e.received_at, views.anonymous_event_view(ws, e)
+                    stored[e.seq],
+                    e.seq,
+                    e.anonymous_id,
+                    e.received_at,
+                    views.anonymous_event_view(ws, e) if tally is None else None,
                 )
                 for e in ws.anonymous
             ]
+            if tally is None:
+                person_views = list(views.people_view(ws))
+                object_views = list(views.objects_view(ws))
+                metrics = list(views.metrics_view(ws))
         return PartitionResult(
             tuple(events),
             tuple(people),
             tuple(objects),
             tuple(verbs),
+            tuple(verb_times),
             tuple(person_views),
             tuple(object_views),
             tuple(anonymous),
             tuple(metrics),
             tuple(suppressed),
             tuple(state.workspaces),
+            counts,
+            tally,
         )
     finally:
         target.close()
@@ -348,7 +382,7 @@ def on_dask(client: Any, files: Sequence[str] | None = None) -> Runner:
     return run
 
 
-CHECKPOINT_FORMAT = "cio-sandbox partition 1"
+CHECKPOINT_FORMAT = "cio-sandbox partition 2"
 
 
 def resumable(runner: Runner, folder: str, report: Callable[[str], object] | None = None) -> Runner:
@@ -458,6 +492,9 @@ class Merged:
     workspaces: tuple[dict[str, JSON], ...]
     expired: int
     expired_changes: int
+    parts: tuple[Any, ...] = ()
+    """The partitions' PartSummaries (partitions replayed with `summary=True`; `events` is empty)."""
+    renames: tuple[Mapping[str, str], ...] = ()
 
     @property
     def requests(self) -> list[JSON]:
@@ -488,12 +525,11 @@ def replay_each(
     """The same partitions (joined over every config's requests) replayed with each config."""
     groups, end = partition(located, configs[0], partitions, others=configs[1:], observe=observe)
     groups = [group for group in groups if group] or [[]]
-    times = {item.index: item.now for group in groups for item in group}
     out = []
     for config in configs:
         found: dict[int, PartitionResult] = {}
         runner(groups, config, found.__setitem__, lines)
-        out.append(merge([found[position] for position in range(len(groups))], times, end))
+        out.append(merge([found[position] for position in range(len(groups))], end))
     return out
 
 
@@ -511,7 +547,7 @@ def snapshot_of(merged: Merged) -> dict[str, JSON]:
     return out
 
 
-def merge(results: Sequence[PartitionResult], times: Mapping[int, float], end: float | None) -> Merged:
+def merge(results: Sequence[PartitionResult], end: float | None) -> Merged:
     from mock_cio.state.anonymous import expired
 
     renames = _renames(results)
@@ -529,8 +565,9 @@ def merge(results: Sequence[PartitionResult], times: Mapping[int, float], end: f
         (_renamed(view, renames[p]) for p, r in enumerate(results) for view in r.objects),
         key=lambda v: int(str(v["cio_object_id"])[2:], 16),
     )
-    verbs = sorted(i for r in results for i in r.verbs)
-    verb_times = [times[i] for i in verbs]
+    ran = sorted((i, now) for r in results for i, now in zip(r.verbs, r.verb_times, strict=True))
+    verbs = [i for i, _ in ran]
+    verb_times = [now for _, now in ran]
     remaining: list[Anonymous] = []
     gone = 0
     groups: set[tuple[int, str | None]] = set()
@@ -558,15 +595,16 @@ def merge(results: Sequence[PartitionResult], times: Mapping[int, float], end: f
     workspaces = tuple(
         {
             "site_id": site,
-            "people": len(people),
-            "objects": len(objects),
+            "people": sum(r.counts[0] for r in results),
+            "objects": sum(r.counts[1] for r in results),
             "anonymous_events": len(remaining),
             "suppressed": sorted(s for r in results for s in r.suppressed),
             "metrics": len(metrics),
         }
         for site in sites
     )
-    return Merged(events, state, workspaces, gone, len(groups))
+    parts = tuple(r.summary for r in results if r.summary is not None)
+    return Merged(events, state, workspaces, gone, len(groups), parts, tuple(renames))
 
 
 def _first_verb_after(verbs: Sequence[int], index: int) -> int:
@@ -642,6 +680,10 @@ def _renamed_event(event: EventResult, names: Mapping[str, str]) -> EventResult:
     return replace(event, sent=sent, entries=tuple(entries))
 
 
+def _text_renamer(names: Mapping[str, str]) -> Callable[[str], str]:
+    return lambda text: _renamed_text(text, names)
+
+
 class Finished:
     """The merged end state as `Summary.finish` reads a target."""
 
@@ -659,6 +701,8 @@ class Finished:
 
 def summarise(merged: Merged, summary: Any) -> None:
     """Add the merged replay to a `Summary` as the sequential run adds its records."""
+    if merged.parts:
+        summary.add_parts(list(merged.parts), [_text_renamer(names) for names in merged.renames])
     for event in merged.events:
         summary.add_event(list(event.matched), event.sent, event.refused)
     if merged.expired_changes:

@@ -106,7 +106,7 @@ class Summary:
         self.invalid_total += 1
         self.sub_invalid[invalid.subscription] += 1
         key = f"{invalid.subscription}: {invalid.message}"
-        _bump(self.invalid, key)
+        self._bump(self.invalid, key)
         at = self.invalid_at.setdefault(key if key in self.invalid else OTHER, [])
         if len(at) < MAX_INDEXES:
             at.append(invalid.event_index)
@@ -119,7 +119,7 @@ class Summary:
         if outcome != "accepted":
             reasons = delivery.reasons or (f"HTTP {delivery.status}",)
             for reason in reasons:
-                _bump(self.rejections, f"{delivery.action}: {delivery.status}: {reason}")
+                self._bump(self.rejections, f"{delivery.action}: {delivery.status}: {reason}")
         for change in delivery.changes:
             kind = change.get("kind")
             if not isinstance(kind, str):
@@ -131,6 +131,57 @@ class Summary:
                 self.merged += _count(change)
             elif kind == "anonymous_events_expired":
                 self.expired += _count(change)
+
+    def _bump(self, counter: Counter[str], key: str, count: int = 1) -> None:
+        """Count `key` in a list of reasons: the first MAX_REASONS distinct ones are kept, the
+        rest counted under OTHER."""
+        if key in counter or len(counter) < MAX_REASONS:
+            counter[key] += count
+        else:
+            counter[OTHER] += count
+
+    def add_parts(self, parts: list[PartSummary], rename: list[Any]) -> None:
+        """Add the summaries of partitions of one replay (each event in exactly one), as if their
+        events had been added here one by one in input order. `rename[p]` maps partition p's
+        reason texts (the cio_ids they mention) to the sequential replay's."""
+        for part in parts:
+            self.events += part.events
+            self.matched += part.matched
+            self.invalid_total += part.invalid_total
+            self.merged += part.merged
+            self.expired += part.expired
+            for mine, theirs in (
+                (self.requests, part.requests),
+                (self.outcomes, part.outcomes),
+                (self.sub_matched, part.sub_matched),
+                (self.sub_requests, part.sub_requests),
+                (self.sub_invalid, part.sub_invalid),
+                (self.changes, part.changes),
+            ):
+                mine.update(theirs)
+        # the reason lists depend on the order in which reasons first appeared: replay that order
+        rejections: dict[str, list[Any]] = {}
+        for p, part in enumerate(parts):
+            for key, count in part.rejections.items():
+                key_here = rename[p](key)
+                first = part.first_seen["rejection", key]
+                seen = rejections.setdefault(key_here, [first, 0])
+                seen[0] = min(seen[0], first)
+                seen[1] += count
+        for key, (_, count) in sorted(rejections.items(), key=lambda item: item[1][0]):
+            self._bump(self.rejections, key, count)
+        invalid: dict[str, list[Any]] = {}
+        for part in parts:
+            for key, count in part.invalid.items():
+                first = part.first_seen["invalid", key]
+                seen = invalid.setdefault(key, [first, 0, []])
+                seen[0] = min(seen[0], first)
+                seen[1] += count
+                seen[2].extend(part.invalid_at[key])
+        for key, (_, count, indexes) in sorted(invalid.items(), key=lambda item: item[1][0]):
+            self._bump(self.invalid, key, count)
+            at = self.invalid_at.setdefault(key if key in self.invalid else OTHER, [])
+            at[:] = sorted(at + indexes)[:MAX_INDEXES]
 
     def finish(self, target: Any) -> None:
         """Read the mock's end state: how many people, objects, suppressed identifiers and pending
@@ -336,13 +387,6 @@ class Summary:
         return text
 
 
-def _bump(counter: Counter[str], key: str) -> None:
-    if key in counter or len(counter) < MAX_REASONS:
-        counter[key] += 1
-    else:
-        counter[OTHER] += 1
-
-
 def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (item[0] == OTHER, -item[1], item[0]))
 
@@ -358,3 +402,28 @@ def _n(value: int) -> str:
 
 def _row(label: str, text: str) -> str:
     return f"  {label:<10} {text}"
+
+
+@dataclass(slots=True)
+class PartSummary(Summary):
+    """The summary of one partition of a partitioned replay (sandbox.replay.partitioned), to be
+    merged with the others' by `Summary.add_parts`: every reason is kept (none under OTHER),
+    with where it first appeared (event index, then order within the event), since which reasons
+    the merged summary keeps depends on the order across partitions."""
+
+    first_seen: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    """("rejection" or "invalid", reason) -> (event index, order within the event)."""
+    at: int = 0
+    """The index of the event being added."""
+    order: int = 0
+
+    def add_indexed(self, index: int, matched: list[str], deliveries: Any, invalid: Any) -> None:
+        self.at, self.order = index, 0
+        self.add_event(matched, deliveries, invalid)
+
+    def _bump(self, counter: Counter[str], key: str, count: int = 1) -> None:
+        counter[key] += count
+        seen = ("invalid" if counter is self.invalid else "rejection", key)
+        if seen not in self.first_seen:
+            self.first_seen[seen] = (self.at, self.order)
+        self.order += 1
