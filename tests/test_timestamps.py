@@ -432,3 +432,72 @@ def test_attribute_conversion_follows_dayjs(text: str) -> None:
         expected = dayjs_parse(text)
         assert expected is not None
         assert out == unix_seconds(expected)
+
+
+# -- iso_seconds: the toISOString shapes, told by their separators, agree with _FAST_ISO ----------
+
+
+def _iso_seconds_by_the_regex(text: str) -> int | None:
+    """iso_seconds as it reads every shape: _FAST_ISO, then fromisoformat."""
+    from sandbox.actions.timestamps import _FAST_ISO
+
+    if _FAST_ISO.fullmatch(text) is None or text[:2] == "00":
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    epoch = dt.datetime(1970, 1, 1, tzinfo=None if moment.tzinfo is None else dt.UTC)
+    return (moment - epoch) // dt.timedelta(seconds=1)
+
+
+_SHAPES = [
+    "2024-03-05T12:34:56.789Z",
+    "2024-03-05T12:34:56Z",
+    "1969-12-31T23:59:59.999Z",
+    "0099-01-01T00:00:00Z",
+]
+_ODD_CHARS = list("0123456789") + ["-", ":", ".", "T", "t", "Z", "z", " ", ",", "+", "٣", "x"]
+_ODD = st.sampled_from(_ODD_CHARS)
+
+
+@given(
+    st.sampled_from(_SHAPES),
+    st.lists(
+        st.tuples(st.sampled_from([4, 7, 10, 13, 16, 19, 20, 23]) | st.integers(0, 23), _ODD), max_size=3
+    ),
+    st.sampled_from(["", "0", "Z", "+01:00"]),
+)
+def test_iso_seconds_shapes_agree_with_the_regex(
+    shape: str, changes: list[tuple[int, str]], tail: str
+) -> None:
+    """Any character of the shape replaced (digits out of range, other separators, non-ASCII
+    digits), or something appended: the same seconds, or None, as through _FAST_ISO."""
+    from sandbox.actions.timestamps import iso_seconds
+
+    chars = list(shape)
+    for position, char in changes:
+        if position < len(chars):
+            chars[position] = char
+    text = "".join(chars) + tail
+    assert iso_seconds(text) == _iso_seconds_by_the_regex(text)
+
+
+def test_iso_seconds_shapes_agree_with_the_regex_for_every_single_change() -> None:
+    """Every character of each shape replaced by each odd character, with each tail."""
+    from sandbox.actions.timestamps import iso_seconds
+
+    for shape in _SHAPES:
+        for position in range(len(shape)):
+            for char in _ODD_CHARS:
+                for tail in ("", "0", "Z"):
+                    text = shape[:position] + char + shape[position + 1 :] + tail
+                    assert iso_seconds(text) == _iso_seconds_by_the_regex(text), text
+
+
+def test_iso_seconds_floors_before_the_epoch() -> None:
+    from sandbox.actions.timestamps import iso_seconds
+
+    assert iso_seconds("1969-12-31T23:59:59.500Z") == -1
+    assert iso_seconds("2024-03-05T12:34:56.789Z") == 1709642096
+    assert iso_seconds("2024-03-05T12:34:56+01:00") == 1709642096 - 3600

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final
 
 from sandbox.js.dates import date_utc, js_date_parse, make_date, time_clip
@@ -92,18 +92,36 @@ _FAST_ISO: Final = re.compile(
 )
 _UTC_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH: Final = datetime(1970, 1, 1)
-_SECOND: Final = timedelta(seconds=1)
 
 
 def iso_seconds(text: str) -> int | None:
-    """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter."""
-    if _FAST_ISO.fullmatch(text) is None or text[:2] == "00":
-        return None  # not the common shape, or a year 0-99 (dayjs reads zone-less ones as 19xx)
+    """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter.
+
+    JavaScript's `toISOString()` shape (`2024-03-05T12:34:56.789Z`, what Segment's libraries send)
+    and the same without the fraction are told by their separators instead of `_FAST_ISO`: once
+    `fromisoformat` accepts such a text, every other character is an ASCII digit in range, so
+    `_FAST_ISO` matches it (tests/test_timestamps.py checks the two agree)."""
+    n = len(text)
+    if (
+        (n == 24 and text[19] == "." or n == 20)
+        and text[n - 1] == "Z"
+        and text[16] == ":"
+        and text[13] == ":"
+        and text[10] == "T"
+        and text[7] == "-"
+        and text[4] == "-"
+    ):
+        pass
+    elif _FAST_ISO.fullmatch(text) is None:
+        return None  # not the common shape
+    if text[:2] == "00":
+        return None  # a year 0-99 (dayjs reads zone-less ones as 19xx)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None  # a day past the month's end (JS rolls it over), or year 0
-    return (moment - (_NAIVE_EPOCH if moment.tzinfo is None else _UTC_EPOCH)) // _SECOND
+    since = moment - (_NAIVE_EPOCH if moment.tzinfo is None else _UTC_EPOCH)
+    return since.days * 86_400 + since.seconds  # floor: 0 <= seconds < 86400, microseconds >= 0
 
 
 def unix_seconds(ms: float) -> int:
