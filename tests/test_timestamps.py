@@ -456,6 +456,9 @@ _SHAPES = [
     "2024-03-05T12:34:56Z",
     "1969-12-31T23:59:59.999Z",
     "0099-01-01T00:00:00Z",
+    "2019-02-01",
+    "2024-03-05T10:00:00+01:00",
+    "2024-03-05T10:00:00-23:59",
 ]
 _ODD_CHARS = list("0123456789") + ["-", ":", ".", "T", "t", "Z", "z", " ", ",", "+", "٣", "x"]
 _ODD = st.sampled_from(_ODD_CHARS)
@@ -464,7 +467,7 @@ _ODD = st.sampled_from(_ODD_CHARS)
 @given(
     st.sampled_from(_SHAPES),
     st.lists(
-        st.tuples(st.sampled_from([4, 7, 10, 13, 16, 19, 20, 23]) | st.integers(0, 23), _ODD), max_size=3
+        st.tuples(st.sampled_from([4, 7, 10, 13, 16, 19, 20, 22, 23]) | st.integers(0, 24), _ODD), max_size=3
     ),
     st.sampled_from(["", "0", "Z", "+01:00"]),
 )
@@ -490,7 +493,7 @@ def test_iso_seconds_shapes_agree_with_the_regex_for_every_single_change() -> No
     for shape in _SHAPES:
         for position in range(len(shape)):
             for char in _ODD_CHARS:
-                for tail in ("", "0", "Z"):
+                for tail in ("", "0", "Z", "00"):
                     text = shape[:position] + char + shape[position + 1 :] + tail
                     assert iso_seconds(text) == _iso_seconds_by_the_regex(text), text
 
@@ -501,3 +504,13 @@ def test_iso_seconds_floors_before_the_epoch() -> None:
     assert iso_seconds("1969-12-31T23:59:59.500Z") == -1
     assert iso_seconds("2024-03-05T12:34:56.789Z") == 1709642096
     assert iso_seconds("2024-03-05T12:34:56+01:00") == 1709642096 - 3600
+    # shapes fromisoformat reads and _FAST_ISO does not (week and ordinal dates, basic format, ...)
+    for text in (
+        "2024-W10-2",
+        "2024-065",
+        "20240305",
+        "2024-03-05T12",
+        "2024-03-05 12:34:56Z",
+        "2024-03-05T12:34:56+01:75",
+    ):
+        assert iso_seconds(text) is None and _iso_seconds_by_the_regex(text) is None, text

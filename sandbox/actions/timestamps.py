@@ -95,24 +95,8 @@ _NAIVE_EPOCH: Final = datetime(1970, 1, 1)
 
 
 def iso_seconds(text: str) -> int | None:
-    """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter.
-
-    JavaScript's `toISOString()` shape (`2024-03-05T12:34:56.789Z`, what Segment's libraries send)
-    and the same without the fraction are told by their separators instead of `_FAST_ISO`: once
-    `fromisoformat` accepts such a text, every other character is an ASCII digit in range, so
-    `_FAST_ISO` matches it (tests/test_timestamps.py checks the two agree)."""
-    n = len(text)
-    if (
-        (n == 24 and text[19] == "." or n == 20)
-        and text[n - 1] == "Z"
-        and text[16] == ":"
-        and text[13] == ":"
-        and text[10] == "T"
-        and text[7] == "-"
-        and text[4] == "-"
-    ):
-        pass
-    elif _FAST_ISO.fullmatch(text) is None:
+    """Unix seconds of a well-formed ISO date-time string, or None: ask the reference converter."""
+    if not _common_shape(text) and _FAST_ISO.fullmatch(text) is None:
         return None  # not the common shape
     if text[:2] == "00":
         return None  # a year 0-99 (dayjs reads zone-less ones as 19xx)
@@ -122,6 +106,28 @@ def iso_seconds(text: str) -> int | None:
         return None  # a day past the month's end (JS rolls it over), or year 0
     since = moment - (_NAIVE_EPOCH if moment.tzinfo is None else _UTC_EPOCH)
     return since.days * 86_400 + since.seconds  # floor: 0 <= seconds < 86400, microseconds >= 0
+
+
+def _common_shape(text: str) -> bool:
+    """Whether `text` has, by its separators, one of the commonest shapes `_FAST_ISO` reads:
+    `2024-03-05`, `2024-03-05T12:34:56Z`, JavaScript's toISOString `2024-03-05T12:34:56.789Z`,
+    `2024-03-05T12:34:56+01:00` (offset in range). Once `fromisoformat` accepts such a text, every
+    other character is an ASCII digit in range, so `_FAST_ISO` matches it; the separators cost a
+    third of the regex (tests/test_timestamps.py checks that the two agree)."""
+    n = len(text)
+    if n == 10:
+        return text[4] == "-" and text[7] == "-"
+    if (n != 20 and n != 24 and n != 25) or text[4] != "-" or text[7] != "-" or text[10] != "T":
+        return False
+    if text[13] != ":" or text[16] != ":":
+        return False
+    if n == 20:
+        return text[19] == "Z"
+    if n == 24:
+        return text[19] == "." and text[23] == "Z"
+    return (
+        (text[19] == "+" or text[19] == "-") and text[22] == ":" and text[20:22] <= "23" and text[23:] <= "59"
+    )
 
 
 def unix_seconds(ms: float) -> int:
