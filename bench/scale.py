@@ -5,7 +5,8 @@
     python bench/scale.py --no-cluster         # skip the real `dask scheduler` + 2 `dask worker`
 
 Generates events (bench/replay.py's mix) into a `segment-logs/<source>/<received-day>/*.gz`
-archive (2 sources, 10,000 events a file), then times, each in its own process:
+archive (2 sources, 10,000 events a file; each user has one anonymous id and one account, see
+write_archive), then times, each in its own process:
 - `plan --workers 1` (the in-process path) and `plan --workers 2` (a local Dask cluster);
 - `run --workers 1` (in-process replay into the mock) and `run --workers 2` (the events
   partitioned by identity, replayed on a local Dask cluster), checking their summaries are equal;
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,11 +47,25 @@ PER_FILE = 10_000
 SETTINGS = {"siteId": "bench-site", "apiKey": "bench-key", "accountRegion": "US"}
 
 
-def write_archive(root: Path, count: int) -> int:
-    """`count` events as gzipped JSON lines, PER_FILE a file, alternating sources, a day per 4 files."""
+def write_archive(root: Path, count: int, random_ids: bool = False) -> int:
+    """`count` events as gzipped JSON lines, PER_FILE a file, alternating sources, a day per 4 files.
+
+    bench/replay.py's mix gives every identify a new random anonymous id, drawn from the range
+    the anonymous page views use, and every group call a random one of 50 accounts: users share
+    anonymous ids and accounts with each other at random, and past about 100,000 events most of
+    the events are one identity component (a random graph past its percolation threshold: 60% at
+    200,000), which one worker replays alone. On a real site an anonymous id is one browser or
+    device. Unless `random_ids`, each user keeps one anonymous id (still in the page views' range,
+    so some earlier page views are claimed) and one account (its company, as in a B2B product)."""
     files = 0
     out: Any = None
     for index, event in enumerate(generate(count)):
+        if not random_ids and "userId" in event:
+            tag = zlib.crc32(event["userId"].encode())
+            if event["type"] == "identify":
+                event["anonymousId"] = f"anon-{tag % count}"
+            elif event["type"] == "group":
+                event["groupId"] = f"acct-{tag % 50}"
         if index % PER_FILE == 0:
             if out is not None:
                 out.close()
@@ -171,7 +187,12 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--no-cluster", action="store_true", help="skip the real dask scheduler + workers")
-    parser.add_argument("--no-run", action="store_true", help="skip the in-process run figure")
+    parser.add_argument("--no-run", action="store_true", help="skip the run figures")
+    parser.add_argument(
+        "--random-ids",
+        action="store_true",
+        help="bench/replay.py's mix as it is: a random anonymous id per identify, a random account per group call",
+    )
     options = parser.parse_args()
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -200,7 +221,7 @@ def _bench(options: argparse.Namespace, env: dict[str, str]) -> None:
         work = Path(temp)
         archive = work / "archive"
         started = time.perf_counter()
-        files = write_archive(archive, options.events)
+        files = write_archive(archive, options.events, options.random_ids)
         size = sum(p.stat().st_size for p in archive.rglob("*.gz")) / 2**20
         print(f"archive: {options.events:,} events in {files} gzipped files ({size:.1f} MiB), "
               f"written in {time.perf_counter() - started:.1f} s")  # fmt: skip
