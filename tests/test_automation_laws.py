@@ -199,6 +199,7 @@ operations = st.one_of(
     st.tuples(st.just("identify"), st.integers(1, 3), st.sampled_from(["created_at", "plan"]), values),
     st.tuples(st.just("event"), st.integers(1, 3), st.sampled_from(["buy", "other"]), st.integers(0, 4)),
     st.tuples(st.just("clock"), st.sampled_from([3600, DAY, 2 * DAY])),
+    st.tuples(st.just("back"), st.sampled_from([3600, DAY])),
     st.tuples(st.just("delete"), st.integers(1, 3)),
     st.tuples(st.just("manual"), st.integers(1, 3)),
     st.tuples(st.just("anonymous"), st.integers(1, 2), st.sampled_from(["buy", "other"]), st.integers(0, 4)),
@@ -225,6 +226,8 @@ def test_membership_after_any_changes_and_clock_moves_equals_a_fresh_evaluation(
             )
         elif op[0] == "clock":
             mock.clock.advance(op[1])
+        elif op[0] == "back":  # the clock set back: boundaries computed for later times
+            mock.clock.set(mock.clock.now() - op[1])
         elif op[0] == "delete":
             send("DELETE", f"/api/v1/customers/u{op[1]}", None)
         elif op[0] == "anonymous":  # stored anonymous, or straight to the person who claimed it

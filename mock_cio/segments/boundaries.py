@@ -60,37 +60,29 @@ class TimeLeaf:
         """The earliest time after `env.now` at which this rule's value for `env.person` can
         differ from its value at `env.now` (None: never, as the person is). `env.now` is moved
         while the rule is tried at its candidates, and put back."""
-        if self._counted is not None:
-            sure, found = self._count_change(env, *self._counted)
-            if sure:
-                return found
-        return self._tried(env)
-
-    def _count_change(
-        self, env: Env, kind: str, name: str, span: float, low: int, high: int | None
-    ) -> tuple[bool, float | None]:
-        """`next_change` of a count rule without data conditions, without trying candidates:
-        every event counted now (those not older than the span, future ones included) stops
-        counting at its candidate `timestamp + span` (the next float), and none starts to, so
-        the count only drops, by one at each of those times in turn. The value changes when the
-        count falls below `low` (true now), or to `high` (false now, above it); a count below
-        `low` stays false. Not sure when a candidate is not after `now` (then the candidates
-        are tried): (False, None)."""
+        counted = self._counted
+        if counted is None:
+            return self._tried(env)
+        # A count rule without data conditions, without trying candidates: every event counted
+        # now (those not older than the span, future ones included) stops counting at its
+        # candidate `timestamp + span` (the next float), and none starts to, so the count only
+        # drops, by one at each of those times in turn, earliest timestamp first. The value
+        # changes when the count falls below `low` (true now), or to `high` (false now, above
+        # it); a count below `low` stays false. When a candidate is not after `now`, the
+        # candidates are tried instead.
+        kind, name, span, low, high = counted
         now = env.now
         since = now - span
-        ends = sorted(
-            math.nextafter(e.timestamp + span, _after)
-            for e in env.events(kind, name)
-            if not e.timestamp < since
-        )
-        count = len(ends)
-        if ends and ends[0] <= now:
-            return False, None
-        if low <= count and (high is None or count <= high):
-            return True, None if low == 0 else ends[count - low]
-        if high is not None and count > high:
-            return True, ends[count - high - 1]
-        return True, None
+        stamps = [e.timestamp for e in env.events(kind, name) if not e.timestamp < since]
+        count = len(stamps)
+        if count < low:
+            return None
+        stamps.sort()
+        if count and math.nextafter(stamps[0] + span, _after) <= now:
+            return self._tried(env)
+        if high is None or count <= high:
+            return None if low == 0 else math.nextafter(stamps[count - low] + span, _after)
+        return math.nextafter(stamps[count - high - 1] + span, _after)
 
     def _tried(self, env: Env, tries: int = TRIES) -> float | None:
         """`next_change` by trying the rule at its candidates after `env.now`, in order, at most

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 import weakref
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
@@ -75,9 +76,9 @@ class WorkspaceAutomation:
     next_check: dict[str, float] = field(default_factory=dict)
     indexes: dict[str, EventIndex] = field(default_factory=dict)
     """cio_id -> the person's events by (type, name), brought up to date at each evaluation."""
-    bounds: dict[str, list[tuple[float, float | None] | None]] = field(default_factory=dict)
-    """cio_id -> for each time-dependent rule (`Automation._leaves`), (the time it was computed at,
-    the rule's next boundary after it)."""
+    bounds: dict[str, list[float]] = field(default_factory=dict)
+    """cio_id -> for each time-dependent rule (`Automation._leaves`), its next boundary after the
+    latest time it was computed at (inf: none; -inf: not computed)."""
     latest: float = float("-inf")
     """The latest time anyone was evaluated at (a clock moved back re-evaluates everyone)."""
 
@@ -235,6 +236,7 @@ class Automation:
             store = self.store(ws)
             if now < store.latest:  # back in time: the boundaries were computed for later times
                 out.update(self._everyone(_Only(site_id, ws), now))
+                store.latest = now  # everyone's boundaries are computed at `now` again
                 continue
             changes: list[dict[str, JSON]] = []
             self._due(ws, store, now, changes)
@@ -271,11 +273,7 @@ class Automation:
         bounds = store.bounds.get(cio_id)
         if bounds is None:
             return self._all_time_keys
-        keys = [
-            ("time", leaf)
-            for leaf, found in enumerate(bounds)
-            if found is None or (found[1] is not None and found[1] <= now)
-        ]
+        keys = [("time", leaf) for leaf, when in enumerate(bounds) if when <= now]
         return frozenset(keys) if keys else self._all_time_keys
 
     def _everyone(self, state: CioState | _Only, now: float) -> dict[str, list[dict[str, JSON]]]:
@@ -356,10 +354,11 @@ class Automation:
             for event in history[seen:]:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
         store.seen_events[cio_id] = len(history)
-        if now > store.latest:
+        back = now < store.latest
+        if not back:
             store.latest = now
-        if plan.bounds:
-            when = self._next_change(store, person, now, plan, index)
+        if plan.bounds or back:
+            when = self._next_change(store, person, now, plan, index, back)
             if when is None:
                 store.next_check.pop(cio_id, None)
             elif store.next_check.get(cio_id) != when:
@@ -387,27 +386,33 @@ class Automation:
             store.warnings.pop(person.cio_id, None)
 
     def _next_change(
-        self, store: WorkspaceAutomation, person: Person, now: float, plan: _Plan, index: EventIndex
+        self,
+        store: WorkspaceAutomation,
+        person: Person,
+        now: float,
+        plan: _Plan,
+        index: EventIndex,
+        back: bool,
     ) -> float | None:
         """The earliest next boundary of the person's time-dependent rules, rule by rule: a rule
         outside `plan.leaves` read nothing that changed, so its next boundary is the same as when
-        it was last computed (at `at <= now`), and, when later than `now`, its next one after `now`
-        too (none after `at`: none after `now`)."""
+        it was last computed (at a time before `now`), and, when later than `now`, its next one
+        after `now` too (none then: none now). All are computed again for a full plan, or when
+        the clock went `back` (before the latest time anyone was evaluated at)."""
         bounds = store.bounds.get(person.cio_id)
-        if bounds is None or plan.full or len(bounds) != len(self._leaves):
-            bounds = store.bounds[person.cio_id] = [None] * len(self._leaves)
+        leaves = self._leaves
+        if bounds is None or plan.full or back or len(bounds) != len(leaves):
+            bounds = store.bounds[person.cio_id] = [_UNKNOWN] * len(leaves)
         env: Env | None = None
-        earliest: float | None = None
         again = plan.leaves
-        for leaf, found in enumerate(bounds):
-            if found is None or leaf in again or now < found[0] or (found[1] is not None and found[1] <= now):
+        for leaf, when in enumerate(bounds):
+            if when <= now or leaf in again:
                 if env is None:
                     env = Env(now, person, index)
-                found = bounds[leaf] = (now, self._leaves[leaf].next_change(env))
-            when = found[1]
-            if when is not None and (earliest is None or when < earliest):
-                earliest = when
-        return earliest
+                found = leaves[leaf].next_change(env)
+                bounds[leaf] = _NEVER if found is None else found
+        earliest = min(bounds, default=_NEVER)
+        return None if earliest == _NEVER else earliest
 
     def _forget(
         self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
@@ -742,6 +747,8 @@ class Automation:
 
 
 _NONE: frozenset[int] = frozenset()
+_NEVER = math.inf
+_UNKNOWN = -math.inf
 
 
 _DIRTY_ATTRIBUTE = frozenset({"attribute_set", "attribute_removed", "identifier_set"})
