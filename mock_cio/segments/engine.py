@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from mock_cio.state import CioState, WorkspaceState
 
 JSON = Any
-_PERSON_KEYS = ("person", "primary")
 
 
 def why_not_triggered(merged_from_anonymous: bool, timestamp: float, received_at: float) -> str:
@@ -97,6 +96,8 @@ class Automation:
         self._checks: dict[int, Check] = {}
         self._order = self._ordered(self.segments)
         self._refresh()
+        self._index_campaigns()
+        self._last: tuple[weakref.ref[WorkspaceState], WorkspaceAutomation] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -105,9 +106,13 @@ class Automation:
         return bool(self.segments or self.campaigns)
 
     def store(self, ws: WorkspaceState) -> WorkspaceAutomation:
+        last = self._last  # the workspace asked for last (most requests are for one workspace)
+        if last is not None and last[0]() is ws:
+            return last[1]
         found = self._stores.get(ws)
         if found is None:
             found = self._stores[ws] = WorkspaceAutomation()
+        self._last = (weakref.ref(ws), found)
         return found
 
     # ------------------------------------------------------------------ evaluation
@@ -213,11 +218,14 @@ class Automation:
             self._due(ws, store, now, changes)
         touched: dict[str, set[tuple[str, JSON]] | None] = {}
         for change in outcome.changes:
-            for key in _PERSON_KEYS:
-                value = change.get(key)
-                if isinstance(value, str):
-                    _dirty(touched, value, change)
-            if change.get("kind") == "person_deleted":
+            kind = change.get("kind")
+            cio_id = change.get("person")
+            if isinstance(cio_id, str):
+                _dirty(touched, cio_id, kind, change)
+            primary = change.get("primary")  # a merge: the person who stays
+            if isinstance(primary, str):
+                _dirty(touched, primary, kind, change)
+            if kind == "person_deleted":
                 self._forget(store, change["person"], now, change.get("reason", "delete"), changes)
         for cio_id, dirty in touched.items():
             person = ws.people.by_cio_id(cio_id)
@@ -312,10 +320,8 @@ class Automation:
         index = store.indexes.get(cio_id)
         if index is None:
             index = store.indexes[cio_id] = EventIndex(history).current(history)
-        else:
-            fresh = index.current(history)
-            if fresh is not index:
-                index = store.indexes[cio_id] = fresh
+        elif index.seen != len(history) or index.source is not history:
+            index = store.indexes[cio_id] = index.current(history)
         inside = set() if known is None else known
         if plan.steps:
             found: list[tuple[JSON, str, JSON, str]] = []
@@ -337,7 +343,7 @@ class Automation:
                             changes,
                             {"kind": "segment_entered", "person": cio_id, "segment": segment_id, "at": now},
                         )
-                        if self.campaigns:
+                        if self._by_segment:
                             self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
                 elif segment_id in was:
                     del store.members[segment_id][cio_id]
@@ -350,7 +356,7 @@ class Automation:
         elif known is None:
             store.inside[cio_id] = set()
         seen = store.seen_events.get(cio_id, 0)
-        if events and seen < len(history) and self.campaigns:
+        if events and seen < len(history) and self._by_event:
             for event in history[seen:]:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
         store.seen_events[cio_id] = len(history)
@@ -460,9 +466,8 @@ class Automation:
         changes: list[dict[str, JSON]],
         notes: list[str],
     ) -> None:
-        for campaign in self.campaigns.values():
-            if campaign.segment_id == segment_id:
-                self._enter(store, campaign, person, {"segment": segment_id}, now, inside, changes, notes)
+        for campaign in self._by_segment.get(segment_id, ()):
+            self._enter(store, campaign, person, {"segment": segment_id}, now, inside, changes, notes)
 
     def _event_triggers(
         self,
@@ -474,9 +479,9 @@ class Automation:
         changes: list[dict[str, JSON]],
         notes: list[str],
     ) -> None:
-        for campaign in self.campaigns.values():
-            if campaign.event_name != event.name or event.type != "event":
-                continue
+        if event.type != "event":
+            return
+        for campaign in self._by_event.get(event.name, ()):
             rules = campaign.trigger["event"].get("data")
             if rules and not _data_holds(rules, event, now):
                 continue
@@ -505,12 +510,13 @@ class Automation:
         changes: list[dict[str, JSON]],
         notes: list[str],
     ) -> None:
-        label = f"campaign {campaign.id} ({campaign.name!r})"
         if campaign.frequency == "once" and (campaign.id, person.cio_id) in store.entered:
-            notes.append(f"{label}: {person} already entered it once (frequency once): not entered again")
+            notes.append(
+                f"{_label(campaign)}: {person} already entered it once (frequency once): not entered again"
+            )
             return
         if campaign.filter is not None and not self.conditions_hold(campaign.filter, person, now, inside):
-            notes.append(f"{label}: {person} does not meet its filter: not entered")
+            notes.append(f"{_label(campaign)}: {person} does not meet its filter: not entered")
             return
         entry: dict[str, JSON] = {
             "campaign": campaign.id,
@@ -607,6 +613,7 @@ class Automation:
     ) -> dict[str, list[dict[str, JSON]]]:
         first = not self.active
         self.campaigns = {**self.campaigns, campaign.id: campaign}
+        self._index_campaigns()
         out: dict[str, list[dict[str, JSON]]] = {}
         for site_id, ws in state.workspaces.items():
             store = self.store(ws)
@@ -630,6 +637,18 @@ class Automation:
         if campaign_id not in self.campaigns:
             raise SegmentError(f"campaign {campaign_id}: no such campaign")
         self.campaigns = {k: v for k, v in self.campaigns.items() if k != campaign_id}
+        self._index_campaigns()
+
+    def _index_campaigns(self) -> None:
+        """After the campaigns changed: the campaigns each segment and each event name triggers,
+        in the campaigns' order."""
+        self._by_segment: dict[int, list[Campaign]] = {}
+        self._by_event: dict[str, list[Campaign]] = {}
+        for campaign in self.campaigns.values():
+            if campaign.segment_id is not None:
+                self._by_segment.setdefault(campaign.segment_id, []).append(campaign)
+            if campaign.event_name is not None:
+                self._by_event.setdefault(campaign.event_name, []).append(campaign)
 
     def _ordered(self, segments: Mapping[int, Segment]) -> list[int]:
         """Segment ids, each after the data-driven segments it refers to; a cycle is an error."""
@@ -747,6 +766,7 @@ class Automation:
 
 
 _NONE: frozenset[int] = frozenset()
+_UNSEEN: set[tuple[str, JSON]] = set()
 _NEVER = math.inf
 _UNKNOWN = -math.inf
 
@@ -766,14 +786,15 @@ _CLEAN = frozenset(
 moves over come as `events_merged` (anything may have changed), its objects as relationships."""
 
 
-def _dirty(touched: dict[str, set[tuple[str, JSON]] | None], cio_id: str, change: Mapping[str, JSON]) -> None:
-    """Note what `change` changed of person `cio_id` (None: anything may have changed)."""
-    if cio_id not in touched:
-        touched[cio_id] = set()
-    keys = touched[cio_id]
+def _dirty(
+    touched: dict[str, set[tuple[str, JSON]] | None], cio_id: str, kind: JSON, change: Mapping[str, JSON]
+) -> None:
+    """Note what `change` (of `kind`) changed of person `cio_id` (None: anything may have changed)."""
+    keys = touched.get(cio_id, _UNSEEN)
+    if keys is _UNSEEN:
+        keys = touched[cio_id] = set()
     if keys is None:
         return
-    kind = change.get("kind")
     if kind in _DIRTY_ATTRIBUTE:
         keys.add(("attr", change.get("name")))
     elif kind == "event_added":
@@ -784,6 +805,10 @@ def _dirty(touched: dict[str, set[tuple[str, JSON]] | None], cio_id: str, change
         keys.add(("segment", change.get("segment")))
     elif kind not in _CLEAN:
         touched[cio_id] = None  # created, merged, claimed, or a change this list does not know
+
+
+def _label(campaign: Campaign) -> str:
+    return f"campaign {campaign.id} ({campaign.name!r})"
 
 
 def _ignore(name: str, value: JSON, operator: str) -> None:
