@@ -62,6 +62,7 @@ class WorkspaceAutomation:
     members: dict[int, dict[str, float]] = field(default_factory=dict)
     """segment id -> {cio_id: time entered}."""
     entries: list[dict[str, JSON]] = field(default_factory=list)
+    """The campaign entries, as their `campaign_entered` changes."""
     entered: set[tuple[int, str]] = field(default_factory=set)
     seen_events: dict[str, int] = field(default_factory=dict)
     """cio_id -> how many of the person's events were already looked at for triggers."""
@@ -352,7 +353,10 @@ class Automation:
                         changes,
                         {"kind": "segment_left", "person": cio_id, "segment": segment_id, "at": now},
                     )
-            store.inside[cio_id] = inside
+            if known is None:
+                store.inside[cio_id] = inside
+            else:  # in place: the kept set is long-lived (a new one each time grows the heap
+                known ^= moved  # the garbage collector walks, and makes it walk it more often)
         elif known is None:
             store.inside[cio_id] = set()
         seen = store.seen_events.get(cio_id, 0)
@@ -519,6 +523,7 @@ class Automation:
             notes.append(f"{_label(campaign)}: {person} does not meet its filter: not entered")
             return
         entry: dict[str, JSON] = {
+            "kind": "campaign_entered",
             "campaign": campaign.id,
             "person": person.cio_id,
             "trigger": trigger,
@@ -528,8 +533,8 @@ class Automation:
         if starts is not None and starts > now:
             entry["starts_at"] = starts
         store.entered.add((campaign.id, person.cio_id))
-        store.entries.append(entry)
-        self._record(store, changes, {"kind": "campaign_entered", **entry})
+        store.entries.append(entry)  # the same dict as the change and the history's
+        self._record(store, changes, entry)
 
     def _starts_at(self, campaign: Campaign, person: Person) -> float | None:
         """Customer.io: a segment with an `is a timestamp` rule starts its campaign at the
@@ -747,6 +752,7 @@ class Automation:
         for entry in self.store(ws).entries:
             if campaign_id is None or entry["campaign"] == campaign_id:
                 view: dict[str, JSON] = {"workspace": ws.site_id, **entry}
+                del view["kind"]
                 view["started"] = float(entry.get("starts_at") or entry["at"]) <= now
                 out.append(view)
         return out
