@@ -99,6 +99,10 @@ class Automation:
         self._refresh()
         self._index_campaigns()
         self._last: tuple[weakref.ref[WorkspaceState], WorkspaceAutomation] | None = None
+        self._soonest = math.inf
+        """At or before the earliest time boundary of anyone in any workspace."""
+        self._latest = -math.inf
+        """At or after the latest time anyone in any workspace was evaluated at."""
 
     # ------------------------------------------------------------------ state
 
@@ -237,21 +241,27 @@ class Automation:
         return outcome + Outcome(tuple(notes), tuple(changes))
 
     def clock_moved(self, state: CioState, now: float) -> dict[str, list[dict[str, JSON]]]:
-        """Re-evaluate everyone when a segment depends on the time: changes by site_id."""
-        if not self._timed:
-            return {}
+        """Re-evaluate the people whose time boundary `now` passed (everyone when the clock went
+        back before the latest time anyone was evaluated at): changes by site_id."""
+        if not self._timed or (now < self._soonest and now >= self._latest):
+            return {}  # nobody is due, and nothing was computed for a later time
         out: dict[str, list[dict[str, JSON]]] = {}
+        soonest, latest = math.inf, -math.inf
         for site_id, ws in list(state.workspaces.items()):
             store = self.store(ws)
             if now < store.latest:  # back in time: the boundaries were computed for later times
                 out.update(self._everyone(_Only(site_id, ws), now))
                 store.latest = now  # everyone's boundaries are computed at `now` again
-                continue
-            changes: list[dict[str, JSON]] = []
-            self._due(ws, store, now, changes)
-            store.latest = max(store.latest, now)
-            if changes:
-                out[site_id] = changes
+            else:
+                changes: list[dict[str, JSON]] = []
+                self._due(ws, store, now, changes)
+                store.latest = max(store.latest, now)
+                if changes:
+                    out[site_id] = changes
+            if store.due:
+                soonest = min(soonest, store.due[0][0])
+            latest = max(latest, store.latest)
+        self._soonest, self._latest = soonest, latest
         return out
 
     def _due(
@@ -324,6 +334,7 @@ class Automation:
         elif index.seen != len(history) or index.source is not history:
             index = store.indexes[cio_id] = index.current(history)
         inside = set() if known is None else known
+        env: Env | None = None
         if plan.steps:
             found: list[tuple[JSON, str, JSON, str]] = []
             start = set() if known is None else known - plan.only
@@ -333,6 +344,7 @@ class Automation:
             inside = self._run(plan, env, was, evaluated)
             if found or old:
                 self._warnings(store, person, now, found, old, evaluated, notes)
+            env.warnings = None  # for the time boundaries (which try other times) to reuse
         if inside != was:
             moved = inside ^ was
             for segment_id in self._order if len(moved) > 1 else moved:
@@ -367,13 +379,17 @@ class Automation:
         back = now < store.latest
         if not back:
             store.latest = now
+            if now > self._latest:
+                self._latest = now
         if plan.bounds or back:
-            when = self._next_change(store, person, now, plan, index, back)
+            when = self._next_change(store, person, now, plan, index, back, env)
             if when is None:
                 store.next_check.pop(cio_id, None)
             elif store.next_check.get(cio_id) != when:
                 store.next_check[cio_id] = when
                 heapq.heappush(store.due, (when, cio_id))
+                if when < self._soonest:
+                    self._soonest = when
 
     def _warnings(
         self,
@@ -403,6 +419,7 @@ class Automation:
         plan: _Plan,
         index: EventIndex,
         back: bool,
+        env: Env | None,
     ) -> float | None:
         """The earliest next boundary of the person's time-dependent rules, rule by rule: a rule
         outside `plan.leaves` read nothing that changed, so its next boundary is the same as when
@@ -413,7 +430,6 @@ class Automation:
         leaves = self._leaves
         if bounds is None or plan.full or back or len(bounds) != len(leaves):
             bounds = store.bounds[person.cio_id] = [_UNKNOWN] * len(leaves)
-        env: Env | None = None
         again = plan.leaves
         for leaf, when in enumerate(bounds):
             if when <= now or leaf in again:
