@@ -290,7 +290,15 @@ event_rules = st.builds(
     st.none() | st.integers(0, 2),
     st.none() | st.integers(2, 3),
     st.none() | st.sampled_from([1, 3]),
-    st.lists(st.just({"field": "total", "operator": "gt", "value": 10}), max_size=1),
+    st.lists(
+        st.sampled_from(
+            [
+                {"field": "total", "operator": "gt", "value": 10},
+                {"field": "at", "operator": "is_timestamp"},  # warns on the events whose `at` is ISO
+            ]
+        ),
+        max_size=2,
+    ),
 ) | st.builds(lambda url: {"page": {"url": url, "within_days": 2}}, st.sampled_from(["/", "/x"]))
 mixed = st.recursive(
     attribute_rules() | event_rules | st.just({"segment": {"id": 7}}) | st.just({"device": {}}),
@@ -308,6 +316,21 @@ activity = st.lists(
 )  # fmt: skip
 
 
+def stamp(total: int) -> Any:
+    """An event's `at`: ISO text (a timestamp rule warns) or Unix seconds."""
+    return "2024-03-05T12:34:56Z" if total % 3 == 0 else int(NOW) - total
+
+
+@example(  # exactly max_count events: the count stops only above it
+    {"event": {"name": "buy", "max_count": 2, "within_days": 1}}, {"plan": "pro"},
+    [("event", "buy", 0, 5), ("event", "buy", 0, 6)], False,
+)  # fmt: skip
+@example(  # a data rule that warns: every event is looked at, in order (no early answer)
+    {"event": {"name": "buy", "data": [{"field": "at", "operator": "is_timestamp"}]}},
+    {"plan": "pro"},
+    [("event", "buy", 0, 0), ("event", "buy", 0, 1)],
+    False,
+)
 @given(mixed, people, activity, st.booleans())
 def test_compiled_conditions_equal_the_reference_evaluation(
     cond: dict[str, Any], attrs: dict[str, Any], acts: list[Any], manual: bool
@@ -316,7 +339,9 @@ def test_compiled_conditions_equal_the_reference_evaluation(
     from mock_cio.state.people import PersonEvent
 
     events = [
-        PersonEvent(None, name, kind, int(NOW - days * DAY), NOW, {"total": total}, False, True)
+        PersonEvent(
+            None, name, kind, int(NOW - days * DAY), NOW, {"total": total, "at": stamp(total)}, False, True
+        )
         for kind, name, days, total in acts
     ]
     person = Person("a3000001", attributes=dict(attrs), events=events, segments={7} if manual else set())

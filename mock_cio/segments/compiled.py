@@ -16,7 +16,8 @@ from typing import Any
 
 from mock_cio.state.people import Person, PersonEvent
 
-from .evaluate import attribute_holds, data_value, field_value
+from .conditions import TIMESTAMP_OPERATORS
+from .evaluate import _MISSING, IDENTIFIERS, attribute_holds, data_value, equal_text, field_value, text
 from .timestamps import DAY
 
 JSON = Any
@@ -129,12 +130,39 @@ def compile_conditions(node: JSON) -> Check:
         number = body["id"]
         return lambda env: env.member(number)
     if kind == "attribute":
-        name = body["field"]
-        return lambda env: attribute_holds(body, field_value(env.person, name), env)
+        return _attribute(body)
     if kind in ("event", "page"):
         return _activity(kind, body["name"] if kind == "event" else body["url"], body)
     platform = body.get("platform")
     return lambda env: any(platform is None or d.platform == platform for d in env.person.devices.values())
+
+
+def _attribute(body: JSON) -> Check:
+    name = body["field"]
+    operator = body["operator"]
+    if name in IDENTIFIERS or "." in name:  # an identifier, or a part of an object attribute
+        return lambda env: attribute_holds(body, field_value(env.person, name), env)
+    # a plain attribute: evaluate.py's field_value is its value, None (no value) when absent
+    if operator in ("exists", "not_exists"):
+        present = operator == "exists"
+        return lambda env: (env.person.attributes.get(name) is not None) is present
+    if operator in ("eq", "not_eq"):
+        wanted = text(body["value"])
+        negated = operator == "not_eq"
+
+        def equal(env: Env) -> bool:
+            value = env.person.attributes.get(name)
+            if value is None:
+                return negated
+            return equal_text(value, wanted) is not negated
+
+        return equal
+
+    def other(env: Env) -> bool:
+        value = env.person.attributes.get(name)
+        return attribute_holds(body, _MISSING if value is None else value, env)
+
+    return other
 
 
 def _activity(kind: str, name: str, body: JSON) -> Check:
@@ -146,12 +174,39 @@ def _activity(kind: str, name: str, body: JSON) -> Check:
         low = 1 if high is None else 0
 
     fields = [(rule, rule["field"]) for rule in rules]
+    if days is None and not fields:  # every event of the name counts
+
+        def by_length(env: Env) -> bool:
+            count = len(env.events(kind, name))
+            return count >= low and (high is None or count <= high)
+
+        return by_length
+    if not any(rule["operator"] in TIMESTAMP_OPERATORS for rule in rules):
+        # no data rule can warn: stop counting once the answer is known, latest events first
+        # (the likeliest to be within `within_days`)
+
+        def early(env: Env) -> bool:
+            since = None if days is None else env.now - days * DAY
+            count = 0
+            for event in reversed(env.events(kind, name)):
+                if since is not None and event.timestamp < since:
+                    continue
+                for rule, field_name in fields:
+                    if not attribute_holds(rule, data_value(event.data, field_name), env):
+                        break
+                else:
+                    count += 1
+                    if high is None:
+                        if count >= low:
+                            return True
+                    elif count > high:
+                        return False
+            return count >= low and (high is None or count <= high)
+
+        return early
 
     def check(env: Env) -> bool:
         events = env.events(kind, name)
-        if days is None and not fields:  # every event of the name counts
-            count = len(events)
-            return count >= low and (high is None or count <= high)
         since = None if days is None else env.now - days * DAY
         count = 0
         for event in events:

@@ -33,6 +33,8 @@ from .timestamps import DAY, reference_time, unix_seconds
 
 JSON = Any
 _MISSING = object()
+IDENTIFIERS = ("id", "email", "cio_id")
+"""The fields that name a person's identifiers rather than attributes."""
 Warn = Callable[[str, JSON, str], None]
 """warn(field, value, operator): a timestamp rule met a value that is not Unix seconds."""
 
@@ -76,7 +78,7 @@ def matches(node: JSON, person: Person, ctx: Context) -> bool:
 
 def field_value(person: Person, name: str) -> JSON:
     """The value of a person's field, or `_MISSING`."""
-    if name in ("id", "email", "cio_id"):
+    if name in IDENTIFIERS:
         value = person.identifiers[name]
         return _MISSING if value is None else value
     return data_value(person.attributes, name)
@@ -139,9 +141,14 @@ def text(value: JSON) -> str:
 
 
 def _equal(value: JSON, expected: JSON) -> bool:
+    return equal_text(value, text(expected))
+
+
+def equal_text(value: JSON, wanted: str) -> bool:
+    """Whether a present value equals, as `eq` compares, a value whose text is `wanted`."""
     if isinstance(value, dict | list):
         return False
-    return text(value) == text(expected)
+    return text(value) == wanted
 
 
 def _contains(value: JSON, expected: JSON) -> bool:
