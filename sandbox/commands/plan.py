@@ -411,6 +411,8 @@ class LineEncoder:
     For a request line, the part between the event index and the body (subscription, action,
     method, url, headers) is the same for every line of one subscription and settings; it is
     encoded once and kept (a bounded table: its size depends on the configuration, not the events).
+    So is everything after the index of an error line, per subscription, action and error (bounded
+    the same way: a table cleared when full).
     """
 
     _LIMIT = 1024
@@ -419,12 +421,30 @@ class LineEncoder:
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
         self.encode = lambda value: escape_lone_surrogates(dumps(value))
         self._middles: dict[tuple[Any, ...], str] = {}
+        self._errors: dict[tuple[str, ...], str] = {}
+        from sandbox.pipeline import error_dict
+
+        self._error_dict = error_dict
 
     def __call__(self, line: Any) -> str:
         req = line.request
         index = line.event_index
-        if line.error is not None or req is None:
-            return self.encode(line.to_dict())
+        error = line.error
+        if error is not None or req is None:
+            if error is None or index.__class__ is not int:
+                return self.encode(line.to_dict())
+            # The same refusal repeats across events (a missing field, say): everything after
+            # the event index is encoded once per subscription, action and error.
+            described = self._error_dict(error)
+            error_key = (line.subscription, line.action, described["name"], described["message"])
+            rest = self._errors.get(error_key)
+            if rest is None:
+                rest = self.encode(line.to_dict())
+                rest = rest[rest.index(", ") :]
+                if len(self._errors) >= self._LIMIT:
+                    self._errors.clear()
+                self._errors[error_key] = rest
+            return f'{{"event_index": {index}{rest}'
         body = req.body_text()
         if index.__class__ is not int:
             head = line.to_dict()
