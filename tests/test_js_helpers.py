@@ -86,3 +86,32 @@ def test_kinds() -> None:
         "array",
         "object",
     ]
+
+
+def _number_to_string_by_decimal(value: float) -> str:
+    """Number::toString of a finite positive double, its digits read by Decimal (the former code)."""
+    from decimal import Decimal
+
+    _, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    assert isinstance(exponent, int)
+    exponent += len(digit_tuple) - len(digits)
+    k = len(digits)
+    n = exponent + k
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    e = n - 1
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=0, exclude_min=True))
+def test_number_to_string_reads_the_digits_of_repr_as_decimal_does(value: float) -> None:
+    from sandbox.js.numbers import number_to_string
+
+    assert number_to_string(value) == _number_to_string_by_decimal(value)
+    assert number_to_string(-value) == "-" + _number_to_string_by_decimal(value)

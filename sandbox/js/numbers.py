@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from typing import Final
 
 from sandbox.js.strings import trim
@@ -57,11 +56,13 @@ def number_to_string(value: int | float | bool) -> str:
         return "0"
     if value < 0:
         return "-" + number_to_string(-value)
-    # repr() is the shortest round-tripping decimal, the digits ECMAScript asks for.
-    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
-    digits = "".join(map(str, digit_tuple)).rstrip("0")
-    assert isinstance(exponent, int)
-    exponent += len(digit_tuple) - len(digits)
+    # repr() is the shortest round-tripping decimal, the digits ECMAScript asks for: read its
+    # digits and exponent (`1.5e-07`, `123.0`, `0.001`) as value = int(digits) × 10**exponent.
+    mantissa, _, power = repr(value).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    significant = (whole + fraction).lstrip("0")
+    digits = significant.rstrip("0")
+    exponent = (int(power) if power else 0) - len(fraction) + len(significant) - len(digits)
     k = len(digits)
     n = exponent + k  # value = 0.digits × 10**n
     if k <= n <= 21:
