@@ -416,10 +416,11 @@ def _sequential_files(files: list[str], config: Config) -> tuple[str, dict[str, 
 def test_the_workers_pass_over_files_equals_the_sequential_replay(
     events: list[dict[str, Any]], partitions: int, data: Any
 ) -> None:
-    """sandbox.replay.keypass: files traced one by one (each with its own clock), keys joined in
-    the driver, each partition reading its events from the files at the clock where each file
-    starts: the golden file and summary of one sequential pass, also with undated events (the
-    first one too) and files that are empty or cut anywhere."""
+    """sandbox.replay.keypass: files traced one by one (each with its own clock), keys joined and
+    the event clock run in the driver, each partition reading its events from the files (plain
+    JSON lines by line, other layouts as read_file reads them): the golden file and summary of one
+    sequential pass, also with undated events (the first one too) and files that are empty, cut
+    anywhere, with blank lines, values over several lines, or a JSON array."""
     import tempfile
 
     from sandbox.replay import keypass
@@ -434,7 +435,14 @@ def test_the_workers_pass_over_files_equals_the_sequential_replay(
         files = []
         for number, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(events)], strict=True)):
             file = Path(temp) / f"part-{number}.jsonl"
-            file.write_text("".join(json.dumps(e) + "\n" for e in events[start:end]))
+            chunk = events[start:end]
+            style = data.draw(st.sampled_from(["lines", "lines", "blank", "pretty", "array"]))
+            if style == "array":
+                text = json.dumps(chunk)
+            else:
+                sep = "\n\n" if style == "blank" else "\n"
+                text = "".join(json.dumps(e, indent=1 if style == "pretty" else None) + sep for e in chunk)
+            file.write_text(text)
             files.append(str(file))
         merged = keypass.replay(files, CONFIG, partitions, keypass.in_process)
         text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
@@ -465,8 +473,23 @@ def test_a_file_that_changed_under_the_workers_is_reported(tmp_path: Path) -> No
 
     file = tmp_path / "a.jsonl"
     file.write_text(json.dumps({"type": "track", "userId": "u", "event": "E"}) + "\n")
-    with pytest.raises(InputError, match="the input changed while it was replayed"):
-        keypass.replay_files([str(file)], [2], [None], array("q", [0, 1]).tobytes(), CONFIG, False)
+    indexes, times = array("q", [0, 1]).tobytes(), array("d", [0.0, 0.0]).tobytes()
+    for plain in (True, False):
+        with pytest.raises(InputError, match="the input changed while it was replayed"):
+            keypass.replay_files([str(file)], [2], [plain], indexes, times, CONFIG, False)
+
+
+def test_a_line_that_is_not_one_event_after_all_is_read_the_slow_way(tmp_path: Path) -> None:
+    """Event k on line k + 1 for every k, yet line 1 holds only the start of the first event."""
+    from sandbox.replay import keypass
+
+    file = tmp_path / "a.jsonl"
+    file.write_text('{"type": "track", "userId": "u", "event":\n"E"}{"type": "identify", "userId": "v"}\n')
+    part = keypass.file_keys(str(file), CONFIG)
+    assert part.plain and part.events == 2
+    merged = keypass.replay([str(file)], CONFIG, 2, keypass.in_process)
+    assert [e.index for e in merged.events] == [0, 1]
+    assert merged.requests == partitioned.replay(read_located([str(file)]), CONFIG, 2).requests
 
 
 REASONS = [f"reason {n}" for n in range(30)]

@@ -453,7 +453,10 @@ class EventClock:
         self.current: float | None = start
 
     def time_for(self, event: Mapping[str, JSON]) -> float:
-        at = event_time(event)
+        return self.advance(event_time(event))
+
+    def advance(self, at: float | None) -> float:
+        """The time for an event whose own time (`event_time`) is `at`."""
         if self.current is None:
             self.current = at if at is not None else DEFAULT_START
         elif at is not None and at > self.current:

@@ -40,10 +40,11 @@ class FileKeys:
     """One file's share of the partitioning pass (computed on a worker)."""
 
     events: int
-    first: float | None
-    """The first event's own time (None: it has none, or the file has no events)."""
-    latest: float | None
-    """The latest time of an event that has one."""
+    times: bytes
+    """array('d'): per event, its own time (`event_time`; NaN when it has none)."""
+    plain: bool
+    """Event k is the JSON value on line k + 1, for every k (JSON lines: no blank lines, no
+    batches, no value over several lines), so a worker can find an event by its line."""
     keys: tuple[str, ...]
     """The distinct identity keys of the file's requests."""
     ends: bytes
@@ -65,22 +66,20 @@ def file_keys(file: str, config: Config) -> FileKeys:
     table: dict[str, int] = {}
     ends = array("l")
     picks = array("l")
-    first: float | None = None
-    latest: float | None = None
+    times = array("d")
+    plain = True
     clock = EventClock()
     count = 0
     try:
         for entry in read_file(file):
             event = entry.event
             at = event_time(event)
-            if count == 0:
-                first = at
-            if at is not None and (latest is None or at > latest):
-                latest = at
+            times.append(_NONE if at is None else at)
             count += 1
+            plain = plain and entry.line == count
             where = entry.where
             try:
-                traced = trace(event, settings, compiled, now=clock.time_for(event), explain=False)
+                traced = trace(event, settings, compiled, now=clock.advance(at), explain=False)
             except InputError as exc:
                 raise InputError(exc.message, where) from None
             for sub in traced.subscriptions:
@@ -89,35 +88,31 @@ def file_keys(file: str, config: Config) -> FileKeys:
                         picks.append(table.setdefault(key, len(table)))
             ends.append(len(picks))
     except InputError as exc:
-        return FileKeys(count, first, latest, (), b"", b"", str(exc))
-    return FileKeys(count, first, latest, tuple(table), ends.tobytes(), picks.tobytes())
+        return FileKeys(count, b"", False, (), b"", b"", str(exc))
+    return FileKeys(count, times.tobytes(), plain, tuple(table), ends.tobytes(), picks.tobytes())
 
 
-def clock_after(start: float | None, part: FileKeys) -> float | None:
-    """The event clock after a file whose events start at clock `start` (EventClock.time_for
-    over the file's events, from its first event's time and its latest)."""
-    from sandbox.replay.engine import DEFAULT_START
-
-    if not part.events:
-        return start
-    if start is None:
-        start = part.first if part.first is not None else DEFAULT_START
-    return start if part.latest is None or part.latest <= start else part.latest
+_NONE = float("nan")
+"""An event without a time of its own, in FileKeys.times."""
 
 
 @dataclass(frozen=True, slots=True)
 class Layout:
     """The partitions of the input's files: each partition's global event indexes (array('q')
-    bytes, ascending), and per file its event count and the clock where it starts."""
+    bytes, ascending) and their mock times (array('d') bytes), and per file its event count and
+    whether it is plain JSON lines (FileKeys.plain)."""
 
     groups: tuple[bytes, ...]
+    times: tuple[bytes, ...]
     counts: tuple[int, ...]
-    starts: tuple[float | None, ...]
+    plain: tuple[bool, ...]
     end: float | None
 
 
 def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper) -> Layout:
     """Trace the files through `mapper`, join identity keys into components and pack them."""
+    from sandbox.replay.engine import EventClock
+
     ids: dict[str, int] = {}
     parent: list[int] = []
 
@@ -131,8 +126,9 @@ def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper
 
     first_keys = array("q")
     counts: list[int] = []
-    starts: list[float | None] = []
-    clock: float | None = None
+    plain: list[bool] = []
+    clock = EventClock()
+    now = array("d")
     for part in mapper(file_keys, [(file, config) for file in files]):
         if part.error is not None:
             raise InputError(part.error)
@@ -156,10 +152,19 @@ def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper
             first_keys.append(local[picks[begin]])
             begin = end
         counts.append(part.events)
-        starts.append(clock)
-        clock = clock_after(clock, part)
+        plain.append(part.plain)
+        own = array("d")
+        own.frombytes(part.times)
+        now.extend(clock.advance(None if at != at else at) for at in own)  # NaN: no time
     groups = _pack([find(key) if key >= 0 else -1 for key in first_keys], partitions)
-    return Layout(tuple(g.tobytes() for g in groups), tuple(counts), tuple(starts), clock)
+    times = [array("d", (now[i] for i in group)) for group in groups]
+    return Layout(
+        tuple(g.tobytes() for g in groups),
+        tuple(t.tobytes() for t in times),
+        tuple(counts),
+        tuple(plain),
+        clock.current,
+    )
 
 
 def _pack(roots: list[int], partitions: int) -> list[array[int]]:
@@ -189,48 +194,98 @@ def _pack(roots: list[int], partitions: int) -> list[array[int]]:
 def replay_files(
     files: Sequence[str],
     counts: Sequence[int],
-    starts: Sequence[float | None],
+    plain: Sequence[bool],
     indexes: bytes,
+    times: bytes,
     config: Config,
     lines: bool = True,
     summary: bool = False,
 ) -> Any:
-    """Replay the events at global `indexes` (array('q') bytes, ascending) of `files`, reading
-    them from the files (runs on a worker): a partition's PartitionResult (`lines`, `summary`: as
-    sandbox.replay.partitioned.replay_partition)."""
+    """Replay the events at global `indexes` (array('q') bytes, ascending) of `files` at mock
+    `times` (array('d') bytes), reading them from the files (runs on a worker): a partition's
+    PartitionResult (`lines`, `summary`: as sandbox.replay.partitioned.replay_partition)."""
     from sandbox.replay.partitioned import replay_partition
 
-    wanted = array("q")
+    wanted, at = array("q"), array("d")
     wanted.frombytes(indexes)
-    return replay_partition(_items(files, counts, starts, wanted), config, lines, summary)
+    at.frombytes(times)
+    return replay_partition(_items(files, counts, plain, wanted, at), config, lines, summary)
+
+
+class _NotPlain(Exception):
+    """A line that does not hold exactly one event after all: read the file the slow way."""
 
 
 def _items(
-    files: Sequence[str], counts: Sequence[int], starts: Sequence[float | None], wanted: array[int]
+    files: Sequence[str],
+    counts: Sequence[int],
+    plain: Sequence[bool],
+    wanted: array[int],
+    times: array[float],
 ) -> Iterator[Any]:
-    from sandbox.replay.engine import EventClock
+    """The wanted events as partition Items, in order. A file with none of them is not opened;
+    in a plain file only the wanted lines are decoded (the others are only split off), else the
+    file is read as read_file reads it."""
     from sandbox.replay.events import read_file
+
+    state = [0]  # the next position in `wanted`
+    base = 0
+    for file, count, simple in zip(files, counts, plain, strict=True):
+        if state[0] >= len(wanted):
+            return
+        if wanted[state[0]] < base + count:
+            done = False
+            if simple:
+                try:
+                    yield from _plain_items(file, base, count, wanted, times, state)
+                    done = True
+                except _NotPlain:
+                    pass
+            if not done:
+                index = base
+                for entry in read_file(file):
+                    if state[0] < len(wanted) and wanted[state[0]] == index:
+                        yield _item(index, entry.event, times[state[0]], entry.where)
+                        state[0] += 1
+                    index += 1
+                    if index >= base + count:
+                        break
+            if state[0] < len(wanted) and wanted[state[0]] < base + count:
+                raise InputError("the input changed while it was replayed (fewer events than before)", file)
+        base += count
+
+
+def _plain_items(
+    file: str, base: int, count: int, wanted: array[int], times: array[float], state: list[int]
+) -> Iterator[Any]:
+    import gzip
+
+    from sandbox.replay.events import parse_text
+
+    end = base + count
+    handle: Any = gzip.open(file, "rb") if file.endswith(".gz") else open(file, "rb")  # noqa: SIM115
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            index = base + number - 1
+            if index >= end or state[0] >= len(wanted):
+                return
+            if wanted[state[0]] != index:
+                continue
+            try:
+                text = raw.decode("utf-8")
+                found = parse_text(text.removeprefix("\ufeff") if number == 1 else text, file)
+            except (UnicodeDecodeError, InputError):
+                raise _NotPlain from None
+            if len(found) != 1:
+                raise _NotPlain
+            yield _item(index, found[0].event, times[state[0]], f"{file}:{number}")
+            state[0] += 1
+
+
+def _item(index: int, event: Any, now: float, where: str) -> Any:
     from sandbox.replay.partitioned import Item
 
-    pointer, total = 0, len(wanted)
-    base = 0
-    for file, count, start in zip(files, counts, starts, strict=True):
-        if pointer >= total:
-            return
-        if wanted[pointer] >= base + count:
-            base += count
-            continue
-        clock = EventClock(start)
-        index = base
-        for entry in read_file(file):
-            now = clock.time_for(entry.event)
-            if pointer < total and wanted[pointer] == index:
-                yield Item(index, entry.event, now, entry.where)
-                pointer += 1
-            index += 1
-        if index != base + count:
-            raise InputError("the input changed while it was replayed (not the events read before)", file)
-        base += count
+    return Item(index, event, now, where)
 
 
 def replay(
@@ -248,8 +303,11 @@ def replay(
     from sandbox.replay.partitioned import merge
 
     plan = layout(files, config, partitions, mapper)
-    groups = [g for g in plan.groups if g] or [b""]
-    args = [(list(files), plan.counts, plan.starts, group, config, lines, summary) for group in groups]
+    args = [
+        (list(files), plan.counts, plan.plain, group, times, config, lines, summary)
+        for group, times in zip(plan.groups, plan.times, strict=True)
+        if group
+    ] or [(list(files), plan.counts, plan.plain, b"", b"", config, lines, summary)]
     return merge(list(mapper(replay_files, args)), plan.end)
 
 
