@@ -1,8 +1,9 @@
 """The pipeline: where the stages meet. Event → subscription match → mapping → validated payload → requests.
 
 The step for one subscription and one event is written once, as `Compiled.matches` (the FQL) and
-`Compiled.step` (resolve the mapping → validate the payload → perform the request), and batch mode
-adds `Compiled.batch` (validate each event's payload for a batch, then one perform per chunk).
+`Compiled.step` (resolve the mapping → validate the payload → perform the request; `outcome` gives
+the same as a tuple), and batch mode adds `Compiled.batch` (validate each event's payload for a
+batch, then one perform per chunk).
 `transform` runs the step for one event; `plan` over many events (and does batch mode); `trace`
 records every stage for the inspector; the replay engine (sandbox.replay.engine) delivers what
 they return. All are pure: no I/O, no mutation of the events they are given (actions copy what
@@ -136,13 +137,19 @@ class Compiled:
 
     def step(self, event: Event, settings: Settings, now: float | None) -> Step:
         """The rest of the flow for a matched event: resolve → validate → perform (single mode)."""
+        return Step(*self.outcome(event, settings, now))
+
+    def outcome(
+        self, event: Event, settings: Settings, now: float | None
+    ) -> tuple[Payload | None, CioRequest | None, SandboxError | None]:
+        """`step`'s payload, request and error as a tuple (what `plan` reads, without a Step)."""
         payload: Payload | None = None
         try:
             payload = resolve(self.mapping, event)
             payload = self.action.validate(payload)
-            return Step(payload, self.action.perform(payload, settings, now=now), None)
+            return payload, self.action.perform(payload, settings, now=now), None
         except SandboxError as exc:
-            return Step(payload, None, exc)
+            return payload, None, exc
 
     def batch(
         self, events: Sequence[Event], indexes: Sequence[int], settings: Settings, now: float | None
@@ -448,8 +455,8 @@ def _plan_single(
             check_event(event, f"event {index}")
         for sub in candidates(event):
             if sub.matches(event):
-                done = sub.step(event, settings, now)
-                yield PlanLine(index, sub.subscription.name, sub.action.slug, done.request, done.error)
+                _, request, error = sub.outcome(event, settings, now)
+                yield PlanLine(index, sub.subscription.name, sub.action.slug, request, error)
 
 
 def plan_subscription(
