@@ -73,7 +73,7 @@ class TimeLeaf:
         kind, name, span, low, high = counted
         now = env.now
         since = now - span
-        stamps = [e.timestamp for e in env.events(kind, name) if not e.timestamp < since]
+        stamps = [e.timestamp for e in env.group((kind, name)) if not e.timestamp < since]
         count = len(stamps)
         if count < low:
             return None

@@ -92,10 +92,14 @@ class Env:
             self.warnings.append((self.segment, name, value, operator))
 
     def events(self, kind: str, name: str) -> list[PersonEvent]:
+        return self.group((kind, name))
+
+    def group(self, key: tuple[str, str]) -> list[PersonEvent]:
+        """The person's events of `key`, (type, name)."""
         index = self._index
         if index is None:
             index = self._index = EventIndex(self.person.events).current(self.person.events)
-        return index.get(kind, name)
+        return index.groups.get(key, _NO_EVENTS)
 
 
 Check = Callable[[Env], bool]
@@ -174,10 +178,11 @@ def _activity(kind: str, name: str, body: JSON) -> Check:
         low = 1 if high is None else 0
 
     fields = [(rule, rule["field"]) for rule in rules]
+    key = (kind, name)
     if days is None and not fields:  # every event of the name counts
 
         def by_length(env: Env) -> bool:
-            count = len(env.events(kind, name))
+            count = len(env.group(key))
             return count >= low and (high is None or count <= high)
 
         return by_length
@@ -188,7 +193,7 @@ def _activity(kind: str, name: str, body: JSON) -> Check:
         def early(env: Env) -> bool:
             since = None if days is None else env.now - days * DAY
             count = 0
-            for event in reversed(env.events(kind, name)):
+            for event in reversed(env.group(key)):
                 if since is not None and event.timestamp < since:
                     continue
                 for rule, field_name in fields:
@@ -206,7 +211,7 @@ def _activity(kind: str, name: str, body: JSON) -> Check:
         return early
 
     def check(env: Env) -> bool:
-        events = env.events(kind, name)
+        events = env.group(key)
         since = None if days is None else env.now - days * DAY
         count = 0
         for event in events:
