@@ -295,3 +295,26 @@ def test_the_inspector_says_segment_and_campaign_changes_in_words() -> None:
     campaign = {"kind": "campaign_entered", "campaign": 6, "person": "a3000001", "at": T0,
                 "trigger": {"event": "Order Completed", "event_id": None, "merged_from_anonymous": True}}  # fmt: skip
     assert describe(campaign) == 'entered campaign 6 (person a3000001), triggered by event "Order Completed"'
+
+
+def test_why_an_event_does_not_trigger_is_one_rule_with_the_data_conditions() -> None:
+    from mock_cio.segments import Campaign
+    from mock_cio.segments.engine import why_not_triggered
+    from mock_cio.state.people import PersonEvent
+
+    now = 1_700_000_000.0
+    campaign = Campaign(
+        9, "Big", {"event": {"name": "buy", "data": [{"field": "total", "operator": "gt", "value": 400}]}}
+    )
+
+    def event(name: str, total: int, can_trigger: bool = True, merged: bool = False) -> PersonEvent:
+        return PersonEvent(None, name, "event", int(now), now, {"total": total}, merged, can_trigger)
+
+    assert why_not_triggered(campaign, event("buy", 500), now) is None  # it triggers it
+    assert why_not_triggered(campaign, event("view", 100), now) is None  # not its trigger event
+    assert why_not_triggered(campaign, event("buy", 100), now) == (
+        "its data does not meet the trigger's data conditions (total gt 400)"
+    )
+    assert "merged from an anonymous profile" in (
+        why_not_triggered(campaign, event("buy", 500, can_trigger=False, merged=True), now) or ""
+    )

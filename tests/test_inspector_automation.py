@@ -224,3 +224,25 @@ def test_an_untriggered_event_is_shown_beside_a_segment_triggered_entry() -> Non
     person = text(html(c, "/people/u1"))
     assert "Campaign entries 1" in person and "entering segment 1" in person
     assert "did not trigger campaign 6" in person
+
+
+def test_an_event_whose_data_does_not_meet_the_trigger_is_listed_with_that_reason() -> None:
+    c = client()
+    trigger = {
+        "event": {"name": "Order Completed", "data": [{"field": "total", "operator": "gt", "value": 400}]}
+    }
+    response = c.put(
+        "/_mock/campaigns/7",
+        json={"name": "Big spenders", "trigger": trigger, "frequency": "every_time"},
+        headers={"X-Mock-Admin": "1"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    send(
+        c,
+        {"type": "track", "userId": "u1", "event": "Order Completed", "properties": {"total": 100}},
+        {"type": "track", "userId": "u1", "event": "Order Completed", "properties": {"total": 500}},
+    )
+    person = text(html(c, "/people/u1"))
+    assert person.count("did not trigger campaign 7") == 1  # the 500 one entered it
+    assert "its data does not meet the trigger's data conditions (total gt 400)" in person
+    assert "did not trigger campaign 6" not in person  # no data conditions: both entered

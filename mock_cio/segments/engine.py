@@ -45,9 +45,25 @@ if TYPE_CHECKING:
 JSON = Any
 
 
-def why_not_triggered(merged_from_anonymous: bool, timestamp: float, received_at: float) -> str:
-    """Why an event whose `can_trigger` is false starts no event-triggered campaign (Customer.io's
-    72-hour rule for backfilled and merged anonymous events; events merged from another person)."""
+def why_not_triggered(campaign: Campaign, event: PersonEvent, now: float) -> str | None:
+    """Why `event` starts no entry of the event-triggered `campaign` at `now` (None: it does, or it
+    is not the campaign's trigger event at all): its data does not meet the trigger's `data`
+    conditions, or its `can_trigger` is false (Customer.io's 72-hour rule for backfilled and
+    merged anonymous events; events merged from another person). The engine's one rule, recorded
+    for the person's page; entering can still be refused by the campaign's frequency or filter."""
+    if event.type != "event" or event.name != campaign.event_name:
+        return None
+    rules = campaign.trigger["event"].get("data")
+    if rules and not _data_holds(rules, event, now):
+        shown = "; ".join(_rule_text(rule) for rule in rules)
+        return f"its data does not meet the trigger's data conditions ({shown})"
+    if not event.can_trigger:
+        return _cannot_trigger(event.merged_from_anonymous, event.timestamp, event.received_at)
+    return None
+
+
+def _cannot_trigger(merged_from_anonymous: bool, timestamp: float, received_at: float) -> str:
+    """Why an event whose `can_trigger` is false starts no event-triggered campaign."""
     if merged_from_anonymous:
         return "it was merged from an anonymous profile more than 72 hours after its timestamp"
     if received_at > timestamp + 72 * 3600:
@@ -69,6 +85,10 @@ class WorkspaceAutomation:
     history: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the timestamp warnings of the person's latest evaluation."""
+    untriggered: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
+    """cio_id -> the person's events that started no entry of an event-triggered campaign whose
+    trigger event they are, and why (`why_not_triggered`): {campaign, event {id, name,
+    timestamp}, why, at}."""
     inside: dict[str, set[int]] = field(default_factory=dict)
     """cio_id -> the data-driven segments the person is in (the same as `members`, by person)."""
     due: list[tuple[float, str]] = field(default_factory=list)
@@ -461,6 +481,7 @@ class Automation:
         store.warnings.pop(cio_id, None)
         store.indexes.pop(cio_id, None)
         store.bounds.pop(cio_id, None)
+        store.untriggered.pop(cio_id, None)
 
     def _record(
         self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], change: dict[str, JSON]
@@ -502,15 +523,18 @@ class Automation:
         if event.type != "event":
             return
         for campaign in self._by_event.get(event.name, ()):
-            rules = campaign.trigger["event"].get("data")
-            if rules and not _data_holds(rules, event, now):
-                continue
-            if not event.can_trigger:
-                why = why_not_triggered(event.merged_from_anonymous, event.timestamp, event.received_at)
+            why = why_not_triggered(campaign, event, now)
+            if why is not None:
                 notes.append(
-                    f"campaign {campaign.id} ({campaign.name!r}): event {event.name!r} of {person} does not "
-                    f"trigger it: {why}"
+                    f"{_label(campaign)}: event {event.name!r} of {person} does not trigger it: {why}"
                 )
+                refused = {
+                    "campaign": campaign.id,
+                    "event": {"id": event.id, "name": event.name, "timestamp": event.timestamp},
+                    "why": why,
+                    "at": now,
+                }
+                store.untriggered.setdefault(person.cio_id, []).append(refused)
                 continue
             trigger = {
                 "event": event.name,
@@ -784,6 +808,7 @@ class Automation:
             "campaign_entries": [e for e in self.entries(ws, None, now) if e["person"] == person.cio_id],
             "segment_history": list(store.history.get(person.cio_id, [])),
             "warnings": list(store.warnings.get(person.cio_id, [])),
+            "untriggered": list(store.untriggered.get(person.cio_id, [])),
         }
 
 
@@ -839,6 +864,11 @@ def _ignore(name: str, value: JSON, operator: str) -> None:
 
 def _never(segment: int) -> bool:
     return False
+
+
+def _rule_text(rule: JSON) -> str:
+    value = rule.get("value")
+    return f"{rule['field']} {rule['operator']}" + ("" if value is None else f" {json.dumps(value)}")
 
 
 def _data_holds(rules: list[JSON], event: PersonEvent, now: float) -> bool:

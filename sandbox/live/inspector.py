@@ -240,11 +240,11 @@ def person(identifier: str) -> str | tuple[str, int]:
         merged=merged,
         traces=traces,
         identifier=identifier,
-        automation=_person_automation(found, events),
+        automation=_person_automation(found),
     )
 
 
-def _person_automation(found: Mapping[str, Any], events: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+def _person_automation(found: Mapping[str, Any]) -> dict[str, Any] | None:
     """A person's data-driven segments (which conditions, since when), campaign entries (which
     trigger, when), the events that did not trigger an event-triggered campaign and why, and the
     timestamp warnings; None when no segment or campaign is defined."""
@@ -276,20 +276,10 @@ def _person_automation(found: Mapping[str, Any], events: list[Mapping[str, Any]]
         )
         for e in view.get("campaign_entries") or []
     ]
-    entered_by = {(e.get("trigger") or {}).get("event_id") for e in entries} - {None}
-    untriggered = []
-    for campaign in campaigns.values():
-        wanted = (campaign.get("trigger") or {}).get("event")
-        if not isinstance(wanted, Mapping):
-            continue
-        for ev in events:
-            if (
-                ev.get("name") != wanted.get("name")
-                or ev.get("can_trigger", True)
-                or ev.get("id") in entered_by
-            ):
-                continue
-            untriggered.append({"campaign": campaign, "event": ev, "why": _why_not_triggered(ev)})
+    untriggered = [  # the mock's own record of which events did not trigger what, and why
+        {**u, "campaign": campaigns.get(u.get("campaign")) or {"id": u.get("campaign"), "name": ""}}
+        for u in view.get("untriggered") or []
+    ]
     return {
         "segments": rows,
         "entries": entries,
@@ -297,15 +287,6 @@ def _person_automation(found: Mapping[str, Any], events: list[Mapping[str, Any]]
         "history": history,
         "warnings": view.get("warnings") or [],
     }
-
-
-def _why_not_triggered(event: Mapping[str, Any]) -> str:
-    """The mock's own reason (mock_cio.segments.engine) for an event view whose `can_trigger` is false."""
-    from mock_cio.segments.engine import why_not_triggered
-
-    return why_not_triggered(
-        bool(event.get("merged_from_anonymous")), event.get("timestamp") or 0, event.get("received_at") or 0
-    )
 
 
 # -- segments and campaigns -----------------------------------------------------------------------
