@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sandbox.actions import ACTIONS
 from sandbox.actions.fields import BATCH_FIELDS, Field, default_values, to_json_schema
 from sandbox.actions.validation import PayloadSchema, remove_empty_values
 from sandbox.errors import PayloadValidationError
@@ -286,3 +287,39 @@ def test_the_pass_through_shortcuts_are_what_the_full_checks_do(data: st.DataObj
     messages: list[str] = []
     assert schema._checks[key](value, messages) is value
     assert messages == []
+
+
+# -- the int fast path of number fields equals the generic check ------------------------------------
+
+_NUMBER_FIELDS = sorted(
+    (slug, key)
+    for slug, action in ACTIONS.items()
+    for key, field in action.fields.items()
+    if field.json_types == ("number",)
+)
+
+
+@given(
+    st.sampled_from(_NUMBER_FIELDS),
+    st.integers(-(10**20), 10**20) | st.sampled_from([-1, 0, 1, 2, 3, 99, 100, 101, 2**53, 2**53 + 1]),
+    st.booleans(),
+)
+def test_an_int_in_a_number_field_validates_as_the_generic_check_does(
+    where: tuple[str, str], value: int, batch: bool
+) -> None:
+    import copy
+
+    from sandbox.errors import SandboxError
+
+    slug, key = where
+    schema = ACTIONS[slug].schema
+    generic = copy.copy(schema)
+    generic._int_ranges = {}  # every value through its field's check
+
+    def outcome(chosen: object) -> object:
+        try:
+            return chosen.validate({key: value}, batch=batch)  # type: ignore[attr-defined]
+        except SandboxError as exc:
+            return str(exc)
+
+    assert outcome(schema) == outcome(generic)

@@ -37,6 +37,7 @@ class PayloadSchema:
         "_keeps_empty",
         "_plain_strings",
         "_exact",
+        "_int_ranges",
     )
 
     def __init__(self, fields: Fields, action: str = "") -> None:
@@ -62,6 +63,15 @@ class PayloadSchema:
             and field.maximum is None
             and field.type != "datetime"
         }
+        # Number fields without an enum (batch_size, say): an int within the limits passes untouched.
+        self._int_ranges: dict[str, tuple[float, float]] = {
+            key: (
+                -math.inf if field.minimum is None else field.minimum,
+                math.inf if field.maximum is None else field.maximum,
+            )
+            for key, field in fields.items()
+            if field.json_types == ("number",) and not field.choices and field.type != "datetime"
+        }
 
     def validate(self, payload: Payload, *, batch: bool = False) -> Payload:
         """Return the cleaned, coerced payload, or raise PayloadValidationError with Ajv-human's text.
@@ -85,6 +95,9 @@ class PayloadSchema:
                 continue  # no field allows null
             elif exact.get(key) is cls:
                 out[key] = value  # an object into an object field, a boolean into a boolean one
+                continue
+            elif cls is int and (limits := self._int_ranges.get(key)) and limits[0] <= value <= limits[1]:
+                out[key] = value
                 continue
             check = checks.get(key)
             if check is None:
