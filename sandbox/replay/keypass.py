@@ -24,6 +24,7 @@ parallel:
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -156,7 +157,8 @@ def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper
         own = array("d")
         own.frombytes(part.times)
         now.extend(clock.advance(None if at != at else at) for at in own)  # NaN: no time
-    groups = _pack([find(key) if key >= 0 else -1 for key in first_keys], partitions)
+    groups = _pack(array("q", (find(key) if key >= 0 else -1 for key in first_keys)), partitions)
+    del first_keys
     times = [array("d", (now[i] for i in group)) for group in groups]
     return Layout(
         tuple(g.tobytes() for g in groups),
@@ -167,7 +169,7 @@ def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper
     )
 
 
-def _pack(roots: list[int], partitions: int) -> list[array[int]]:
+def _pack(roots: Sequence[int], partitions: int) -> list[array[int]]:
     """Each event's partition: components largest first onto the least loaded partition (ties:
     the lowest number), then each event with no keys onto the least loaded one."""
     sizes: dict[int, int] = {}
@@ -324,10 +326,11 @@ def on_dask(client: Any) -> Mapper:
         shipped = [
             tuple(replace(a, _compiled=None) if isinstance(a, Config) else a for a in call) for call in args
         ]
-        futures = [client.submit(fn, *call, pure=False) for call in shipped]
+        futures = deque(client.submit(fn, *call, pure=False) for call in shipped)
         try:
-            for future in futures:
-                yield future.result()
+            while futures:
+                yield futures[0].result()
+                futures.popleft()  # released: the worker drops the result
         finally:
             for future in futures:
                 future.cancel()
