@@ -207,9 +207,14 @@ def _check_parallel(args: argparse.Namespace, config: Any) -> None:
 def _plan_on_dask(
     args: argparse.Namespace, files: list[str], settings: Any, subscriptions: Any, out: IO[str]
 ) -> None:
-    from sandbox.replay.parallel import connect, plan_parallel
+    import shutil
+    import tempfile
+
+    from sandbox.replay.parallel import connect, plan_parallel, write_chunks
 
     client, cluster = connect(args.workers, args.scheduler)
+    # a local cluster's workers write each partition's output to a file the driver copies
+    spool = tempfile.mkdtemp(prefix="cio-sandbox-plan-") if cluster is not None else None
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -227,22 +232,17 @@ def _plan_on_dask(
             client=client,
             in_flight=2 * workers,
             progress=bar.update if bar is not None else None,
+            spool=spool,
         )
-        out.flush()
-        raw: IO[bytes] | None = getattr(out, "buffer", None)
-        for chunk in lines:
-            if raw is not None:
-                raw.write(chunk)
-            else:  # a text stream without bytes underneath (a test's StringIO)
-                out.write(chunk.decode("utf-8"))
-        if raw is not None:
-            raw.flush()
+        write_chunks(lines, out)
     finally:
         if bar is not None:
             bar.close()
         client.close()
         if cluster is not None:
             cluster.close()
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
 # -- input ---------------------------------------------------------------------------------------

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from sandbox.errors import InputError, SandboxError
 
@@ -67,14 +68,64 @@ def counted(result: PartitionPlan) -> tuple[int, str | None]:
     return result.events, result.error
 
 
-def encoded(result: PartitionPlan, offset: int) -> bytes:
+def encoded(result: PartitionPlan, offset: int, path: str | None = None) -> bytes | str:
     """A partition's lines with event indexes counted from the input's start, as the UTF-8 bytes of
     the output (runs on the worker holding the partition: one buffer crosses to the driver, which
-    writes it as it is)."""
-    if not result.lines:
-        return b""
-    moved = result.lines if not offset else [shift(line, offset) for line in result.lines]
-    return ("\n".join(moved) + "\n").encode("utf-8")
+    writes it as it is), or, with `path` (a local cluster's workers share the driver's disk), those
+    bytes written to `path`, which is returned."""
+    data = b""
+    if result.lines:
+        moved = result.lines if not offset else [shift(line, offset) for line in result.lines]
+        data = ("\n".join(moved) + "\n").encode("utf-8")
+    if path is None:
+        return data
+    with open(path, "wb") as out:
+        out.write(data)
+    return path
+
+
+def write_chunks(chunks: Iterator[bytes | str], out: IO[str]) -> None:
+    """Write plan_parallel's output to `out`: buffers as they are; spooled files copied by the
+    kernel (os.sendfile) when `out` is a file or a pipe, then removed."""
+    out.flush()
+    raw: IO[bytes] | None = getattr(out, "buffer", None)
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            with open(chunk, "rb") as spooled:
+                if raw is not None:
+                    raw.flush()
+                    _copy(spooled, raw)
+                else:  # a text stream without bytes underneath (a test's StringIO)
+                    out.write(spooled.read().decode("utf-8"))
+            os.remove(chunk)
+        elif raw is not None:
+            raw.write(chunk)
+        else:
+            out.write(chunk.decode("utf-8"))
+    if raw is not None:
+        raw.flush()
+
+
+def _copy(source: IO[bytes], target: IO[bytes]) -> None:
+    import shutil
+
+    try:
+        fd = target.fileno()
+    except (AttributeError, OSError, ValueError):
+        shutil.copyfileobj(source, target)
+        return
+    size = os.fstat(source.fileno()).st_size
+    sent = 0
+    try:
+        while sent < size:
+            done = os.sendfile(fd, source.fileno(), sent, size - sent)
+            if done == 0:
+                break
+            sent += done
+    except OSError:
+        if sent:
+            raise
+        shutil.copyfileobj(source, target)
 
 
 def shift(line: str, offset: int) -> str:
@@ -153,9 +204,11 @@ def plan_parallel(
     client: Any,
     in_flight: int,
     progress: Callable[[int], object] | None = None,
-) -> Iterator[bytes]:
+    spool: str | None = None,
+) -> Iterator[bytes | str]:
     """The output of `files`, in input order, planned on `client`'s workers: one UTF-8 buffer per
-    partition.
+    partition, or with `spool` (a directory the workers and the driver share) the path of a file
+    in it holding that partition's output (write_chunks writes either).
 
     Three tasks a partition: plan it (the lines stay on its worker), count it (two numbers cross
     to the driver), then, once the partitions before it are counted, encode it with its indexes
@@ -166,6 +219,7 @@ def plan_parallel(
     outputs: deque[tuple[Any, int, str | None]] = deque()
     offset = 0
     stopped = False  # a partition failed: place nothing after it
+    placed = 0
 
     def submit() -> bool:
         file = next(upcoming, None)
@@ -184,9 +238,10 @@ def plan_parallel(
             while planned and not stopped and (not outputs or planned[0][1].done()):
                 result, count = planned.popleft()
                 events, error = count.result()
-                outputs.append(
-                    (client.submit(encoded, result, offset, pure=False, priority=2), events, error)
-                )
+                placed += 1
+                path = None if spool is None else os.path.join(spool, f"part-{placed}")
+                future = client.submit(encoded, result, offset, path, pure=False, priority=2)
+                outputs.append((future, events, error))
                 offset += events
                 stopped = error is not None
                 if not stopped:
