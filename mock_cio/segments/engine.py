@@ -25,6 +25,7 @@ import heapq
 import json
 import math
 import weakref
+from array import array
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -96,7 +97,7 @@ class WorkspaceAutomation:
     next_check: dict[str, float] = field(default_factory=dict)
     indexes: dict[str, EventIndex] = field(default_factory=dict)
     """cio_id -> the person's events by (type, name), brought up to date at each evaluation."""
-    bounds: dict[str, list[float]] = field(default_factory=dict)
+    bounds: dict[str, array[float]] = field(default_factory=dict)
     """cio_id -> for each time-dependent rule (`Automation._leaves`), its next boundary after the
     latest time it was computed at (inf: none; -inf: not computed)."""
     latest: float = float("-inf")
@@ -186,16 +187,17 @@ class Automation:
         """What to evaluate again after changes to `dirty`: the segments whose result can differ,
         and of those the segments that read what changed themselves (the others refer to
         segments that do). Made once per set of dirty keys."""
-        key = dirty if isinstance(dirty, frozenset) else frozenset(dirty)
+        # one dirty key (most requests) is its own cache key: no frozenset made per request
+        key: JSON = next(iter(dirty)) if len(dirty) == 1 else frozenset(dirty)
         found = self._plans.get(key)
         if found is None:
             out: set[int] = set()
             direct: set[int] = set()
-            for item in key:
+            for item in dirty:
                 out |= self._readers.get(item, _NONE)
                 direct |= self._direct.get(item, _NONE)
             leaves: set[int] = set()
-            for item in key:
+            for item in dirty:
                 if item[0] == "time":
                     leaves.add(item[1])
                 leaves |= self._leaf_readers.get(item, _NONE)
@@ -449,7 +451,7 @@ class Automation:
         bounds = store.bounds.get(person.cio_id)
         leaves = self._leaves
         if bounds is None or plan.full or back or len(bounds) != len(leaves):
-            bounds = store.bounds[person.cio_id] = [_UNKNOWN] * len(leaves)
+            bounds = store.bounds[person.cio_id] = array("d", [_UNKNOWN]) * len(leaves)
         again = plan.leaves
         for leaf, when in enumerate(bounds):
             if when <= now or leaf in again:
@@ -752,7 +754,8 @@ class Automation:
                     reads |= {k for k, ids in self._readers.items() if key[1] in ids}
             for key in reads:
                 self._readers.setdefault(key, set()).add(segment_id)
-        self._plans: dict[frozenset[tuple[str, JSON]], _Plan] = {}
+        self._plans: dict[JSON, _Plan] = {}
+        """Plans by their dirty key, or by the frozenset of their dirty keys."""
         self._full = self._make_plan(self.segments.keys(), self.segments.keys(), full=True)
 
     def _time_dependent(self, own: Set[int]) -> set[int]:
