@@ -80,6 +80,8 @@ class WorkspaceAutomation:
     """segment id -> {cio_id: time entered}."""
     entries: list[dict[str, JSON]] = field(default_factory=list)
     """The campaign entries, as their `campaign_entered` changes."""
+    entry_counts: dict[int, int] = field(default_factory=dict)
+    """campaign id -> how many of `entries` are of it."""
     entered: set[tuple[int, str]] = field(default_factory=set)
     seen_events: dict[str, int] = field(default_factory=dict)
     """cio_id -> how many of the person's events were already looked at for triggers."""
@@ -372,7 +374,10 @@ class Automation:
             for segment_id in self._order if len(moved) > 1 else moved:
                 if segment_id in inside:
                     if segment_id not in was:
-                        store.members.setdefault(segment_id, {})[cio_id] = now
+                        members = store.members.get(segment_id)
+                        if members is None:
+                            members = store.members[segment_id] = {}
+                        members[cio_id] = now
                         self._record(
                             store,
                             changes,
@@ -576,6 +581,7 @@ class Automation:
             entry["starts_at"] = starts
         store.entered.add((campaign.id, person.cio_id))
         store.entries.append(entry)  # the same dict as the change and the history's
+        store.entry_counts[campaign.id] = store.entry_counts.get(campaign.id, 0) + 1
         self._record(store, changes, entry)
 
     def _starts_at(self, campaign: Campaign, person: Person) -> float | None:
@@ -788,7 +794,7 @@ class Automation:
 
     def entry_count(self, ws: WorkspaceState, campaign_id: int) -> int:
         """len(entries(ws, campaign_id, now)), without building the views."""
-        return sum(1 for entry in self.store(ws).entries if entry["campaign"] == campaign_id)
+        return self.store(ws).entry_counts.get(campaign_id, 0)
 
     def entries(self, ws: WorkspaceState, campaign_id: int | None, now: float) -> list[dict[str, JSON]]:
         out = []
