@@ -384,10 +384,10 @@ _JSON_SPACE = " \t\n\r"  # the whitespace json.loads allows around a value
 _LINES_PER_WRITE = 256
 
 
-def _write_lines(lines: Iterator[Any], out: IO[str], per_write: int, encoded: bool = False) -> None:
-    """Write one JSON line per PlanLine (or per text line, `encoded`), `per_write` lines a write;
-    what was produced before an error is written all the same."""
-    encode: Any = str if encoded else LineEncoder()
+def _write_lines(lines: Iterator[Any], out: IO[str], per_write: int) -> None:
+    """Write one JSON line per PlanLine, `per_write` lines a write; what was produced before an
+    error is written all the same."""
+    encode = LineEncoder()
     chunk: list[str] = []
     try:
         for line in lines:
