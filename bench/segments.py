@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -142,6 +143,14 @@ def main() -> None:
         f"  events/s with 20 segments / without: {ratio:.3f} by CPU time ({wall['none'] / wall['segments']:.3f} by wall)"
     )
     print(f"  cost: {100 * (1 - ratio):.1f}% of the replay's events/s (target: < 20%)")
+    pairs = [
+        100 * (1 - n["cpu"] / s["cpu"]) for n, s in zip(results["none"], results["segments"], strict=True)
+    ]
+    spread = ", ".join(
+        f"{n['cpu']:.2f}/{s['cpu']:.2f}" for n, s in zip(results["none"], results["segments"], strict=True)
+    )
+    print(f"  each run (none/segments s CPU): {spread}; cost per pair {min(pairs):.1f}-{max(pairs):.1f}%")
+    print(f"  load average after: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
