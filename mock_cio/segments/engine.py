@@ -473,17 +473,7 @@ class Automation:
         store.inside.pop(cio_id, None)
         for segment_id, members in store.members.items():
             if members.pop(cio_id, None) is not None:
-                self._record(
-                    store,
-                    changes,
-                    {
-                        "kind": "segment_left",
-                        "person": cio_id,
-                        "segment": segment_id,
-                        "at": now,
-                        "reason": reason,
-                    },
-                )
+                self._left(store, changes, cio_id, segment_id, now, reason)
         store.seen_events.pop(cio_id, None)
         store.warnings.pop(cio_id, None)
         store.indexes.pop(cio_id, None)
@@ -501,6 +491,26 @@ class Automation:
             store.history[change["person"]] = [change]
         else:
             found.append(change)
+
+    def _left(
+        self,
+        store: WorkspaceAutomation,
+        changes: list[dict[str, JSON]],
+        cio_id: str,
+        segment_id: int,
+        now: float,
+        reason: str,
+    ) -> None:
+        """A person leaves a segment for a reason other than its conditions (deleted, suppressed,
+        the segment removed)."""
+        change = {
+            "kind": "segment_left",
+            "person": cio_id,
+            "segment": segment_id,
+            "at": now,
+            "reason": reason,
+        }
+        self._record(store, changes, change)
 
     # ------------------------------------------------------------------ campaigns
 
@@ -644,17 +654,7 @@ class Automation:
             changes: list[dict[str, JSON]] = []
             for cio_id in list(store.members.pop(segment_id, {})):
                 store.inside.get(cio_id, set()).discard(segment_id)
-                self._record(
-                    store,
-                    changes,
-                    {
-                        "kind": "segment_left",
-                        "person": cio_id,
-                        "segment": segment_id,
-                        "at": now,
-                        "reason": "segment deleted",
-                    },
-                )
+                self._left(store, changes, cio_id, segment_id, now, "segment deleted")
             if changes:
                 out[site_id] = changes
         for site_id, more in self._everyone(state, now).items():

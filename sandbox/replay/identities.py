@@ -22,7 +22,7 @@ share: refused. So is any other request shape (it is not one the destination sen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from sandbox.actions.request import CioRequest
@@ -119,18 +119,32 @@ class Components:
 
 
 def assign(components: Components, event_keys: Sequence[str | None], partitions: int) -> list[int]:
-    """The partition of each event (`event_keys`: one of its keys, joined in `components`):
-    components packed largest first onto the least loaded partition (ties: the lowest number).
-    Events with no key (they send nothing) go with partition 0."""
-    roots = [components.find(key) if key is not None else None for key in event_keys]
-    sizes: dict[str, int] = {}
+    """The partition of each event (`event_keys`: one of its keys, joined in `components`), as
+    `pack` places their components."""
+    return pack([components.find(key) if key is not None else None for key in event_keys], partitions)
+
+
+def pack(roots: Sequence[Hashable | None], partitions: int) -> list[int]:
+    """The partition of each event from its component's root (None: the event has no key, it sends
+    nothing): components largest first onto the least loaded partition (ties: the lowest number),
+    then each event with no key onto the least loaded one."""
+    sizes: dict[Hashable, int] = {}
     for root in roots:
         if root is not None:
             sizes[root] = sizes.get(root, 0) + 1
     load = [0] * partitions
-    where: dict[str, int] = {}
-    for root, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+    where: dict[Hashable, int] = {}
+    order = sorted(sizes.items(), key=lambda item: -item[1])  # stable: ties keep first appearance
+    for root, size in order:
         target = min(range(partitions), key=lambda p: (load[p], p))
         where[root] = target
         load[target] += size
-    return [where[root] if root is not None else 0 for root in roots]
+    out: list[int] = []
+    for root in roots:
+        if root is None:
+            target = min(range(partitions), key=lambda p: (load[p], p))
+            load[target] += 1
+            out.append(target)
+        else:
+            out.append(where[root])
+    return out

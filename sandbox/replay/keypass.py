@@ -31,6 +31,7 @@ from typing import Any
 
 from sandbox.errors import InputError
 from sandbox.replay.config import Config
+from sandbox.replay.identities import pack
 
 Mapper = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]
 """Runs a function over argument tuples (on workers, or in this process), results in order."""
@@ -170,26 +171,11 @@ def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper
 
 
 def _pack(roots: Sequence[int], partitions: int) -> list[array[int]]:
-    """Each event's partition: components largest first onto the least loaded partition (ties:
-    the lowest number), then each event with no keys onto the least loaded one."""
-    sizes: dict[int, int] = {}
-    for root in roots:
-        if root >= 0:
-            sizes[root] = sizes.get(root, 0) + 1
-    load = [0] * partitions
-    where: dict[int, int] = {}
-    for root, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
-        target = min(range(partitions), key=lambda p: (load[p], p))
-        where[root] = target
-        load[target] += size
+    """Each partition's event indexes, as `identities.pack` places the events (a root of -1: the
+    event has no key)."""
     groups = [array("q") for _ in range(partitions)]
-    for index, root in enumerate(roots):
-        if root >= 0:
-            groups[where[root]].append(index)
-        else:
-            target = min(range(partitions), key=lambda p: (load[p], p))
-            load[target] += 1
-            groups[target].append(index)
+    for index, target in enumerate(pack([root if root >= 0 else None for root in roots], partitions)):
+        groups[target].append(index)
     return groups
 
 
