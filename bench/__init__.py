@@ -1,2 +1,3 @@
-"""Benchmarks, run as scripts (`python bench/NAME.py`). A package so that type checkers name
-bench/http.py `bench.http`, not the standard library's `http`."""
+"""Benchmarks, run as scripts (`python bench/NAME.py`); a package so that they import each other
+as `bench.NAME`. No script may take a standard library module's name: a script's own folder comes
+first on sys.path and would hide it."""

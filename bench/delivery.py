@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]  # bench/http.py is not http
 sys.path.insert(0, str(ROOT))
 
 from bench.replay import write_events  # noqa: E402  (the same generated mix as bench/replay.py)

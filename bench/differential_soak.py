@@ -22,10 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# bench/ itself off the path (bench/http.py would shadow the standard library's http), tests/ on it.
-sys.path[:] = [str(ROOT / "tests"), str(ROOT)] + [
-    p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
-]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]  # the tests' helpers and the project
 
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from reference_strategies import cases  # noqa: E402

@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path.pop(0)  # run as a script: bench/http.py must not hide the standard library's http
 sys.path.insert(0, str(ROOT))
 
 import mock_cio  # noqa: E402

@@ -7,7 +7,7 @@ unknown path (a JSON 404, journaled). Only `/_mock…` goes through Flask (the a
 
 Why not a Flask view: the Track API does its own routing (on the raw path, mock_cio/routes.py)
 and builds its own answer bytes, so Flask's request context, routing and Response object only added
-cost (about two thirds of the per-request time of the live server, measured with bench/http.py).
+cost (about two thirds of the per-request time of the live server, measured with bench/http_load.py).
 
 The body is read with the cap of the route it is for (mock_cio/wsgi_body.py): a declared
 `Content-Length` over it is not read at all (the mock answers 400 "too large" from the declared

@@ -1,6 +1,6 @@
 """The live server's throughput and latency, beside the in-process `MockCio.serve` rate.
 
-    python bench/http.py [--seconds 4] [--clients 1,8] [--server-threads 16] [--generator auto|wrk|raw]
+    python bench/http_load.py [--seconds 4] [--clients 1,8] [--server-threads 16] [--generator auto|wrk|raw]
 
 It starts `python -m mock_cio` in its own process on a free port with a DURABLE journal file (every
 acknowledged request survives SIGKILL: the mock commits before it answers), plain and then `--tls`,
