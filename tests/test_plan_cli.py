@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
@@ -17,7 +18,7 @@ from strategies import well_formed_events
 
 from sandbox.actions.settings import Settings
 from sandbox.cli import main
-from sandbox.commands.plan import LineEncoder, _json_lines
+from sandbox.commands.plan import LineEncoder, _held, _json_lines
 from sandbox.errors import InputError
 from sandbox.js import json as js_json
 from sandbox.pipeline import plan
@@ -437,3 +438,33 @@ def test_plan_now_error_names_the_flag(capsys: pytest.CaptureFixture[str]) -> No
         "argument --now: must be Unix seconds or an ISO-8601 time (2024-03-05T12:34:56Z), got 'soon'"
         in capsys.readouterr().err
     )
+
+
+def test_batch_mode_reads_every_event_with_the_collector_paused_then_frozen() -> None:
+    seen: list[bool] = []
+
+    def events() -> Any:
+        for index in range(3):
+            seen.append(gc.isenabled())
+            yield {"type": "track", "event": f"e{index}"}
+
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    try:
+        held = _held(events())
+        assert held == [{"type": "track", "event": f"e{index}"} for index in range(3)]
+        assert seen == [False, False, False]  # paused while reading
+        assert gc.isenabled()  # and running again after
+        assert gc.get_freeze_count() > before  # what was read is out of the collector's reach
+    finally:
+        gc.unfreeze()
+
+
+def test_batch_mode_restores_the_collector_when_reading_fails() -> None:
+    def events() -> Any:
+        yield {"type": "track"}
+        raise InputError("line 2: bad", "events.jsonl")
+
+    with pytest.raises(InputError):
+        _held(events())
+    assert gc.isenabled()
