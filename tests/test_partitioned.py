@@ -538,3 +538,25 @@ def test_partition_summaries_add_up_to_the_sequential_summary(events: list[Any],
     merged.add_parts(parts, [lambda text: text] * partitions)
     assert merged.to_dict() == one.to_dict()
     assert merged.invalid_at == one.invalid_at
+
+
+def test_a_plain_file_with_batches_writekeys_and_untyped_bodies_replays_as_read_file_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A worker decodes a plain file's common lines itself; the others (a one-item batch, a
+    writeKey to drop, a body whose type the endpoint gives) are read as read_file reads them."""
+    from sandbox.replay import keypass
+
+    lines = [
+        {"type": "identify", "userId": "u1", "traits": {"email": "u1@example.com"}},
+        {"batch": [{"type": "track", "userId": "u1", "event": "Signed Up"}], "context": {"ip": "1.2.3.4"}},
+        {"type": "track", "userId": "u2", "event": "Order Completed", "writeKey": "wk"},
+        {"type": "identify", "userId": "u2", "traits": {"plan": "pro"}},
+    ]
+    file = tmp_path / "a.jsonl"
+    file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert keypass.file_keys(str(file), CONFIG).plain
+    merged = keypass.replay([str(file)], CONFIG, 2, keypass.in_process)
+    assert merged.requests == partitioned.replay(read_located([str(file)]), CONFIG, 2).requests
+    text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
+    assert text == _sequential_files([str(file)], CONFIG)[0]

@@ -248,6 +248,7 @@ def _plain_items(
 ) -> Iterator[Any]:
     import gzip
 
+    from sandbox.js.json import loads
     from sandbox.replay.events import parse_text
 
     end = base + count
@@ -261,12 +262,25 @@ def _plain_items(
                 continue
             try:
                 text = raw.decode("utf-8")
-                found = parse_text(text.removeprefix("\ufeff") if number == 1 else text, file)
-            except (UnicodeDecodeError, InputError):
+            except UnicodeDecodeError:
                 raise _NotPlain from None
-            if len(found) != 1:
-                raise _NotPlain
-            yield _item(index, found[0].event, times[state[0]], f"{file}:{number}")
+            if number == 1:
+                text = text.removeprefix("\ufeff")
+            try:
+                event = loads(text)
+            except (ValueError, RecursionError):
+                event = None
+            # the common line, one event as it is (what parse_text gives for it); any other
+            # (a batch, a body without its type, a writeKey, an error) as parse_text reads it
+            if event.__class__ is not dict or "type" not in event or "writeKey" in event:
+                try:
+                    found = parse_text(text, file)
+                except InputError:
+                    raise _NotPlain from None
+                if len(found) != 1:
+                    raise _NotPlain
+                event = found[0].event
+            yield _item(index, event, times[state[0]], f"{file}:{number}")
             state[0] += 1
 
 
