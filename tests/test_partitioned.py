@@ -560,3 +560,94 @@ def test_a_plain_file_with_batches_writekeys_and_untyped_bodies_replays_as_read_
     assert merged.requests == partitioned.replay(read_located([str(file)]), CONFIG, 2).requests
     text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
     assert text == _sequential_files([str(file)], CONFIG)[0]
+
+
+def _guesses(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The `guess` flag of every keypass.layout call from now on."""
+    from sandbox.replay import keypass
+
+    calls: list[bool] = []
+    real = keypass.layout
+
+    def layout(*args: Any, guess: bool = False) -> Any:
+        calls.append(guess)
+        return real(*args, guess=guess)
+
+    monkeypatch.setattr(keypass, "layout", layout)
+    return calls
+
+
+def test_guessed_partitions_stand_when_no_true_key_is_in_two_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.replay import keypass
+
+    file = tmp_path / "a.jsonl"
+    events = [
+        {"type": "identify", "userId": "u1", "traits": {"email": "u1@example.com"}, "messageId": "m1"},
+        {"type": "track", "userId": "u2", "event": "Order Completed", "messageId": "m2"},
+        {"type": "track", "userId": "u1", "event": "Signed Up", "messageId": "m3"},
+    ]
+    file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    calls = _guesses(monkeypatch)
+    merged = keypass.replay([str(file)], CONFIG, 2, keypass.in_process)
+    assert calls == [True]  # the guess held: no exact pass
+    text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
+    assert text == _sequential_files([str(file)], CONFIG)[0]
+
+
+def test_a_mapping_that_reads_an_identifier_the_guess_misses_takes_the_exact_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """trackEvent's person is `properties.owner` here: the guess (userId) puts the track with a
+    stranger, the partitions' true keys meet in `who:u1`, and the exact pass gives the result."""
+    from sandbox.replay import keypass
+    from sandbox.replay.config import config_from_dict
+
+    config = config_from_dict(
+        {
+            "settings": {"siteId": "s", "apiKey": "k"},
+            "subscriptions": [
+                {
+                    "name": "People",
+                    "subscribe": 'type = "identify"',
+                    "partnerAction": "createUpdatePerson",
+                    "useDefaultMappings": True,
+                },
+                {
+                    "name": "Owned events",
+                    "subscribe": 'type = "track"',
+                    "partnerAction": "trackEvent",
+                    "useDefaultMappings": True,
+                    "mapping": {"id": {"@path": "$.properties.owner"}},
+                },
+            ],
+        }
+    )
+    events = [
+        {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}, "messageId": "m1"},
+        {"type": "identify", "userId": "u1", "traits": {"plan": "free"}, "messageId": "m2"},
+        {"type": "track", "userId": "x", "event": "Bought", "properties": {"owner": "u1"}, "messageId": "m3"},
+    ]
+    file = tmp_path / "a.jsonl"
+    file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    calls = _guesses(monkeypatch)
+    merged = keypass.replay([str(file)], config, 2, keypass.in_process)
+    assert calls == [True, False]  # guessed, refuted, then exact
+    text = golden.render(golden.document(config, False, merged.requests, merged.state))
+    assert text == _sequential_files([str(file)], config)[0]
+
+
+def test_with_guessed_partitions_the_first_error_in_input_order_is_still_the_one_reported(
+    tmp_path: Path,
+) -> None:
+    """A cio_id (refused when partitioning) in the first file and a bad line in the second: the
+    exact pass meets the cio_id first, and so must the guessed one."""
+    from sandbox.replay import keypass
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(json.dumps({"type": "identify", "userId": "cio_abc", "traits": {}}) + "\n")
+    second.write_text('{"type": "track", "userId": "u1", "event": "E"}\n{not json\n')
+    with pytest.raises(InputError) as raised:
+        keypass.replay([str(first), str(second)], CONFIG, 2, keypass.in_process)
+    assert "cio_id" in str(raised.value)

@@ -23,11 +23,15 @@ share: refused. So is any other request shape (it is not one the destination sen
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sandbox.actions.request import CioRequest
 from sandbox.errors import InputError
 from sandbox.js.numbers import number_to_string
+
+if TYPE_CHECKING:
+    from sandbox.pipeline import CompiledSubscriptions
 
 FLAG = "--workers"
 _IDENTIFIER_KEYS = frozenset(("id", "email", "anonymous_id", "token"))
@@ -148,3 +152,55 @@ def pack(roots: Sequence[Hashable | None], partitions: int) -> list[int]:
         else:
             out.append(where[root])
     return out
+
+
+# -- a first guess from the events themselves ------------------------------------------------------
+#
+# Tracing every event for its requests' keys costs most of what replaying it costs. `guessed_keys`
+# reads likely keys off the event instead: the identifiers Segment events carry, where the
+# destination's presets read them. A guess is only a partitioning; it is never trusted. The
+# partitions replay, each noting the true keys of the requests it sent (`request_keys`), and a
+# true key found in two partitions (a custom mapping reading an identifier from elsewhere, say)
+# throws the guessed replay away for the exact pass (sandbox.replay.keypass). When no true key is
+# in two partitions, every true component lies in one partition (an event's keys are all in its
+# partition), which is all the exact pass guarantees.
+
+_EVENT_IDS = ("userId", "anonymousId", "previousId")
+
+
+def guessed_keys(event: dict[str, Any], compiled: CompiledSubscriptions) -> list[str]:
+    """Likely identity keys of `event`'s requests (see above): none when no subscription matches."""
+    matched = [sub for sub in compiled.candidates(event) if sub.matches(event)]
+    if not matched:
+        return []
+    keys: list[str] = []
+    for name in _EVENT_IDS:
+        _guess(event.get(name), keys)
+    for group in (event.get("groupId"), _get(event, "context", "groupId")):
+        text = _scalar(group)
+        if text is not None:
+            keys.append(f"group:{text}")
+    context = event.get("context")
+    for holder in (event.get("traits"), event.get("properties"), _get(event, "context", "traits")):
+        if isinstance(holder, dict):
+            for name in _IDENTIFIER_KEYS:
+                _guess(holder.get(name), keys)
+    if isinstance(context, dict):
+        _guess(_get(context, "device", "token"), keys)
+    if any(sub.action.slug == "reportDeliveryEvent" for sub in matched):
+        keys.append("~metrics")
+    return keys or ["~keyless"]
+
+
+def _guess(value: object, keys: list[str]) -> None:
+    text = _scalar(value)
+    if text is not None and text != "":
+        keys.append(f"who:{text}")
+
+
+def _get(value: object, *path: str) -> object:
+    for name in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(name)
+    return value

@@ -57,12 +57,13 @@ class FileKeys:
     """The one-line error that stopped the file (the run stops there)."""
 
 
-def file_keys(file: str, config: Config) -> FileKeys:
-    """Trace every event of `file` and take its requests' identity keys (runs on a worker)."""
+def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
+    """Trace every event of `file` and take its requests' identity keys (runs on a worker);
+    `guess`: the keys `identities.guessed_keys` reads off the events instead, without tracing."""
     from sandbox.pipeline import trace
     from sandbox.replay.engine import EventClock, event_time
     from sandbox.replay.events import read_file
-    from sandbox.replay.identities import request_keys
+    from sandbox.replay.identities import guessed_keys, request_keys
 
     settings, compiled = config.settings, config.compiled
     table: dict[str, int] = {}
@@ -80,6 +81,11 @@ def file_keys(file: str, config: Config) -> FileKeys:
             count += 1
             plain = plain and entry.line == count
             where = entry.where
+            if guess:
+                for key in guessed_keys(event, compiled):
+                    picks.append(table.setdefault(key, len(table)))
+                ends.append(len(picks))
+                continue
             try:
                 traced = trace(event, settings, compiled, now=clock.advance(at), explain=False)
             except InputError as exc:
@@ -111,8 +117,11 @@ class Layout:
     end: float | None
 
 
-def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper) -> Layout:
-    """Trace the files through `mapper`, join identity keys into components and pack them."""
+def layout(
+    files: Sequence[str], config: Config, partitions: int, mapper: Mapper, guess: bool = False
+) -> Layout:
+    """Trace the files through `mapper`, join identity keys into components and pack them
+    (`guess`: the guessed keys, see file_keys)."""
     from sandbox.replay.engine import EventClock
 
     ids: dict[str, int] = {}
@@ -131,7 +140,7 @@ def layout(files: Sequence[str], config: Config, partitions: int, mapper: Mapper
     plain: list[bool] = []
     clock = EventClock()
     now = array("d")
-    for part in mapper(file_keys, [(file, config) for file in files]):
+    for part in mapper(file_keys, [(file, config, guess) for file in files]):
         if part.error is not None:
             raise InputError(part.error)
         local = [ids.setdefault(key, len(ids)) for key in part.keys]
@@ -188,16 +197,17 @@ def replay_files(
     config: Config,
     lines: bool = True,
     summary: bool = False,
+    keys: bool = False,
 ) -> Any:
     """Replay the events at global `indexes` (array('q') bytes, ascending) of `files` at mock
     `times` (array('d') bytes), reading them from the files (runs on a worker): a partition's
-    PartitionResult (`lines`, `summary`: as sandbox.replay.partitioned.replay_partition)."""
+    PartitionResult (`lines`, `summary`, `keys`: as sandbox.replay.partitioned.replay_partition)."""
     from sandbox.replay.partitioned import replay_partition
 
     wanted, at = array("q"), array("d")
     wanted.frombytes(indexes)
     at.frombytes(times)
-    return replay_partition(_items(files, counts, plain, wanted, at), config, lines, summary)
+    return replay_partition(_items(files, counts, plain, wanted, at), config, lines, summary, keys)
 
 
 class _NotPlain(Exception):
@@ -301,16 +311,47 @@ def replay(
 ) -> Any:
     """Partition `files` by identity and replay each partition through `mapper`: the merged
     result (sandbox.replay.partitioned.Merged), equal to the sequential replay's. `summary`:
-    only what `run` prints (see replay_partition)."""
+    only what `run` prints (see replay_partition).
+
+    With more than one partition the keys are first guessed (`identities.guessed_keys`, no
+    tracing) and the partitions replayed noting their requests' true keys; when no true key is in
+    two partitions, that is the result. Otherwise, or when a partition stopped on an error (the
+    exact pass reports the first one in input order), the exact pass: every event traced for its
+    keys, then the replay."""
     from sandbox.replay.partitioned import merge
 
+    if partitions > 1:
+        try:
+            guessed = layout(files, config, partitions, mapper, guess=True)
+            calls = _calls(files, guessed, config, lines, summary, keys=True)
+            results = list(mapper(replay_files, calls))
+        except InputError:
+            results = []
+        if results and _apart(results):
+            return merge(results, guessed.end)
     plan = layout(files, config, partitions, mapper)
-    args = [
-        (list(files), plan.counts, plan.plain, group, times, config, lines, summary)
+    return merge(list(mapper(replay_files, _calls(files, plan, config, lines, summary))), plan.end)
+
+
+def _calls(
+    files: Sequence[str], plan: Layout, config: Config, lines: bool, summary: bool, keys: bool = False
+) -> list[tuple[Any, ...]]:
+    """replay_files' arguments for each partition of `plan` (one, empty, when there are no events)."""
+    return [
+        (list(files), plan.counts, plan.plain, group, times, config, lines, summary, keys)
         for group, times in zip(plan.groups, plan.times, strict=True)
         if group
-    ] or [(list(files), plan.counts, plan.plain, b"", b"", config, lines, summary)]
-    return merge(list(mapper(replay_files, args)), plan.end)
+    ] or [(list(files), plan.counts, plan.plain, b"", b"", config, lines, summary, keys)]
+
+
+def _apart(results: Sequence[Any]) -> bool:
+    """Whether no true identity key is in two partitions' results (each noted its keys)."""
+    seen: set[str] = set()
+    for result in results:
+        if result.keys is None or not seen.isdisjoint(result.keys):
+            return False
+        seen.update(result.keys)
+    return True
 
 
 def in_process(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[Any]:

@@ -137,6 +137,10 @@ class PartitionResult:
     summary: Any = None
     """With `replay_partition(summary=True)`: the partition's PartSummary, and `events`, `people`,
     `objects` and `metrics` are empty."""
+    keys: frozenset[str] | None = None
+    """With `replay_partition(keys=True)`: the identity keys of every request the partition sent
+    (sandbox.replay.identities.request_keys); None when a request has none it can give (a cio_id,
+    a shape the destination does not send)."""
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled with the events as one JSON text: a worker's result crosses to the driver (and
@@ -187,7 +191,7 @@ def _deferred_expire(self: Any, now: float) -> dict[str | None, int]:
 
 
 def replay_partition(
-    items: Iterable[Item], config: Config, lines: bool = True, summary: bool = False
+    items: Iterable[Item], config: Config, lines: bool = True, summary: bool = False, keys: bool = False
 ) -> PartitionResult:
     """Replay one partition's events in their own in-process mock (runs on a worker); `lines`: keep
     each event's golden-file lines (snapshot and check need them, run and diff do not); `summary`:
@@ -201,18 +205,22 @@ def replay_partition(
         original = AnonymousStore.expire
         AnonymousStore.expire = _deferred_expire  # type: ignore[method-assign]
         try:
-            return _replay(items, config, views, lines and not summary, summary)
+            return _replay(items, config, views, lines and not summary, summary, keys)
         finally:
             AnonymousStore.expire = original  # type: ignore[method-assign]
             _VERBS.clear()
 
 
-def _replay(items: Iterable[Item], config: Config, views: Any, lines: bool, summary: bool) -> PartitionResult:
+def _replay(
+    items: Iterable[Item], config: Config, views: Any, lines: bool, summary: bool, keys: bool = False
+) -> PartitionResult:
     from sandbox.replay import golden
     from sandbox.replay.engine import DEFAULT_START, InProcessTarget, Replayer
+    from sandbox.replay.identities import request_keys
     from sandbox.replay.summary import PartSummary
 
     tally = PartSummary() if summary else None
+    sent_keys: set[str] | None = set() if keys else None
 
     target = InProcessTarget(config={"CIO_NOW": DEFAULT_START}, journal_on_disk=True)
     try:
@@ -231,6 +239,12 @@ def _replay(items: Iterable[Item], config: Config, views: Any, lines: bool, summ
                 last = item.now
             _VERBS.clear()
             record = replayer.replay(item.event, index=item.index, now=item.now, where=item.where)
+            if sent_keys is not None:
+                try:
+                    for delivery in record.deliveries:
+                        sent_keys.update(request_keys(delivery.request, item.where or ""))
+                except InputError:
+                    sent_keys = None
             if _VERBS:
                 verbs.append(item.index)
                 verb_times.append(item.now)
@@ -300,6 +314,7 @@ def _replay(items: Iterable[Item], config: Config, views: Any, lines: bool, summ
             tuple(state.workspaces),
             counts,
             tally,
+            frozenset(sent_keys) if sent_keys is not None else None,
         )
     finally:
         target.close()
