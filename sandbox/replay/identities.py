@@ -165,42 +165,48 @@ def pack(roots: Sequence[Hashable | None], partitions: int) -> list[int]:
 # in two partitions, every true component lies in one partition (an event's keys are all in its
 # partition), which is all the exact pass guarantees.
 
-_EVENT_IDS = ("userId", "anonymousId", "previousId")
-
 
 def guessed_keys(event: dict[str, Any], compiled: CompiledSubscriptions) -> list[str]:
     """Likely identity keys of `event`'s requests (see above): none when no subscription matches."""
-    matched = [sub for sub in compiled.candidates(event) if sub.matches(event)]
+    matched = metrics = False
+    for sub in compiled.candidates(event):
+        if sub.matches(event):
+            matched = True
+            metrics = metrics or sub.action.slug == "reportDeliveryEvent"
     if not matched:
         return []
     keys: list[str] = []
-    for name in _EVENT_IDS:
-        _guess(event.get(name), keys)
-    for group in (event.get("groupId"), _get(event, "context", "groupId")):
-        text = _scalar(group)
-        if text is not None:
-            keys.append(f"group:{text}")
-    context = event.get("context")
-    for holder in (event.get("traits"), event.get("properties"), _get(event, "context", "traits")):
-        if isinstance(holder, dict):
+    get = event.get
+    _guess(get("userId"), keys)
+    _guess(get("anonymousId"), keys)
+    _guess(get("previousId"), keys)
+    context = get("context")
+    holders = [get("traits"), get("properties")]
+    groups = [get("groupId")]
+    if context.__class__ is dict:
+        holders.append(context.get("traits"))
+        groups.append(context.get("groupId"))
+        device = context.get("device")
+        if device.__class__ is dict:
+            _guess(device.get("token"), keys)
+    for group in groups:
+        if group is not None:
+            text = _scalar(group)
+            if text is not None:
+                keys.append(f"group:{text}")
+    for holder in holders:
+        if holder.__class__ is dict:
             for name in _IDENTIFIER_KEYS:
-                _guess(holder.get(name), keys)
-    if isinstance(context, dict):
-        _guess(_get(context, "device", "token"), keys)
-    if any(sub.action.slug == "reportDeliveryEvent" for sub in matched):
+                if name in holder:
+                    _guess(holder[name], keys)
+    if metrics:
         keys.append("~metrics")
     return keys or ["~keyless"]
 
 
 def _guess(value: object, keys: list[str]) -> None:
+    if value is None or value == "":
+        return
     text = _scalar(value)
-    if text is not None and text != "":
+    if text is not None:
         keys.append(f"who:{text}")
-
-
-def _get(value: object, *path: str) -> object:
-    for name in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(name)
-    return value
