@@ -23,6 +23,7 @@ share: refused. So is any other request shape (it is not one the destination sen
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -40,7 +41,7 @@ _CUSTOMERS = "/api/v1/customers/"
 
 def request_keys(request: CioRequest, where: str) -> list[str]:
     """The identity keys of one request (at least one)."""
-    path = urlsplit(request.url).path
+    path = _path(request.url)
     keys: list[str] = []
     if path == "/api/v2/entity":
         _walk(request.body, keys, where)
@@ -57,6 +58,12 @@ def request_keys(request: CioRequest, where: str) -> list[str]:
             f"cannot partition a {request.method} {path} request by identity; run with --workers 1", where
         )
     return keys or ["~keyless"]
+
+
+@lru_cache(maxsize=4096)
+def _path(url: str) -> str:
+    """The path of a request URL (a handful of distinct URLs repeat: parsed once each)."""
+    return urlsplit(url).path
 
 
 def _cio_id(where: str) -> InputError:
