@@ -211,6 +211,44 @@ def test_s3_archive_reads_as_the_local_one(s3: str, tmp_path: Path) -> None:
     )
 
 
+def test_s3_archive_on_two_workers_gives_the_one_process_summary_and_golden_file(
+    s3: str, tmp_path: Path
+) -> None:
+    """The workers read the archive from S3 themselves (the key pass, then each its own events)."""
+    events: list[dict] = []
+    for n in range(60):
+        user, stamp = f"u{n % 7}", f"2024-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z"
+        kind = ("identify", "track", "group", "page")[n % 4]
+        event: dict = {"type": kind, "userId": user, "anonymousId": f"a{n % 5}", "timestamp": stamp}
+        event.update(
+            {
+                "identify": {"traits": {"email": f"{user}@example.com", "plan": "pro"}},
+                "track": {"event": "Order Completed", "properties": {"total": n}},
+                "group": {"groupId": f"acct-{n % 3}", "traits": {"name": "Acme"}},
+                "page": {"name": "Home", "properties": {"url": "https://example.com/"}},
+            }[kind]
+        )
+        events.append(event)
+    folder = tmp_path / "segment-logs" / "srcA" / day_name(DAYS[0])
+    folder.mkdir(parents=True)
+    for number in range(2):
+        with gzip.open(folder / f"part-{number}.gz", "wt") as out:
+            out.writelines(json.dumps(e) + "\n" for e in events[number * 30 : (number + 1) * 30])
+    upload(s3, "workers", tmp_path)
+    env = s3_env(s3)
+    one = cli("run", "s3://workers/segment-logs", "--json", "--no-progress", env=env)
+    two = cli("run", "s3://workers/segment-logs", "--json", "--no-progress", "--workers", "2", env=env)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert json.loads(two.stdout) == json.loads(one.stdout)
+    golden_one, golden_two = tmp_path / "one.json", tmp_path / "two.json"
+    made = [
+        cli("snapshot", "s3://workers/segment-logs", "--out", str(out), *extra, env=env)
+        for out, extra in ((golden_one, []), (golden_two, ["--workers", "2"]))
+    ]
+    assert all(done.returncode == 0 for done in made), made[1].stderr
+    assert golden_two.read_bytes() == golden_one.read_bytes()
+
+
 def test_s3_errors_are_one_line(s3: str, tmp_path: Path) -> None:
     missing = cli("run", "s3://no-such-bucket/segment-logs", env=s3_env(s3))
     assert missing.returncode == 2 and "s3://no-such-bucket" in missing.stderr

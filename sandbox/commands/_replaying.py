@@ -82,8 +82,8 @@ def replay_partitioned(
     process one partition after another with --resume and --workers 1: the merged result, equal
     to the in-process replay's. With `resume`, each partition's result is kept in that folder.
     `summary`: the merged result need only give `run`'s summary (sandbox.replay.keypass only).
-    Local files on Dask without --resume take sandbox.replay.keypass: the workers trace the files
-    and read their own events, and the driver never holds the events."""
+    Files and URLs on Dask without --resume take sandbox.replay.keypass: the workers read the
+    files themselves (for the keys, then their own events), and the driver never holds the events."""
     from sandbox.replay import partitioned
     from sandbox.replay.events import input_files, read_file
 
@@ -101,10 +101,9 @@ def replay_partitioned(
 
 
 def _readable(files: Sequence[str] | None) -> bool:
-    """Whether workers can read `files` themselves (local paths, not stdin or URLs)."""
-    from sandbox.replay.archive import is_url
-
-    return files is not None and all(f != "-" and not is_url(f) for f in files)
+    """Whether workers can read `files` themselves: local paths and URLs (each worker opens them
+    through fsspec with its own credentials chain), not standard input."""
+    return files is not None and all(f != "-" for f in files)
 
 
 @contextlib.contextmanager
@@ -131,7 +130,7 @@ def partition_runner(
 ) -> Iterator[tuple[Any, int]]:
     """(runner, partition count) for --workers / --scheduler / --resume: a Dask cluster's (closed
     afterwards), or this process's with --workers 1; checkpointing in `resume` when given. With
-    `files` (the input's files), workers read their events from them when they are local files."""
+    `files` (the input's files), workers read their events from them (local files and URLs)."""
     import sys
 
     from sandbox.replay import partitioned

@@ -1,4 +1,4 @@
-"""Identity partitioning of local files on Dask: the partitioning pass runs on the workers, and
+"""Identity partitioning of files (local, or URLs each worker opens) on Dask: the partitioning pass runs on the workers, and
 the driver never holds the events.
 
 Where it sits: under `run` / `snapshot` / `check --workers N` (and `--scheduler`) when EVENTS are
@@ -259,10 +259,15 @@ def _plain_items(
     import gzip
 
     from sandbox.js.json import loads
+    from sandbox.replay import archive
     from sandbox.replay.events import parse_text
 
     end = base + count
-    handle: Any = gzip.open(file, "rb") if file.endswith(".gz") else open(file, "rb")  # noqa: SIM115
+    handle: Any
+    if archive.is_url(file):
+        handle = archive.open_binary(file)  # gunzipped when it ends in .gz
+    else:
+        handle = gzip.open(file, "rb") if file.endswith(".gz") else open(file, "rb")  # noqa: SIM115
     with handle:
         for number, raw in enumerate(handle, start=1):
             index = base + number - 1
