@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import events as any_events
 from strategies import well_formed_events
@@ -274,14 +274,14 @@ _LINE_PIECES = st.sampled_from(
     st.lists(st.lists(_LINE_PIECES, max_size=3).map("".join), max_size=6).map("\n".join)
     | st.text(max_size=30)
 )
+@example('{"c": [{"d": 1}\n{"e": 2}]}, {"f": 3}')  # two halves of one value: JSON only when joined
 def test_json_lines_reader_is_loads_per_line(text: str) -> None:
     expected = _reference_lines(text)
-    for chunked in (False, True):
-        try:
-            got: list | str = list(_json_lines(io.StringIO(text), "f", chunked))
-        except InputError as exc:
-            got = exc.message
-        assert got == expected
+    try:
+        got: list | str = list(_json_lines(io.StringIO(text), "f"))
+    except InputError as exc:
+        got = exc.message
+    assert got == expected
 
 
 _GOOD_LINES = st.lists(st.sampled_from(['{"a": 1}', ' {"b": [1, 2.0]} ', "{}"]), min_size=250, max_size=600)
@@ -298,15 +298,17 @@ _GOOD_LINES = st.lists(st.sampled_from(['{"a": 1}', ' {"b": [1, 2.0]} ', "{}"]),
         max_size=2,
     ),
 )
-def test_json_lines_reader_in_chunks_is_loads_per_line(lines: list[str], odd: list[tuple[int, str]]) -> None:
-    """Chunks of 256 lines (one array scan each, line by line when that fails): the same events
-    and errors, the line numbers of errors in later chunks included."""
+def test_json_lines_reader_over_many_lines_is_loads_per_line(
+    lines: list[str], odd: list[tuple[int, str]]
+) -> None:
+    """Hundreds of lines with a few odd ones among them: the same events and errors, with the
+    line numbers of errors far down the file."""
     for index, line in odd:
         lines.insert(index, line)
     text = "\n".join(lines)
     expected = _reference_lines(text)
     try:
-        got: list | str = list(_json_lines(io.StringIO(text), "f", True))
+        got: list | str = list(_json_lines(io.StringIO(text), "f"))
     except InputError as exc:
         got = exc.message
     assert got == expected

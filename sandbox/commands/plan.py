@@ -15,7 +15,6 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import IO, Any
 
 from sandbox.commands._replaying import (
@@ -120,18 +119,17 @@ def run(args: argparse.Namespace) -> int:
         stream_input = args.input
     with _open(stream_input) as stream:
         batch = bool(args.batch)
-        chunked = args.input != "-"  # standard input may be a live stream: each event as it comes
         subscriptions: Any = None
         if config is not None:
             settings = config.settings
-            events: Any = _json_lines(stream, source, chunked) if events_from is None else events_from
+            events: Any = _json_lines(stream, source) if events_from is None else events_from
             subscriptions_data: Any = None
             if not config.is_default:
                 subscriptions = list(config.subscriptions)
             batch = batch or config.batch
         elif args.settings is not None:
             settings = settings_from_dict(_load_json_file(args.settings), args.settings)
-            events = _json_lines(stream, source, chunked) if events_from is None else events_from
+            events = _json_lines(stream, source) if events_from is None else events_from
             subscriptions_data = None
         else:
             document = _load_json(_read_all(stream, source), source)
@@ -329,45 +327,17 @@ def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
         raise InputError(str(exc), source) from None
 
 
-def _json_lines(stream: IO[str], source: str, chunked: bool = False) -> Iterator[Any]:
+def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
     """Events from a JSON-lines stream, one per non-blank line.
 
     Each line is read as `js_json.loads(line)` reads it (JavaScript's numbers, as Segment reads
-    events). The common line, a JSON value from its first character with nothing but JSON
-    whitespace after it, goes straight to the decoder's scanner (what `loads` ends up calling);
-    anything else, blank lines and errors included, takes `loads`.
-
-    `chunked` (a file, not a live stream): lines are read _LINES_PER_PARSE at a time and scanned
-    as one JSON array, `[line,line,...]`, which gives the same events when it parses to exactly
-    one object per line (one scanner call instead of one per line); any other chunk (a blank or
-    bad line, a line holding two values) is read line by line as above.
+    events), on its own: the common line, a JSON value from its first character with nothing but
+    JSON whitespace after it, goes straight to the decoder's scanner (what `loads` ends up calling);
+    anything else, blank lines and errors included, takes `loads`. (Scanning a block of lines
+    joined as one JSON array is faster, but it reads a value cut over two lines, whose parts are
+    not JSON alone, as if it were whole, and gives an event instead of the error.)
     """
-    if not chunked:
-        yield from _lines_one_by_one(stream, source, 1)
-        return
-    scan = js_json.scanner()
-    number = 1
-    try:
-        while chunk := list(islice(stream, _LINES_PER_PARSE)):
-            text = "[" + ",".join(chunk) + "]"
-            try:
-                events, end = scan(text, 0)
-            except (StopIteration, ValueError, RecursionError):
-                end = -1
-            if (
-                end == len(text)
-                and len(events) == len(chunk)
-                and all(event.__class__ is dict for event in events)
-            ):
-                yield from events
-            else:
-                yield from _lines_one_by_one(chunk, source, number)
-            number += len(chunk)
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source) from None
-
-
-_LINES_PER_PARSE = 256
+    yield from _lines_one_by_one(stream, source, 1)
 
 
 def _lines_one_by_one(lines: Iterable[str], source: str, first: int) -> Iterator[Any]:
