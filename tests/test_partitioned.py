@@ -651,3 +651,36 @@ def test_with_guessed_partitions_the_first_error_in_input_order_is_still_the_one
     with pytest.raises(InputError) as raised:
         keypass.replay([str(first), str(second)], CONFIG, 2, keypass.in_process)
     assert "cio_id" in str(raised.value)
+
+
+def test_resume_over_files_keeps_checkpoints_only_while_the_files_are_unchanged(tmp_path: Path) -> None:
+    """Over files the driver never reads the events, so a checkpoint is named by each file's
+    name, size and modification time (and the partition's events, the config): a rerun of the
+    same input loads them all; after a file changes, none."""
+    import os
+
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in scenario_events()))
+    folder = tmp_path / "resume"
+    base = [
+        "run",
+        str(events),
+        "--config",
+        str(SCENARIOS / "cio-sandbox.toml"),
+        "--json",
+        "--resume",
+        str(folder),
+    ]
+    first = cli(*base)
+    assert first.returncode == 0, first.stderr
+    assert "resumed 0 of 4 partition(s)" in first.stderr
+    again = cli(*base)
+    assert "resumed 4 of 4 partition(s)" in again.stderr and again.stdout == first.stdout
+    stat = events.stat()
+    with events.open("a") as out:
+        out.write(json.dumps({"type": "track", "userId": "late", "event": "Signed Up"}) + "\n")
+    os.utime(events, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same time, a new size
+    changed = cli(*base)
+    assert changed.returncode == 0, changed.stderr
+    assert "resumed 0 of 4 partition(s)" in changed.stderr
+    assert json.loads(changed.stdout)["events"]["read"] == json.loads(first.stdout)["events"]["read"] + 1

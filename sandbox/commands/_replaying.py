@@ -89,15 +89,44 @@ def replay_partitioned(
 
     partitioned.check(config, batch=batch)
     files = input_files(args.events, selection(args))
-    if is_parallel(args) and resume is None and _readable(files):
-        from sandbox.replay import keypass
-
-        with dask_client(args) as (client, count):
-            mapper = keypass.on_dask(client)
-            return keypass.replay(files, config, count, mapper, lines=lines, summary=summary)
+    if _readable(files):
+        assert files is not None
+        return _replay_files(args, config, files, resume, lines=lines, summary=summary)
     with partition_runner(args, resume, files) as (runner, count):
         events = (located for file in files for located in read_file(file))
         return partitioned.replay(events, config, count, runner, lines=lines)
+
+
+def _replay_files(
+    args: argparse.Namespace,
+    config: Config,
+    files: Sequence[str],
+    resume: str | None,
+    *,
+    lines: bool,
+    summary: bool,
+) -> Any:
+    """sandbox.replay.keypass over `files`: on Dask, or with --workers 1 and --resume in this
+    process (RESUME_PARTITIONS partitions, one after another); checkpoints in `resume`."""
+    import sys
+
+    from sandbox.replay import keypass
+
+    def report(text: str) -> None:
+        print(f"cio-sandbox {args.command}: {text}", file=sys.stderr)
+
+    if not is_parallel(args):
+        return keypass.replay(
+            files, config, RESUME_PARTITIONS, keypass.in_process, lines=lines, summary=summary,
+            resume=resume, report=report,
+        )  # fmt: skip
+    with dask_client(args) as (client, count):
+        if resume is not None:
+            count *= RESUME_PARTITIONS
+        mapper = keypass.on_dask(client)
+        return keypass.replay(
+            files, config, count, mapper, lines=lines, summary=summary, resume=resume, report=report
+        )
 
 
 def _readable(files: Sequence[str] | None) -> bool:

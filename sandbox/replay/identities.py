@@ -188,8 +188,11 @@ def guessed_keys(event: dict[str, Any], compiled: CompiledSubscriptions) -> list
     _guess(get("anonymousId"), keys)
     _guess(get("previousId"), keys)
     context = get("context")
-    holders = [get("traits"), get("properties")]
+    properties = get("properties")
+    holders = [get("traits"), properties]
     groups = [get("groupId")]
+    if properties.__class__ is dict:
+        groups.append(properties.get("objectId"))  # the object of Object/Relationship Deleted
     if context.__class__ is dict:
         holders.append(context.get("traits"))
         groups.append(context.get("groupId"))

@@ -313,10 +313,13 @@ def replay(
     *,
     lines: bool = True,
     summary: bool = False,
+    resume: str | None = None,
+    report: Callable[[str], object] | None = None,
 ) -> Any:
     """Partition `files` by identity and replay each partition through `mapper`: the merged
     result (sandbox.replay.partitioned.Merged), equal to the sequential replay's. `summary`:
-    only what `run` prints (see replay_partition).
+    only what `run` prints (see replay_partition). `resume`: each partition's result is kept in
+    that folder as it arrives, and a rerun loads what is there (`checkpointed`).
 
     With more than one partition the keys are first guessed (`identities.guessed_keys`, no
     tracing) and the partitions replayed noting their requests' true keys; when no true key is in
@@ -325,17 +328,99 @@ def replay(
     keys, then the replay."""
     from sandbox.replay.partitioned import merge
 
+    replayer = mapper if resume is None else checkpointed(mapper, resume, files, config, report)
     if partitions > 1:
         try:
             guessed = layout(files, config, partitions, mapper, guess=True)
             calls = _calls(files, guessed, config, lines, summary, keys=True)
-            results = list(mapper(replay_files, calls))
+            results = list(replayer(replay_files, calls))
         except InputError:
             results = []
         if results and _apart(results):
             return merge(results, guessed.end)
     plan = layout(files, config, partitions, mapper)
-    return merge(list(mapper(replay_files, _calls(files, plan, config, lines, summary))), plan.end)
+    return merge(list(replayer(replay_files, _calls(files, plan, config, lines, summary))), plan.end)
+
+
+CHECKPOINT_FORMAT = "cio-sandbox files partition 1"
+
+
+def checkpointed(
+    mapper: Mapper,
+    folder: str,
+    files: Sequence[str],
+    config: Config,
+    report: Callable[[str], object] | None = None,
+) -> Mapper:
+    """`mapper` for replay_files calls with each partition's result kept in `folder`
+    (`--resume DIR`): a call whose checkpoint is there is not run again, the others run and
+    their results are written (to a temporary name, then renamed: whole or absent) as they
+    arrive, in order. A checkpoint is named by a hash of the call (its events' indexes and times,
+    what it returns) and of the input as it stands: each file's name, size and modification
+    time (a URL's as fsspec reports them), and the config's settings and subscriptions. The
+    driver still never holds the events."""
+    import hashlib
+    import os
+    import pickle
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
+    identity = pickle.dumps(
+        (CHECKPOINT_FORMAT, [_file_identity(file) for file in files], config.settings, config.subscriptions)
+    )
+
+    def run(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Iterator[Any]:
+        paths = []
+        for _files, counts, plain, group, times, _config, lines, summary, keys in calls:
+            shape = pickle.dumps((counts, plain, group, times, lines, summary, keys))
+            digest = hashlib.sha256(identity + shape).hexdigest()[:24]
+            paths.append(os.path.join(folder, f"partition-{digest}.pickle"))
+        kept: dict[int, Any] = {}
+        for position, path in enumerate(paths):
+            try:
+                with open(path, "rb") as handle:
+                    kept[position] = pickle.load(handle)
+            except FileNotFoundError:
+                continue
+            except (OSError, pickle.UnpicklingError, EOFError) as exc:
+                raise InputError(
+                    f"cannot read a checkpoint ({exc}); remove it to replay again", path
+                ) from None
+        if report is not None:
+            report(f"resumed {len(kept)} of {len(calls)} partition(s) from {folder} ({config.file})")
+        fresh = mapper(fn, [call for position, call in enumerate(calls) if position not in kept])
+        for position, path in enumerate(paths):
+            if position in kept:
+                yield kept.pop(position)
+                continue
+            result = next(fresh)
+            temp = f"{path}.tmp"
+            with open(temp, "wb") as handle:
+                pickle.dump(result, handle)
+            os.replace(temp, path)
+            yield result
+
+    return run
+
+
+def _file_identity(file: str) -> tuple[Any, ...]:
+    """What tells whether a file changed between two runs: its name, size and modification time."""
+    import os
+
+    from sandbox.replay import archive
+
+    if archive.is_url(file):
+        fs, path = archive.filesystem(file)
+        info = archive._call(file, fs.info, path)  # one-line errors naming the URL
+        marks = ("size", "ETag", "etag", "LastModified", "mtime", "updated", "md5Hash")
+        return (file, tuple((key, str(info[key])) for key in marks if key in info))
+    try:
+        stat = os.stat(file)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file) from None
+    return (file, stat.st_size, stat.st_mtime_ns)
 
 
 def _calls(
