@@ -684,3 +684,18 @@ def test_resume_over_files_keeps_checkpoints_only_while_the_files_are_unchanged(
     assert changed.returncode == 0, changed.stderr
     assert "resumed 0 of 4 partition(s)" in changed.stderr
     assert json.loads(changed.stdout)["events"]["read"] == json.loads(first.stdout)["events"]["read"] + 1
+
+
+def test_snapshot_and_check_resume_from_partition_checkpoints(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in scenario_events()))
+    config = ["--config", str(SCENARIOS / "cio-sandbox.toml")]
+    plain, kept = tmp_path / "plain.json", tmp_path / "kept.json"
+    folder = tmp_path / "resume"
+    assert cli("snapshot", str(events), *config, "--out", str(plain)).returncode == 0
+    first = cli("snapshot", str(events), *config, "--out", str(kept), "--resume", str(folder))
+    assert first.returncode == 0, first.stderr
+    assert kept.read_bytes() == plain.read_bytes()
+    checked = cli("check", str(events), *config, "--against", str(plain), "--resume", str(folder))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "resumed 4 of 4 partition(s)" in checked.stderr

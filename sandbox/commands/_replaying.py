@@ -51,6 +51,15 @@ def add_parallel_arguments(
     )
 
 
+def add_resume_argument(parser: argparse.ArgumentParser) -> None:
+    """--resume DIR: partition results kept as they finish, so an interrupted job resumes."""
+    parser.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="keep each partition's result in DIR as it finishes; a rerun after an interruption replays only the rest (partitions by identity, as --workers)",
+    )
+
+
 def workers_count(text: str) -> int:
     try:
         value = int(text)

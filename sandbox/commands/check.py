@@ -12,7 +12,12 @@ import argparse
 import sys
 from typing import Any
 
-from sandbox.commands._replaying import add_input_arguments, add_parallel_arguments, selection_words
+from sandbox.commands._replaying import (
+    add_input_arguments,
+    add_parallel_arguments,
+    add_resume_argument,
+    selection_words,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -24,6 +29,7 @@ def register(subparsers: Any) -> None:
     )
     add_input_arguments(parser)
     add_parallel_arguments(parser)
+    add_resume_argument(parser)
     parser.add_argument("--against", metavar="FILE", required=True, help="the golden file (from snapshot)")
     parser.set_defaults(func=run)
 

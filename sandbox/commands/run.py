@@ -35,6 +35,7 @@ from typing import IO, Any, Literal
 from sandbox.commands._replaying import (
     add_input_arguments,
     add_parallel_arguments,
+    add_resume_argument,
     http_target,
     in_process_target,
     is_parallel,
@@ -95,11 +96,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--fail-on-drop", action="store_true", help="exit 1 if an event was dropped (for CI)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    parser.add_argument(
-        "--resume",
-        metavar="DIR",
-        help="keep each partition's result in DIR as it finishes; a rerun after an interruption replays only the rest (partitions by identity, as --workers)",
-    )
+    add_resume_argument(parser)
     parser.set_defaults(func=run)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sandbox.commands._replaying import (
     add_input_arguments,
     add_parallel_arguments,
+    add_resume_argument,
     is_parallel,
     load,
     replay_partitioned,
@@ -34,6 +35,7 @@ def register(subparsers: Any) -> None:
     )
     add_input_arguments(parser)
     add_parallel_arguments(parser)
+    add_resume_argument(parser)
     parser.add_argument("--out", metavar="FILE", required=True, help="the golden file to write; - for stdout")
     parser.set_defaults(func=run)
 
@@ -58,14 +60,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def golden_document(args: argparse.Namespace) -> dict[str, Any]:
-    """The golden document of EVENTS: in this process, or partitioned with --workers / --scheduler."""
+    """The golden document of EVENTS: in this process, or partitioned with --workers / --scheduler
+    / --resume DIR."""
     from sandbox.replay import golden
     from sandbox.replay.events import read_located
 
     config = load(args)
     batch = bool(args.batch or config.batch)
-    if is_parallel(args):
-        merged = replay_partitioned(args, config, batch=batch)
+    if is_parallel(args) or args.resume is not None:
+        merged = replay_partitioned(args, config, batch=batch, resume=args.resume)
         return golden.document(config, batch, merged.requests, merged.state)
     return golden.capture(read_located(args.events, selection(args)), config, batch=batch)
 
