@@ -699,3 +699,31 @@ def test_snapshot_and_check_resume_from_partition_checkpoints(tmp_path: Path) ->
     checked = cli("check", str(events), *config, "--against", str(plain), "--resume", str(folder))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "resumed 4 of 4 partition(s)" in checked.stderr
+
+
+def test_a_resumed_pass_over_files_reads_each_files_keys_from_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.replay import keypass
+
+    files = []
+    for number, chunk in enumerate((scenario_events()[:20], scenario_events()[20:])):
+        file = tmp_path / f"part-{number}.jsonl"
+        file.write_text("".join(json.dumps(e) + "\n" for e in chunk))
+        files.append(str(file))
+    traced: list[str] = []
+    real = keypass.file_keys
+
+    def file_keys(file: str, config: Config, guess: bool = False) -> Any:
+        traced.append(file)
+        return real(file, config, guess)
+
+    monkeypatch.setattr(keypass, "file_keys", file_keys)
+    folder = str(tmp_path / "resume")
+    first = keypass.replay(files, CONFIG, 3, keypass.in_process, resume=folder)
+    assert sorted(set(traced)) == files
+    traced.clear()
+    again = keypass.replay(files, CONFIG, 3, keypass.in_process, resume=folder)
+    assert traced == []  # every file's keys came from its checkpoint
+    assert again.requests == first.requests
+    assert len(list((tmp_path / "resume").glob("keys-*.keys"))) >= len(files)

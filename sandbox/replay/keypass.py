@@ -318,8 +318,9 @@ def replay(
 ) -> Any:
     """Partition `files` by identity and replay each partition through `mapper`: the merged
     result (sandbox.replay.partitioned.Merged), equal to the sequential replay's. `summary`:
-    only what `run` prints (see replay_partition). `resume`: each partition's result is kept in
-    that folder as it arrives, and a rerun loads what is there (`checkpointed`).
+    only what `run` prints (see replay_partition). `resume`: each file's keys and each
+    partition's result are kept in that folder as they arrive, and a rerun loads what is there
+    (`_checkpointing`).
 
     With more than one partition the keys are first guessed (`identities.guessed_keys`, no
     tracing) and the partitions replayed noting their requests' true keys; when no true key is in
@@ -328,38 +329,33 @@ def replay(
     keys, then the replay."""
     from sandbox.replay.partitioned import merge
 
-    replayer = mapper if resume is None else checkpointed(mapper, resume, files, config, report)
+    replayer, tracer = mapper, mapper
+    if resume is not None:
+        replayer, tracer = _checkpointing(mapper, resume, files, config, report)
     if partitions > 1:
         try:
-            guessed = layout(files, config, partitions, mapper, guess=True)
+            guessed = layout(files, config, partitions, tracer, guess=True)
             calls = _calls(files, guessed, config, lines, summary, keys=True)
             results = list(replayer(replay_files, calls))
         except InputError:
             results = []
         if results and _apart(results):
             return merge(results, guessed.end)
-    plan = layout(files, config, partitions, mapper)
+    plan = layout(files, config, partitions, tracer)
     return merge(list(replayer(replay_files, _calls(files, plan, config, lines, summary))), plan.end)
 
 
 CHECKPOINT_FORMAT = "cio-sandbox files partition 1"
 
 
-def checkpointed(
-    mapper: Mapper,
-    folder: str,
-    files: Sequence[str],
-    config: Config,
-    report: Callable[[str], object] | None = None,
-) -> Mapper:
-    """`mapper` for replay_files calls with each partition's result kept in `folder`
-    (`--resume DIR`): a call whose checkpoint is there is not run again, the others run and
-    their results are written (to a temporary name, then renamed: whole or absent) as they
-    arrive, in order. A checkpoint is named by a hash of the call (its events' indexes and times,
-    what it returns) and of the input as it stands: each file's name, size and modification
-    time (a URL's as fsspec reports them), and the config's settings and subscriptions. The
-    driver still never holds the events."""
-    import hashlib
+def _checkpointing(
+    mapper: Mapper, folder: str, files: Sequence[str], config: Config, report: Callable[[str], object] | None
+) -> tuple[Mapper, Mapper]:
+    """`--resume DIR` over files: (a mapper for replay_files calls, one for file_keys calls) that
+    keep each result in `folder`. A partition's checkpoint is named by a hash of its call (its
+    events' places and times, what it returns) and of the input as it stands: every file's name,
+    size and modification time (a URL's as fsspec reports them) and the config's settings and
+    subscriptions; a file's keys by the file's and the config's. The driver never holds the events."""
     import os
     import pickle
 
@@ -367,16 +363,48 @@ def checkpointed(
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
-    identity = pickle.dumps(
-        (CHECKPOINT_FORMAT, [_file_identity(file) for file in files], config.settings, config.subscriptions)
+    rules = (CHECKPOINT_FORMAT, config.settings, config.subscriptions)
+    identities = {file: _file_identity(file) for file in files}
+    everything = pickle.dumps((rules, [identities[file] for file in files]))
+
+    def partition_name(call: tuple[Any, ...]) -> bytes:
+        _files, counts, plain, group, times, _config, lines, summary, keys = call
+        return everything + pickle.dumps((counts, plain, group, times, lines, summary, keys))
+
+    def keys_name(call: tuple[Any, ...]) -> bytes:
+        file, _config, guess = call
+        return pickle.dumps((rules, identities[file], guess))
+
+    def resumed(kept: int, total: int) -> None:
+        if report is not None:
+            report(f"resumed {kept} of {total} partition(s) from {folder} ({config.file})")
+
+    return (
+        checkpointed(mapper, folder, partition_name, "partition-{}.pickle", resumed),
+        checkpointed(mapper, folder, keys_name, "keys-{}.keys"),
     )
 
+
+def checkpointed(
+    mapper: Mapper,
+    folder: str,
+    name: Callable[[tuple[Any, ...]], bytes],
+    pattern: str,
+    resumed: Callable[[int, int], None] | None = None,
+) -> Mapper:
+    """`mapper` with each call's result kept in `folder`, in a file `pattern` names with a hash
+    of `name(call)`: a call whose file is there is not run again, the others run and their
+    results are written (to a temporary name, then renamed: whole or absent) as they arrive, in
+    order. `resumed(kept, calls)` is told how many were loaded."""
+    import hashlib
+    import os
+    import pickle
+
     def run(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Iterator[Any]:
-        paths = []
-        for _files, counts, plain, group, times, _config, lines, summary, keys in calls:
-            shape = pickle.dumps((counts, plain, group, times, lines, summary, keys))
-            digest = hashlib.sha256(identity + shape).hexdigest()[:24]
-            paths.append(os.path.join(folder, f"partition-{digest}.pickle"))
+        paths = [
+            os.path.join(folder, pattern.format(hashlib.sha256(name(call)).hexdigest()[:24]))
+            for call in calls
+        ]
         kept: dict[int, Any] = {}
         for position, path in enumerate(paths):
             try:
@@ -388,8 +416,8 @@ def checkpointed(
                 raise InputError(
                     f"cannot read a checkpoint ({exc}); remove it to replay again", path
                 ) from None
-        if report is not None:
-            report(f"resumed {len(kept)} of {len(calls)} partition(s) from {folder} ({config.file})")
+        if resumed is not None:
+            resumed(len(kept), len(calls))
         fresh = mapper(fn, [call for position, call in enumerate(calls) if position not in kept])
         for position, path in enumerate(paths):
             if position in kept:
