@@ -727,3 +727,46 @@ def test_a_resumed_pass_over_files_reads_each_files_keys_from_its_checkpoint(
     assert traced == []  # every file's keys came from its checkpoint
     assert again.requests == first.requests
     assert len(list((tmp_path / "resume").glob("keys-*.keys"))) >= len(files)
+
+
+@settings(max_examples=40)
+@given(streams(), st.sampled_from(["lines", "bom", "batch", "blank", "pretty"]))
+def test_the_guessed_pass_reads_a_plain_file_line_by_line_as_read_file_reads_it(
+    events: list[dict[str, Any]], style: str
+) -> None:
+    """file_keys(guess=True) reads a plain file's lines itself (`_guessed_plain`): the same
+    FileKeys as through read_file; a file that is not plain (blank lines, values over several
+    lines) is left to read_file."""
+    import tempfile
+
+    from sandbox.replay import keypass
+
+    lines = [json.dumps(e) for e in events]
+    if style == "batch":
+        lines[0] = json.dumps({"batch": [events[0]], "context": {"ip": "1.2.3.4"}})
+    text = ("\n\n" if style == "blank" else "\n").join(lines) + "\n"
+    if style == "pretty":
+        text = "".join(json.dumps(e, indent=1) + "\n" for e in events)
+    with tempfile.TemporaryDirectory() as temp:
+        file = Path(temp) / "part.jsonl"
+        file.write_bytes(("\ufeff" if style == "bom" else "").encode() + text.encode())
+        try:
+            fast: Any = keypass._guessed_plain(str(file), CONFIG)
+        except keypass._NotPlain:
+            fast = None
+        real = keypass._guessed_plain
+        keypass._guessed_plain = _not_plain  # type: ignore[assignment]
+        try:
+            slow = keypass.file_keys(str(file), CONFIG, guess=True)
+        finally:
+            keypass._guessed_plain = real
+    if style in ("blank", "pretty") and (style == "pretty" or len(events) > 1):
+        assert fast is None and not slow.plain
+    else:
+        assert fast == slow and slow.plain
+
+
+def _not_plain(file: str, config: Config) -> Any:
+    from sandbox.replay import keypass
+
+    raise keypass._NotPlain

@@ -59,7 +59,13 @@ class FileKeys:
 
 def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
     """Trace every event of `file` and take its requests' identity keys (runs on a worker);
-    `guess`: the keys `identities.guessed_keys` reads off the events instead, without tracing."""
+    `guess`: the keys `identities.guessed_keys` reads off the events instead, without tracing
+    (a plain file line by line, as replay_files reads it; any other as read_file reads it)."""
+    if guess:
+        try:
+            return _guessed_plain(file, config)
+        except _NotPlain:
+            pass
     from sandbox.pipeline import trace
     from sandbox.replay.engine import EventClock, event_time
     from sandbox.replay.events import read_file
@@ -98,6 +104,27 @@ def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
     except InputError as exc:
         return FileKeys(count, b"", False, (), b"", b"", str(exc))
     return FileKeys(count, times.tobytes(), plain, tuple(table), ends.tobytes(), picks.tobytes())
+
+
+def _guessed_plain(file: str, config: Config) -> FileKeys:
+    """file_keys(guess=True) of a plain file, each line read as one event (_NotPlain otherwise)."""
+    from sandbox.replay.engine import event_time
+    from sandbox.replay.identities import guessed_keys
+
+    compiled = config.compiled
+    table: dict[str, int] = {}
+    ends, picks, times = array("l"), array("l"), array("d")
+    count = 0
+    with _binary(file) as handle:
+        for number, raw in enumerate(handle, start=1):
+            event = _line_event(raw, number, file)
+            at = event_time(event)
+            times.append(_NONE if at is None else at)
+            for key in guessed_keys(event, compiled):
+                picks.append(table.setdefault(key, len(table)))
+            ends.append(len(picks))
+            count = number
+    return FileKeys(count, times.tobytes(), True, tuple(table), ends.tobytes(), picks.tobytes())
 
 
 _NONE = float("nan")
@@ -256,47 +283,56 @@ def _items(
 def _plain_items(
     file: str, base: int, count: int, wanted: array[int], times: array[float], state: list[int]
 ) -> Iterator[Any]:
-    import gzip
-
-    from sandbox.js.json import loads
-    from sandbox.replay import archive
-    from sandbox.replay.events import parse_text
-
     end = base + count
-    handle: Any
-    if archive.is_url(file):
-        handle = archive.open_binary(file)  # gunzipped when it ends in .gz
-    else:
-        handle = gzip.open(file, "rb") if file.endswith(".gz") else open(file, "rb")  # noqa: SIM115
-    with handle:
+    with _binary(file) as handle:
         for number, raw in enumerate(handle, start=1):
             index = base + number - 1
             if index >= end or state[0] >= len(wanted):
                 return
             if wanted[state[0]] != index:
                 continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _NotPlain from None
-            if number == 1:
-                text = text.removeprefix("\ufeff")
-            try:
-                event = loads(text)
-            except (ValueError, RecursionError):
-                event = None
-            # the common line, one event as it is (what parse_text gives for it); any other
-            # (a batch, a body without its type, a writeKey, an error) as parse_text reads it
-            if event.__class__ is not dict or "type" not in event or "writeKey" in event:
-                try:
-                    found = parse_text(text, file)
-                except InputError:
-                    raise _NotPlain from None
-                if len(found) != 1:
-                    raise _NotPlain
-                event = found[0].event
-            yield _item(index, event, times[state[0]], f"{file}:{number}")
+            yield _item(index, _line_event(raw, number, file), times[state[0]], f"{file}:{number}")
             state[0] += 1
+
+
+def _binary(file: str) -> Any:
+    """`file` opened for reading bytes: a URL through fsspec, gunzipped when it ends in .gz."""
+    import gzip
+
+    from sandbox.replay import archive
+
+    if archive.is_url(file):
+        return archive.open_binary(file)
+    return gzip.open(file, "rb") if file.endswith(".gz") else open(file, "rb")  # noqa: SIM115
+
+
+def _line_event(raw: bytes, number: int, file: str) -> Any:
+    """The one event on line `number` of a plain file, as read_file reads it; _NotPlain when the
+    line holds anything else (no event, several, part of one) or cannot be read."""
+    from sandbox.js.json import loads
+    from sandbox.replay.events import parse_text
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotPlain from None
+    if number == 1:
+        text = text.removeprefix("\ufeff")
+    try:
+        event = loads(text)
+    except (ValueError, RecursionError):
+        event = None
+    # the common line, one event as it is (what parse_text gives for it); any other
+    # (a batch, a body without its type, a writeKey, an error) as parse_text reads it
+    if event.__class__ is not dict or "type" not in event or "writeKey" in event:
+        try:
+            found = parse_text(text, file)
+        except InputError:
+            raise _NotPlain from None
+        if len(found) != 1:
+            raise _NotPlain
+        event = found[0].event
+    return event
 
 
 def _item(index: int, event: Any, now: float, where: str) -> Any:
