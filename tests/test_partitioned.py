@@ -770,3 +770,16 @@ def _not_plain(file: str, config: Config) -> Any:
     from sandbox.replay import keypass
 
     raise keypass._NotPlain
+
+
+@pytest.mark.parametrize("data", [b"not gzip at all", None])  # None: a file cut in half
+def test_a_broken_gzip_file_is_one_line_error_with_workers(tmp_path: Path, data: bytes | None) -> None:
+    import gzip
+
+    from sandbox.replay import keypass
+
+    file = tmp_path / "part.gz"
+    whole = gzip.compress(b'{"type": "track", "userId": "u", "event": "E"}\n' * 50)
+    file.write_bytes(data if data is not None else whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="gzip"):
+        keypass.replay([str(file)], CONFIG, 2, keypass.in_process)

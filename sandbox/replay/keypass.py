@@ -1,5 +1,5 @@
-"""Identity partitioning of files (local, or URLs each worker opens) on Dask: the partitioning pass runs on the workers, and
-the driver never holds the events.
+"""Identity partitioning of files (local, or URLs each worker opens) on Dask: the partitioning
+pass runs on the workers, and the driver never holds the events.
 
 Where it sits: under `run` / `snapshot` / `check --workers N` (and `--scheduler`) when EVENTS are
 files the workers can read. It does what sandbox.replay.partitioned.partition does in the driver
@@ -23,6 +23,7 @@ parallel:
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -64,8 +65,8 @@ def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
     if guess:
         try:
             return _guessed_plain(file, config)
-        except _NotPlain:
-            pass
+        except (_NotPlain, OSError, EOFError, zlib.error):
+            pass  # read_file reads it, and says what is wrong with it in one line
     from sandbox.pipeline import trace
     from sandbox.replay.engine import EventClock, event_time
     from sandbox.replay.events import read_file
