@@ -52,6 +52,15 @@ def test_json_lines_with_blank_lines() -> None:
     assert events_of(text) == [E1, E2, E3]
 
 
+def test_a_value_cut_over_two_lines_is_an_error_not_an_event() -> None:
+    """Neither half is JSON, and they are not one value either (no comma between `{"d": 1}` and
+    `{"e": 2}`); joined with a comma, as a block of lines read as one array would be, they would
+    read as two events."""
+    text = '{"type": "track", "event": "A", "properties": {"c": [{"d": 1}\n{"e": 2}]}}, {"type": "page"}\n'
+    assert "line 2, column 1" in error_of(text)
+    assert "line 2, column 1" in error_of(text * 300)  # in a buffer of many lines too
+
+
 def test_lines_name_where_each_event_starts() -> None:
     text = json.dumps(E1) + "\n\n" + json.dumps(E2) + "\n"
     assert [(x.source, x.line) for x in parse_text(text, "f.jsonl")] == [("f.jsonl", 1), ("f.jsonl", 3)]
