@@ -257,11 +257,10 @@ def is_event_source(path: str) -> bool:
 
 
 def _archive_events(files: list[str]) -> Iterator[Any]:
-    from sandbox.replay.events import read_file
+    from sandbox.replay.events import read_file_events
 
     for file in files:
-        for located in read_file(file):
-            yield located.event
+        yield from read_file_events(file)
 
 
 class _open:

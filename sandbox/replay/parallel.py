@@ -44,14 +44,14 @@ def plan_partition(file: str, settings: Any, subscriptions: Any, now: float | No
     """Plan one input file (runs on a worker; its result stays there until `encoded` takes it)."""
     from sandbox.commands.plan import LineEncoder
     from sandbox.pipeline import plan
-    from sandbox.replay.events import read_file
+    from sandbox.replay.events import read_file_events
 
     counter = [0]
 
     def events() -> Iterator[Any]:
-        for located in read_file(file):
+        for event in read_file_events(file):
             counter[0] += 1
-            yield located.event
+            yield event
 
     encode = LineEncoder()
     lines: list[str] = []
