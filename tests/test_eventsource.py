@@ -11,11 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sandbox.errors import InputError
-from sandbox.replay.events import expand_path, parse_chunks, parse_text, read_events, read_located
+from sandbox.replay.events import (
+    expand_path,
+    parse_chunks,
+    parse_events,
+    parse_text,
+    read_events,
+    read_located,
+)
 from tests.strategies import events as any_events
 from tests.strategies import well_formed_events
 
@@ -289,3 +296,105 @@ def test_array_lines_and_batch_give_the_same_events(events: list[dict], indent: 
     as_lines = "".join(json.dumps(e) + "\n" for e in events)
     as_batch = json.dumps({"batch": events})
     assert events_of(as_array) == events_of(as_lines) == events_of(as_batch) == events
+
+
+# -- JSON lines in bulk (the scanner's `_lines`) ---------------------------------------------------
+
+_PARSING_LINES = [  # one JSON value on the line, which the bulk scan reads: it must refuse all but objects
+    "[1, 2]",
+    '[{"type": "page"}]',
+    "[]",
+    "1",
+    '"text"',
+    "null",
+    '{"type": "track", "n": 1e400, "m": 89.0, "big": 12345678901234567890}',
+    '{"type": "identify", "writeKey": "k", "userId": "u"}',
+    '{"userId": "u", "traits": {}}',
+    '{"batch": [{"type": "track", "event": "b"}], "context": {"ip": "1"}}',
+    '{"type": "page", "name": "\\ud800"}',
+    '{"type": "page", "a": 1, "a": 2}',
+    '  {"type": "page"}  ',
+]
+_BREAKING_LINES = [  # what the bulk scan cannot take for one value on the line
+    "",
+    "   ",
+    "\t\r",
+    "not JSON",
+    "{",
+    "}",
+    '{"type": "track", "event": "x"} {"type": "track", "event": "y"}',
+    '{"type": "track", "event": "x"}, {"type": "track", "event": "y"}',
+    '{"type": "track", "n": NaN}',
+    '{"type": "track"}]',
+    '[{"type": "track"}',
+    '\ufeff{"type": "page"}',
+    "[" * 3000 + "]" * 3000,
+]
+
+_lines_of_text = st.lists(
+    st.one_of(
+        well_formed_events.map(json.dumps),
+        well_formed_events.map(lambda e: json.dumps(e, ensure_ascii=False)),
+        well_formed_events.map(lambda e: json.dumps(e, indent=1)),
+        st.sampled_from(_PARSING_LINES),
+        st.sampled_from(_BREAKING_LINES),
+    ),
+    max_size=12,
+)
+
+
+def _read_all(text: str, cuts: list[int], bulk: bool) -> tuple[list[tuple[object, str, int]], str | None]:
+    """Every event parse_chunks gives (with where), then the error that stopped it, if any."""
+    out: list[tuple[object, str, int]] = []
+    try:
+        for located in parse_chunks(_cut(text, cuts), "in.jsonl", bulk=bulk):
+            out.append((located.event, located.source, located.line))
+    except InputError as exc:
+        return out, str(exc)
+    return out, None
+
+
+_PAGE = '{"type": "page"}'
+
+
+@given(
+    _lines_of_text,
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+    st.lists(st.integers(min_value=0), max_size=8),
+)
+@example([_PAGE, "[1, 2]", _PAGE], "\n", True, [])  # an array on a line is streamed, not one value
+@example([_PAGE, "", _PAGE, "not JSON"], "\n", True, [])  # a blank line, then an error where it is
+@example([_PAGE, "7", _PAGE], "\r\n", True, [])
+@example([_PAGE, json.dumps({"type": "page"}, indent=1), _PAGE], "\n", True, [5])
+def test_json_lines_in_bulk_equal_one_value_at_a_time(
+    lines: list[str], newline: str, last_newline: bool, cuts: list[int]
+) -> None:
+    """Reading JSON lines in bulk gives the events, the lines they start on and the errors (and
+    where they stop the reading) of reading one value at a time, whatever the lines and cuts."""
+    text = newline.join(lines) + (newline if last_newline else "")
+    bulk, bulk_error = _read_all(text, cuts, True)
+    single, single_error = _read_all(text, cuts, False)
+    assert bulk == single
+    assert bulk_error == single_error
+    if bulk_error is None:
+        assert list(parse_events(_cut(text, cuts), "in.jsonl")) == [event for event, _, _ in single]
+
+
+def test_plain_json_lines_are_read_in_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain JSON lines take the bulk path: only the line cut by each chunk's end is decoded alone."""
+    from sandbox.replay import events as module
+
+    decoded = [0]
+    original = module._Scanner._decode
+
+    def counting(self: object) -> object:
+        decoded[0] += 1
+        return original(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module._Scanner, "_decode", counting)
+    text = "".join(json.dumps({**E2, "messageId": f"m{n}"}) + "\n" for n in range(5000))
+    chunks = [text[i : i + 65536] for i in range(0, len(text), 65536)]
+    located = list(parse_chunks(chunks, "t"))
+    assert [x.line for x in located] == list(range(1, 5001))
+    assert decoded[0] <= len(chunks)

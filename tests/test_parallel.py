@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from array import array
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.replay.archive import day_name
-from sandbox.replay.parallel import shift
+from sandbox.replay.parallel import PartitionPlan, _load, plan_partition
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "fixtures" / "events" / "segment-events.jsonl"
@@ -153,10 +154,45 @@ def test_a_real_dask_scheduler_and_workers(tmp_path: Path) -> None:
             process.wait(timeout=30)
 
 
-@given(st.integers(0, 10**6), st.integers(0, 10**6))
-def test_shift_moves_only_the_event_index(index: int, offset: int) -> None:
-    line = json.dumps(
-        {"event_index": index, "subscription": "a, b", "body": {"event_index": 3}}, separators=(", ", ": ")
-    )
-    moved = json.loads(shift(line, offset))
-    assert moved == {"event_index": index + offset, "subscription": "a, b", "body": {"event_index": 3}}
+_tails = st.text(st.characters(blacklist_characters="\n"), max_size=12).map(lambda t: ", " + json.dumps(t))
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), _tails), max_size=20), st.integers(0, 10**9))
+def test_a_partition_is_written_with_its_indexes_moved(lines: list[tuple[int, str]], offset: int) -> None:
+    """PartitionPlan.output is each line, `{"event_index": ` + index + offset + tail, in order."""
+    part = PartitionPlan(7, array("q", [index for index, _ in lines]), "\n".join(tail for _, tail in lines))
+    expected = "".join(f'{{"event_index": {index + offset}{tail}\n' for index, tail in lines)
+    assert part.output(offset) == expected.encode("utf-8")
+
+
+def test_a_partition_plan_equals_the_in_process_plan_of_its_file(tmp_path: Path) -> None:
+    """plan_partition (returned, and through a spool file) gives the in-process plan's bytes."""
+    from sandbox.commands.plan import LineEncoder
+    from sandbox.pipeline import plan as plan_events
+    from sandbox.replay.config import settings_from_dict
+    from sandbox.replay.events import read_file_events
+
+    write_archive(tmp_path, copies=2)
+    refused = {"type": "track", "userId": "u", "event": "Report Delivery Event", "properties": {}}
+    with_errors = tmp_path / "refused.jsonl.gz"  # error lines (a refused payload), twice
+    with gzip.open(with_errors, "wt") as out:
+        base = [json.loads(line) for line in EVENTS.read_text().splitlines() if line.strip()]
+        out.writelines(json.dumps(e) + "\n" for e in [refused, *base, refused])
+    settings = settings_from_dict(json.loads(SETTINGS.read_text()), str(SETTINGS))
+    encode = LineEncoder()
+    files = [with_errors, *sorted((tmp_path / "segment-logs").rglob("*.gz"))[:3]]
+    for file in files:
+        events = list(read_file_events(str(file)))
+        lines = [encode(line) for line in plan_events(events, settings)]
+        assert file != with_errors or sum('"error": ' in line for line in lines) == 2
+        shifted = [
+            f'{{"event_index": {json.loads(line)["event_index"] + 1000}{line[line.index(",") :]}\n'
+            for line in lines
+        ]
+        returned = plan_partition(str(file), settings, None)
+        assert isinstance(returned, PartitionPlan) and returned.events == len(events)
+        assert returned.output(0) == "".join(line + "\n" for line in lines).encode("utf-8")
+        assert returned.output(1000) == "".join(shifted).encode("utf-8")
+        spooled = plan_partition(str(file), settings, None, None, str(tmp_path / "spool"))
+        assert spooled == (len(events), None, str(tmp_path / "spool"))
+        assert _load(spooled) == returned and not (tmp_path / "spool").exists()

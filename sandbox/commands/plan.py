@@ -232,7 +232,7 @@ def _plan_on_dask(
     from sandbox.replay.parallel import connect, plan_parallel, write_chunks
 
     client, cluster = connect(args.workers, args.scheduler)
-    # a local cluster's workers write each partition's output to a file the driver copies
+    # a local cluster's workers write each partition's plan to a file the driver reads
     spool = tempfile.mkdtemp(prefix="cio-sandbox-plan-") if cluster is not None else None
     bar = None
     if sys.stderr.isatty():
@@ -276,11 +276,10 @@ def is_event_source(path: str) -> bool:
 
 
 def _archive_events(files: list[str]) -> Iterator[Any]:
-    from sandbox.replay.events import read_file
+    from sandbox.replay.events import read_file_events
 
     for file in files:
-        for located in read_file(file):
-            yield located.event
+        yield from read_file_events(file)
 
 
 class _open:
@@ -418,12 +417,22 @@ class LineEncoder:
         self._error_dict = error_dict
 
     def __call__(self, line: Any) -> str:
+        index = line.event_index
+        if index.__class__ is int:
+            return f"{_INDEX_PREFIX}{index}{self.tail(line)}"
+        return self._whole(line)
+
+    def tail(self, line: Any) -> str:
+        """The line after its event index, which must be an int (single mode): the line is
+        `{"event_index": ` + the index + this, so a partition's lines can be written with their
+        indexes moved (sandbox.replay.parallel) without encoding them again."""
         req = line.request
         index = line.event_index
         error = line.error
         if error is not None or req is None:
-            if error is None or index.__class__ is not int:
-                return self.encode(line.to_dict())
+            if error is None:
+                whole = self.encode(line.to_dict())
+                return whole[len(_INDEX_PREFIX) + len(str(index)) :]
             # The same refusal repeats across events (a missing field, say): everything after
             # the event index is encoded once per subscription, action and error.
             described = self._error_dict(error)
@@ -435,13 +444,8 @@ class LineEncoder:
                 if len(self._errors) >= self._LIMIT:
                     self._errors.clear()
                 self._errors[error_key] = rest
-            return f'{{"event_index": {index}{rest}'
+            return rest
         body = req.body_text()
-        if index.__class__ is not int:
-            head = line.to_dict()
-            del head["body"]
-            return f'{self.encode(head)[:-1]}, "body": {"null" if body is None else body}}}'
-
         headers = req.headers
         key = (
             line.subscription,
@@ -460,7 +464,20 @@ class LineEncoder:
             if len(self._middles) >= self._LIMIT:
                 self._middles.clear()
             self._middles[key] = middle
-        return f'{{"event_index": {index}, {middle}, "body": {"null" if body is None else body}}}'
+        return f', {middle}, "body": {"null" if body is None else body}}}'
+
+    def _whole(self, line: Any) -> str:
+        """A line whose event index is not an int (a batch request's list of indexes)."""
+        if line.error is not None or line.request is None:
+            return self.encode(line.to_dict())
+        body = line.request.body_text()
+        head = line.to_dict()
+        del head["body"]
+        return f'{self.encode(head)[:-1]}, "body": {"null" if body is None else body}}}'
+
+
+_INDEX_PREFIX = '{"event_index": '
+"""How every plan line starts (LineEncoder.tail)."""
 
 
 def _explaining(events: Any, settings: Any, subscriptions: Any, trace: Any) -> Iterator[Any]:

@@ -60,6 +60,7 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.js.json;
 # NaN and Infinity raise js_json.NotJsonError.
 _DECODER = js_json.decoder()
+_SCAN = js_json.scanner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,24 +134,38 @@ def expand_path(path: str | os.PathLike[str]) -> list[str]:
 
 def read_file(path: str) -> Iterator[Located]:
     """The events of one file (`-` for standard input; `.gz` is decompressed)."""
+    yield from parse_chunks(_file_chunks(path), _source_name(path))
+
+
+def read_file_events(path: str) -> Iterator[Event]:
+    """`read_file`'s events without where they were read (for `plan`, which needs no more)."""
+    yield from parse_events(_file_chunks(path), _source_name(path))
+
+
+def _source_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def _file_chunks(path: str) -> Iterator[str]:
+    """The text of one file as chunks, opened when the first is asked for (errors name the file)."""
     if path == "-":
         stdin: Any = sys.stdin
         binary = getattr(stdin, "buffer", None)
         if binary is not None:
-            yield from read_stream(binary, "<stdin>")
+            yield from _decoded_chunks(binary, "<stdin>", CHUNK_SIZE)
         else:  # a replaced sys.stdin that only has text
-            yield from parse_chunks(_text_chunks(stdin, "<stdin>"), "<stdin>")
+            yield from _text_chunks(stdin, "<stdin>")
         return
     if archive.is_url(path):
         with archive.open_binary(path) as remote:
-            yield from read_stream(remote, path)
+            yield from _decoded_chunks(remote, path, CHUNK_SIZE)
         return
     try:
         handle = cast(IO[bytes], gzip.open(path, "rb")) if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
     with handle:
-        yield from read_stream(handle, path)
+        yield from _decoded_chunks(handle, path, CHUNK_SIZE)
 
 
 def read_stream(stream: IO[bytes], source: str, chunk_size: int = CHUNK_SIZE) -> Iterator[Located]:
@@ -163,11 +178,24 @@ def parse_text(text: str, source: str = "<text>") -> list[Located]:
     return list(parse_chunks([text], source))
 
 
-def parse_chunks(chunks: Iterable[str], source: str) -> Iterator[Located]:
+def parse_chunks(chunks: Iterable[str], source: str, bulk: bool = True) -> Iterator[Located]:
     """The events of a text given as chunks, cut anywhere. The law: the events do not depend on
-    where the text is cut."""
-    for value, line in _Scanner(iter(chunks), source).values():
-        yield from expand_message(value, source, line)
+    where the text is cut. (`bulk=False` reads JSON lines one value at a time, as a reference.)"""
+    for value, line in _Scanner(iter(chunks), source, bulk).values():
+        if value.__class__ is dict and "type" in value and "writeKey" not in value:
+            yield Located(value, source, line)  # expand_message's common case, without a generator
+        else:
+            yield from expand_message(value, source, line)
+
+
+def parse_events(chunks: Iterable[str], source: str, bulk: bool = True) -> Iterator[Event]:
+    """`parse_chunks`'s events alone."""
+    for value, line in _Scanner(iter(chunks), source, bulk).values():
+        if value.__class__ is dict and "type" in value and "writeKey" not in value:
+            yield value
+        else:
+            for located in expand_message(value, source, line):
+                yield located.event
 
 
 def expand_message(value: JSON, source: str, line: int) -> Iterator[Located]:
@@ -207,7 +235,7 @@ class _Scanner:
     dropped, keeping the line and column of the buffer's start for error messages.
     """
 
-    def __init__(self, chunks: Iterator[str], source: str) -> None:
+    def __init__(self, chunks: Iterator[str], source: str, bulk: bool = True) -> None:
         self.chunks = chunks
         self.source = source
         self.buf = ""
@@ -215,6 +243,9 @@ class _Scanner:
         self.eof = False
         self.line_base = 1  # line number of buf[0]
         self.col_base = 0  # 0-based column of buf[0] on its line
+        self.bulk = bulk  # try `_lines` (False: one value at a time, the reference for the tests)
+        self.dropped = 0  # characters compacted away before buf[0]
+        self.no_bulk_before = 0  # absolute offset: a block up to here was tried in bulk and failed
 
     # buffer management
 
@@ -244,6 +275,7 @@ class _Scanner:
         else:
             self.col_base += pos
         self.buf = self.buf[pos:]
+        self.dropped += pos
         self.pos = 0
 
     def _skip_ws(self) -> bool:
@@ -276,10 +308,37 @@ class _Scanner:
         while self._skip_ws():
             if self.buf[self.pos] == "[":
                 yield from self._array()
+            elif self.bulk and (block := self._lines()) is not None:
+                yield from block
             else:
                 line = self._line_col(self.pos)[0]
                 yield self._decode(), line
             self._compact()
+
+    def _lines(self) -> list[tuple[JSON, int]] | None:
+        """JSON lines, the common form, in bulk: the complete lines in the buffer from `pos` (which
+        is at a value), scanned as one JSON array `[line,line,...]` by the decoder's scanner (one
+        call instead of one per line, and one key table for the block). Taken only when that
+        parses to exactly one object per line, so each line holds one object starting on it: the
+        values and lines `_decode` would give one by one. None otherwise (a blank line, a value
+        over several lines, two values on a line, an array, any error), and the block is then read
+        one value at a time, which also reports any error where it is."""
+        buf, pos = self.buf, self.pos
+        end = buf.rfind("\n", pos)
+        if end < 0 or self.dropped + pos < self.no_bulk_before:
+            return None
+        lines = buf[pos:end].split("\n")
+        text = "[" + ",".join(lines) + "]"
+        try:
+            values, stop = _SCAN(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            stop = -1
+        if stop != len(text) or len(values) != len(lines) or not all(v.__class__ is dict for v in values):
+            self.no_bulk_before = self.dropped + end
+            return None
+        self.pos = end
+        first = self._line_col(pos)[0]
+        return [(value, line) for line, value in enumerate(values, first)]
 
     def _array(self) -> Iterator[tuple[JSON, int]]:
         """Elements of a top-level array, one at a time."""

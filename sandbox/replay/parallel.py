@@ -3,12 +3,15 @@
 Where it sits: under `cio-sandbox plan --workers N` (a local cluster of N worker processes on
 this machine) and `--scheduler ADDRESS` (an existing Dask cluster). Single-mode plan is per event,
 so each partition (one input file: an archive's `.gz` part, a JSON-lines file) is planned on its
-own with the same settings and subscriptions, and its output lines are encoded on the worker.
-Once the partitions before it are counted, its worker shifts each line's `event_index` by their
-events and sends the partition's output as one UTF-8 buffer, which the driver writes as it is, in
-input order: the output is byte for byte what the in-process path writes, and the driver does
-almost no work per event (it shares the cores with the workers). At most `2 × workers`
-partitions are in flight: memory is bounded by the partition size, not the input size.
+own with the same settings and subscriptions, in one task: its worker encodes each output line
+once, without its `event_index` (the index is kept as a number). The driver takes the partitions
+in input order and writes each one's lines with their indexes moved by the events before it, in
+one join per partition (no Python code per line): the output is byte for byte what the
+in-process path writes. One task a partition, not three (plan, count, then shift once the
+partitions before it are counted): a Dask task costs about 5 ms of CPU across the processes on
+this machine's local cluster. On a local cluster the workers pass their plans through spool files
+(the driver's disk), not Dask's connections. At most `2 × workers` partitions are in flight:
+memory is bounded by the partition size, not the input size.
 
 Why Dask (distributed): the same code runs on a local cluster of processes and on a cluster
 someone already operates (`dask scheduler` / `dask worker`, Kubernetes, YARN), with its own
@@ -20,6 +23,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import pickle
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,109 +37,112 @@ _PREFIX = '{"event_index": '
 
 @dataclass(frozen=True, slots=True)
 class PartitionPlan:
-    """One partition's output: how many events it held, its encoded lines (event indexes counted
-    from the partition's start), and the error that stopped it (lines before it are kept)."""
+    """One partition's output: how many events it held, its lines (each is `{"event_index": `, the
+    event index counted from the partition's start, then its tail: `indexes[k]` and line k of
+    `tails`, the tails joined by newlines, which a JSON text never holds), and the error that
+    stopped it (lines before it are kept)."""
 
     events: int
-    lines: tuple[str, ...]
+    indexes: array[int]
+    tails: str
     error: str | None = None
 
+    def output(self, offset: int) -> bytes:
+        """The lines with their event indexes moved by `offset` (the events of the partitions
+        before), as the UTF-8 bytes of the output: one join of the pieces (the numbers made by
+        map, no Python code per line)."""
+        if not self.indexes:
+            return b""
+        tails = self.tails.split("\n")
+        pieces = [_NEXT] * (3 * len(tails))
+        pieces[0] = _PREFIX
+        pieces[1::3] = map(str, map(offset.__add__, self.indexes))
+        pieces[2::3] = tails
+        pieces.append("\n")
+        return "".join(pieces).encode("utf-8")
 
-def plan_partition(file: str, settings: Any, subscriptions: Any, now: float | None = None) -> PartitionPlan:
-    """Plan one input file (runs on a worker; its result stays there until `encoded` takes it)."""
+
+_NEXT = "\n" + _PREFIX
+
+
+def plan_partition(
+    file: str, settings: Any, subscriptions: Any, now: float | None = None, path: str | None = None
+) -> PartitionPlan | tuple[int, str | None, str]:
+    """Plan one input file (runs on a worker), encoding each line once, without its event index
+    (LineEncoder.tail). Returns the PartitionPlan, or with `path` (a local cluster's workers share
+    the driver's disk) writes it there, pickled, and returns its event count, error and `path`."""
     from sandbox.commands.plan import LineEncoder
     from sandbox.pipeline import plan
-    from sandbox.replay.events import read_file
+    from sandbox.replay.events import read_file_events
 
     counter = [0]
 
     def events() -> Iterator[Any]:
-        for located in read_file(file):
+        for event in read_file_events(file):
             counter[0] += 1
-            yield located.event
+            yield event
 
-    encode = LineEncoder()
-    lines: list[str] = []
+    tail = LineEncoder().tail
+    indexes = array("q")
+    tails: list[str] = []
+    error = None
     try:
         for line in plan(events(), settings, subscriptions, False, now=now):
-            lines.append(encode(line))
+            index = line.event_index
+            if not isinstance(index, int):  # pragma: no cover - single mode: one event a line
+                raise AssertionError("a batch line in single mode")
+            indexes.append(index)
+            tails.append(tail(line))
     except SandboxError as exc:
-        return PartitionPlan(counter[0], tuple(lines), str(exc))
-    return PartitionPlan(counter[0], tuple(lines))
-
-
-def counted(result: PartitionPlan) -> tuple[int, str | None]:
-    """A partition's event count and error: all the driver needs to place the next one."""
-    return result.events, result.error
-
-
-def encoded(result: PartitionPlan, offset: int, path: str | None = None) -> bytes | str:
-    """A partition's lines with event indexes counted from the input's start, as the UTF-8 bytes of
-    the output (runs on the worker holding the partition: one buffer crosses to the driver, which
-    writes it as it is), or, with `path` (a local cluster's workers share the driver's disk), those
-    bytes written to `path`, which is returned."""
-    data = b""
-    if result.lines:
-        moved = result.lines if not offset else [shift(line, offset) for line in result.lines]
-        data = ("\n".join(moved) + "\n").encode("utf-8")
+        error = str(exc)
+    text = "\n".join(tails)
+    if text.count("\n") != len(tails) - (1 if tails else 0):  # pragma: no cover - JSON text has none
+        raise AssertionError("a plan line holds a newline")
+    result = PartitionPlan(counter[0], indexes, text, error)
     if path is None:
-        return data
+        return result
     with open(path, "wb") as out:
-        out.write(data)
-    return path
+        pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return result.events, result.error, path
 
 
-def write_chunks(chunks: Iterator[bytes | str], out: IO[str]) -> None:
-    """Write plan_parallel's output to `out`: buffers as they are; spooled files copied by the
-    kernel (os.sendfile) when `out` is a file or a pipe, then removed."""
+def _load(done: PartitionPlan | tuple[int, str | None, str]) -> PartitionPlan:
+    """A partition's plan on the driver: as returned, or read from its spool file (then removed)."""
+    if isinstance(done, PartitionPlan):
+        return done
+    path = done[2]
+    with open(path, "rb") as spooled:
+        result = pickle.load(spooled)
+    os.remove(path)
+    if not isinstance(result, PartitionPlan):  # pragma: no cover - written by plan_partition
+        raise TypeError(f"not a partition plan: {path}")
+    return result
+
+
+def write_chunks(chunks: Iterator[bytes], out: IO[str]) -> None:
+    """Write plan_parallel's output buffers to `out`, as they are."""
     out.flush()
     raw: IO[bytes] | None = getattr(out, "buffer", None)
     for chunk in chunks:
-        if isinstance(chunk, str):
-            with open(chunk, "rb") as spooled:
-                if raw is not None:
-                    raw.flush()
-                    _copy(spooled, raw)
-                else:  # a text stream without bytes underneath (a test's StringIO)
-                    out.write(spooled.read().decode("utf-8"))
-            os.remove(chunk)
-        elif raw is not None:
+        if raw is not None:
             raw.write(chunk)
-        else:
+        else:  # a text stream without bytes underneath (a test's StringIO)
             out.write(chunk.decode("utf-8"))
     if raw is not None:
         raw.flush()
 
 
-def _copy(source: IO[bytes], target: IO[bytes]) -> None:
-    import shutil
-
-    try:
-        fd = target.fileno()
-    except (AttributeError, OSError, ValueError):
-        shutil.copyfileobj(source, target)
-        return
-    size = os.fstat(source.fileno()).st_size
-    sent = 0
-    try:
-        while sent < size:
-            done = os.sendfile(fd, source.fileno(), sent, size - sent)
-            if done == 0:
-                break
-            sent += done
-    except OSError:
-        if sent:
-            raise
-        shutil.copyfileobj(source, target)
-
-
-def shift(line: str, offset: int) -> str:
-    """A plan line with its event index moved by `offset` (every line starts with it)."""
-    if not offset:
-        return line
-    end = line.index(",", len(_PREFIX))
-    return f"{_PREFIX}{int(line[len(_PREFIX) : end]) + offset}{line[end:]}"
-
+QUIET = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+"""A local cluster's periodic housekeeping, slower than Dask's defaults (20 ms, 500 ms, 100 ms):
+the event loop's tick (which only measures how late the loop runs, for warnings), the system
+monitor (CPU, memory and network figures for the dashboard, which is off) and the memory monitor
+(spilling and pausing at the memory limits, which a 1 s look still catches for partitions of a
+file each). With Dask's defaults an idle local cluster of 2 workers took about 0.1 s of CPU a
+second across its processes, on the cores the workers need; with these, about 0.015."""
 
 PRELOAD = ("sandbox.pipeline", "sandbox.commands.plan", "sandbox.replay.engine", "sandbox.replay.partitioned")
 """Imported once by the local cluster's fork server, so each worker process starts with them."""
@@ -147,9 +155,12 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
     The local workers are forked from a fork server that has imported Dask and the sandbox once
     (Dask's default, spawn, starts each worker as a new interpreter that imports everything again:
     about 0.6 s of CPU a worker, on the cores the job needs), and Dask's statistical profiler,
-    which samples the task thread's stack every 10 ms, is off. Each worker's objects so far (Dask's
+    which samples the task thread's stack every 10 ms, is off, and its housekeeping is slower
+    (QUIET). Each worker's objects so far (Dask's
     and the imported modules') are frozen out of the garbage collector's reach: its collections
     then only look at what the tasks make (4-10% less worker CPU for plan)."""
+    if scheduler is None:
+        _start_fork_server()
     try:
         import dask
         from dask.distributed import Client, LocalCluster
@@ -167,6 +178,7 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
     settings = {
         "distributed.worker.multiprocessing-method": "forkserver",
         "distributed.worker.profile.enabled": False,
+        **QUIET,
     }
     with dask.config.set(settings):
         _preload_fork_server()
@@ -180,6 +192,21 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
         client = Client(cluster)
         client.run(gc.freeze)
         return client, cluster
+
+
+def _start_fork_server() -> None:
+    """Start the local cluster's fork server now, before this process imports Dask: the server
+    imports Dask and PRELOAD (about 0.45 s of CPU) on one core while this process imports Dask
+    (about 0.4 s) on the other, instead of one after the other. Its modules are then those of
+    Dask's own list (distributed, which imports the rest of it) and PRELOAD."""
+    import multiprocessing
+    from importlib.util import find_spec
+    from multiprocessing import forkserver
+
+    if find_spec("distributed") is None:  # pragma: no cover - a dependency; connect reports it
+        return
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["distributed", *PRELOAD])
+    forkserver.ensure_running()
 
 
 def _preload_fork_server() -> None:
@@ -205,56 +232,39 @@ def plan_parallel(
     in_flight: int,
     progress: Callable[[int], object] | None = None,
     spool: str | None = None,
-) -> Iterator[bytes | str]:
+) -> Iterator[bytes]:
     """The output of `files`, in input order, planned on `client`'s workers: one UTF-8 buffer per
-    partition, or with `spool` (a directory the workers and the driver share) the path of a file
-    in it holding that partition's output (write_chunks writes either).
+    partition (write_chunks writes them). With `spool` (a directory the workers and the driver
+    share), each partition's plan comes through a file in it instead of Dask's connections.
 
-    Three tasks a partition: plan it (the lines stay on its worker), count it (two numbers cross
-    to the driver), then, once the partitions before it are counted, encode it with its indexes
-    shifted (on the same worker) and send the bytes. The driver only writes buffers in order. At
-    most `in_flight` partitions are planned ahead of the one being written."""
-    planned: deque[tuple[Any, Any]] = deque()
-    upcoming = iter(files)
-    outputs: deque[tuple[Any, int, str | None]] = deque()
+    One task a partition: plan it and encode its lines without their event indexes. The driver
+    takes the partitions in order and writes each one's lines with their indexes moved by the
+    events before it (PartitionPlan.output). At most `in_flight` partitions are planned ahead
+    of the one being written."""
+    pending: deque[Any] = deque()
+    upcoming = iter(enumerate(files))
     offset = 0
-    stopped = False  # a partition failed: place nothing after it
-    placed = 0
 
-    def submit() -> bool:
-        file = next(upcoming, None)
+    def submit() -> None:
+        number, file = next(upcoming, (0, None))
         if file is None:
-            return False
-        result = client.submit(plan_partition, file, settings, subscriptions, now, pure=False)
-        planned.append((result, client.submit(counted, result, pure=False, priority=1)))
-        return True
+            return
+        path = None if spool is None else os.path.join(spool, f"part-{number}")
+        pending.append(client.submit(plan_partition, file, settings, subscriptions, now, path, pure=False))
 
     try:
         for _ in range(max(1, in_flight)):
-            if not submit():
-                break
-        while outputs or (planned and not stopped):
-            # place every partition already counted (cheap), then write the oldest buffer
-            while planned and not stopped and (not outputs or planned[0][1].done()):
-                result, count = planned.popleft()
-                events, error = count.result()
-                placed += 1
-                path = None if spool is None else os.path.join(spool, f"part-{placed}")
-                future = client.submit(encoded, result, offset, path, pure=False, priority=2)
-                outputs.append((future, events, error))
-                offset += events
-                stopped = error is not None
-                if not stopped:
-                    submit()
-            future, events, error = outputs.popleft()
-            yield future.result()
-            if error is not None:
-                raise InputError(error)
+            submit()
+        while pending:
+            part = _load(pending.popleft().result())
+            if part.error is None:
+                submit()
+            yield part.output(offset)
+            offset += part.events
+            if part.error is not None:
+                raise InputError(part.error)
             if progress is not None:
-                progress(events)
+                progress(part.events)
     finally:
-        for result, count in planned:
-            count.cancel()
-            result.cancel()
-        for future, _, _ in outputs:
+        for future in pending:
             future.cancel()
