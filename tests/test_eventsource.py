@@ -298,9 +298,9 @@ def test_array_lines_and_batch_give_the_same_events(events: list[dict], indent: 
     assert events_of(as_array) == events_of(as_lines) == events_of(as_batch) == events
 
 
-# -- JSON lines in bulk (the scanner's `_lines`) ---------------------------------------------------
+# -- odd lines, cut anywhere ----------------------------------------------------------------------
 
-_PARSING_LINES = [  # one JSON value on the line, which the bulk scan reads: it must refuse all but objects
+_PARSING_LINES = [  # one JSON value on the line: only objects are events
     "[1, 2]",
     '[{"type": "page"}]',
     "[]",
@@ -315,7 +315,7 @@ _PARSING_LINES = [  # one JSON value on the line, which the bulk scan reads: it 
     '{"type": "page", "a": 1, "a": 2}',
     '  {"type": "page"}  ',
 ]
-_BREAKING_LINES = [  # what the bulk scan cannot take for one value on the line
+_BREAKING_LINES = [  # no value, several, part of one, or no JSON
     "",
     "   ",
     "\t\r",
@@ -343,11 +343,11 @@ _lines_of_text = st.lists(
 )
 
 
-def _read_all(text: str, cuts: list[int], bulk: bool) -> tuple[list[tuple[object, str, int]], str | None]:
+def _read_all(text: str, cuts: list[int]) -> tuple[list[tuple[object, str, int]], str | None]:
     """Every event parse_chunks gives (with where), then the error that stopped it, if any."""
     out: list[tuple[object, str, int]] = []
     try:
-        for located in parse_chunks(_cut(text, cuts), "in.jsonl", bulk=bulk):
+        for located in parse_chunks(_cut(text, cuts), "in.jsonl"):
             out.append((located.event, located.source, located.line))
     except InputError as exc:
         return out, str(exc)
@@ -367,34 +367,24 @@ _PAGE = '{"type": "page"}'
 @example([_PAGE, "", _PAGE, "not JSON"], "\n", True, [])  # a blank line, then an error where it is
 @example([_PAGE, "7", _PAGE], "\r\n", True, [])
 @example([_PAGE, json.dumps({"type": "page"}, indent=1), _PAGE], "\n", True, [5])
-def test_json_lines_in_bulk_equal_one_value_at_a_time(
+def test_odd_json_lines_read_the_same_wherever_the_text_is_cut(
     lines: list[str], newline: str, last_newline: bool, cuts: list[int]
 ) -> None:
-    """Reading JSON lines in bulk gives the events, the lines they start on and the errors (and
-    where they stop the reading) of reading one value at a time, whatever the lines and cuts."""
+    """Events, the lines they start on, the error and where it stops the reading are the same
+    whatever the chunks, and parse_events gives the same events."""
     text = newline.join(lines) + (newline if last_newline else "")
-    bulk, bulk_error = _read_all(text, cuts, True)
-    single, single_error = _read_all(text, cuts, False)
-    assert bulk == single
-    assert bulk_error == single_error
-    if bulk_error is None:
-        assert list(parse_events(_cut(text, cuts), "in.jsonl")) == [event for event, _, _ in single]
+    whole, whole_error = _read_all(text, [])
+    cut, cut_error = _read_all(text, cuts)
+    assert cut == whole and cut_error == whole_error
+    if whole_error is None:
+        assert list(parse_events(_cut(text, cuts), "in.jsonl")) == [event for event, _, _ in whole]
 
 
-def test_plain_json_lines_are_read_in_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plain JSON lines take the bulk path: only the line cut by each chunk's end is decoded alone."""
-    from sandbox.replay import events as module
-
-    decoded = [0]
-    original = module._Scanner._decode
-
-    def counting(self: object) -> object:
-        decoded[0] += 1
-        return original(self)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(module._Scanner, "_decode", counting)
-    text = "".join(json.dumps({**E2, "messageId": f"m{n}"}) + "\n" for n in range(5000))
+def test_line_numbers_over_many_chunks() -> None:
+    """5,000 lines cut into 64 KiB chunks: each event's line, counted as the values go."""
+    text = "".join(
+        json.dumps({**E2, "messageId": f"m{n}"}) + ("\n\n" if n % 7 == 0 else "\n") for n in range(5000)
+    )
     chunks = [text[i : i + 65536] for i in range(0, len(text), 65536)]
-    located = list(parse_chunks(chunks, "t"))
-    assert [x.line for x in located] == list(range(1, 5001))
-    assert decoded[0] <= len(chunks)
+    starts = [n + 1 for n, row in enumerate(text.split("\n")) if row]
+    assert [x.line for x in parse_chunks(chunks, "t")] == starts

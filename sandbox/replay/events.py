@@ -60,7 +60,6 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.js.json;
 # NaN and Infinity raise js_json.NotJsonError.
 _DECODER = js_json.decoder()
-_SCAN = js_json.scanner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,19 +177,19 @@ def parse_text(text: str, source: str = "<text>") -> list[Located]:
     return list(parse_chunks([text], source))
 
 
-def parse_chunks(chunks: Iterable[str], source: str, bulk: bool = True) -> Iterator[Located]:
+def parse_chunks(chunks: Iterable[str], source: str) -> Iterator[Located]:
     """The events of a text given as chunks, cut anywhere. The law: the events do not depend on
-    where the text is cut. (`bulk=False` reads JSON lines one value at a time, as a reference.)"""
-    for value, line in _Scanner(iter(chunks), source, bulk).values():
+    where the text is cut."""
+    for value, line in _Scanner(iter(chunks), source).values():
         if value.__class__ is dict and "type" in value and "writeKey" not in value:
             yield Located(value, source, line)  # expand_message's common case, without a generator
         else:
             yield from expand_message(value, source, line)
 
 
-def parse_events(chunks: Iterable[str], source: str, bulk: bool = True) -> Iterator[Event]:
+def parse_events(chunks: Iterable[str], source: str) -> Iterator[Event]:
     """`parse_chunks`'s events alone."""
-    for value, line in _Scanner(iter(chunks), source, bulk).values():
+    for value, line in _Scanner(iter(chunks), source).values():
         if value.__class__ is dict and "type" in value and "writeKey" not in value:
             yield value
         else:
@@ -235,7 +234,7 @@ class _Scanner:
     dropped, keeping the line and column of the buffer's start for error messages.
     """
 
-    def __init__(self, chunks: Iterator[str], source: str, bulk: bool = True) -> None:
+    def __init__(self, chunks: Iterator[str], source: str) -> None:
         self.chunks = chunks
         self.source = source
         self.buf = ""
@@ -243,9 +242,8 @@ class _Scanner:
         self.eof = False
         self.line_base = 1  # line number of buf[0]
         self.col_base = 0  # 0-based column of buf[0] on its line
-        self.bulk = bulk  # try `_lines` (False: one value at a time, the reference for the tests)
-        self.dropped = 0  # characters compacted away before buf[0]
-        self.no_bulk_before = 0  # absolute offset: a block up to here was tried in bulk and failed
+        self.mark = 0  # newlines in buf are counted up to here (values start further on, in order)
+        self.mark_line = 1  # the line number at buf[mark]
 
     # buffer management
 
@@ -275,8 +273,8 @@ class _Scanner:
         else:
             self.col_base += pos
         self.buf = self.buf[pos:]
-        self.dropped += pos
         self.pos = 0
+        self.mark, self.mark_line = 0, self.line_base
 
     def _skip_ws(self) -> bool:
         """Move past whitespace; False at the end of input."""
@@ -287,6 +285,15 @@ class _Scanner:
             self._compact()
             if not self._refill():
                 return False
+
+    def _line(self, at: int) -> int:
+        """The line number at `at`, counting only the newlines since the last value's start (the
+        values come in order), not again from the buffer's start for each one."""
+        if at < self.mark:
+            return self._line_col(at)[0]
+        self.mark_line += self.buf.count("\n", self.mark, at)
+        self.mark = at
+        return self.mark_line
 
     def _line_col(self, at: int) -> tuple[int, int]:
         newlines = self.buf.count("\n", 0, at)
@@ -308,37 +315,10 @@ class _Scanner:
         while self._skip_ws():
             if self.buf[self.pos] == "[":
                 yield from self._array()
-            elif self.bulk and (block := self._lines()) is not None:
-                yield from block
             else:
-                line = self._line_col(self.pos)[0]
+                line = self._line(self.pos)
                 yield self._decode(), line
             self._compact()
-
-    def _lines(self) -> list[tuple[JSON, int]] | None:
-        """JSON lines, the common form, in bulk: the complete lines in the buffer from `pos` (which
-        is at a value), scanned as one JSON array `[line,line,...]` by the decoder's scanner (one
-        call instead of one per line, and one key table for the block). Taken only when that
-        parses to exactly one object per line, so each line holds one object starting on it: the
-        values and lines `_decode` would give one by one. None otherwise (a blank line, a value
-        over several lines, two values on a line, an array, any error), and the block is then read
-        one value at a time, which also reports any error where it is."""
-        buf, pos = self.buf, self.pos
-        end = buf.rfind("\n", pos)
-        if end < 0 or self.dropped + pos < self.no_bulk_before:
-            return None
-        lines = buf[pos:end].split("\n")
-        text = "[" + ",".join(lines) + "]"
-        try:
-            values, stop = _SCAN(text, 0)
-        except (StopIteration, ValueError, RecursionError):
-            stop = -1
-        if stop != len(text) or len(values) != len(lines) or not all(v.__class__ is dict for v in values):
-            self.no_bulk_before = self.dropped + end
-            return None
-        self.pos = end
-        first = self._line_col(pos)[0]
-        return [(value, line) for line, value in enumerate(values, first)]
 
     def _array(self) -> Iterator[tuple[JSON, int]]:
         """Elements of a top-level array, one at a time."""
@@ -360,7 +340,7 @@ class _Scanner:
                 if self.buf[self.pos] == "]":
                     raise self._error(self.pos, "a trailing comma before ']' is not JSON")
             first = False
-            line = self._line_col(self.pos)[0]
+            line = self._line(self.pos)
             yield self._decode(), line
             self._compact()
 
