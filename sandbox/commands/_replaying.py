@@ -91,8 +91,9 @@ def replay_partitioned(
     process one partition after another with --resume and --workers 1: the merged result, equal
     to the in-process replay's. With `resume`, each partition's result is kept in that folder.
     `summary`: the merged result need only give `run`'s summary (sandbox.replay.keypass only).
-    Files and URLs on Dask without --resume take sandbox.replay.keypass: the workers read the
-    files themselves (for the keys, then their own events), and the driver never holds the events."""
+    Files and URLs take sandbox.replay.keypass (on Dask, or in this process with --workers 1
+    --resume): the workers read the files themselves (for the keys, then their own events), and
+    the driver never holds the events; standard input takes sandbox.replay.partitioned."""
     from sandbox.replay import partitioned
     from sandbox.replay.events import input_files, read_file
 
