@@ -151,39 +151,35 @@ class Automation:
         (compiled.py), equal to evaluate.py's `matches`."""
         found: list[tuple[JSON, str, JSON, str]] | None = None if warnings is None else []
         env = Env(now, person, defined=self.segments, warnings=found)
-        inside = self._run(self._full, env, _NONE, None)
+        self._run(self._full, env, None)
         if warnings is not None and found:
             warnings.extend(_warning(seg, person, name, value, op, now) for seg, name, value, op in found)
-        return inside
+        return env.inside
 
-    def _run(self, plan: _Plan, env: Env, was: Set[int], evaluated: list[int] | None) -> set[int]:
-        """Evaluate the segments of `plan` for `env`'s person (the others keep their result in
-        `was`): each segment comes after those it refers to, so a reference to a data-driven
-        segment reads its result of this evaluation (`env.inside`). A segment that does not read
-        what changed itself (`direct` false) keeps its result in `was` unless a segment it refers
-        to changed in this evaluation. `evaluated` collects the ids evaluated."""
+    def _run(self, plan: _Plan, env: Env, evaluated: list[int] | None) -> list[int]:
+        """Evaluate the segments of `plan` for `env`'s person, in place: `env.inside` holds the
+        data-driven segments the person was in, and the others keep their result. Each segment
+        comes after those it refers to, so a reference to a data-driven segment reads its result
+        of this evaluation. A segment that does not read what changed itself (`direct` false)
+        keeps its result unless a segment it refers to changed in this evaluation. Returns the
+        segments whose result changed, in the plan's order (`_order`'s); `evaluated` collects
+        the ids evaluated."""
         inside = env.inside
-        changed: set[int] | None = None
+        moved: list[int] = []
         for segment_id, segment, check, direct, refs in plan.steps:
-            before = segment_id in was
-            if not direct and (changed is None or not refs & changed):
-                if before:
-                    inside.add(segment_id)
+            if not direct and (not moved or refs.isdisjoint(moved)):
                 continue
             env.segment = segment
             if evaluated is not None:
                 evaluated.append(segment_id)
             if check(env):
-                inside.add(segment_id)
-                if not before:
-                    if changed is None:
-                        changed = set()
-                    changed.add(segment_id)
-            elif before:
-                if changed is None:
-                    changed = set()
-                changed.add(segment_id)
-        return inside
+                if segment_id not in inside:
+                    inside.add(segment_id)
+                    moved.append(segment_id)
+            elif segment_id in inside:
+                inside.remove(segment_id)
+                moved.append(segment_id)
+        return moved
 
     def _plan(self, dirty: Set[tuple[str, JSON]]) -> _Plan:
         """What to evaluate again after changes to `dirty`: the segments whose result can differ,
@@ -348,56 +344,48 @@ class Automation:
         """Evaluate `person` again (with `dirty`: only the segments that read what changed, when
         the person was evaluated before) and record what entered and left."""
         cio_id = person.cio_id
-        known = store.inside.get(cio_id)
-        was: Set[int] = _NONE if known is None else known
-        plan = self._full if known is None or dirty is None else self._plan(dirty)
+        inside = store.inside.get(cio_id)
+        if inside is None:  # new to the engine: every segment
+            inside = store.inside[cio_id] = set()
+            plan = self._full
+        else:  # the kept set, changed in place (a new one each time grows the heap the garbage
+            plan = self._full if dirty is None else self._plan(dirty)  # collector walks)
         history = person.events
         index = store.indexes.get(cio_id)
         if index is None:
             index = store.indexes[cio_id] = EventIndex(history).current(history)
         elif index.seen != len(history) or index.source is not history:
             index = store.indexes[cio_id] = index.current(history)
-        inside = set() if known is None else known
         env: Env | None = None
         if plan.steps:
             found: list[tuple[JSON, str, JSON, str]] = []
-            start = set() if known is None else known - plan.only
-            env = Env(now, person, index, inside=start, defined=self.segments, warnings=found)
+            env = Env(now, person, index, inside=inside, defined=self.segments, warnings=found)
             old = store.warnings.get(cio_id)
             evaluated: list[int] | None = [] if old and not plan.full else None
-            inside = self._run(plan, env, was, evaluated)
+            moved = self._run(plan, env, evaluated)
             if found or old:
                 self._warnings(store, person, now, found, old, evaluated, notes)
             env.warnings = None  # for the time boundaries (which try other times) to reuse
-        if inside != was:
-            moved = inside ^ was
-            for segment_id in self._order if len(moved) > 1 else moved:
+            for segment_id in moved:  # in `_order`
                 if segment_id in inside:
-                    if segment_id not in was:
-                        members = store.members.get(segment_id)
-                        if members is None:
-                            members = store.members[segment_id] = {}
-                        members[cio_id] = now
-                        self._record(
-                            store,
-                            changes,
-                            {"kind": "segment_entered", "person": cio_id, "segment": segment_id, "at": now},
-                        )
-                        if self._by_segment:
-                            self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
-                elif segment_id in was:
+                    members = store.members.get(segment_id)
+                    if members is None:
+                        members = store.members[segment_id] = {}
+                    members[cio_id] = now
+                    self._record(
+                        store,
+                        changes,
+                        {"kind": "segment_entered", "person": cio_id, "segment": segment_id, "at": now},
+                    )
+                    if self._by_segment:
+                        self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
+                else:
                     del store.members[segment_id][cio_id]
                     self._record(
                         store,
                         changes,
                         {"kind": "segment_left", "person": cio_id, "segment": segment_id, "at": now},
                     )
-            if known is None:
-                store.inside[cio_id] = inside
-            else:  # in place: the kept set is long-lived (a new one each time grows the heap
-                known ^= moved  # the garbage collector walks, and makes it walk it more often)
-        elif known is None:
-            store.inside[cio_id] = set()
         seen = store.seen_events.get(cio_id, 0)
         if events and seen < len(history) and self._by_event:
             for event in history[seen:]:
@@ -455,15 +443,19 @@ class Automation:
         the clock went `back` (before the latest time anyone was evaluated at)."""
         bounds = store.bounds.get(person.cio_id)
         leaves = self._leaves
+        again: Iterable[int]
         if bounds is None or plan.full or back or len(bounds) != len(leaves):
             bounds = store.bounds[person.cio_id] = array("d", [_UNKNOWN]) * len(leaves)
-        again = plan.leaves
-        for leaf, when in enumerate(bounds):
-            if when <= now or leaf in again:
-                if env is None:
-                    env = Env(now, person, index)
-                found = leaves[leaf].next_change(env)
-                bounds[leaf] = _NEVER if found is None else found
+            again = range(len(leaves))
+        elif min(bounds, default=_NEVER) > now:  # no boundary passed
+            again = plan.leaves
+        else:
+            again = [leaf for leaf, when in enumerate(bounds) if when <= now or leaf in plan.leaves]
+        for leaf in again:  # each rule's boundary is its own: in any order
+            if env is None:
+                env = Env(now, person, index)
+            found = leaves[leaf].next_change(env)
+            bounds[leaf] = _NEVER if found is None else found
         earliest = min(bounds, default=_NEVER)
         return None if earliest == _NEVER else earliest
 
