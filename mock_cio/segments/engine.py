@@ -34,10 +34,11 @@ from mock_cio.state.people import Person, PersonEvent
 from mock_cio.state.verb_io import Outcome
 
 from .boundaries import TimeLeaf
-from .compiled import Check, Env, EventIndex, compile_conditions
+from .compiled import Check, Env, compile_conditions
 from .conditions import SegmentError, inputs_of, segment_refs, time_leaves
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
+from .kept import Kept
 from .timestamps import unix_seconds, why_not
 
 if TYPE_CHECKING:
@@ -83,8 +84,9 @@ class WorkspaceAutomation:
     entry_counts: dict[int, int] = field(default_factory=dict)
     """campaign id -> how many of `entries` are of it."""
     entered: set[tuple[int, str]] = field(default_factory=set)
-    seen_events: dict[str, int] = field(default_factory=dict)
-    """cio_id -> how many of the person's events were already looked at for triggers."""
+    kept: dict[str, Kept] = field(default_factory=dict)
+    """cio_id -> what the engine keeps of the person between evaluations (kept.py): their event
+    index, segments, events looked at for triggers, time boundaries."""
     history: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the timestamp warnings of the person's latest evaluation."""
@@ -92,18 +94,16 @@ class WorkspaceAutomation:
     """cio_id -> the person's events that started no entry of an event-triggered campaign whose
     trigger event they are, and why (`why_not_triggered`): {campaign, event {id, name,
     timestamp}, why, at}."""
-    inside: dict[str, set[int]] = field(default_factory=dict)
-    """cio_id -> the data-driven segments the person is in (the same as `members`, by person)."""
     due: list[tuple[float, str]] = field(default_factory=list)
-    """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change."""
-    next_check: dict[str, float] = field(default_factory=dict)
-    indexes: dict[str, EventIndex] = field(default_factory=dict)
-    """cio_id -> the person's events by (type, name), brought up to date at each evaluation."""
-    bounds: dict[str, array[float]] = field(default_factory=dict)
-    """cio_id -> for each time-dependent rule (`Automation._leaves`), its next boundary after the
-    latest time it was computed at (inf: none; -inf: not computed)."""
+    """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change
+    (an entry is current while it is the person's `Kept.due_at`)."""
     latest: float = float("-inf")
     """The latest time anyone was evaluated at (a clock moved back re-evaluates everyone)."""
+
+    def inside(self, cio_id: str) -> Set[int]:
+        """The data-driven segments the person is in (the same as `members`, by person)."""
+        kept = self.kept.get(cio_id)
+        return _NONE if kept is None else kept.segments()
 
 
 class Automation:
@@ -225,7 +225,7 @@ class Automation:
         leaves = frozenset(range(len(self._leaves))) if full else frozenset()
         return _Plan(tuple(steps), frozenset(only), frozenset(direct), full, leaves, bool(leaves))
 
-    def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: set[int]) -> bool:
+    def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: Set[int]) -> bool:
         ctx = Context(
             now,
             lambda other: other in inside or (other not in self.segments and other in person.segments),
@@ -290,26 +290,20 @@ class Automation:
         """Re-evaluate the people whose next time boundary is at or before `now`."""
         while store.due and store.due[0][0] <= now:
             at, cio_id = heapq.heappop(store.due)
-            if store.next_check.get(cio_id) != at:
-                continue  # superseded by a later evaluation
-            del store.next_check[cio_id]
+            kept = store.kept.get(cio_id)
+            if kept is None or kept.due_at != at:
+                continue  # superseded by a later evaluation (or forgotten)
+            kept.due_at = None
             person = ws.people.by_cio_id(cio_id)
             if person is not None:
                 self._update(
-                    ws,
-                    store,
-                    person,
-                    now,
-                    changes,
-                    [],
-                    events=False,
-                    dirty=self._due_keys(store, cio_id, now),
+                    ws, store, person, now, changes, [], events=False, dirty=self._due_keys(kept, now)
                 )
 
-    def _due_keys(self, store: WorkspaceAutomation, cio_id: str, now: float) -> frozenset[tuple[str, JSON]]:
+    def _due_keys(self, kept: Kept, now: float) -> frozenset[tuple[str, JSON]]:
         """The time keys of the segments whose own next boundary is at or before `now` (the others
         keep their value until theirs); all of them when none were kept."""
-        bounds = store.bounds.get(cio_id)
+        bounds = kept.bounds
         if bounds is None:
             return self._all_time_keys
         keys = [("time", leaf) for leaf, when in enumerate(bounds) if when <= now]
@@ -344,18 +338,18 @@ class Automation:
         """Evaluate `person` again (with `dirty`: only the segments that read what changed, when
         the person was evaluated before) and record what entered and left."""
         cio_id = person.cio_id
-        inside = store.inside.get(cio_id)
+        history = person.events
+        index = store.kept.get(cio_id)
+        if index is None:
+            index = store.kept[cio_id] = Kept(history)
+        inside = index.inside
         if inside is None:  # new to the engine: every segment
-            inside = store.inside[cio_id] = set()
+            inside = index.inside = set()
             plan = self._full
         else:  # the kept set, changed in place (a new one each time grows the heap the garbage
             plan = self._full if dirty is None else self._plan(dirty)  # collector walks)
-        history = person.events
-        index = store.indexes.get(cio_id)
-        if index is None:
-            index = store.indexes[cio_id] = EventIndex(history).current(history)
-        elif index.seen != len(history) or index.source is not history:
-            index = store.indexes[cio_id] = index.current(history)
+        if index.seen != len(history) or index.source is not history:
+            index.current(history)
         env: Env | None = None
         if plan.steps:
             found: list[tuple[JSON, str, JSON, str]] = []
@@ -386,22 +380,22 @@ class Automation:
                         changes,
                         {"kind": "segment_left", "person": cio_id, "segment": segment_id, "at": now},
                     )
-        seen = store.seen_events.get(cio_id, 0)
+        seen = index.looked_at or 0
         if events and seen < len(history) and self._by_event:
             for event in history[seen:]:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
-        store.seen_events[cio_id] = len(history)
+        index.looked_at = len(history)
         back = now < store.latest
         if not back:
             store.latest = now
             if now > self._latest:
                 self._latest = now
         if plan.bounds or back:
-            when = self._next_change(store, person, now, plan, index, back, env)
+            when = self._next_change(person, now, plan, index, back, env)
             if when is None:
-                store.next_check.pop(cio_id, None)
-            elif store.next_check.get(cio_id) != when:
-                store.next_check[cio_id] = when
+                index.due_at = None
+            elif index.due_at != when:
+                index.due_at = when
                 heapq.heappush(store.due, (when, cio_id))
                 if when < self._soonest:
                     self._soonest = when
@@ -427,25 +421,18 @@ class Automation:
             store.warnings.pop(person.cio_id, None)
 
     def _next_change(
-        self,
-        store: WorkspaceAutomation,
-        person: Person,
-        now: float,
-        plan: _Plan,
-        index: EventIndex,
-        back: bool,
-        env: Env | None,
+        self, person: Person, now: float, plan: _Plan, index: Kept, back: bool, env: Env | None
     ) -> float | None:
         """The earliest next boundary of the person's time-dependent rules, rule by rule: a rule
         outside `plan.leaves` read nothing that changed, so its next boundary is the same as when
         it was last computed (at a time before `now`), and, when later than `now`, its next one
         after `now` too (none then: none now). All are computed again for a full plan, or when
         the clock went `back` (before the latest time anyone was evaluated at)."""
-        bounds = store.bounds.get(person.cio_id)
+        bounds = index.bounds
         leaves = self._leaves
         again: Iterable[int]
         if bounds is None or plan.full or back or len(bounds) != len(leaves):
-            bounds = store.bounds[person.cio_id] = array("d", [_UNKNOWN]) * len(leaves)
+            bounds = index.bounds = array("d", [_UNKNOWN]) * len(leaves)
             again = range(len(leaves))
         elif min(bounds, default=_NEVER) > now:  # no boundary passed
             again = plan.leaves
@@ -462,14 +449,11 @@ class Automation:
     def _forget(
         self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
     ) -> None:
-        store.inside.pop(cio_id, None)
+        store.kept.pop(cio_id, None)
         for segment_id, members in store.members.items():
             if members.pop(cio_id, None) is not None:
                 self._left(store, changes, cio_id, segment_id, now, reason)
-        store.seen_events.pop(cio_id, None)
         store.warnings.pop(cio_id, None)
-        store.indexes.pop(cio_id, None)
-        store.bounds.pop(cio_id, None)
         store.untriggered.pop(cio_id, None)
 
     def _record(
@@ -645,7 +629,9 @@ class Automation:
             store = self.store(ws)
             changes: list[dict[str, JSON]] = []
             for cio_id in list(store.members.pop(segment_id, {})):
-                store.inside.get(cio_id, set()).discard(segment_id)
+                kept = store.kept.get(cio_id)
+                if kept is not None and kept.inside is not None:
+                    kept.inside.discard(segment_id)
                 self._left(store, changes, cio_id, segment_id, now, "segment deleted")
             if changes:
                 out[site_id] = changes
@@ -663,8 +649,11 @@ class Automation:
         for site_id, ws in state.workspaces.items():
             store = self.store(ws)
             for person in ws.people:
-                if first or person.cio_id not in store.seen_events:
-                    store.seen_events[person.cio_id] = len(person.events)
+                kept = store.kept.get(person.cio_id)
+                if kept is None:
+                    kept = store.kept[person.cio_id] = Kept(person.events)
+                if first or kept.looked_at is None:
+                    kept.looked_at = len(person.events)
             segment_id = campaign.segment_id
             if segment_id is None or campaign.trigger.get("future_only"):
                 continue
