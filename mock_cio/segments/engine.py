@@ -87,7 +87,11 @@ class WorkspaceAutomation:
     kept: dict[str, Kept] = field(default_factory=dict)
     """cio_id -> what the engine keeps of the person between evaluations (kept.py): their event
     index, segments, events looked at for triggers, time boundaries."""
-    history: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
+    history: dict[str, list[Recorded]] = field(default_factory=dict)
+    """cio_id -> the person's membership changes and campaign entries, in order: an entry as its
+    `campaign_entered` dict (the same as in `entries`), a membership change as a `Membership`
+    (a tuple: one dict of five fields for each of the many changes of a large replay was most of
+    the engine's memory; `Automation.person_view` makes the change's dict again)."""
     warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the timestamp warnings of the person's latest evaluation."""
     untriggered: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
@@ -366,20 +370,12 @@ class Automation:
                     if members is None:
                         members = store.members[segment_id] = {}
                     members[cio_id] = now
-                    self._record(
-                        store,
-                        changes,
-                        {"kind": "segment_entered", "person": cio_id, "segment": segment_id, "at": now},
-                    )
+                    self._membership(store, changes, cio_id, "segment_entered", segment_id, now)
                     if self._by_segment:
                         self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
                 else:
                     del store.members[segment_id][cio_id]
-                    self._record(
-                        store,
-                        changes,
-                        {"kind": "segment_left", "person": cio_id, "segment": segment_id, "at": now},
-                    )
+                    self._membership(store, changes, cio_id, "segment_left", segment_id, now)
         seen = index.looked_at or 0
         if events and seen < len(history) and self._by_event:
             for event in history[seen:]:
@@ -457,16 +453,32 @@ class Automation:
         store.untriggered.pop(cio_id, None)
 
     def _record(
-        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], change: dict[str, JSON]
+        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], entry: dict[str, JSON]
     ) -> None:
-        """One membership change or campaign entry: in the outcome, and (the same dict) in the
-        person's history."""
-        changes.append(change)
-        found = store.history.get(change["person"])
-        if found is None:
-            store.history[change["person"]] = [change]
+        """One campaign entry: in the outcome, and (the same dict) in the person's history."""
+        changes.append(entry)
+        _remember(store, entry["person"], entry)
+
+    def _membership(
+        self,
+        store: WorkspaceAutomation,
+        changes: list[dict[str, JSON]],
+        cio_id: str,
+        kind: str,
+        segment_id: int,
+        now: float,
+        reason: str | None = None,
+    ) -> None:
+        """One membership change (`segment_entered` / `segment_left`, with the `reason` when the
+        person left for a reason other than the segment's conditions): its dict in the outcome,
+        its `Membership` in the person's history."""
+        change: dict[str, JSON] = {"kind": kind, "person": cio_id, "segment": segment_id, "at": now}
+        if reason is None:
+            _remember(store, cio_id, (kind, segment_id, now))
         else:
-            found.append(change)
+            change["reason"] = reason
+            _remember(store, cio_id, (kind, segment_id, now, reason))
+        changes.append(change)
 
     def _left(
         self,
@@ -479,14 +491,7 @@ class Automation:
     ) -> None:
         """A person leaves a segment for a reason other than its conditions (deleted, suppressed,
         the segment removed)."""
-        change = {
-            "kind": "segment_left",
-            "person": cio_id,
-            "segment": segment_id,
-            "at": now,
-            "reason": reason,
-        }
-        self._record(store, changes, change)
+        self._membership(store, changes, cio_id, "segment_left", segment_id, now, reason)
 
     # ------------------------------------------------------------------ campaigns
 
@@ -796,10 +801,34 @@ class Automation:
         return {
             "segments": sorted(s for s, members in store.members.items() if person.cio_id in members),
             "campaign_entries": [e for e in self.entries(ws, None, now) if e["person"] == person.cio_id],
-            "segment_history": list(store.history.get(person.cio_id, [])),
+            "segment_history": [_recorded(person.cio_id, r) for r in store.history.get(person.cio_id, ())],
             "warnings": list(store.warnings.get(person.cio_id, [])),
             "untriggered": list(store.untriggered.get(person.cio_id, [])),
         }
+
+
+Membership = tuple[str, int, float] | tuple[str, int, float, str]
+"""A membership change in a person's history: (kind, segment id, at[, reason])."""
+Recorded = dict[str, JSON] | Membership
+
+
+def _remember(store: WorkspaceAutomation, cio_id: str, item: Recorded) -> None:
+    found = store.history.get(cio_id)
+    if found is None:
+        store.history[cio_id] = [item]
+    else:
+        found.append(item)
+
+
+def _recorded(cio_id: str, item: Recorded) -> dict[str, JSON]:
+    """A history item as its change: a campaign entry's dict, or a membership change's dict made
+    again from its `Membership` (the fields in the order of the outcome's)."""
+    if isinstance(item, dict):
+        return item
+    change: dict[str, JSON] = {"kind": item[0], "person": cio_id, "segment": item[1], "at": item[2]}
+    if len(item) == 4:
+        change["reason"] = item[3]
+    return change
 
 
 _NONE: frozenset[int] = frozenset()
