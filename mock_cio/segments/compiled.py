@@ -73,7 +73,6 @@ class Env:
         now: float,
         person: Person,
         index: EventIndex | None = None,
-        *,
         inside: set[int] | None = None,
         defined: Container[int] = (),
         warnings: list[tuple[JSON, str, JSON, str]] | None = None,

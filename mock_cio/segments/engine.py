@@ -25,7 +25,6 @@ import heapq
 import json
 import math
 import weakref
-from array import array
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -357,7 +356,7 @@ class Automation:
         env: Env | None = None
         if plan.steps:
             found: list[tuple[JSON, str, JSON, str]] = []
-            env = Env(now, person, index, inside=inside, defined=self.segments, warnings=found)
+            env = Env(now, person, index, inside, self.segments, found)
             old = store.warnings.get(cio_id)
             evaluated: list[int] | None = [] if old and not plan.full else None
             moved = self._run(plan, env, evaluated)
@@ -371,8 +370,9 @@ class Automation:
                         members = store.members[segment_id] = {}
                     members[cio_id] = now
                     self._membership(store, changes, cio_id, "segment_entered", segment_id, now)
-                    if self._by_segment:
-                        self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
+                    for campaign in self._by_segment.get(segment_id, ()):
+                        trigger = {"segment": segment_id}
+                        self._enter(store, campaign, person, trigger, now, inside, changes, notes)
                 else:
                     del store.members[segment_id][cio_id]
                     self._membership(store, changes, cio_id, "segment_left", segment_id, now)
@@ -428,7 +428,7 @@ class Automation:
         leaves = self._leaves
         again: Iterable[int]
         if bounds is None or plan.full or back or len(bounds) != len(leaves):
-            bounds = index.bounds = array("d", [_UNKNOWN]) * len(leaves)
+            bounds = index.bounds = [_UNKNOWN] * len(leaves)
             again = range(len(leaves))
         elif min(bounds, default=_NEVER) > now:  # no boundary passed
             again = plan.leaves
@@ -438,7 +438,7 @@ class Automation:
             if env is None:
                 env = Env(now, person, index)
             found = leaves[leaf].next_change(env)
-            bounds[leaf] = _NEVER if found is None else found
+            bounds[leaf] = _NEVER if found is None else float(found)  # as an array("d") kept it
         earliest = min(bounds, default=_NEVER)
         return None if earliest == _NEVER else earliest
 
@@ -494,19 +494,6 @@ class Automation:
         self._membership(store, changes, cio_id, "segment_left", segment_id, now, reason)
 
     # ------------------------------------------------------------------ campaigns
-
-    def _segment_triggers(
-        self,
-        store: WorkspaceAutomation,
-        person: Person,
-        segment_id: int,
-        now: float,
-        inside: set[int],
-        changes: list[dict[str, JSON]],
-        notes: list[str],
-    ) -> None:
-        for campaign in self._by_segment.get(segment_id, ()):
-            self._enter(store, campaign, person, {"segment": segment_id}, now, inside, changes, notes)
 
     def _event_triggers(
         self,

@@ -10,7 +10,6 @@ in a dict of every person, and on a large replay each of those missed the proces
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Set
 
 from mock_cio.state.people import PersonEvent
@@ -29,7 +28,7 @@ class Kept(EventIndex):
         """The data-driven segments the person is in (None: never evaluated)."""
         self.looked_at: int | None = None
         """How many of the person's events were already looked at for triggers (None: not set)."""
-        self.bounds: array[float] | None = None
+        self.bounds: list[float] | None = None
         """For each time-dependent rule (`Automation._leaves`), its next boundary after the latest
         time it was computed at (inf: none; -inf: not computed)."""
         self.due_at: float | None = None
