@@ -38,6 +38,7 @@ from .conditions import SegmentError, inputs_of, segment_refs, time_leaves
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
 from .kept import Kept
+from .monotone import NEITHER, keeps
 from .timestamps import unix_seconds, why_not
 
 if TYPE_CHECKING:
@@ -169,8 +170,10 @@ class Automation:
         the ids evaluated."""
         inside = env.inside
         moved: list[int] = []
-        for segment_id, segment, check, direct, refs in plan.steps:
+        for segment_id, segment, check, direct, refs, known in plan.steps:
             if not direct and (not moved or refs.isdisjoint(moved)):
+                continue
+            if known[segment_id in inside]:  # it cannot change (monotone.py)
                 continue
             env.segment = segment
             if evaluated is not None:
@@ -202,12 +205,17 @@ class Automation:
                 if item[0] == "time":
                     leaves.add(item[1])
                 leaves |= self._leaf_readers.get(item, _NONE)
-            plan = self._make_plan(out, direct, full=False)
+            added = dirty if all(item[0] not in _NOT_ADDED for item in dirty) else _NOTHING
+            plan = self._make_plan(out, direct, full=False, added=added)
             found = self._plans[key] = replace(plan, leaves=frozenset(leaves), bounds=bool(leaves))
         return found
 
-    def _make_plan(self, only: Set[int], direct: Set[int], *, full: bool) -> _Plan:
-        """The plan of `only` (full: every segment, every time boundary computed again)."""
+    def _make_plan(
+        self, only: Set[int], direct: Set[int], *, full: bool, added: Set[tuple[str, JSON]] = frozenset()
+    ) -> _Plan:
+        """The plan of `only` (full: every segment, every time boundary computed again). With
+        `added`, the changes were only events of those (type, name) keys added to the person's
+        history: each segment that reads them knows whether its answer can change (monotone.py)."""
         steps = []
         for segment_id in self._order:
             if segment_id in only:
@@ -223,6 +231,9 @@ class Automation:
                         check,
                         segment_id in direct,
                         self._refs[segment_id],
+                        keeps(self.segments[segment_id].conditions, added)
+                        if added and segment_id in direct
+                        else NEITHER,
                     )
                 )
         leaves = frozenset(range(len(self._leaves))) if full else frozenset()
@@ -819,6 +830,10 @@ def _recorded(cio_id: str, item: Recorded) -> dict[str, JSON]:
 
 
 _NONE: frozenset[int] = frozenset()
+_NOTHING: frozenset[tuple[str, JSON]] = frozenset()
+_NOT_ADDED = frozenset({"attr", "device", "segment", "time"})
+"""The dirty keys (`_dirty`, `_due_keys`) that are not events added: an activity key is a
+(type, name) of `event_added` changes only."""
 _UNSEEN: set[tuple[str, JSON]] = set()
 _NEVER = math.inf
 _UNKNOWN = -math.inf
@@ -907,9 +922,10 @@ def _warning(
 class _Plan:
     """What the engine evaluates again for one set of changed inputs (`Automation._plan`)."""
 
-    steps: tuple[tuple[int, Segment, Check, bool, Set[int]], ...]
+    steps: tuple[tuple[int, Segment, Check, bool, Set[int], tuple[bool, bool]], ...]
     """(segment id, segment, its compiled conditions, whether it reads what changed itself, the
-    data-driven segments it refers to), each segment after those it refers to."""
+    data-driven segments it refers to, (whether a person out of it stays out, whether a person in
+    it stays in): monotone.py's `keeps`), each segment after those it refers to."""
     only: frozenset[int]
     """The segments of `steps` (the others keep their result)."""
     direct: frozenset[int]
