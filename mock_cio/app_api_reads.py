@@ -95,7 +95,7 @@ class _Reads:
             person = find(value)
         if ws is None or person is None:
             raise app_error(f"customer not found: no person with {id_type} {value!r}", 404)
-        inside = self._mock.engine.store(ws).inside.get(person.cio_id, set())
+        inside = self._mock.engine.store(ws).inside(person.cio_id)
         numbers = sorted({*inside, *person.segments})
         return Reply(200, {"segments": [self._segment(ws, n) for n in numbers]})
 
@@ -116,7 +116,7 @@ class _Reads:
             store = engine.store(ws)
             people = [
                 p for p in ws.people
-                if engine.conditions_hold(conditions, p, call.now, store.inside.get(p.cio_id, set()))
+                if engine.conditions_hold(conditions, p, call.now, store.inside(p.cio_id))
             ]  # fmt: skip
         return Reply(200, _page(people, call.query))
 

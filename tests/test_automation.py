@@ -318,3 +318,33 @@ def test_why_an_event_does_not_trigger_is_one_rule_with_the_data_conditions() ->
     assert "merged from an anonymous profile" in (
         why_not_triggered(campaign, event("buy", 500, can_trigger=False, merged=True), now) or ""
     )
+
+
+def test_the_segment_history_is_the_persons_membership_changes_and_entries_as_journaled() -> None:
+    """A person's `segment_history` (kept compactly by the engine) lists, in order and field for
+    field, the membership changes and campaign entries the journal recorded for them, and a
+    segment left for another reason (the segment deleted) with its reason."""
+    pro = {"id": 2, "name": "Pro", "conditions": {"attribute": {"field": "plan", "operator": "eq", "value": "pro"}}}  # fmt: skip
+    track = make({"CIO_SEGMENTS": [SIGNED_UP, pro], "CIO_CAMPAIGNS": [ONBOARDING, ORDERS]})
+    track.put("/api/v1/customers/u1", {"created_at": int(T0) - 3600, "plan": "pro"})
+    track.post("/api/v1/customers/u1/events", {"name": "Order Completed"})
+    track.mock.clock.advance(60)
+    track.put("/api/v1/customers/u1", {"plan": "free"})
+    track.put("/api/v1/customers/u2", {"plan": "pro"})
+    track.put("/api/v1/customers/u1", {"plan": "pro"})
+    journaled = [
+        c
+        for entry in reversed(track.mock.requests())
+        for c in entry["changes"]
+        if c["kind"] in ("segment_entered", "segment_left", "campaign_entered") and c["person"] == "a3000001"
+    ]
+    assert [c["kind"] for c in journaled].count("segment_left") == 1
+    assert track.mock.person("u1")["automation"]["segment_history"] == journaled
+    assert admin(track, "DELETE", "/segments/2").status_code == 200
+    history = track.mock.person("u1")["automation"]["segment_history"]
+    assert history[:-1] == journaled
+    assert history[-1] == {
+        "kind": "segment_left", "person": "a3000001", "segment": 2, "at": T0 + 60, "reason": "segment deleted"
+    }  # fmt: skip
+    assert list(history[-1]) == ["kind", "person", "segment", "at", "reason"]  # the journal's order
+    assert [list(c) for c in history[:-1]] == [list(c) for c in journaled]

@@ -194,6 +194,12 @@ SEGMENTS = [
     {"id": 2, "name": "buyers", "conditions": {"event": {"name": "buy", "min_count": 2, "within_days": 2}}},
     {"id": 3, "name": "pro or not 2", "conditions": {"or": [{"attribute": {"field": "plan", "operator": "eq", "value": "pro"}}, {"not": {"segment": {"id": 2}}}]}},
     {"id": 4, "name": "manual 7 and 1", "conditions": {"and": [{"segment": {"id": 7}}, {"segment": {"id": 1}}]}},
+    # segments an added event cannot change one way (the engine does not evaluate them again: monotone.py)
+    {"id": 5, "name": "2 buys ever", "conditions": {"event": {"name": "buy", "min_count": 2}}},
+    {"id": 6, "name": "at most 1 buy", "conditions": {"event": {"name": "buy", "max_count": 1}}},
+    {"id": 8, "name": "pro, no big buy", "conditions": {"and": [{"attribute": {"field": "plan", "operator": "eq", "value": "pro"}}, {"not": {"event": {"name": "buy", "data": [{"field": "total", "operator": "gt", "value": 2}]}}}]}},
+    {"id": 9, "name": "2-3 others or 3 buys", "conditions": {"or": [{"event": {"name": "other", "min_count": 2, "max_count": 3}}, {"not": {"event": {"name": "buy", "max_count": 2}}}]}},
+    {"id": 10, "name": "a buy, at most 1 other", "conditions": {"and": [{"event": {"name": "buy"}}, {"event": {"name": "other", "max_count": 1}}]}},
 ]  # fmt: skip
 operations = st.one_of(
     st.tuples(st.just("identify"), st.integers(1, 3), st.sampled_from(["created_at", "plan"]), values),
@@ -208,6 +214,10 @@ operations = st.one_of(
 
 
 @settings(max_examples=120)
+@example(  # each of segments 5-10 crossed by an added event (the engine's monotone fast path)
+    [("identify", 1, "plan", "pro"), ("event", 1, "buy", 0), ("event", 1, "buy", 3), ("event", 1, "buy", 1)]
+    + [("event", 1, "other", 0), ("event", 1, "other", 0)]
+)
 @given(st.lists(operations, max_size=14))
 def test_membership_after_any_changes_and_clock_moves_equals_a_fresh_evaluation(ops: list[Any]) -> None:
     mock = MockCio({"CIO_NOW": NOW, "CIO_SEGMENTS": SEGMENTS})
@@ -222,7 +232,7 @@ def test_membership_after_any_changes_and_clock_moves_equals_a_fresh_evaluation(
             send(
                 "POST",
                 f"/api/v1/customers/u{op[1]}/events",
-                {"name": op[2], "timestamp": int(mock.clock.now()) - op[3] * 3600},
+                {"name": op[2], "timestamp": int(mock.clock.now()) - op[3] * 3600, "data": {"total": op[3]}},
             )
         elif op[0] == "clock":
             mock.clock.advance(op[1])

@@ -38,19 +38,21 @@ class EventIndex:
         self.groups: dict[tuple[str, str], list[PersonEvent]] = {}
 
     def current(self, events: list[PersonEvent]) -> EventIndex:
-        """This index brought up to date with `events`, or a new one when they are another list."""
-        index = self if events is self.source and len(events) >= self.seen else EventIndex(events)
-        if len(events) != index.seen:
-            groups = index.groups
-            for event in events[index.seen :]:
+        """This index brought up to date with `events` (indexed afresh when they are another
+        list, or a shorter one)."""
+        if events is not self.source or len(events) < self.seen:
+            self.source, self.seen, self.groups = events, 0, {}
+        if len(events) != self.seen:
+            groups = self.groups
+            for event in events[self.seen :]:
                 key = (event.type, event.name)
                 found = groups.get(key)
                 if found is None:
                     groups[key] = [event]
                 else:
                     found.append(event)
-            index.seen = len(events)
-        return index
+            self.seen = len(events)
+        return self
 
     def get(self, kind: str, name: str) -> list[PersonEvent]:
         return self.groups.get((kind, name), _NO_EVENTS)
@@ -71,7 +73,6 @@ class Env:
         now: float,
         person: Person,
         index: EventIndex | None = None,
-        *,
         inside: set[int] | None = None,
         defined: Container[int] = (),
         warnings: list[tuple[JSON, str, JSON, str]] | None = None,

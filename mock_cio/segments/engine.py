@@ -25,7 +25,6 @@ import heapq
 import json
 import math
 import weakref
-from array import array
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -34,10 +33,12 @@ from mock_cio.state.people import Person, PersonEvent
 from mock_cio.state.verb_io import Outcome
 
 from .boundaries import TimeLeaf
-from .compiled import Check, Env, EventIndex, compile_conditions
+from .compiled import Check, Env, compile_conditions
 from .conditions import SegmentError, inputs_of, segment_refs, time_leaves
 from .definitions import Campaign, Segment
 from .evaluate import Context, attribute_holds, data_value, matches
+from .kept import Kept
+from .monotone import NEITHER, keeps
 from .timestamps import unix_seconds, why_not
 
 if TYPE_CHECKING:
@@ -83,27 +84,30 @@ class WorkspaceAutomation:
     entry_counts: dict[int, int] = field(default_factory=dict)
     """campaign id -> how many of `entries` are of it."""
     entered: set[tuple[int, str]] = field(default_factory=set)
-    seen_events: dict[str, int] = field(default_factory=dict)
-    """cio_id -> how many of the person's events were already looked at for triggers."""
-    history: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
+    kept: dict[str, Kept] = field(default_factory=dict)
+    """cio_id -> what the engine keeps of the person between evaluations (kept.py): their event
+    index, segments, events looked at for triggers, time boundaries."""
+    history: dict[str, list[Recorded]] = field(default_factory=dict)
+    """cio_id -> the person's membership changes and campaign entries, in order: an entry as its
+    `campaign_entered` dict (the same as in `entries`), a membership change as a `Membership`
+    (a tuple: one dict of five fields for each of the many changes of a large replay was most of
+    the engine's memory; `Automation.person_view` makes the change's dict again)."""
     warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the timestamp warnings of the person's latest evaluation."""
     untriggered: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the person's events that started no entry of an event-triggered campaign whose
     trigger event they are, and why (`why_not_triggered`): {campaign, event {id, name,
     timestamp}, why, at}."""
-    inside: dict[str, set[int]] = field(default_factory=dict)
-    """cio_id -> the data-driven segments the person is in (the same as `members`, by person)."""
     due: list[tuple[float, str]] = field(default_factory=list)
-    """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change."""
-    next_check: dict[str, float] = field(default_factory=dict)
-    indexes: dict[str, EventIndex] = field(default_factory=dict)
-    """cio_id -> the person's events by (type, name), brought up to date at each evaluation."""
-    bounds: dict[str, array[float]] = field(default_factory=dict)
-    """cio_id -> for each time-dependent rule (`Automation._leaves`), its next boundary after the
-    latest time it was computed at (inf: none; -inf: not computed)."""
+    """A heap of (time, cio_id): the earliest time a person's time-dependent rules can change
+    (an entry is current while it is the person's `Kept.due_at`)."""
     latest: float = float("-inf")
     """The latest time anyone was evaluated at (a clock moved back re-evaluates everyone)."""
+
+    def inside(self, cio_id: str) -> Set[int]:
+        """The data-driven segments the person is in (the same as `members`, by person)."""
+        kept = self.kept.get(cio_id)
+        return _NONE if kept is None else kept.segments()
 
 
 class Automation:
@@ -151,39 +155,37 @@ class Automation:
         (compiled.py), equal to evaluate.py's `matches`."""
         found: list[tuple[JSON, str, JSON, str]] | None = None if warnings is None else []
         env = Env(now, person, defined=self.segments, warnings=found)
-        inside = self._run(self._full, env, _NONE, None)
+        self._run(self._full, env, None)
         if warnings is not None and found:
             warnings.extend(_warning(seg, person, name, value, op, now) for seg, name, value, op in found)
-        return inside
+        return env.inside
 
-    def _run(self, plan: _Plan, env: Env, was: Set[int], evaluated: list[int] | None) -> set[int]:
-        """Evaluate the segments of `plan` for `env`'s person (the others keep their result in
-        `was`): each segment comes after those it refers to, so a reference to a data-driven
-        segment reads its result of this evaluation (`env.inside`). A segment that does not read
-        what changed itself (`direct` false) keeps its result in `was` unless a segment it refers
-        to changed in this evaluation. `evaluated` collects the ids evaluated."""
+    def _run(self, plan: _Plan, env: Env, evaluated: list[int] | None) -> list[int]:
+        """Evaluate the segments of `plan` for `env`'s person, in place: `env.inside` holds the
+        data-driven segments the person was in, and the others keep their result. Each segment
+        comes after those it refers to, so a reference to a data-driven segment reads its result
+        of this evaluation. A segment that does not read what changed itself (`direct` false)
+        keeps its result unless a segment it refers to changed in this evaluation. Returns the
+        segments whose result changed, in the plan's order (`_order`'s); `evaluated` collects
+        the ids evaluated."""
         inside = env.inside
-        changed: set[int] | None = None
-        for segment_id, segment, check, direct, refs in plan.steps:
-            before = segment_id in was
-            if not direct and (changed is None or not refs & changed):
-                if before:
-                    inside.add(segment_id)
+        moved: list[int] = []
+        for segment_id, segment, check, direct, refs, known in plan.steps:
+            if not direct and (not moved or refs.isdisjoint(moved)):
+                continue
+            if known[segment_id in inside]:  # it cannot change (monotone.py)
                 continue
             env.segment = segment
             if evaluated is not None:
                 evaluated.append(segment_id)
             if check(env):
-                inside.add(segment_id)
-                if not before:
-                    if changed is None:
-                        changed = set()
-                    changed.add(segment_id)
-            elif before:
-                if changed is None:
-                    changed = set()
-                changed.add(segment_id)
-        return inside
+                if segment_id not in inside:
+                    inside.add(segment_id)
+                    moved.append(segment_id)
+            elif segment_id in inside:
+                inside.remove(segment_id)
+                moved.append(segment_id)
+        return moved
 
     def _plan(self, dirty: Set[tuple[str, JSON]]) -> _Plan:
         """What to evaluate again after changes to `dirty`: the segments whose result can differ,
@@ -203,12 +205,17 @@ class Automation:
                 if item[0] == "time":
                     leaves.add(item[1])
                 leaves |= self._leaf_readers.get(item, _NONE)
-            plan = self._make_plan(out, direct, full=False)
+            added = dirty if all(item[0] not in _NOT_ADDED for item in dirty) else _NOTHING
+            plan = self._make_plan(out, direct, full=False, added=added)
             found = self._plans[key] = replace(plan, leaves=frozenset(leaves), bounds=bool(leaves))
         return found
 
-    def _make_plan(self, only: Set[int], direct: Set[int], *, full: bool) -> _Plan:
-        """The plan of `only` (full: every segment, every time boundary computed again)."""
+    def _make_plan(
+        self, only: Set[int], direct: Set[int], *, full: bool, added: Set[tuple[str, JSON]] = frozenset()
+    ) -> _Plan:
+        """The plan of `only` (full: every segment, every time boundary computed again). With
+        `added`, the changes were only events of those (type, name) keys added to the person's
+        history: each segment that reads them knows whether its answer can change (monotone.py)."""
         steps = []
         for segment_id in self._order:
             if segment_id in only:
@@ -224,12 +231,15 @@ class Automation:
                         check,
                         segment_id in direct,
                         self._refs[segment_id],
+                        keeps(self.segments[segment_id].conditions, added)
+                        if added and segment_id in direct
+                        else NEITHER,
                     )
                 )
         leaves = frozenset(range(len(self._leaves))) if full else frozenset()
         return _Plan(tuple(steps), frozenset(only), frozenset(direct), full, leaves, bool(leaves))
 
-    def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: set[int]) -> bool:
+    def conditions_hold(self, conditions: JSON, person: Person, now: float, inside: Set[int]) -> bool:
         ctx = Context(
             now,
             lambda other: other in inside or (other not in self.segments and other in person.segments),
@@ -294,26 +304,20 @@ class Automation:
         """Re-evaluate the people whose next time boundary is at or before `now`."""
         while store.due and store.due[0][0] <= now:
             at, cio_id = heapq.heappop(store.due)
-            if store.next_check.get(cio_id) != at:
-                continue  # superseded by a later evaluation
-            del store.next_check[cio_id]
+            kept = store.kept.get(cio_id)
+            if kept is None or kept.due_at != at:
+                continue  # superseded by a later evaluation (or forgotten)
+            kept.due_at = None
             person = ws.people.by_cio_id(cio_id)
             if person is not None:
                 self._update(
-                    ws,
-                    store,
-                    person,
-                    now,
-                    changes,
-                    [],
-                    events=False,
-                    dirty=self._due_keys(store, cio_id, now),
+                    ws, store, person, now, changes, [], events=False, dirty=self._due_keys(kept, now)
                 )
 
-    def _due_keys(self, store: WorkspaceAutomation, cio_id: str, now: float) -> frozenset[tuple[str, JSON]]:
+    def _due_keys(self, kept: Kept, now: float) -> frozenset[tuple[str, JSON]]:
         """The time keys of the segments whose own next boundary is at or before `now` (the others
         keep their value until theirs); all of them when none were kept."""
-        bounds = store.bounds.get(cio_id)
+        bounds = kept.bounds
         if bounds is None:
             return self._all_time_keys
         keys = [("time", leaf) for leaf, when in enumerate(bounds) if when <= now]
@@ -348,72 +352,57 @@ class Automation:
         """Evaluate `person` again (with `dirty`: only the segments that read what changed, when
         the person was evaluated before) and record what entered and left."""
         cio_id = person.cio_id
-        known = store.inside.get(cio_id)
-        was: Set[int] = _NONE if known is None else known
-        plan = self._full if known is None or dirty is None else self._plan(dirty)
         history = person.events
-        index = store.indexes.get(cio_id)
+        index = store.kept.get(cio_id)
         if index is None:
-            index = store.indexes[cio_id] = EventIndex(history).current(history)
-        elif index.seen != len(history) or index.source is not history:
-            index = store.indexes[cio_id] = index.current(history)
-        inside = set() if known is None else known
+            index = store.kept[cio_id] = Kept(history)
+        inside = index.inside
+        if inside is None:  # new to the engine: every segment
+            inside = index.inside = set()
+            plan = self._full
+        else:  # the kept set, changed in place (a new one each time grows the heap the garbage
+            plan = self._full if dirty is None else self._plan(dirty)  # collector walks)
+        if index.seen != len(history) or index.source is not history:
+            index.current(history)
         env: Env | None = None
         if plan.steps:
             found: list[tuple[JSON, str, JSON, str]] = []
-            start = set() if known is None else known - plan.only
-            env = Env(now, person, index, inside=start, defined=self.segments, warnings=found)
+            env = Env(now, person, index, inside, self.segments, found)
             old = store.warnings.get(cio_id)
             evaluated: list[int] | None = [] if old and not plan.full else None
-            inside = self._run(plan, env, was, evaluated)
+            moved = self._run(plan, env, evaluated)
             if found or old:
                 self._warnings(store, person, now, found, old, evaluated, notes)
             env.warnings = None  # for the time boundaries (which try other times) to reuse
-        if inside != was:
-            moved = inside ^ was
-            for segment_id in self._order if len(moved) > 1 else moved:
+            for segment_id in moved:  # in `_order`
                 if segment_id in inside:
-                    if segment_id not in was:
-                        members = store.members.get(segment_id)
-                        if members is None:
-                            members = store.members[segment_id] = {}
-                        members[cio_id] = now
-                        self._record(
-                            store,
-                            changes,
-                            {"kind": "segment_entered", "person": cio_id, "segment": segment_id, "at": now},
-                        )
-                        if self._by_segment:
-                            self._segment_triggers(store, person, segment_id, now, inside, changes, notes)
-                elif segment_id in was:
+                    members = store.members.get(segment_id)
+                    if members is None:
+                        members = store.members[segment_id] = {}
+                    members[cio_id] = now
+                    self._membership(store, changes, cio_id, "segment_entered", segment_id, now)
+                    for campaign in self._by_segment.get(segment_id, ()):
+                        trigger = {"segment": segment_id}
+                        self._enter(store, campaign, person, trigger, now, inside, changes, notes)
+                else:
                     del store.members[segment_id][cio_id]
-                    self._record(
-                        store,
-                        changes,
-                        {"kind": "segment_left", "person": cio_id, "segment": segment_id, "at": now},
-                    )
-            if known is None:
-                store.inside[cio_id] = inside
-            else:  # in place: the kept set is long-lived (a new one each time grows the heap
-                known ^= moved  # the garbage collector walks, and makes it walk it more often)
-        elif known is None:
-            store.inside[cio_id] = set()
-        seen = store.seen_events.get(cio_id, 0)
+                    self._membership(store, changes, cio_id, "segment_left", segment_id, now)
+        seen = index.looked_at or 0
         if events and seen < len(history) and self._by_event:
             for event in history[seen:]:
                 self._event_triggers(store, person, event, now, inside, changes, notes)
-        store.seen_events[cio_id] = len(history)
+        index.looked_at = len(history)
         back = now < store.latest
         if not back:
             store.latest = now
             if now > self._latest:
                 self._latest = now
         if plan.bounds or back:
-            when = self._next_change(store, person, now, plan, index, back, env)
+            when = self._next_change(person, now, plan, index, back, env)
             if when is None:
-                store.next_check.pop(cio_id, None)
-            elif store.next_check.get(cio_id) != when:
-                store.next_check[cio_id] = when
+                index.due_at = None
+            elif index.due_at != when:
+                index.due_at = when
                 heapq.heappush(store.due, (when, cio_id))
                 if when < self._soonest:
                     self._soonest = when
@@ -439,58 +428,68 @@ class Automation:
             store.warnings.pop(person.cio_id, None)
 
     def _next_change(
-        self,
-        store: WorkspaceAutomation,
-        person: Person,
-        now: float,
-        plan: _Plan,
-        index: EventIndex,
-        back: bool,
-        env: Env | None,
+        self, person: Person, now: float, plan: _Plan, index: Kept, back: bool, env: Env | None
     ) -> float | None:
         """The earliest next boundary of the person's time-dependent rules, rule by rule: a rule
         outside `plan.leaves` read nothing that changed, so its next boundary is the same as when
         it was last computed (at a time before `now`), and, when later than `now`, its next one
         after `now` too (none then: none now). All are computed again for a full plan, or when
         the clock went `back` (before the latest time anyone was evaluated at)."""
-        bounds = store.bounds.get(person.cio_id)
+        bounds = index.bounds
         leaves = self._leaves
+        again: Iterable[int]
         if bounds is None or plan.full or back or len(bounds) != len(leaves):
-            bounds = store.bounds[person.cio_id] = array("d", [_UNKNOWN]) * len(leaves)
-        again = plan.leaves
-        for leaf, when in enumerate(bounds):
-            if when <= now or leaf in again:
-                if env is None:
-                    env = Env(now, person, index)
-                found = leaves[leaf].next_change(env)
-                bounds[leaf] = _NEVER if found is None else found
+            bounds = index.bounds = [_UNKNOWN] * len(leaves)
+            again = range(len(leaves))
+        elif min(bounds, default=_NEVER) > now:  # no boundary passed
+            again = plan.leaves
+        else:
+            again = [leaf for leaf, when in enumerate(bounds) if when <= now or leaf in plan.leaves]
+        for leaf in again:  # each rule's boundary is its own: in any order
+            if env is None:
+                env = Env(now, person, index)
+            found = leaves[leaf].next_change(env)
+            bounds[leaf] = _NEVER if found is None else float(found)  # as an array("d") kept it
         earliest = min(bounds, default=_NEVER)
         return None if earliest == _NEVER else earliest
 
     def _forget(
         self, store: WorkspaceAutomation, cio_id: str, now: float, reason: str, changes: list[dict[str, JSON]]
     ) -> None:
-        store.inside.pop(cio_id, None)
+        store.kept.pop(cio_id, None)
         for segment_id, members in store.members.items():
             if members.pop(cio_id, None) is not None:
                 self._left(store, changes, cio_id, segment_id, now, reason)
-        store.seen_events.pop(cio_id, None)
         store.warnings.pop(cio_id, None)
-        store.indexes.pop(cio_id, None)
-        store.bounds.pop(cio_id, None)
         store.untriggered.pop(cio_id, None)
 
     def _record(
-        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], change: dict[str, JSON]
+        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], entry: dict[str, JSON]
     ) -> None:
-        """One membership change or campaign entry: in the outcome, and (the same dict) in the
-        person's history."""
-        changes.append(change)
-        found = store.history.get(change["person"])
-        if found is None:
-            store.history[change["person"]] = [change]
+        """One campaign entry: in the outcome, and (the same dict) in the person's history."""
+        changes.append(entry)
+        _remember(store, entry["person"], entry)
+
+    def _membership(
+        self,
+        store: WorkspaceAutomation,
+        changes: list[dict[str, JSON]],
+        cio_id: str,
+        kind: str,
+        segment_id: int,
+        now: float,
+        reason: str | None = None,
+    ) -> None:
+        """One membership change (`segment_entered` / `segment_left`, with the `reason` when the
+        person left for a reason other than the segment's conditions): its dict in the outcome,
+        its `Membership` in the person's history."""
+        change: dict[str, JSON] = {"kind": kind, "person": cio_id, "segment": segment_id, "at": now}
+        if reason is None:
+            _remember(store, cio_id, (kind, segment_id, now))
         else:
-            found.append(change)
+            change["reason"] = reason
+            _remember(store, cio_id, (kind, segment_id, now, reason))
+        changes.append(change)
 
     def _left(
         self,
@@ -503,29 +502,9 @@ class Automation:
     ) -> None:
         """A person leaves a segment for a reason other than its conditions (deleted, suppressed,
         the segment removed)."""
-        change = {
-            "kind": "segment_left",
-            "person": cio_id,
-            "segment": segment_id,
-            "at": now,
-            "reason": reason,
-        }
-        self._record(store, changes, change)
+        self._membership(store, changes, cio_id, "segment_left", segment_id, now, reason)
 
     # ------------------------------------------------------------------ campaigns
-
-    def _segment_triggers(
-        self,
-        store: WorkspaceAutomation,
-        person: Person,
-        segment_id: int,
-        now: float,
-        inside: set[int],
-        changes: list[dict[str, JSON]],
-        notes: list[str],
-    ) -> None:
-        for campaign in self._by_segment.get(segment_id, ()):
-            self._enter(store, campaign, person, {"segment": segment_id}, now, inside, changes, notes)
 
     def _event_triggers(
         self,
@@ -653,7 +632,9 @@ class Automation:
             store = self.store(ws)
             changes: list[dict[str, JSON]] = []
             for cio_id in list(store.members.pop(segment_id, {})):
-                store.inside.get(cio_id, set()).discard(segment_id)
+                kept = store.kept.get(cio_id)
+                if kept is not None and kept.inside is not None:
+                    kept.inside.discard(segment_id)
                 self._left(store, changes, cio_id, segment_id, now, "segment deleted")
             if changes:
                 out[site_id] = changes
@@ -671,8 +652,11 @@ class Automation:
         for site_id, ws in state.workspaces.items():
             store = self.store(ws)
             for person in ws.people:
-                if first or person.cio_id not in store.seen_events:
-                    store.seen_events[person.cio_id] = len(person.events)
+                kept = store.kept.get(person.cio_id)
+                if kept is None:
+                    kept = store.kept[person.cio_id] = Kept(person.events)
+                if first or kept.looked_at is None:
+                    kept.looked_at = len(person.events)
             segment_id = campaign.segment_id
             if segment_id is None or campaign.trigger.get("future_only"):
                 continue
@@ -815,13 +799,41 @@ class Automation:
         return {
             "segments": sorted(s for s, members in store.members.items() if person.cio_id in members),
             "campaign_entries": [e for e in self.entries(ws, None, now) if e["person"] == person.cio_id],
-            "segment_history": list(store.history.get(person.cio_id, [])),
+            "segment_history": [_recorded(person.cio_id, r) for r in store.history.get(person.cio_id, ())],
             "warnings": list(store.warnings.get(person.cio_id, [])),
             "untriggered": list(store.untriggered.get(person.cio_id, [])),
         }
 
 
+Membership = tuple[str, int, float] | tuple[str, int, float, str]
+"""A membership change in a person's history: (kind, segment id, at[, reason])."""
+Recorded = dict[str, JSON] | Membership
+
+
+def _remember(store: WorkspaceAutomation, cio_id: str, item: Recorded) -> None:
+    found = store.history.get(cio_id)
+    if found is None:
+        store.history[cio_id] = [item]
+    else:
+        found.append(item)
+
+
+def _recorded(cio_id: str, item: Recorded) -> dict[str, JSON]:
+    """A history item as its change: a campaign entry's dict, or a membership change's dict made
+    again from its `Membership` (the fields in the order of the outcome's)."""
+    if isinstance(item, dict):
+        return item
+    change: dict[str, JSON] = {"kind": item[0], "person": cio_id, "segment": item[1], "at": item[2]}
+    if len(item) == 4:
+        change["reason"] = item[3]
+    return change
+
+
 _NONE: frozenset[int] = frozenset()
+_NOTHING: frozenset[tuple[str, JSON]] = frozenset()
+_NOT_ADDED = frozenset({"attr", "device", "segment", "time"})
+"""The dirty keys (`_dirty`, `_due_keys`) that are not events added: an activity key is a
+(type, name) of `event_added` changes only."""
 _UNSEEN: set[tuple[str, JSON]] = set()
 _NEVER = math.inf
 _UNKNOWN = -math.inf
@@ -910,9 +922,10 @@ def _warning(
 class _Plan:
     """What the engine evaluates again for one set of changed inputs (`Automation._plan`)."""
 
-    steps: tuple[tuple[int, Segment, Check, bool, Set[int]], ...]
+    steps: tuple[tuple[int, Segment, Check, bool, Set[int], tuple[bool, bool]], ...]
     """(segment id, segment, its compiled conditions, whether it reads what changed itself, the
-    data-driven segments it refers to), each segment after those it refers to."""
+    data-driven segments it refers to, (whether a person out of it stays out, whether a person in
+    it stays in): monotone.py's `keeps`), each segment after those it refers to."""
     only: frozenset[int]
     """The segments of `steps` (the others keep their result)."""
     direct: frozenset[int]
