@@ -160,7 +160,8 @@ _tails = st.text(st.characters(blacklist_characters="\n"), max_size=12).map(lamb
 @given(st.lists(st.tuples(st.integers(0, 10**6), _tails), max_size=20), st.integers(0, 10**9))
 def test_a_partition_is_written_with_its_indexes_moved(lines: list[tuple[int, str]], offset: int) -> None:
     """PartitionPlan.output is each line, `{"event_index": ` + index + offset + tail, in order."""
-    part = PartitionPlan(7, array("q", [index for index, _ in lines]), "\n".join(tail for _, tail in lines))
+    tails = "\n".join(tail for _, tail in lines).encode("utf-8")
+    part = PartitionPlan(7, array("q", [index for index, _ in lines]), tails)
     expected = "".join(f'{{"event_index": {index + offset}{tail}\n' for index, tail in lines)
     assert part.output(offset) == expected.encode("utf-8")
 

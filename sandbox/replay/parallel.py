@@ -39,12 +39,13 @@ _PREFIX = '{"event_index": '
 class PartitionPlan:
     """One partition's output: how many events it held, its lines (each is `{"event_index": `, the
     event index counted from the partition's start, then its tail: `indexes[k]` and line k of
-    `tails`, the tails joined by newlines, which a JSON text never holds), and the error that
-    stopped it (lines before it are kept)."""
+    `tails`, the tails' UTF-8 joined by newlines, which a JSON text never holds), and the error
+    that stopped it (lines before it are kept). The tails are bytes: encoded once, on the worker,
+    they cross to the driver and are written with no decoding or encoding there."""
 
     events: int
     indexes: array[int]
-    tails: str
+    tails: bytes
     error: str | None = None
 
     def output(self, offset: int) -> bytes:
@@ -53,16 +54,17 @@ class PartitionPlan:
         map, no Python code per line)."""
         if not self.indexes:
             return b""
-        tails = self.tails.split("\n")
+        tails = self.tails.split(b"\n")
         pieces = [_NEXT] * (3 * len(tails))
-        pieces[0] = _PREFIX
-        pieces[1::3] = map(str, map(offset.__add__, self.indexes))
+        pieces[0] = _PREFIX_BYTES
+        pieces[1::3] = map(b"%d".__mod__, map(offset.__add__, self.indexes))
         pieces[2::3] = tails
-        pieces.append("\n")
-        return "".join(pieces).encode("utf-8")
+        pieces.append(b"\n")
+        return b"".join(pieces)
 
 
-_NEXT = "\n" + _PREFIX
+_PREFIX_BYTES = _PREFIX.encode("ascii")
+_NEXT = b"\n" + _PREFIX_BYTES
 
 
 def plan_partition(
@@ -98,7 +100,7 @@ def plan_partition(
     text = "\n".join(tails)
     if text.count("\n") != len(tails) - (1 if tails else 0):  # pragma: no cover - JSON text has none
         raise AssertionError("a plan line holds a newline")
-    result = PartitionPlan(counter[0], indexes, text, error)
+    result = PartitionPlan(counter[0], indexes, text.encode("utf-8"), error)
     if path is None:
         return result
     with open(path, "wb") as out:
