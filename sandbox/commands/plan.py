@@ -419,7 +419,7 @@ class LineEncoder:
     def __call__(self, line: Any) -> str:
         index = line.event_index
         if index.__class__ is int:
-            return f"{_INDEX_PREFIX}{index}{self.tail(line)}"
+            return f"{INDEX_PREFIX}{index}{self.tail(line)}"
         return self._whole(line)
 
     def tail(self, line: Any) -> str:
@@ -432,7 +432,7 @@ class LineEncoder:
         if error is not None or req is None:
             if error is None:
                 whole = self.encode(line.to_dict())
-                return whole[len(_INDEX_PREFIX) + len(str(index)) :]
+                return whole[len(INDEX_PREFIX) + len(str(index)) :]
             # The same refusal repeats across events (a missing field, say): everything after
             # the event index is encoded once per subscription, action and error.
             described = self._error_dict(error)
@@ -476,7 +476,7 @@ class LineEncoder:
         return f'{self.encode(head)[:-1]}, "body": {"null" if body is None else body}}}'
 
 
-_INDEX_PREFIX = '{"event_index": '
+INDEX_PREFIX = '{"event_index": '
 """How every plan line starts (LineEncoder.tail)."""
 
 

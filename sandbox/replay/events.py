@@ -181,7 +181,7 @@ def parse_chunks(chunks: Iterable[str], source: str) -> Iterator[Located]:
     """The events of a text given as chunks, cut anywhere. The law: the events do not depend on
     where the text is cut."""
     for value, line in _Scanner(iter(chunks), source).values():
-        if value.__class__ is dict and "type" in value and "writeKey" not in value:
+        if is_plain_event(value):
             yield Located(value, source, line)  # expand_message's common case, without a generator
         else:
             yield from expand_message(value, source, line)
@@ -190,11 +190,17 @@ def parse_chunks(chunks: Iterable[str], source: str) -> Iterator[Located]:
 def parse_events(chunks: Iterable[str], source: str) -> Iterator[Event]:
     """`parse_chunks`'s events alone."""
     for value, line in _Scanner(iter(chunks), source).values():
-        if value.__class__ is dict and "type" in value and "writeKey" not in value:
+        if is_plain_event(value):
             yield value
         else:
             for located in expand_message(value, source, line):
                 yield located.event
+
+
+def is_plain_event(value: JSON) -> bool:
+    """Whether `value` is one event as it is: what expand_message gives unchanged (an object
+    with a `type` and no `writeKey`)."""
+    return value.__class__ is dict and "type" in value and "writeKey" not in value
 
 
 def expand_message(value: JSON, source: str, line: int) -> Iterator[Located]:

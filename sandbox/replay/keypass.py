@@ -311,7 +311,7 @@ def _line_event(raw: bytes, number: int, file: str) -> Any:
     """The one event on line `number` of a plain file, as read_file reads it; _NotPlain when the
     line holds anything else (no event, several, part of one) or cannot be read."""
     from sandbox.js.json import loads
-    from sandbox.replay.events import parse_text
+    from sandbox.replay.events import is_plain_event, parse_text
 
     try:
         text = raw.decode("utf-8")
@@ -325,7 +325,7 @@ def _line_event(raw: bytes, number: int, file: str) -> Any:
         event = None
     # the common line, one event as it is (what parse_text gives for it); any other
     # (a batch, a body without its type, a writeKey, an error) as parse_text reads it
-    if event.__class__ is not dict or "type" not in event or "writeKey" in event:
+    if not is_plain_event(event):
         try:
             found = parse_text(text, file)
         except InputError:

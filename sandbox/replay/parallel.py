@@ -30,9 +30,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from sandbox.commands.plan import INDEX_PREFIX
 from sandbox.errors import InputError, SandboxError
-
-_PREFIX = '{"event_index": '
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +62,7 @@ class PartitionPlan:
         return b"".join(pieces)
 
 
-_PREFIX_BYTES = _PREFIX.encode("ascii")
+_PREFIX_BYTES = INDEX_PREFIX.encode("ascii")
 _NEXT = b"\n" + _PREFIX_BYTES
 
 
