@@ -26,7 +26,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,14 +62,35 @@ def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
     """Trace every event of `file` and take its requests' identity keys (runs on a worker);
     `guess`: the keys `identities.guessed_keys` reads off the events instead, without tracing
     (a plain file line by line, as replay_files reads it; any other as read_file reads it)."""
+    from sandbox.replay.events import read_file
+
     if guess:
         try:
             return _guessed_plain(file, config)
         except (_NotPlain, OSError, EOFError, zlib.error):
             pass  # read_file reads it, and says what is wrong with it in one line
+    return _keys_of(read_file(file), config, guess)
+
+
+def _guessed_plain(file: str, config: Config) -> FileKeys:
+    """file_keys(guess=True) of a plain file, each line read as one event (_NotPlain otherwise)."""
+    return _keys_of(_plain_entries(file), config, guess=True)
+
+
+def _plain_entries(file: str) -> Iterator[Any]:
+    """A plain file's events, line by line as replay_files reads them, as read_file's Located."""
+    from sandbox.replay.events import Located
+
+    with _binary(file) as handle:
+        for number, raw in enumerate(handle, start=1):
+            yield Located(_line_event(raw, number, file), file, number)
+
+
+def _keys_of(entries: Iterable[Any], config: Config, guess: bool) -> FileKeys:
+    """The FileKeys of a file's events (read_file's Located, in order); a one-line error in it
+    stops the file."""
     from sandbox.pipeline import trace
     from sandbox.replay.engine import EventClock, event_time
-    from sandbox.replay.events import read_file
     from sandbox.replay.identities import guessed_keys, request_keys
 
     settings, compiled = config.settings, config.compiled
@@ -81,7 +102,7 @@ def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
     clock = EventClock()
     count = 0
     try:
-        for entry in read_file(file):
+        for entry in entries:
             event = entry.event
             at = event_time(event)
             times.append(_NONE if at is None else at)
@@ -89,43 +110,24 @@ def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
             plain = plain and entry.line == count
             where = entry.where
             if guess:
-                for key in guessed_keys(event, compiled):
-                    picks.append(table.setdefault(key, len(table)))
-                ends.append(len(picks))
-                continue
-            try:
-                traced = trace(event, settings, compiled, now=clock.advance(at), explain=False)
-            except InputError as exc:
-                raise InputError(exc.message, where) from None
-            for sub in traced.subscriptions:
-                for request in sub.requests:
-                    for key in request_keys(request, where):
-                        picks.append(table.setdefault(key, len(table)))
+                keys: Iterable[str] = guessed_keys(event, compiled)
+            else:
+                try:
+                    traced = trace(event, settings, compiled, now=clock.advance(at), explain=False)
+                except InputError as exc:
+                    raise InputError(exc.message, where) from None
+                keys = [
+                    key
+                    for sub in traced.subscriptions
+                    for request in sub.requests
+                    for key in request_keys(request, where)
+                ]
+            for key in keys:
+                picks.append(table.setdefault(key, len(table)))
             ends.append(len(picks))
     except InputError as exc:
         return FileKeys(count, b"", False, (), b"", b"", str(exc))
     return FileKeys(count, times.tobytes(), plain, tuple(table), ends.tobytes(), picks.tobytes())
-
-
-def _guessed_plain(file: str, config: Config) -> FileKeys:
-    """file_keys(guess=True) of a plain file, each line read as one event (_NotPlain otherwise)."""
-    from sandbox.replay.engine import event_time
-    from sandbox.replay.identities import guessed_keys
-
-    compiled = config.compiled
-    table: dict[str, int] = {}
-    ends, picks, times = array("l"), array("l"), array("d")
-    count = 0
-    with _binary(file) as handle:
-        for number, raw in enumerate(handle, start=1):
-            event = _line_event(raw, number, file)
-            at = event_time(event)
-            times.append(_NONE if at is None else at)
-            for key in guessed_keys(event, compiled):
-                picks.append(table.setdefault(key, len(table)))
-            ends.append(len(picks))
-            count = number
-    return FileKeys(count, times.tobytes(), True, tuple(table), ends.tobytes(), picks.tobytes())
 
 
 _NONE = float("nan")
@@ -393,13 +395,11 @@ def _checkpointing(
     events' places and times, what it returns) and of the input as it stands: every file's name,
     size and modification time (a URL's as fsspec reports them) and the config's settings and
     subscriptions; a file's keys by the file's and the config's. The driver never holds the events."""
-    import os
     import pickle
 
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
+    from sandbox.replay.partitioned import make_checkpoint_folder
+
+    make_checkpoint_folder(folder)
     rules = (CHECKPOINT_FORMAT, config.settings, config.subscriptions)
     identities = {file: _file_identity(file) for file in files}
     everything = pickle.dumps((rules, [identities[file] for file in files]))
@@ -435,7 +435,8 @@ def checkpointed(
     order. `resumed(kept, calls)` is told how many were loaded."""
     import hashlib
     import os
-    import pickle
+
+    from sandbox.replay.partitioned import load_checkpoint, save_checkpoint
 
     def run(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Iterator[Any]:
         paths = [
@@ -444,15 +445,9 @@ def checkpointed(
         ]
         kept: dict[int, Any] = {}
         for position, path in enumerate(paths):
-            try:
-                with open(path, "rb") as handle:
-                    kept[position] = pickle.load(handle)
-            except FileNotFoundError:
-                continue
-            except (OSError, pickle.UnpicklingError, EOFError) as exc:
-                raise InputError(
-                    f"cannot read a checkpoint ({exc}); remove it to replay again", path
-                ) from None
+            found, result = load_checkpoint(path)
+            if found:
+                kept[position] = result
         if resumed is not None:
             resumed(len(kept), len(calls))
         fresh = mapper(fn, [call for position, call in enumerate(calls) if position not in kept])
@@ -461,10 +456,7 @@ def checkpointed(
                 yield kept.pop(position)
                 continue
             result = next(fresh)
-            temp = f"{path}.tmp"
-            with open(temp, "wb") as handle:
-                pickle.dump(result, handle)
-            os.replace(temp, path)
+            save_checkpoint(path, result)
             yield result
 
     return run

@@ -409,10 +409,7 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
     import pickle
 
     def run(groups: list[list[Item]], config: Config, done: Done, lines: bool = True) -> None:
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
+        make_checkpoint_folder(folder)
         settings = (config.settings, config.subscriptions)
         paths = []
         for group in groups:
@@ -422,30 +419,58 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
             paths.append(os.path.join(folder, f"partition-{hashlib.sha256(content).hexdigest()[:24]}.pickle"))
         missing = []
         for position, path in enumerate(paths):
-            try:
-                with open(path, "rb") as handle:
-                    done(position, pickle.load(handle))
-            except FileNotFoundError:
+            found, result = load_checkpoint(path)
+            if found:
+                done(position, result)
+            else:
                 missing.append(position)
-            except (OSError, pickle.UnpicklingError, EOFError) as exc:
-                raise InputError(
-                    f"cannot read a checkpoint ({exc}); remove it to replay again", path
-                ) from None
         if report is not None:
             resumed = len(groups) - len(missing)
             report(f"resumed {resumed} of {len(groups)} partition(s) from {folder} ({config.file})")
 
         def save(position: int, result: PartitionResult) -> None:
-            path = paths[missing[position]]
-            temp = f"{path}.tmp"
-            with open(temp, "wb") as handle:
-                pickle.dump(result, handle)
-            os.replace(temp, path)  # a checkpoint is whole or absent
+            save_checkpoint(paths[missing[position]], result)
             done(missing[position], result)
 
         runner([groups[p] for p in missing], config, save, lines)
 
     return run
+
+
+def make_checkpoint_folder(folder: str) -> None:
+    """`--resume DIR`'s folder, created if missing (an InputError naming it otherwise)."""
+    import os
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
+
+
+def load_checkpoint(path: str) -> tuple[bool, Any]:
+    """(True, the result kept at `path`), or (False, None) when there is none; an InputError
+    naming the file when it cannot be read."""
+    import pickle
+
+    try:
+        with open(path, "rb") as handle:
+            return True, pickle.load(handle)
+    except FileNotFoundError:
+        return False, None
+    except (OSError, pickle.UnpicklingError, EOFError) as exc:
+        raise InputError(f"cannot read a checkpoint ({exc}); remove it to replay again", path) from None
+
+
+def save_checkpoint(path: str, result: Any) -> None:
+    """Keep `result` at `path`: written to a temporary name, then renamed, so a checkpoint is
+    whole or absent."""
+    import os
+    import pickle
+
+    temp = f"{path}.tmp"
+    with open(temp, "wb") as handle:
+        pickle.dump(result, handle)
+    os.replace(temp, path)
 
 
 Observer = Callable[[int, Event, list[Any]], None]
