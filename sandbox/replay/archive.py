@@ -130,6 +130,22 @@ def _call(where: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise InputError(f"cannot read: {_reason(exc)}", where) from None
 
 
+def file_identity(file: str) -> tuple[Any, ...]:
+    """What tells whether a file (or URL) changed between two runs: its name, size and
+    modification time; a URL's size and whatever of ETag, modification time and checksum its
+    filesystem reports."""
+    if is_url(file):
+        fs, path = filesystem(file)
+        info = _call(file, fs.info, path)
+        marks = ("size", "ETag", "etag", "LastModified", "mtime", "updated", "md5Hash")
+        return (file, tuple((key, str(info[key])) for key in marks if key in info))
+    try:
+        stat = os.stat(file)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file) from None
+    return (file, stat.st_size, stat.st_mtime_ns)
+
+
 def open_binary(file: str) -> IO[bytes]:
     """A remote (URL) file opened for reading bytes, gunzipped when its name ends in .gz."""
     import gzip

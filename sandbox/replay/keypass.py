@@ -397,11 +397,12 @@ def _checkpointing(
     subscriptions; a file's keys by the file's and the config's. The driver never holds the events."""
     import pickle
 
+    from sandbox.replay import archive
     from sandbox.replay.partitioned import make_checkpoint_folder
 
     make_checkpoint_folder(folder)
     rules = (CHECKPOINT_FORMAT, config.settings, config.subscriptions)
-    identities = {file: _file_identity(file) for file in files}
+    identities = {file: archive.file_identity(file) for file in files}
     everything = pickle.dumps((rules, [identities[file] for file in files]))
 
     def partition_name(call: tuple[Any, ...]) -> bytes:
@@ -460,24 +461,6 @@ def checkpointed(
             yield result
 
     return run
-
-
-def _file_identity(file: str) -> tuple[Any, ...]:
-    """What tells whether a file changed between two runs: its name, size and modification time."""
-    import os
-
-    from sandbox.replay import archive
-
-    if archive.is_url(file):
-        fs, path = archive.filesystem(file)
-        info = archive._call(file, fs.info, path)  # one-line errors naming the URL
-        marks = ("size", "ETag", "etag", "LastModified", "mtime", "updated", "md5Hash")
-        return (file, tuple((key, str(info[key])) for key in marks if key in info))
-    try:
-        stat = os.stat(file)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file) from None
-    return (file, stat.st_size, stat.st_mtime_ns)
 
 
 def _calls(
