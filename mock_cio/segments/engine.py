@@ -79,19 +79,23 @@ class WorkspaceAutomation:
 
     members: dict[int, dict[str, float]] = field(default_factory=dict)
     """segment id -> {cio_id: time entered}."""
-    entries: list[dict[str, JSON]] = field(default_factory=list)
-    """The campaign entries, as their `campaign_entered` changes."""
+    entries: list[KeptEntry] = field(default_factory=list)
+    """The campaign entries, each as a `KeptEntry` (`_entry_change` makes its `campaign_entered`
+    change again)."""
     entry_counts: dict[int, int] = field(default_factory=dict)
     """campaign id -> how many of `entries` are of it."""
-    entered: set[tuple[int, str]] = field(default_factory=set)
+    entered: dict[int, set[str]] = field(default_factory=dict)
+    """campaign id -> the people who entered it (a set of the cio_ids the state holds anyway, not
+    one tuple kept per entry)."""
     kept: dict[str, Kept] = field(default_factory=dict)
     """cio_id -> what the engine keeps of the person between evaluations (kept.py): their event
     index, segments, events looked at for triggers, time boundaries."""
-    history: dict[str, list[Recorded]] = field(default_factory=dict)
-    """cio_id -> the person's membership changes and campaign entries, in order: an entry as its
-    `campaign_entered` dict (the same as in `entries`), a membership change as a `Membership`
-    (a tuple: one dict of five fields for each of the many changes of a large replay was most of
-    the engine's memory; `Automation.person_view` makes the change's dict again)."""
+    history: dict[str, list[JSON]] = field(default_factory=dict)
+    """cio_id -> the person's membership changes and campaign entries, in order, flat: three
+    items each (`_remember`; `Automation.person_view` makes each change's dict again). A large
+    replay makes many changes and keeps them all: one dict (as it was), or one tuple, for each
+    was most of the engine's memory, and the many small objects it kept slowed the whole
+    replay down (bench/segments.py)."""
     warnings: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
     """cio_id -> the timestamp warnings of the person's latest evaluation."""
     untriggered: dict[str, list[dict[str, JSON]]] = field(default_factory=dict)
@@ -463,13 +467,6 @@ class Automation:
         store.warnings.pop(cio_id, None)
         store.untriggered.pop(cio_id, None)
 
-    def _record(
-        self, store: WorkspaceAutomation, changes: list[dict[str, JSON]], entry: dict[str, JSON]
-    ) -> None:
-        """One campaign entry: in the outcome, and (the same dict) in the person's history."""
-        changes.append(entry)
-        _remember(store, entry["person"], entry)
-
     def _membership(
         self,
         store: WorkspaceAutomation,
@@ -485,10 +482,10 @@ class Automation:
         its `Membership` in the person's history."""
         change: dict[str, JSON] = {"kind": kind, "person": cio_id, "segment": segment_id, "at": now}
         if reason is None:
-            _remember(store, cio_id, (kind, segment_id, now))
+            _remember(store, cio_id, kind, segment_id, now)
         else:
             change["reason"] = reason
-            _remember(store, cio_id, (kind, segment_id, now, reason))
+            _remember(store, cio_id, (kind, reason), segment_id, now)
         changes.append(change)
 
     def _left(
@@ -550,7 +547,7 @@ class Automation:
         changes: list[dict[str, JSON]],
         notes: list[str],
     ) -> None:
-        if campaign.frequency == "once" and (campaign.id, person.cio_id) in store.entered:
+        if campaign.frequency == "once" and person.cio_id in store.entered.get(campaign.id, ()):
             notes.append(
                 f"{_label(campaign)}: {person} already entered it once (frequency once): not entered again"
             )
@@ -559,7 +556,7 @@ class Automation:
             notes.append(f"{_label(campaign)}: {person} does not meet its filter: not entered")
             return
         entry: dict[str, JSON] = {
-            "kind": "campaign_entered",
+            "kind": _ENTERED,
             "campaign": campaign.id,
             "person": person.cio_id,
             "trigger": trigger,
@@ -568,10 +565,15 @@ class Automation:
         starts = self._starts_at(campaign, person)
         if starts is not None and starts > now:
             entry["starts_at"] = starts
-        store.entered.add((campaign.id, person.cio_id))
-        store.entries.append(entry)  # the same dict as the change and the history's
+        people = store.entered.get(campaign.id)
+        if people is None:
+            people = store.entered[campaign.id] = set()
+        people.add(person.cio_id)
+        kept = (campaign.id, person.cio_id, tuple(trigger.items()), now, entry.get("starts_at"))
+        store.entries.append(kept)
         store.entry_counts[campaign.id] = store.entry_counts.get(campaign.id, 0) + 1
-        self._record(store, changes, entry)
+        changes.append(entry)
+        _remember(store, person.cio_id, _ENTERED, kept, None)
 
     def _starts_at(self, campaign: Campaign, person: Person) -> float | None:
         """Customer.io: a segment with an `is a timestamp` rule starts its campaign at the
@@ -782,8 +784,9 @@ class Automation:
 
     def entries(self, ws: WorkspaceState, campaign_id: int | None, now: float) -> list[dict[str, JSON]]:
         out = []
-        for entry in self.store(ws).entries:
-            if campaign_id is None or entry["campaign"] == campaign_id:
+        for kept in self.store(ws).entries:
+            if campaign_id is None or kept[0] == campaign_id:
+                entry = _entry_change(kept)
                 view: dict[str, JSON] = {"workspace": ws.site_id, **entry}
                 del view["kind"]
                 view["started"] = float(entry.get("starts_at") or entry["at"]) <= now
@@ -799,34 +802,56 @@ class Automation:
         return {
             "segments": sorted(s for s, members in store.members.items() if person.cio_id in members),
             "campaign_entries": [e for e in self.entries(ws, None, now) if e["person"] == person.cio_id],
-            "segment_history": [_recorded(person.cio_id, r) for r in store.history.get(person.cio_id, ())],
+            "segment_history": _recorded(person.cio_id, store.history.get(person.cio_id, [])),
             "warnings": list(store.warnings.get(person.cio_id, [])),
             "untriggered": list(store.untriggered.get(person.cio_id, [])),
         }
 
 
-Membership = tuple[str, int, float] | tuple[str, int, float, str]
-"""A membership change in a person's history: (kind, segment id, at[, reason])."""
-Recorded = dict[str, JSON] | Membership
+KeptEntry = tuple[int, str, tuple[tuple[str, JSON], ...], float, float | None]
+"""A campaign entry as the engine keeps it: (campaign id, cio_id, the trigger's items, at,
+starts_at or None). A tuple of plain values, which the garbage collector stops walking, where
+the two dicts of its change (kept for every entry, as they were) were walked at every collection."""
+_ENTERED = "campaign_entered"
 
 
-def _remember(store: WorkspaceAutomation, cio_id: str, item: Recorded) -> None:
+def _entry_change(kept: KeptEntry) -> dict[str, JSON]:
+    """A kept campaign entry as its `campaign_entered` change (as the outcome gave it)."""
+    campaign_id, cio_id, trigger, at, starts = kept
+    change: dict[str, JSON] = {
+        "kind": _ENTERED, "campaign": campaign_id, "person": cio_id, "trigger": dict(trigger), "at": at,
+    }  # fmt: skip
+    if starts is not None:
+        change["starts_at"] = starts
+    return change
+
+
+def _remember(store: WorkspaceAutomation, cio_id: str, what: JSON, item: JSON, at: float | None) -> None:
+    """One item of the person's history, as three items of its flat list: a campaign entry as
+    ("campaign_entered", its `KeptEntry`, None); a membership change as (its kind, or (kind,
+    reason) when it has a reason, the segment, its time)."""
     found = store.history.get(cio_id)
     if found is None:
-        store.history[cio_id] = [item]
+        store.history[cio_id] = [what, item, at]
     else:
-        found.append(item)
+        found += (what, item, at)
 
 
-def _recorded(cio_id: str, item: Recorded) -> dict[str, JSON]:
-    """A history item as its change: a campaign entry's dict, or a membership change's dict made
-    again from its `Membership` (the fields in the order of the outcome's)."""
-    if isinstance(item, dict):
-        return item
-    change: dict[str, JSON] = {"kind": item[0], "person": cio_id, "segment": item[1], "at": item[2]}
-    if len(item) == 4:
-        change["reason"] = item[3]
-    return change
+def _recorded(cio_id: str, flat: list[JSON]) -> list[dict[str, JSON]]:
+    """A person's history as its changes: each campaign entry's dict, and each membership
+    change's dict made again (the fields in the order of the outcome's)."""
+    out: list[dict[str, JSON]] = []
+    for at in range(0, len(flat), 3):
+        what, item, when = flat[at : at + 3]
+        if what == _ENTERED:
+            out.append(_entry_change(item))
+            continue
+        kind, reason = what if isinstance(what, tuple) else (what, None)
+        change: dict[str, JSON] = {"kind": kind, "person": cio_id, "segment": item, "at": when}
+        if reason is not None:
+            change["reason"] = reason
+        out.append(change)
+    return out
 
 
 _NONE: frozenset[int] = frozenset()

@@ -146,7 +146,7 @@ def _equal(value: JSON, expected: JSON) -> bool:
 
 def equal_text(value: JSON, wanted: str) -> bool:
     """Whether a present value equals, as `eq` compares, a value whose text is `wanted`."""
-    if isinstance(value, dict | list):
+    if isinstance(value, (dict, list)):
         return False
     return text(value) == wanted
 
@@ -162,7 +162,7 @@ def _contains(value: JSON, expected: JSON) -> bool:
 def _number(value: JSON) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, str):
         try:

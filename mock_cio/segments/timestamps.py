@@ -22,7 +22,7 @@ def unix_seconds(value: Any) -> float | None:
     10**10), else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str) and _DIGITS.fullmatch(value):
         number = float(value)
@@ -37,7 +37,7 @@ def why_not(value: Any) -> str:
     """Why `value` is not Unix seconds, in words for a warning."""
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return "not a finite number"
         if value >= MAX_SECONDS:
