@@ -411,6 +411,25 @@ def _sequential_files(files: list[str], config: Config) -> tuple[str, dict[str, 
     return text, summary.to_dict()
 
 
+def write_files(events: list[dict[str, Any]], data: Any, folder: Path) -> list[str]:
+    """`events` cut into files anywhere (empty files too), each written as JSON lines, with blank
+    lines, pretty-printed over several lines, or as a JSON array."""
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=3)))
+    files = []
+    for number, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(events)], strict=True)):
+        file = folder / f"part-{number}.jsonl"
+        chunk = events[start:end]
+        style = data.draw(st.sampled_from(["lines", "lines", "blank", "pretty", "array"]))
+        if style == "array":
+            text = json.dumps(chunk)
+        else:
+            sep = "\n\n" if style == "blank" else "\n"
+            text = "".join(json.dumps(e, indent=1 if style == "pretty" else None) + sep for e in chunk)
+        file.write_text(text)
+        files.append(str(file))
+    return files
+
+
 @settings(max_examples=60)
 @given(streams(), st.integers(2, 4), st.data())
 def test_the_workers_pass_over_files_equals_the_sequential_replay(
@@ -430,20 +449,8 @@ def test_the_workers_pass_over_files_equals_the_sequential_replay(
         {k: v for k, v in e.items() if k != "timestamp"} if drop else e
         for e, drop in zip(events, undated, strict=True)
     ]
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=3)))
     with tempfile.TemporaryDirectory() as temp:
-        files = []
-        for number, (start, end) in enumerate(zip([0, *cuts], [*cuts, len(events)], strict=True)):
-            file = Path(temp) / f"part-{number}.jsonl"
-            chunk = events[start:end]
-            style = data.draw(st.sampled_from(["lines", "lines", "blank", "pretty", "array"]))
-            if style == "array":
-                text = json.dumps(chunk)
-            else:
-                sep = "\n\n" if style == "blank" else "\n"
-                text = "".join(json.dumps(e, indent=1 if style == "pretty" else None) + sep for e in chunk)
-            file.write_text(text)
-            files.append(str(file))
+        files = write_files(events, data, Path(temp))
         merged = keypass.replay(files, CONFIG, partitions, keypass.in_process)
         text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
         summary = Summary(source="s", target=InProcessTarget.name, subscriptions=_names(CONFIG))
@@ -476,7 +483,7 @@ def test_a_file_that_changed_under_the_workers_is_reported(tmp_path: Path) -> No
     indexes, times = array("q", [0, 1]).tobytes(), array("d", [0.0, 0.0]).tobytes()
     for plain in (True, False):
         with pytest.raises(InputError, match="the input changed while it was replayed"):
-            keypass.replay_files([str(file)], [2], [plain], indexes, times, CONFIG, False)
+            keypass.replay_files([str(file)], [2], [plain], indexes, times, keypass.Replaying((CONFIG,)))
 
 
 def test_a_line_that_is_not_one_event_after_all_is_read_the_slow_way(tmp_path: Path) -> None:
@@ -485,7 +492,7 @@ def test_a_line_that_is_not_one_event_after_all_is_read_the_slow_way(tmp_path: P
 
     file = tmp_path / "a.jsonl"
     file.write_text('{"type": "track", "userId": "u", "event":\n"E"}{"type": "identify", "userId": "v"}\n')
-    part = keypass.file_keys(str(file), CONFIG)
+    part = keypass.file_keys(str(file), (CONFIG,))
     assert part.plain and part.events == 2
     merged = keypass.replay([str(file)], CONFIG, 2, keypass.in_process)
     assert [e.index for e in merged.events] == [0, 1]
@@ -555,7 +562,7 @@ def test_a_plain_file_with_batches_writekeys_and_untyped_bodies_replays_as_read_
     ]
     file = tmp_path / "a.jsonl"
     file.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    assert keypass.file_keys(str(file), CONFIG).plain
+    assert keypass.file_keys(str(file), (CONFIG,)).plain
     merged = keypass.replay([str(file)], CONFIG, 2, keypass.in_process)
     assert merged.requests == partitioned.replay(read_located([str(file)]), CONFIG, 2).requests
     text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
@@ -714,9 +721,9 @@ def test_a_resumed_pass_over_files_reads_each_files_keys_from_its_checkpoint(
     traced: list[str] = []
     real = keypass.file_keys
 
-    def file_keys(file: str, config: Config, guess: bool = False) -> Any:
+    def file_keys(file: str, configs: tuple[Config, ...], guess: bool = False) -> Any:
         traced.append(file)
-        return real(file, config, guess)
+        return real(file, configs, guess)
 
     monkeypatch.setattr(keypass, "file_keys", file_keys)
     folder = str(tmp_path / "resume")
@@ -751,13 +758,13 @@ def test_the_guessed_pass_reads_a_plain_file_line_by_line_as_read_file_reads_it(
         file = Path(temp) / "part.jsonl"
         file.write_bytes(("\ufeff" if style == "bom" else "").encode() + text.encode())
         try:
-            fast: Any = keypass._guessed_plain(str(file), CONFIG)
+            fast: Any = keypass._guessed_plain(str(file), (CONFIG,))
         except keypass._NotPlain:
             fast = None
         real = keypass._guessed_plain
         keypass._guessed_plain = _not_plain  # type: ignore[assignment]
         try:
-            slow = keypass.file_keys(str(file), CONFIG, guess=True)
+            slow = keypass.file_keys(str(file), (CONFIG,), guess=True)
         finally:
             keypass._guessed_plain = real
     if style == "pretty":
@@ -770,7 +777,7 @@ def test_the_guessed_pass_reads_a_plain_file_line_by_line_as_read_file_reads_it(
         assert fast == slow and slow.plain
 
 
-def _not_plain(file: str, config: Config) -> Any:
+def _not_plain(file: str, configs: tuple[Config, ...]) -> Any:
     from sandbox.replay import keypass
 
     raise keypass._NotPlain
