@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,17 @@ from sandbox.replay.events import read_located
 from tests.test_partitioned import (
     CHANGED_MORE,
     CONFIG,
-    ROOT,
+    PERSON,
     SCENARIOS,
     cli,
+    guess_flags,
+    interrupted,
     load_config_text,
     scenario_events,
     streams,
     write_files,
 )
 
-PERSON = 'partnerAction = "createUpdatePerson"\nuseDefaultMappings = true\n'
 CHANGED = load_config_text(CHANGED_MORE)
 # Create or Update Person's id from an object: refused, an error on every identify
 FAILING = load_config_text(
@@ -106,19 +106,6 @@ def test_counters_of_disjoint_events_merge_into_the_counter_of_all(
         assert merged == counting.freeze()
 
 
-def _guesses(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """The `guess` flag of every keypass.layout call from now on."""
-    calls: list[bool] = []
-    real = keypass.layout
-
-    def layout(*args: Any, guess: bool = False) -> Any:
-        calls.append(guess)
-        return real(*args, guess=guess)
-
-    monkeypatch.setattr(keypass, "layout", layout)
-    return calls
-
-
 def owned_config(owner: str | None) -> Config:
     """People by identify; track events for the person `properties.<owner>` names (None: the
     default mapping, the userId)."""
@@ -156,7 +143,7 @@ def test_a_new_mapping_that_reads_an_identifier_the_guess_misses_takes_the_exact
     file = tmp_path / "a.jsonl"
     file.write_text("".join(json.dumps(e) + "\n" for e in OWNED))
     old, new = owned_config(None), owned_config("owner")
-    calls = _guesses(monkeypatch)
+    calls = guess_flags(monkeypatch)
     got = compare_files([str(file)], old, new, partitions=3, mapper=keypass.in_process)
     assert calls == [True, False]  # guessed, refuted, then exact
     assert got.to_dict() == sequential([str(file)], old, new)
@@ -168,7 +155,7 @@ def test_guessed_partitions_of_a_diff_stand_when_no_true_key_is_in_two_of_them(
 ) -> None:
     file = tmp_path / "a.jsonl"
     file.write_text("".join(json.dumps(e) + "\n" for e in scenario_events()))
-    calls = _guesses(monkeypatch)
+    calls = guess_flags(monkeypatch)
     got = compare_files([str(file)], CONFIG, CHANGED, partitions=3, mapper=keypass.in_process)
     assert calls == [True]
     assert got.to_dict() == sequential([str(file)], CONFIG, CHANGED)
@@ -208,27 +195,11 @@ def test_diff_with_2_workers_on_dask_over_files_equals_the_in_process_report(cha
 def test_an_interrupted_diff_resumes_from_its_partition_checkpoints(changed: Path, tmp_path: Path) -> None:
     """`diff --resume DIR` killed after its first partition's checkpoint: the rerun loads what was
     kept, compares the rest, and prints the report of an uninterrupted in-process diff."""
-    import os
-    import signal
-    import time
-
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join([json.dumps(e) for e in scenario_events()] * 60) + "\n")
     folder = tmp_path / "resume"
     base = ["diff", str(SCENARIOS / "cio-sandbox.toml"), str(changed), str(events), "--json"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", *base, "--resume", str(folder)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 240
-    while not list(folder.glob("*.pickle")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-    kept = len(list(folder.glob("*.pickle")))
-    assert process.returncode == -signal.SIGKILL and 1 <= kept < 4  # interrupted mid-way
+    kept = interrupted([*base, "--resume", str(folder)], folder)
     resumed = cli(*base, "--resume", str(folder))
     assert resumed.returncode == 1, resumed.stderr
     assert f"resumed {kept} of 4 partition(s)" in resumed.stderr

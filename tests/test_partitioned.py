@@ -283,17 +283,28 @@ def test_run_and_snapshot_with_2_workers_on_dask_equal_workers_1(tmp_path: Path)
 def test_an_interrupted_run_resumes_from_its_partition_checkpoints(tmp_path: Path) -> None:
     """`run --resume DIR` killed after its first partition's checkpoint: the rerun loads what was
     kept, replays the rest, and reports the summary of an uninterrupted in-process run."""
-    import os
-    import signal
-    import time
-
     events = tmp_path / "events.jsonl"
     lines = [json.dumps(e) for e in scenario_events()]
     events.write_text("\n".join(lines * 100) + "\n")
     folder = tmp_path / "resume"
     base = ["run", str(events), "--config", str(SCENARIOS / "cio-sandbox.toml"), "--json"]
+    kept = interrupted([*base, "--resume", str(folder)], folder)
+    resumed = cli(*base, "--resume", str(folder))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed {kept} of 4 partition(s)" in resumed.stderr
+    assert len(list(folder.glob("*.pickle"))) == 4 and not list(folder.glob("*.tmp"))
+    assert json.loads(resumed.stdout) == json.loads(cli(*base).stdout)
+
+
+def interrupted(args: list[str], folder: Path) -> int:
+    """Run `cio-sandbox ARGS` (with --resume FOLDER), kill it once its first partition checkpoint
+    is in `folder`, and return how many it kept (checked to be some of 4, not all)."""
+    import os
+    import signal
+    import time
+
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", *base, "--resume", str(folder)],
+        [sys.executable, "-m", "sandbox", *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -305,11 +316,7 @@ def test_an_interrupted_run_resumes_from_its_partition_checkpoints(tmp_path: Pat
     process.wait(timeout=30)
     kept = len(list(folder.glob("*.pickle")))
     assert process.returncode == -signal.SIGKILL and 1 <= kept < 4  # interrupted mid-way
-    resumed = cli(*base, "--resume", str(folder))
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"resumed {kept} of 4 partition(s)" in resumed.stderr
-    assert len(list(folder.glob("*.pickle"))) == 4 and not list(folder.glob("*.tmp"))
-    assert json.loads(resumed.stdout) == json.loads(cli(*base).stdout)
+    return kept
 
 
 PERSON = 'partnerAction = "createUpdatePerson"\nuseDefaultMappings = true\n'
@@ -569,7 +576,7 @@ def test_a_plain_file_with_batches_writekeys_and_untyped_bodies_replays_as_read_
     assert text == _sequential_files([str(file)], CONFIG)[0]
 
 
-def _guesses(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+def guess_flags(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """The `guess` flag of every keypass.layout call from now on."""
     from sandbox.replay import keypass
 
@@ -596,7 +603,7 @@ def test_guessed_partitions_stand_when_no_true_key_is_in_two_of_them(
         {"type": "track", "userId": "u1", "event": "Signed Up", "messageId": "m3"},
     ]
     file.write_text("".join(json.dumps(e) + "\n" for e in events))
-    calls = _guesses(monkeypatch)
+    calls = guess_flags(monkeypatch)
     merged = keypass.replay([str(file)], CONFIG, 2, keypass.in_process)
     assert calls == [True]  # the guess held: no exact pass
     text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
@@ -638,7 +645,7 @@ def test_a_mapping_that_reads_an_identifier_the_guess_misses_takes_the_exact_pas
     ]
     file = tmp_path / "a.jsonl"
     file.write_text("".join(json.dumps(e) + "\n" for e in events))
-    calls = _guesses(monkeypatch)
+    calls = guess_flags(monkeypatch)
     merged = keypass.replay([str(file)], config, 2, keypass.in_process)
     assert calls == [True, False]  # guessed, refuted, then exact
     text = golden.render(golden.document(config, False, merged.requests, merged.state))
