@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from tests.test_partitioned import (
     CHANGED_MORE,
     CONFIG,
     PERSON,
+    ROOT,
     SCENARIOS,
     cli,
     guess_flags,
@@ -236,3 +238,28 @@ def test_a_resume_folder_that_cannot_be_made_is_one_line(changed: Path, tmp_path
     done = diff_cli(str(changed), str(SCENARIOS), "--resume", str(blocker / "resume"))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "cannot create" in done.stderr
+
+
+def test_diff_of_standard_input_keeps_the_drivers_pass_with_the_same_report(
+    changed: Path, tmp_path: Path
+) -> None:
+    """Workers cannot read standard input: the driver partitions it (sandbox.replay.partitioned),
+    checkpointed per config with --resume, and the report is the in-process one."""
+    text = "".join(json.dumps(e) + "\n" for e in scenario_events())
+    base = [
+        sys.executable,
+        "-m",
+        "sandbox",
+        "diff",
+        str(SCENARIOS / "cio-sandbox.toml"),
+        str(changed),
+        "-",
+        "--json",
+    ]
+    one, resumed = (
+        subprocess.run([*base, *extra], input=text, capture_output=True, text=True, cwd=ROOT, timeout=300)
+        for extra in ([], ["--resume", str(tmp_path / "resume")])
+    )
+    assert resumed.returncode == one.returncode == 1, resumed.stderr
+    assert resumed.stdout == one.stdout
+    assert len(list((tmp_path / "resume").glob("*.pickle"))) == 8  # 4 partitions x 2 configs
