@@ -156,8 +156,8 @@ class Counted:
     (messageIds) as (event index, label), by the index of the event each first appeared in.
     Counts over disjoint events merge (`merge_counted`) into the count over all of them."""
 
-    count: int = 0
-    examples: tuple[tuple[int, str], ...] = ()
+    count: int
+    examples: tuple[tuple[int, str], ...]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -200,13 +200,13 @@ class Tally:
 
     subscription: str
     action: str
-    same: int = 0
-    added: Counted = Counted()
-    removed: Counted = Counted()
-    changed: int = 0
-    fields: tuple[tuple[str, Counted], ...] = ()
-    introduced: tuple[tuple[str, Counted], ...] = ()
-    fixed: tuple[tuple[str, Counted], ...] = ()
+    same: int
+    added: Counted
+    removed: Counted
+    changed: int
+    fields: tuple[tuple[str, Counted], ...]
+    introduced: tuple[tuple[str, Counted], ...]
+    fixed: tuple[tuple[str, Counted], ...]
 
     def report(self) -> SubscriptionDiff:
         def changes(table: tuple[tuple[str, Counted], ...], kind: Any) -> tuple[Any, ...]:
@@ -240,7 +240,9 @@ class Compared:
 
 def merge_compared(parts: Sequence[Compared]) -> Compared:
     """The comparison over the union of disjoint events, as one pass over all of them in input
-    order gives it (the examples are the first by event index)."""
+    order gives it (the examples are the first by event index). The tallies keep their order:
+    every part lists the configs' subscriptions in the same order, and a trace names no other
+    (its subscription's name and partnerAction)."""
     grouped: dict[tuple[str, str], list[Tally]] = {}
     for part in parts:
         for tally in part.tallies:

@@ -4,9 +4,9 @@ pass runs on the workers, and the driver never holds the events.
 Where it sits: under `run` / `snapshot` / `check --workers N` (and `--scheduler`) when EVENTS are
 files the workers can read, and under `diff` (sandbox.replay.diffparts): what a partition does is
 a `Work` (`Replaying` here; diff's `Comparing` replays both configs and compares them), and the
-keys are those of every config of the work. It does what sandbox.replay.partitioned.partition does in the driver
-(docs/scale.md sections 1 and 2), split so that the costly part, tracing every event, is
-parallel:
+keys are those of every config of the work. It does what sandbox.replay.partitioned.partition
+does in the driver (docs/scale.md sections 1 and 2), split so that the costly part, tracing every
+event, is parallel:
 
 1. Each input file is traced on a worker (`file_keys`): per event, the identity keys of the
    requests it makes, as indexes into the file's table of distinct keys, and the file's part of
