@@ -27,6 +27,7 @@ from sandbox.replay.events import read_located
 from tests.test_partitioned import (
     CHANGED_MORE,
     CONFIG,
+    EXPIRING,
     PERSON,
     ROOT,
     SCENARIOS,
@@ -46,7 +47,13 @@ FAILING = load_config_text(
     .read_text()
     .replace(PERSON, PERSON + "mapping = '''{\"id\": {\"@path\": \"$.traits\"}}'''\n")
 )
-CONFIGS = [CONFIG, CHANGED, FAILING]
+# Track Event off: no anonymous tracks stored, so the end states differ in anonymous events
+NO_TRACKS = load_config_text(
+    (SCENARIOS / "cio-sandbox.toml")
+    .read_text()
+    .replace('partnerAction = "trackEvent"\n', 'partnerAction = "trackEvent"\nenabled = false\n')
+)
+CONFIGS = [CONFIG, CHANGED, FAILING, NO_TRACKS]
 
 
 def relabelled(events: list[dict[str, Any]], labels: list[int]) -> list[dict[str, Any]]:
@@ -77,6 +84,22 @@ def test_diff_on_the_workers_pass_equals_the_sequential_diff(
         expected = sequential(files, old, new)
         got = compare_files(files, old, new, partitions=partitions, mapper=keypass.in_process)
         assert got.to_dict() == expected
+
+
+@pytest.mark.parametrize("partitions", [2, 3])
+def test_anonymous_events_deleted_claimed_or_hidden_end_as_in_the_sequential_diff(
+    tmp_path: Path, partitions: int
+) -> None:
+    """A partition sends neither its verbs nor the anonymous events expired by its last event
+    (diffparts._end_state): the end states still compare as one mock's, with events deleted at
+    another partition's verb, claimed, still stored, and expired but not yet deleted."""
+    late = [{"type": "track", "anonymousId": "a6", "event": "Viewed", "timestamp": "2024-06-01T00:00:01Z"}]
+    file = tmp_path / "a.jsonl"
+    file.write_text("".join(json.dumps(e) + "\n" for e in EXPIRING + late))
+    for old, new in ((CONFIG, NO_TRACKS), (NO_TRACKS, FAILING)):
+        got = compare_files([str(file)], old, new, partitions=partitions, mapper=keypass.in_process)
+        assert got.to_dict() == sequential([str(file)], old, new)
+        assert any(s.kind == "anonymous events" for s in got.state)
 
 
 @st.composite

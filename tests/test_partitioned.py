@@ -151,19 +151,23 @@ def at(day: int) -> str:
     return f"2024-03-{day:02d}T10:00:00.000Z"
 
 
+EXPIRING = [
+    {"type": "track", "anonymousId": "a1", "event": "Viewed", "timestamp": at(1)},
+    {"type": "track", "anonymousId": "a2", "event": "Viewed", "timestamp": at(1)},
+    {"type": "track", "anonymousId": "a3", "event": "Viewed", "timestamp": at(3)},
+    {"type": "identify", "userId": "u1", "timestamp": "2024-04-01T12:00:00Z"},  # expires a1, a2
+    {"type": "identify", "userId": "u2", "anonymousId": "a3", "timestamp": "2024-04-01T12:00:00Z"},
+    {"type": "track", "anonymousId": "a4", "event": "Viewed", "timestamp": at(1)},  # clock: Apr 1
+    {"type": "page", "anonymousId": "a5", "name": "No URL", "timestamp": "2024-06-01T00:00:00Z"},
+]
+"""Anonymous events deleted at another partition's verb, claimed, and only hidden at the end."""
+
+
 @pytest.mark.parametrize("partitions", [2, 3])
 def test_anonymous_events_expire_as_in_one_mock(partitions: int) -> None:
     """Stored anonymous events expire at the next verb of anyone (another partition's) after 30
     days, or are only hidden when nothing ran since; a claim takes what has not expired."""
-    events = [
-        {"type": "track", "anonymousId": "a1", "event": "Viewed", "timestamp": at(1)},
-        {"type": "track", "anonymousId": "a2", "event": "Viewed", "timestamp": at(1)},
-        {"type": "track", "anonymousId": "a3", "event": "Viewed", "timestamp": at(3)},
-        {"type": "identify", "userId": "u1", "timestamp": "2024-04-01T12:00:00Z"},  # expires a1, a2
-        {"type": "identify", "userId": "u2", "anonymousId": "a3", "timestamp": "2024-04-01T12:00:00Z"},
-        {"type": "track", "anonymousId": "a4", "event": "Viewed", "timestamp": at(1)},  # clock: Apr 1
-        {"type": "page", "anonymousId": "a5", "name": "No URL", "timestamp": "2024-06-01T00:00:00Z"},
-    ]
+    events = EXPIRING
     text, summary = sequential(events, CONFIG)
     assert summary["mock"]["changes"]["anonymous_events_expired"] == 2
     assert summary["mock"]["anonymous_events_merged"] == 1

@@ -10,14 +10,17 @@ sandbox.replay.diffing's Comparer does in one process. A partition sends back a 
 comparison (counts, and per counter the first few example messageIds with their events' global
 indexes) and the two mocks' end states, so what crosses does not grow with the events. The driver
 merges the comparisons (sums; the examples are the first by event index, as one pass in input
-order gives them), merges each config's end states as `run` merges a partition's, normalises and
-compares them: the report equals `compare_configs`'s.
+order gives them), merges each config's end states as `snapshot` merges them, normalises and
+compares them: the report equals `compare_configs`'s. A partition keeps neither the mock verbs'
+event indexes nor anonymous events expired by its last event (`_end_state`), which the end state
+does not need.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sandbox.replay import diffing, keypass, partitioned
@@ -51,12 +54,28 @@ class Comparing(keypass.Work):
             sides = [partitioned.PartitionReplay(c, lines=False, keys=keys, events=False) for c in (old, new)]
             try:
                 comparer = diffing.Comparer(old, new)
+                last: float | None = None
                 for item in items:
                     comparer.compare(sides[0].replay(item), sides[1].replay(item))
-                return DiffPart(comparer.compared(), sides[0].result(), sides[1].result())
+                    last = item.now
+                return DiffPart(comparer.compared(), *(_end_state(side.result(), last) for side in sides))
             finally:
                 for side in sides:
                     side.close()
+
+
+def _end_state(result: partitioned.PartitionResult, now: float | None) -> partitioned.PartitionResult:
+    """What the diff's merge reads of a partition's replay: its end state, without the verbs and
+    the anonymous events already expired at `now` (the partition's last mock time). Their only use
+    is deciding which anonymous events the sequential mock deleted, and an event deleted at a verb
+    had expired by then, so by the final clock (which never goes back), and the merged listing
+    hides it either way; what `run` counts of them (expired, stored at the end), diff does not
+    report. So what a partition sends does not grow with its events (only with its people,
+    objects and last 30 days of anonymous events)."""
+    from mock_cio.state.anonymous import expired
+
+    anonymous = tuple(a for a in result.anonymous if now is None or not expired(a.received_at, now))
+    return replace(result, verbs=array("q"), verb_times=array("d"), anonymous=anonymous)
 
 
 def compare_files(
