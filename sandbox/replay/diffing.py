@@ -478,12 +478,12 @@ def report(compared: Compared, states: Sequence[Any], source: str, names: tuple[
     )
 
 
-def merged_states(merged: Sequence[Any]) -> list[Any]:
-    """Each partitioned replay's merged end state (sandbox.replay.partitioned.Merged), normalised
-    as one mock's is."""
+def merged_state(merged: Any) -> Any:
+    """A partitioned replay's merged end state (sandbox.replay.partitioned.Merged), normalised as
+    one mock's is."""
     from sandbox.replay.partitioned import snapshot_of
 
-    return [normalise(snapshot_of(m), list(m.state["anonymous_events"])) for m in merged]
+    return normalise(snapshot_of(merged), list(merged.state["anonymous_events"]))
 
 
 def compare_partitioned(
@@ -513,4 +513,4 @@ def compare_partitioned(
     merged = partitioned.replay_each(
         events, (old, new), partitions, runner or partitioned.in_process, observe=observe, lines=False
     )
-    return report(comparer.compared(), merged_states(merged), source, names)
+    return report(comparer.compared(), [merged_state(m) for m in merged], source, names)

@@ -98,8 +98,10 @@ def compare_files(
         files, Comparing((old, new)), partitions, mapper, resume=resume, report=report
     )
     compared = diffing.merge_compared([part.compared for part in parts])
-    merged = [
-        partitioned.merge([part.old for part in parts], end),
-        partitioned.merge([part.new for part in parts], end),
-    ]
-    return diffing.report(compared, diffing.merged_states(merged), source, names)
+    sides = [[part.old for part in parts], [part.new for part in parts]]
+    del parts
+    states = []
+    for side in sides:  # one config's end state at a time, its partitions' views let go after
+        states.append(diffing.merged_state(partitioned.merge(side, end)))
+        side.clear()
+    return diffing.report(compared, states, source, names)
