@@ -249,6 +249,34 @@ def test_s3_archive_on_two_workers_gives_the_one_process_summary_and_golden_file
     assert golden_two.read_bytes() == golden_one.read_bytes()
 
 
+def test_s3_archive_diff_on_two_workers_gives_the_one_process_report(s3: str, tmp_path: Path) -> None:
+    """`diff --workers 2` over S3: each worker reads its files from S3 (the key pass over both
+    configs, then its own events, compared in the worker); the report is the in-process one."""
+    from sandbox.replay.events import read_located
+
+    scenarios = [item.event for item in read_located([str(ROOT / "fixtures" / "scenarios")])]
+    cuts = [len(scenarios) * k // 6 for k in range(7)]  # the scenarios in 6 files over 3 days
+    for k in range(6):
+        folder = tmp_path / "archive" / "segment-logs" / "srcA" / day_name(DAYS[k // 2])
+        folder.mkdir(parents=True, exist_ok=True)
+        with gzip.open(folder / f"part-{k % 2}.gz", "wt") as out:
+            out.writelines(json.dumps(e) + "\n" for e in scenarios[cuts[k] : cuts[k + 1]])
+    upload(s3, "diffs", tmp_path / "archive")
+    config = ROOT / "fixtures" / "scenarios" / "cio-sandbox.toml"
+    person = 'partnerAction = "createUpdatePerson"\nuseDefaultMappings = true\n'
+    mapping = """mapping = '''{"custom_attributes": {"plan": {"@path": "$.traits.plan"}}}'''\n"""
+    new = tmp_path / "new.toml"
+    new.write_text(config.read_text().replace(person, person + mapping))
+    env = s3_env(s3)
+    base = ["diff", str(config), str(new), "s3://diffs/segment-logs", "--json"]
+    one = cli(*base, env=env)
+    two = cli(*base, "--workers", "2", env=env)
+    assert one.returncode == 1 and two.returncode == 1, two.stderr
+    assert two.stdout == one.stdout
+    local = cli(*base[:3], str(tmp_path / "archive"), *base[4:])
+    assert json.loads(local.stdout) | {"source": ""} == json.loads(one.stdout) | {"source": ""}
+
+
 def test_s3_errors_are_one_line(s3: str, tmp_path: Path) -> None:
     missing = cli("run", "s3://no-such-bucket/segment-logs", env=s3_env(s3))
     assert missing.returncode == 2 and "s3://no-such-bucket" in missing.stderr

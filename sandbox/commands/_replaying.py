@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sandbox.errors import InputError
@@ -99,7 +99,7 @@ def replay_partitioned(
 
     partitioned.check(config, batch=batch)
     files = input_files(args.events, selection(args))
-    if _readable(files):
+    if readable(files):
         assert files is not None
         return _replay_files(args, config, files, resume, lines=lines, summary=summary)
     with partition_runner(args, resume, files) as (runner, count):
@@ -116,30 +116,40 @@ def _replay_files(
     lines: bool,
     summary: bool,
 ) -> Any:
-    """sandbox.replay.keypass over `files`: on Dask, or with --workers 1 and --resume in this
-    process (RESUME_PARTITIONS partitions, one after another); checkpoints in `resume`."""
-    import sys
-
+    """sandbox.replay.keypass over `files` (see files_mapper); checkpoints in `resume`."""
     from sandbox.replay import keypass
+
+    with files_mapper(args, resume) as (mapper, count):
+        return keypass.replay(
+            files, config, count, mapper, lines=lines, summary=summary, resume=resume, report=reporter(args)
+        )
+
+
+@contextlib.contextmanager
+def files_mapper(args: argparse.Namespace, resume: str | None) -> Iterator[tuple[Any, int]]:
+    """(mapper, partition count) for the workers' pass over files (sandbox.replay.keypass): a
+    Dask cluster's (closed afterwards), RESUME_PARTITIONS per worker with `resume`; or with
+    --workers 1 (and --resume) this process's, RESUME_PARTITIONS partitions one after another."""
+    from sandbox.replay import keypass
+
+    if not is_parallel(args):
+        yield keypass.in_process, RESUME_PARTITIONS
+        return
+    with dask_client(args) as (client, count):
+        yield keypass.on_dask(client), count * RESUME_PARTITIONS if resume is not None else count
+
+
+def reporter(args: argparse.Namespace) -> Callable[[str], None]:
+    """Tells stderr about the job (`resumed K of N partition(s)`), prefixed by the command."""
+    import sys
 
     def report(text: str) -> None:
         print(f"cio-sandbox {args.command}: {text}", file=sys.stderr)
 
-    if not is_parallel(args):
-        return keypass.replay(
-            files, config, RESUME_PARTITIONS, keypass.in_process, lines=lines, summary=summary,
-            resume=resume, report=report,
-        )  # fmt: skip
-    with dask_client(args) as (client, count):
-        if resume is not None:
-            count *= RESUME_PARTITIONS
-        mapper = keypass.on_dask(client)
-        return keypass.replay(
-            files, config, count, mapper, lines=lines, summary=summary, resume=resume, report=report
-        )
+    return report
 
 
-def _readable(files: Sequence[str] | None) -> bool:
+def readable(files: Sequence[str] | None) -> bool:
     """Whether workers can read `files` themselves: local paths and URLs (each worker opens them
     through fsspec with its own credentials chain), not standard input."""
     return files is not None and all(f != "-" for f in files)
@@ -170,13 +180,9 @@ def partition_runner(
     """(runner, partition count) for --workers / --scheduler / --resume: a Dask cluster's (closed
     afterwards), or this process's with --workers 1; checkpointing in `resume` when given. With
     `files` (the input's files), workers read their events from them (local files and URLs)."""
-    import sys
-
     from sandbox.replay import partitioned
 
-    def report(text: str) -> None:
-        print(f"cio-sandbox {args.command}: {text}", file=sys.stderr)
-
+    report = reporter(args)
     runner: partitioned.Runner
     if not is_parallel(args):
         runner = partitioned.in_process
@@ -185,7 +191,7 @@ def partition_runner(
         yield runner, RESUME_PARTITIONS
         return
     with dask_client(args) as (client, count):
-        runner = partitioned.on_dask(client, files if _readable(files) else None)
+        runner = partitioned.on_dask(client, files if readable(files) else None)
         if resume is not None:
             runner = partitioned.resumable(runner, resume, report)
             count *= RESUME_PARTITIONS

@@ -11,7 +11,8 @@ EVENTS are read as `run` reads them: files, directories, Segment archives (--sou
 --until pick partitions), fsspec URLs, - for stdin.
 
 --workers N / --scheduler ADDRESS / --resume DIR partition the events by identity as `run` does
-(docs/scale.md); the report is the same.
+(docs/scale.md): over files and URLs each worker reads its own events and compares both configs'
+requests itself, and the driver never holds the events; the report is the same.
 
 Exit status: 0 when both configs give the same requests, errors and end state; 1 when they differ
 (as `check`); 2 for unusable input or config.
@@ -26,9 +27,13 @@ from typing import Any
 
 from sandbox.commands._replaying import (
     add_parallel_arguments,
+    add_resume_argument,
     add_selection_arguments,
+    files_mapper,
     is_parallel,
     partition_runner,
+    readable,
+    reporter,
     selection,
     source_label,
 )
@@ -51,11 +56,7 @@ def register(subparsers: Any) -> None:
     )
     add_selection_arguments(parser)
     add_parallel_arguments(parser)
-    parser.add_argument(
-        "--resume",
-        metavar="DIR",
-        help="keep each partition's result in DIR as it finishes; a rerun after an interruption replays only the rest (partitions by identity, as --workers)",
-    )
+    add_resume_argument(parser)
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the report as JSON")
     output.add_argument(
@@ -67,22 +68,32 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from sandbox.replay.config import load_config
     from sandbox.replay.diffing import compare_configs, compare_partitioned
-    from sandbox.replay.events import read_located
+    from sandbox.replay.diffparts import compare_files
+    from sandbox.replay.events import input_files, read_file
     from sandbox.replay.partitioned import check
 
     old = load_config(args.old)
     new = load_config(args.new)
-    events = read_located(args.events, selection(args))
+    files = input_files(args.events, selection(args))
     label = source_label(args.events)
+    names = (args.old, args.new)
+    events = (located for file in files for located in read_file(file))
     if is_parallel(args) or args.resume is not None:
         for config in (old, new):
             check(config, batch=False)
-        with partition_runner(args, args.resume) as (runner, count):
-            report = compare_partitioned(
-                events, old, new, partitions=count, runner=runner, source=label, names=(args.old, args.new)
-            )
+        if readable(files):
+            with files_mapper(args, args.resume) as (mapper, count):
+                report = compare_files(
+                    files, old, new, partitions=count, mapper=mapper, resume=args.resume,
+                    report=reporter(args), source=label, names=names,
+                )  # fmt: skip
+        else:
+            with partition_runner(args, args.resume) as (runner, count):
+                report = compare_partitioned(
+                    events, old, new, partitions=count, runner=runner, source=label, names=names
+                )
     else:
-        report = compare_configs(events, old, new, source=label, names=(args.old, args.new))
+        report = compare_configs(events, old, new, source=label, names=names)
     if args.json:
         text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
     elif args.format == "markdown":

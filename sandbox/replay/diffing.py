@@ -20,7 +20,7 @@ one side only, counted per kind with examples.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,43 +150,155 @@ class ConfigDiff:
 # -- accumulating ----------------------------------------------------------------------------------
 
 
-@dataclass
-class _Counted:
-    count: int = 0
-    examples: list[str] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """How often something happened over some events, with the first EXAMPLES distinct labels
+    (messageIds) as (event index, label), by the index of the event each first appeared in.
+    Counts over disjoint events merge (`merge_counted`) into the count over all of them."""
 
-    def add(self, example: str | None) -> None:
+    count: int
+    examples: tuple[tuple[int, str], ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(label for _, label in self.examples)
+
+
+def merge_counted(parts: Iterable[Counted]) -> Counted:
+    """The Counted of the union of disjoint events. A label among the first EXAMPLES over all the
+    events is among the first EXAMPLES of the part holding its first appearance (every label
+    before it there is before it over all), with that event's index; any other label's index is
+    at least its own first one, so after those."""
+    count = 0
+    first: dict[str, int] = {}
+    for part in parts:
+        count += part.count
+        for index, label in part.examples:
+            if index < first.get(label, index + 1):
+                first[label] = index
+    return Counted(count, tuple(sorted((index, label) for label, index in first.items())[:EXAMPLES]))
+
+
+@dataclass
+class _Counting:
+    count: int = 0
+    examples: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, index: int, label: str) -> None:
         self.count += 1
-        if example is not None and len(self.examples) < EXAMPLES and example not in self.examples:
-            self.examples.append(example)
+        if len(self.examples) < EXAMPLES and all(label != seen for _, seen in self.examples):
+            self.examples.append((index, label))
+
+    def freeze(self) -> Counted:
+        return Counted(self.count, tuple(self.examples))
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One subscription's (name and action) comparison over some events; tallies over disjoint
+    events merge (`merge_compared`)."""
+
+    subscription: str
+    action: str
+    same: int
+    added: Counted
+    removed: Counted
+    changed: int
+    fields: tuple[tuple[str, Counted], ...]
+    introduced: tuple[tuple[str, Counted], ...]
+    fixed: tuple[tuple[str, Counted], ...]
+
+    def report(self) -> SubscriptionDiff:
+        def changes(table: tuple[tuple[str, Counted], ...], kind: Any) -> tuple[Any, ...]:
+            return tuple(kind(k, v.count, v.labels) for k, v in sorted(table))
+
+        return SubscriptionDiff(
+            self.subscription,
+            self.action,
+            self.same,
+            self.added.count,
+            self.removed.count,
+            self.changed,
+            self.added.labels,
+            self.removed.labels,
+            changes(self.fields, FieldChange),
+            changes(self.introduced, ErrorChange),
+            changes(self.fixed, ErrorChange),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """The request comparison over some events (all of them, or one partition's): how many events
+    and requests (with old, with new), and each subscription's tally, in the order the configs
+    list their subscriptions (old's, then new's others)."""
+
+    events: int
+    requests: tuple[int, int]
+    tallies: tuple[Tally, ...]
+
+
+def merge_compared(parts: Sequence[Compared]) -> Compared:
+    """The comparison over the union of disjoint events, as one pass over all of them in input
+    order gives it (the examples are the first by event index). The tallies keep their order:
+    every part lists the configs' subscriptions in the same order, and a trace names no other
+    (its subscription's name and partnerAction)."""
+    grouped: dict[tuple[str, str], list[Tally]] = {}
+    for part in parts:
+        for tally in part.tallies:
+            grouped.setdefault((tally.subscription, tally.action), []).append(tally)
+    return Compared(
+        sum(p.events for p in parts),
+        (sum(p.requests[0] for p in parts), sum(p.requests[1] for p in parts)),
+        tuple(_merged_tally(name, action, tallies) for (name, action), tallies in grouped.items()),
+    )
+
+
+def _merged_tally(name: str, action: str, tallies: Sequence[Tally]) -> Tally:
+    def table(pick: Callable[[Tally], tuple[tuple[str, Counted], ...]]) -> tuple[tuple[str, Counted], ...]:
+        rows: dict[str, list[Counted]] = {}
+        for tally in tallies:
+            for key, counted in pick(tally):
+                rows.setdefault(key, []).append(counted)
+        return tuple((key, merge_counted(counts)) for key, counts in rows.items())
+
+    return Tally(
+        name,
+        action,
+        sum(t.same for t in tallies),
+        merge_counted(t.added for t in tallies),
+        merge_counted(t.removed for t in tallies),
+        sum(t.changed for t in tallies),
+        table(lambda t: t.fields),
+        table(lambda t: t.introduced),
+        table(lambda t: t.fixed),
+    )
 
 
 @dataclass
 class _SubTally:
     same: int = 0
-    added: _Counted = field(default_factory=_Counted)
-    removed: _Counted = field(default_factory=_Counted)
+    added: _Counting = field(default_factory=_Counting)
+    removed: _Counting = field(default_factory=_Counting)
     changed: int = 0
-    fields: dict[str, _Counted] = field(default_factory=dict)
-    introduced: dict[str, _Counted] = field(default_factory=dict)
-    fixed: dict[str, _Counted] = field(default_factory=dict)
+    fields: dict[str, _Counting] = field(default_factory=dict)
+    introduced: dict[str, _Counting] = field(default_factory=dict)
+    fixed: dict[str, _Counting] = field(default_factory=dict)
 
-    def freeze(self, name: str, action: str) -> SubscriptionDiff:
-        def changes(table: dict[str, _Counted], kind: Any) -> tuple[Any, ...]:
-            return tuple(kind(k, v.count, tuple(v.examples)) for k, v in sorted(table.items()))
+    def freeze(self, name: str, action: str) -> Tally:
+        def table(rows: dict[str, _Counting]) -> tuple[tuple[str, Counted], ...]:
+            return tuple((key, counting.freeze()) for key, counting in rows.items())
 
-        return SubscriptionDiff(
+        return Tally(
             name,
             action,
             self.same,
-            self.added.count,
-            self.removed.count,
+            self.added.freeze(),
+            self.removed.freeze(),
             self.changed,
-            tuple(self.added.examples),
-            tuple(self.removed.examples),
-            changes(self.fields, FieldChange),
-            changes(self.introduced, ErrorChange),
-            changes(self.fixed, ErrorChange),
+            table(self.fields),
+            table(self.introduced),
+            table(self.fixed),
         )
 
 
@@ -230,9 +342,17 @@ class _Traced:
     trace: Any
 
 
-class _Comparer:
-    def __init__(self) -> None:
+class Comparer:
+    """The two configs' requests compared event by event (`compare`, in input order), tallied per
+    subscription; `compared()` at the end. Every subscription of either config has its tally from
+    the start, in the configs' order."""
+
+    def __init__(self, old: Config, new: Config) -> None:
         self.tallies: dict[tuple[str, str], _SubTally] = {}
+        self.events = 0
+        self.requests = [0, 0]
+        for sub in (*old.subscriptions, *new.subscriptions):
+            self.tally(sub.name, sub.partnerAction)
 
     def tally(self, name: str, action: str) -> _SubTally:
         key = (name, action)
@@ -241,23 +361,31 @@ class _Comparer:
             found = self.tallies[key] = _SubTally()
         return found
 
+    def compared(self) -> Compared:
+        tallies = tuple(t.freeze(name, action) for (name, action), t in self.tallies.items())
+        return Compared(self.events, (self.requests[0], self.requests[1]), tallies)
+
     def compare(self, old: EventRecord | _Traced, new: EventRecord | _Traced) -> None:
-        label = _label(old.event, old.index)
+        """One event's records (or traces) under old and new."""
+        index = old.index
+        label = _label(old.event, index)
+        self.events += 1
         sides: dict[tuple[str, str], tuple[list[Any], list[Any], list[Any], list[Any]]] = {}
         for position, record in enumerate((old, new)):
             for sub in record.trace.subscriptions:
                 key = (sub.subscription.name, sub.action)
                 entry = sides.setdefault(key, ([], [], [], []))
                 entry[position].extend(sub.requests)
+                self.requests[position] += len(sub.requests)  # one delivery a request
                 if sub.error is not None:
                     entry[2 + position].append(str(getattr(sub.error, "message", sub.error)))
         for (name, action), (left, right, old_errors, new_errors) in sides.items():
             tally = self.tally(name, action)
             for position in range(max(len(left), len(right))):
                 if position >= len(left):
-                    tally.added.add(label)
+                    tally.added.add(index, label)
                 elif position >= len(right):
-                    tally.removed.add(label)
+                    tally.removed.add(index, label)
                 else:
                     a, b = left[position], right[position]
                     paths = [] if a.method == b.method else ["method"]
@@ -269,13 +397,13 @@ class _Comparer:
                         continue
                     tally.changed += 1
                     for path in paths:
-                        tally.fields.setdefault(path, _Counted()).add(label)
+                        tally.fields.setdefault(path, _Counting()).add(index, label)
             for message in new_errors:
                 if message not in old_errors:
-                    tally.introduced.setdefault(message, _Counted()).add(label)
+                    tally.introduced.setdefault(message, _Counting()).add(index, label)
             for message in old_errors:
                 if message not in new_errors:
-                    tally.fixed.setdefault(message, _Counted()).add(label)
+                    tally.fixed.setdefault(message, _Counting()).add(index, label)
 
 
 def _aspect(difference: EndDifference) -> str:
@@ -319,9 +447,7 @@ def compare_configs(
         ]
         clock = EventClock()
         last: float | None = None
-        comparer = _comparer(old, new)
-        count = 0
-        requests = [0, 0]
+        comparer = Comparer(old, new)
         for index, item in enumerate(events):
             event, where = (item.event, item.where) if isinstance(item, Located) else (dict(item), None)
             at = clock.time_for(event)
@@ -330,34 +456,34 @@ def compare_configs(
                     target.set_clock(at)
                 last = at
             records = [r.replay(event, index=index, now=at, where=where) for r in replayers]
-            requests[0] += len(records[0].deliveries)
-            requests[1] += len(records[1].deliveries)
             comparer.compare(records[0], records[1])
-            count += 1
         states = [normalise(t.mock.snapshot(), t.mock.anonymous_events()) for t in targets]
-        end = diff(states[0], states[1])
     finally:
         for target in targets:
             target.close()
+    return report(comparer.compared(), states, source, names)
+
+
+def report(compared: Compared, states: Sequence[Any], source: str, names: tuple[str, str]) -> ConfigDiff:
+    """The report of a comparison and the two normalised end states (old's, new's)."""
     return ConfigDiff(
         source,
         names[0],
         names[1],
-        count,
-        requests[0],
-        requests[1],
-        tuple(t.freeze(name, action) for (name, action), t in comparer.tallies.items()),
-        state_differences(end),
+        compared.events,
+        compared.requests[0],
+        compared.requests[1],
+        tuple(t.report() for t in compared.tallies),
+        state_differences(diff(states[0], states[1])),
     )
 
 
-def _comparer(old: Config, new: Config) -> _Comparer:
-    comparer = _Comparer()
-    for sub in old.subscriptions:
-        comparer.tally(sub.name, sub.partnerAction)
-    for sub in new.subscriptions:
-        comparer.tally(sub.name, sub.partnerAction)
-    return comparer
+def merged_state(merged: Any) -> Any:
+    """A partitioned replay's merged end state (sandbox.replay.partitioned.Merged), normalised as
+    one mock's is."""
+    from sandbox.replay.partitioned import snapshot_of
+
+    return normalise(snapshot_of(merged), list(merged.state["anonymous_events"]))
 
 
 def compare_partitioned(
@@ -370,34 +496,21 @@ def compare_partitioned(
     source: str = "events",
     names: tuple[str, str] = ("old", "new"),
 ) -> ConfigDiff:
-    """`compare_configs` with the events partitioned by identity (sandbox.replay.partitioned; the
-    keys of both configs' requests join): the requests are compared in the driver's pass (they
-    do not depend on the mock), each config replays the same partitions, and the merged end
-    states are compared. The report equals `compare_configs`'s."""
+    """`compare_configs` with the events partitioned by identity in the driver (standard input:
+    sandbox.replay.partitioned; the keys of both configs' requests join): the requests are
+    compared in the driver's pass (they do not depend on the mock), each config replays the same
+    partitions, and the merged end states are compared. The report equals `compare_configs`'s.
+    Files take sandbox.replay.diffparts instead (the driver never holds the events)."""
     from sandbox.replay import partitioned
 
     for config in (old, new):
         partitioned.check(config, batch=False)
-    comparer = _comparer(old, new)
-    counted = [0, 0, 0]
+    comparer = Comparer(old, new)
 
     def observe(index: int, event: Any, traces: list[Any]) -> None:
-        counted[0] += 1
-        for side in (0, 1):
-            counted[1 + side] += sum(len(sub.requests) for sub in traces[side].subscriptions)
         comparer.compare(_Traced(event, index, traces[0]), _Traced(event, index, traces[1]))
 
     merged = partitioned.replay_each(
         events, (old, new), partitions, runner or partitioned.in_process, observe=observe, lines=False
     )
-    states = [normalise(partitioned.snapshot_of(m), list(m.state["anonymous_events"])) for m in merged]
-    return ConfigDiff(
-        source,
-        names[0],
-        names[1],
-        counted[0],
-        counted[1],
-        counted[2],
-        tuple(t.freeze(name, action) for (name, action), t in comparer.tallies.items()),
-        state_differences(diff(states[0], states[1])),
-    )
+    return report(comparer.compared(), [merged_state(m) for m in merged], source, names)

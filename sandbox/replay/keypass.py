@@ -2,9 +2,11 @@
 pass runs on the workers, and the driver never holds the events.
 
 Where it sits: under `run` / `snapshot` / `check --workers N` (and `--scheduler`) when EVENTS are
-files the workers can read. It does what sandbox.replay.partitioned.partition does in the driver
-(docs/scale.md sections 1 and 2), split so that the costly part, tracing every event, is
-parallel:
+files the workers can read, and under `diff` (sandbox.replay.diffparts): what a partition does is
+a `Work` (`Replaying` here; diff's `Comparing` replays both configs and compares them), and the
+keys are those of every config of the work. It does what sandbox.replay.partitioned.partition
+does in the driver (docs/scale.md sections 1 and 2), split so that the costly part, tracing every
+event, is parallel:
 
 1. Each input file is traced on a worker (`file_keys`): per event, the identity keys of the
    requests it makes, as indexes into the file's table of distinct keys, and the file's part of
@@ -58,23 +60,24 @@ class FileKeys:
     """The one-line error that stopped the file (the run stops there)."""
 
 
-def file_keys(file: str, config: Config, guess: bool = False) -> FileKeys:
-    """Trace every event of `file` and take its requests' identity keys (runs on a worker);
-    `guess`: the keys `identities.guessed_keys` reads off the events instead, without tracing
-    (a plain file line by line, as replay_files reads it; any other as read_file reads it)."""
+def file_keys(file: str, configs: Sequence[Config], guess: bool = False) -> FileKeys:
+    """Trace every event of `file` under each of `configs` and take its requests' identity keys
+    (runs on a worker); `guess`: the keys `identities.guessed_keys` reads off the events instead,
+    without tracing (a plain file line by line, as replay_files reads it; any other as read_file
+    reads it)."""
     from sandbox.replay.events import read_file
 
     if guess:
         try:
-            return _guessed_plain(file, config)
+            return _guessed_plain(file, configs)
         except (_NotPlain, OSError, EOFError, zlib.error):
             pass  # read_file reads it, and says what is wrong with it in one line
-    return _keys_of(read_file(file), config, guess)
+    return _keys_of(read_file(file), configs, guess)
 
 
-def _guessed_plain(file: str, config: Config) -> FileKeys:
+def _guessed_plain(file: str, configs: Sequence[Config]) -> FileKeys:
     """file_keys(guess=True) of a plain file, each line read as one event (_NotPlain otherwise)."""
-    return _keys_of(_plain_entries(file), config, guess=True)
+    return _keys_of(_plain_entries(file), configs, guess=True)
 
 
 def _plain_entries(file: str) -> Iterator[Any]:
@@ -86,14 +89,14 @@ def _plain_entries(file: str) -> Iterator[Any]:
             yield Located(_line_event(raw, number, file), file, number)
 
 
-def _keys_of(entries: Iterable[Any], config: Config, guess: bool) -> FileKeys:
-    """The FileKeys of a file's events (read_file's Located, in order); a one-line error in it
-    stops the file."""
+def _keys_of(entries: Iterable[Any], configs: Sequence[Config], guess: bool) -> FileKeys:
+    """The FileKeys of a file's events (read_file's Located, in order), every config's keys of an
+    event joined; a one-line error in it stops the file (under the first config that meets it)."""
     from sandbox.pipeline import trace
     from sandbox.replay.engine import EventClock, event_time
     from sandbox.replay.identities import guessed_keys, request_keys
 
-    settings, compiled = config.settings, config.compiled
+    tracers = [(config.settings, config.compiled) for config in configs]
     table: dict[str, int] = {}
     ends = array("l")
     picks = array("l")
@@ -109,21 +112,23 @@ def _keys_of(entries: Iterable[Any], config: Config, guess: bool) -> FileKeys:
             count += 1
             plain = plain and entry.line == count
             where = entry.where
-            if guess:
-                keys: Iterable[str] = guessed_keys(event, compiled)
-            else:
-                try:
-                    traced = trace(event, settings, compiled, now=clock.advance(at), explain=False)
-                except InputError as exc:
-                    raise InputError(exc.message, where) from None
-                keys = [
-                    key
-                    for sub in traced.subscriptions
-                    for request in sub.requests
-                    for key in request_keys(request, where)
-                ]
-            for key in keys:
-                picks.append(table.setdefault(key, len(table)))
+            now = None if guess else clock.advance(at)
+            for settings, compiled in tracers:
+                if guess:
+                    keys: Iterable[str] = guessed_keys(event, compiled)
+                else:
+                    try:
+                        traced = trace(event, settings, compiled, now=now, explain=False)
+                    except InputError as exc:
+                        raise InputError(exc.message, where) from None
+                    keys = [
+                        key
+                        for sub in traced.subscriptions
+                        for request in sub.requests
+                        for key in request_keys(request, where)
+                    ]
+                for key in keys:
+                    picks.append(table.setdefault(key, len(table)))
             ends.append(len(picks))
     except InputError as exc:
         return FileKeys(count, b"", False, (), b"", b"", str(exc))
@@ -148,10 +153,10 @@ class Layout:
 
 
 def layout(
-    files: Sequence[str], config: Config, partitions: int, mapper: Mapper, guess: bool = False
+    files: Sequence[str], configs: tuple[Config, ...], partitions: int, mapper: Mapper, guess: bool = False
 ) -> Layout:
-    """Trace the files through `mapper`, join identity keys into components and pack them
-    (`guess`: the guessed keys, see file_keys)."""
+    """Trace the files through `mapper` under every config, join identity keys into components
+    and pack them (`guess`: the guessed keys, see file_keys)."""
     from sandbox.replay.engine import EventClock
 
     ids: dict[str, int] = {}
@@ -170,7 +175,7 @@ def layout(
     plain: list[bool] = []
     clock = EventClock()
     now = array("d")
-    for part in mapper(file_keys, [(file, config, guess) for file in files]):
+    for part in mapper(file_keys, [(file, configs, guess) for file in files]):
         if part.error is not None:
             raise InputError(part.error)
         local = [ids.setdefault(key, len(ids)) for key in part.keys]
@@ -218,26 +223,60 @@ def _pack(roots: Sequence[int], partitions: int) -> list[array[int]]:
     return groups
 
 
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What a partition does with its events (runs on a worker): `configs` are the configs whose
+    requests' keys partition the input; a subclass's call gives the partition's result, whose
+    `keys` are the true keys of its requests when asked for (None when it cannot give them)."""
+
+    configs: tuple[Config, ...]
+
+    def __call__(self, items: Iterator[Any], keys: bool) -> Any:
+        raise NotImplementedError
+
+    def identity(self) -> tuple[Any, ...]:
+        """What the result depends on besides the events (a checkpoint's name): the kind of work,
+        each config's settings and subscriptions, and the other fields."""
+        from dataclasses import fields
+
+        return tuple(
+            [(c.settings, c.subscriptions) for c in self.configs]
+            if f.name == "configs"
+            else getattr(self, f.name)
+            for f in fields(self)
+        ) + (type(self).__name__,)
+
+
+@dataclass(frozen=True, slots=True)
+class Replaying(Work):
+    """`run` / `snapshot` / `check`: the partition replayed into its mock under its one config, a
+    PartitionResult (`lines`, `summary`: as sandbox.replay.partitioned.replay_partition)."""
+
+    lines: bool = True
+    summary: bool = False
+
+    def __call__(self, items: Iterator[Any], keys: bool) -> Any:
+        from sandbox.replay.partitioned import replay_partition
+
+        return replay_partition(items, self.configs[0], self.lines, self.summary, keys)
+
+
 def replay_files(
     files: Sequence[str],
     counts: Sequence[int],
     plain: Sequence[bool],
     indexes: bytes,
     times: bytes,
-    config: Config,
-    lines: bool = True,
-    summary: bool = False,
+    work: Work,
     keys: bool = False,
 ) -> Any:
-    """Replay the events at global `indexes` (array('q') bytes, ascending) of `files` at mock
-    `times` (array('d') bytes), reading them from the files (runs on a worker): a partition's
-    PartitionResult (`lines`, `summary`, `keys`: as sandbox.replay.partitioned.replay_partition)."""
-    from sandbox.replay.partitioned import replay_partition
-
+    """Do `work` with the events at global `indexes` (array('q') bytes, ascending) of `files` at
+    mock `times` (array('d') bytes), reading them from the files (runs on a worker): the
+    partition's result; `keys`: with its requests' true keys."""
     wanted, at = array("q"), array("d")
     wanted.frombytes(indexes)
     at.frombytes(times)
-    return replay_partition(_items(files, counts, plain, wanted, at), config, lines, summary, keys)
+    return work(_items(files, counts, plain, wanted, at), keys)
 
 
 class _NotPlain(Exception):
@@ -357,65 +396,80 @@ def replay(
 ) -> Any:
     """Partition `files` by identity and replay each partition through `mapper`: the merged
     result (sandbox.replay.partitioned.Merged), equal to the sequential replay's. `summary`:
-    only what `run` prints (see replay_partition). `resume`: each file's keys and each
-    partition's result are kept in that folder as they arrive, and a rerun loads what is there
-    (`_checkpointing`).
-
-    With more than one partition the keys are first guessed (`identities.guessed_keys`, no
-    tracing) and the partitions replayed noting their requests' true keys; when no true key is in
-    two partitions, that is the result. Otherwise, or when a partition stopped on an error (the
-    exact pass reports the first one in input order), the exact pass: every event traced for its
-    keys, then the replay."""
+    only what `run` prints (see replay_partition). `resume`, `report`: as `partition_results`."""
     from sandbox.replay.partitioned import merge
 
+    work = Replaying((config,), lines, summary)
+    return merge(*partition_results(files, work, partitions, mapper, resume=resume, report=report))
+
+
+def partition_results(
+    files: Sequence[str],
+    work: Work,
+    partitions: int,
+    mapper: Mapper,
+    *,
+    resume: str | None = None,
+    report: Callable[[str], object] | None = None,
+) -> tuple[list[Any], float | None]:
+    """Partition `files` by identity (the keys of every config of `work`) and do `work` with each
+    partition through `mapper`: the partitions' results in order, and the mock's time after the
+    last event. `resume`: each file's keys and each partition's result are kept in that folder as
+    they arrive, and a rerun loads what is there (`_checkpointing`; `report` is told how many).
+
+    With more than one partition the keys are first guessed (`identities.guessed_keys`, no
+    tracing) and the partitions' work done noting their requests' true keys; when no true key is
+    in two partitions, that is the result. Otherwise, or when a partition stopped on an error (the
+    exact pass reports the first one in input order), the exact pass: every event traced for its
+    keys, then the work."""
     replayer, tracer = mapper, mapper
     if resume is not None:
-        replayer, tracer = _checkpointing(mapper, resume, files, config, report)
+        replayer, tracer = _checkpointing(mapper, resume, files, work, report)
     if partitions > 1:
         try:
-            guessed = layout(files, config, partitions, tracer, guess=True)
-            calls = _calls(files, guessed, config, lines, summary, keys=True)
-            results = list(replayer(replay_files, calls))
+            guessed = layout(files, work.configs, partitions, tracer, guess=True)
+            results = list(replayer(replay_files, _calls(files, guessed, work, keys=True)))
         except InputError:
             results = []
         if results and _apart(results):
-            return merge(results, guessed.end)
-    plan = layout(files, config, partitions, tracer)
-    return merge(list(replayer(replay_files, _calls(files, plan, config, lines, summary))), plan.end)
+            return results, guessed.end
+    plan = layout(files, work.configs, partitions, tracer)
+    return list(replayer(replay_files, _calls(files, plan, work))), plan.end
 
 
-CHECKPOINT_FORMAT = "cio-sandbox files partition 1"
+CHECKPOINT_FORMAT = "cio-sandbox files partition 2"
 
 
 def _checkpointing(
-    mapper: Mapper, folder: str, files: Sequence[str], config: Config, report: Callable[[str], object] | None
+    mapper: Mapper, folder: str, files: Sequence[str], work: Work, report: Callable[[str], object] | None
 ) -> tuple[Mapper, Mapper]:
     """`--resume DIR` over files: (a mapper for replay_files calls, one for file_keys calls) that
     keep each result in `folder`. A partition's checkpoint is named by a hash of its call (its
-    events' places and times, what it returns) and of the input as it stands: every file's name,
-    size and modification time (a URL's as fsspec reports them) and the config's settings and
-    subscriptions; a file's keys by the file's and the config's. The driver never holds the events."""
+    events' places and times, the work and whether it notes keys) and of the input as it stands:
+    every file's name, size and modification time (a URL's as fsspec reports them); a file's keys
+    by the file's and the configs' settings and subscriptions. The driver never holds the events."""
     import pickle
 
     from sandbox.replay import archive
     from sandbox.replay.partitioned import make_checkpoint_folder
 
     make_checkpoint_folder(folder)
-    rules = (CHECKPOINT_FORMAT, config.settings, config.subscriptions)
+    rules = (CHECKPOINT_FORMAT, [(c.settings, c.subscriptions) for c in work.configs])
     identities = {file: archive.file_identity(file) for file in files}
-    everything = pickle.dumps((rules, [identities[file] for file in files]))
+    everything = pickle.dumps((CHECKPOINT_FORMAT, [identities[file] for file in files]))
 
     def partition_name(call: tuple[Any, ...]) -> bytes:
-        _files, counts, plain, group, times, _config, lines, summary, keys = call
-        return everything + pickle.dumps((counts, plain, group, times, lines, summary, keys))
+        _files, counts, plain, group, times, call_work, keys = call
+        return everything + pickle.dumps((counts, plain, group, times, call_work.identity(), keys))
 
     def keys_name(call: tuple[Any, ...]) -> bytes:
-        file, _config, guess = call
+        file, _configs, guess = call
         return pickle.dumps((rules, identities[file], guess))
 
     def resumed(kept: int, total: int) -> None:
         if report is not None:
-            report(f"resumed {kept} of {total} partition(s) from {folder} ({config.file})")
+            names = ", ".join(c.file for c in work.configs)
+            report(f"resumed {kept} of {total} partition(s) from {folder} ({names})")
 
     return (
         checkpointed(mapper, folder, partition_name, "partition-{}.pickle", resumed),
@@ -463,15 +517,13 @@ def checkpointed(
     return run
 
 
-def _calls(
-    files: Sequence[str], plan: Layout, config: Config, lines: bool, summary: bool, keys: bool = False
-) -> list[tuple[Any, ...]]:
+def _calls(files: Sequence[str], plan: Layout, work: Work, keys: bool = False) -> list[tuple[Any, ...]]:
     """replay_files' arguments for each partition of `plan` (one, empty, when there are no events)."""
     return [
-        (list(files), plan.counts, plan.plain, group, times, config, lines, summary, keys)
+        (list(files), plan.counts, plan.plain, group, times, work, keys)
         for group, times in zip(plan.groups, plan.times, strict=True)
         if group
-    ] or [(list(files), plan.counts, plan.plain, b"", b"", config, lines, summary, keys)]
+    ] or [(list(files), plan.counts, plan.plain, b"", b"", work, keys)]
 
 
 def _apart(results: Sequence[Any]) -> bool:
@@ -491,12 +543,9 @@ def in_process(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[
 
 def on_dask(client: Any) -> Mapper:
     """A Mapper on `client`'s cluster: every call a task, results in order."""
-    from dataclasses import replace
 
     def run(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[Any]:
-        shipped = [
-            tuple(replace(a, _compiled=None) if isinstance(a, Config) else a for a in call) for call in args
-        ]
+        shipped = [tuple(_shipped(a) for a in call) for call in args]
         futures = deque(client.submit(fn, *call, pure=False) for call in shipped)
         try:
             while futures:
@@ -507,3 +556,17 @@ def on_dask(client: Any) -> Mapper:
                 future.cancel()
 
     return run
+
+
+def _shipped(value: Any) -> Any:
+    """A task's argument as it crosses to a worker: configs without their compiled subscriptions
+    (compiled again on the worker), also inside a Work or a tuple."""
+    from dataclasses import replace
+
+    if isinstance(value, Config):
+        return replace(value, _compiled=None)
+    if isinstance(value, Work):
+        return replace(value, configs=_shipped(value.configs))
+    if isinstance(value, tuple) and value and isinstance(value[0], Config):
+        return tuple(_shipped(v) for v in value)
+    return value

@@ -24,12 +24,13 @@ clock moves), a fault profile (one random stream across all requests).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import re
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -198,73 +199,96 @@ def replay_partition(
     keep only the partition's run summary and counts (`run`: no per-event results, no views of
     people and objects, so what crosses to the driver does not grow with the events). Partitions
     in one process run one at a time (the mock's expiry is deferred for the whole class)."""
-    from mock_cio.state import views
+    with deferred_expiry():
+        replay = PartitionReplay(config, lines=lines and not summary, summary=summary, keys=keys)
+        try:
+            for item in items:
+                replay.replay(item)
+            return replay.result()
+        finally:
+            replay.close()
+
+
+@contextlib.contextmanager
+def deferred_expiry() -> Iterator[None]:
+    """While partitions replay in this process (one at a time, each in one or more mocks): the
+    mock's expiry of anonymous events only notes that a verb ran (see PartitionReplay)."""
     from mock_cio.state.anonymous import AnonymousStore
 
     with _LOCK:
         original = AnonymousStore.expire
         AnonymousStore.expire = _deferred_expire  # type: ignore[method-assign]
         try:
-            return _replay(items, config, views, lines and not summary, summary, keys)
+            yield
         finally:
             AnonymousStore.expire = original  # type: ignore[method-assign]
             _VERBS.clear()
 
 
-def _replay(
-    items: Iterable[Item], config: Config, views: Any, lines: bool, summary: bool, keys: bool = False
-) -> PartitionResult:
-    from sandbox.replay import golden
-    from sandbox.replay.engine import DEFAULT_START, InProcessTarget, Replayer
-    from sandbox.replay.identities import request_keys
-    from sandbox.replay.summary import PartSummary
+class PartitionReplay:
+    """One partition's events replayed, one by one, into a fresh in-process mock (inside
+    `deferred_expiry`), noting what the merge needs; `result()` at the end. `lines`, `summary`,
+    `keys`: as replay_partition; `events=False`: no per-event results either, but the views of
+    people and objects (diff compares the end states, not the events)."""
 
-    tally = PartSummary() if summary else None
-    sent_keys: set[str] | None = set() if keys else None
+    def __init__(
+        self,
+        config: Config,
+        *,
+        lines: bool = True,
+        summary: bool = False,
+        keys: bool = False,
+        events: bool = True,
+    ) -> None:
+        from sandbox.replay.engine import DEFAULT_START, InProcessTarget, Replayer
+        from sandbox.replay.summary import PartSummary
 
-    target = InProcessTarget(config={"CIO_NOW": DEFAULT_START}, journal_on_disk=True)
-    try:
-        state = target.mock.state
-        replayer = Replayer(config, target, clock="events", explain=False)
-        events: list[EventResult] = []
-        people: list[int] = []
-        objects: list[int] = []
-        verbs = array("q")
-        verb_times = array("d")
-        stored: dict[int, int] = {}  # anonymous seq -> event index
-        last: float | None = None
-        for item in items:
-            if item.now != last:
-                target.set_clock(item.now)
-                last = item.now
-            _VERBS.clear()
-            record = replayer.replay(item.event, index=item.index, now=item.now, where=item.where)
-            if sent_keys is not None:
-                try:
-                    for delivery in record.deliveries:
-                        sent_keys.update(request_keys(delivery.request, item.where or ""))
-                except InputError:
-                    sent_keys = None
-            if _VERBS:
-                verbs.append(item.index)
-                verb_times.append(item.now)
-            for ws in state.workspaces.values():
-                people.extend([item.index] * (ws.people.created - len(people)))
-                objects.extend([item.index] * (ws.objects.created - len(objects)))
-                for seq in range(len(stored) + 1, ws.anonymous.next_seq + 1):
-                    stored[seq] = item.index
-            if tally is not None:
-                tally.add_indexed(
-                    item.index,
-                    [s.subscription.name for s in record.trace.subscriptions if s.matched],
-                    record.deliveries,
-                    record.invalid,
-                )
-                continue
-            events.append(
+        self._lines = lines
+        self._events = events
+        self._tally = PartSummary() if summary else None
+        self._keys: set[str] | None = set() if keys else None
+        self._target = InProcessTarget(config={"CIO_NOW": DEFAULT_START}, journal_on_disk=True)
+        self._state = self._target.mock.state
+        self._replayer = Replayer(config, self._target, clock="events", explain=False)
+        self._results: list[EventResult] = []
+        self._people: list[int] = []
+        self._objects: list[int] = []
+        self._verbs = array("q")
+        self._verb_times = array("d")
+        self._stored: dict[int, int] = {}  # anonymous seq -> event index
+        self._last: float | None = None
+
+    def replay(self, item: Item) -> Any:
+        """Replay one event (its EventRecord)."""
+        from sandbox.replay import golden
+
+        if item.now != self._last:
+            self._target.set_clock(item.now)
+            self._last = item.now
+        _VERBS.clear()
+        record = self._replayer.replay(item.event, index=item.index, now=item.now, where=item.where)
+        if self._keys is not None:
+            try:
+                for delivery in record.deliveries:
+                    self._keys.update(request_keys(delivery.request, item.where or ""))
+            except InputError:
+                self._keys = None
+        if _VERBS:
+            self._verbs.append(item.index)
+            self._verb_times.append(item.now)
+        for ws in self._state.workspaces.values():
+            self._people.extend([item.index] * (ws.people.created - len(self._people)))
+            self._objects.extend([item.index] * (ws.objects.created - len(self._objects)))
+            for seq in range(len(self._stored) + 1, ws.anonymous.next_seq + 1):
+                self._stored[seq] = item.index
+        matched = [s.subscription.name for s in record.trace.subscriptions if s.matched]
+        if self._tally is not None:
+            self._tally.add_indexed(item.index, matched, record.deliveries, record.invalid)
+        elif self._events:
+            self._results.append(
                 EventResult(
                     item.index,
-                    tuple(s.subscription.name for s in record.trace.subscriptions if s.matched),
+                    tuple(matched),
                     tuple(
                         Sent(d.subscription, d.action, d.status, d.outcome, d.reasons, d.changes)
                         for d in record.deliveries
@@ -272,9 +296,16 @@ def _replay(
                     tuple(
                         Refused(i.subscription, i.action, i.message, i.event_index) for i in record.invalid
                     ),
-                    tuple(golden.entries(record)) if lines else (),
+                    tuple(golden.entries(record)) if self._lines else (),
                 )
             )
+        return record
+
+    def result(self) -> PartitionResult:
+        """What the partition's replay gives the merge."""
+        from mock_cio.state import views
+
+        state = self._state
         if len(state.workspaces) > 1:
             raise InputError("the requests reached more than one workspace: use --workers 1", FLAG)
         anonymous: list[Anonymous] = []
@@ -283,12 +314,13 @@ def _replay(
         metrics: list[JSON] = []
         suppressed: list[str] = []
         counts = (0, 0)
+        tally = self._tally
         for ws in state.workspaces.values():
             counts = (len(ws.people), len(ws.objects))
             suppressed = list(views.workspace_view(ws)["suppressed"])
             anonymous = [
                 Anonymous(
-                    stored[e.seq],
+                    self._stored[e.seq],
                     e.seq,
                     e.anonymous_id,
                     e.received_at,
@@ -301,11 +333,11 @@ def _replay(
                 object_views = list(views.objects_view(ws))
                 metrics = list(views.metrics_view(ws))
         return PartitionResult(
-            tuple(events),
-            tuple(people),
-            tuple(objects),
-            verbs,
-            verb_times,
+            tuple(self._results),
+            tuple(self._people),
+            tuple(self._objects),
+            self._verbs,
+            self._verb_times,
             tuple(person_views),
             tuple(object_views),
             tuple(anonymous),
@@ -314,10 +346,11 @@ def _replay(
             tuple(state.workspaces),
             counts,
             tally,
-            frozenset(sent_keys) if sent_keys is not None else None,
+            frozenset(self._keys) if self._keys is not None else None,
         )
-    finally:
-        target.close()
+
+    def close(self) -> None:
+        self._target.close()
 
 
 # -- the driver ------------------------------------------------------------------------------------
