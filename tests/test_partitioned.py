@@ -654,6 +654,16 @@ def test_a_mapping_that_reads_an_identifier_the_guess_misses_takes_the_exact_pas
     assert calls == [True, False]  # guessed, refuted, then exact
     text = golden.render(golden.document(config, False, merged.requests, merged.state))
     assert text == _sequential_files([str(file)], config)[0]
+    # resumable, the exact pass's note says why a second pass runs (not the same note twice)
+    notes: list[str] = []
+    again = keypass.replay(
+        [str(file)], config, 2, keypass.in_process, resume=str(tmp_path / "r"), report=notes.append
+    )
+    assert golden.render(golden.document(config, False, again.requests, again.state)) == text
+    assert [n.split(" from ")[0] for n in notes] == [
+        "resumed 0 of 2 partition(s)",
+        "the guessed partitions did not hold, partitioned again by traced keys: resumed 0 of 1 partition(s)",
+    ], notes  # the traced keys join all three events: one partition
 
 
 def test_with_guessed_partitions_the_first_error_in_input_order_is_still_the_one_reported(

@@ -422,9 +422,19 @@ def partition_results(
     in two partitions, that is the result. Otherwise, or when a partition stopped on an error (the
     exact pass reports the first one in input order), the exact pass: every event traced for its
     keys, then the work."""
+    exact = [False]  # whether the exact pass runs (after the guessed one): its notes say so
+
+    def told(text: str) -> None:
+        if report is not None:
+            report(
+                f"the guessed partitions did not hold, partitioned again by traced keys: {text}"
+                if exact[0]
+                else text
+            )
+
     replayer, tracer = mapper, mapper
     if resume is not None:
-        replayer, tracer = _checkpointing(mapper, resume, files, work, report)
+        replayer, tracer = _checkpointing(mapper, resume, files, work, told)
     if partitions > 1:
         try:
             guessed = layout(files, work.configs, partitions, tracer, guess=True)
@@ -433,6 +443,7 @@ def partition_results(
             results = []
         if results and _apart(results):
             return results, guessed.end
+        exact[0] = True
     plan = layout(files, work.configs, partitions, tracer)
     return list(replayer(replay_files, _calls(files, plan, work))), plan.end
 
