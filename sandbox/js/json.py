@@ -196,14 +196,17 @@ def _write(value: Any, out: list[str], undefined: object) -> None:
 # integral floats (`1.0`, `-0.0`; JavaScript writes `1`, `0`) and exponents at other bounds
 # (`1e16`, `1e-6`; JavaScript writes `10000000000000000`, `0.000001`). Three searches find those (a
 # number ending in `.0`, an exponent) and the integer-like keys, which JavaScript orders first; a
-# string that merely looks like one (`"e-mail"`) only costs the exact path. (Three searches with a
-# literal first character run 3x faster than one alternation.)
+# string that merely looks like one (`"e-mail"`) only costs the exact path. (Searches with a
+# literal first character run 3x faster than one alternation; the key searches start with the `{`
+# or `,` that orjson's compact text puts before every key, so the matcher is entered at each key,
+# not at each quote: 2.5x faster than one search from the quote.)
 _ORJSON_OPTIONS: Final = (
     orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 )
 _INTEGRAL: Final = re.compile(rb"\.0[,\]}]").search
 _EXPONENT: Final = re.compile(rb"e[-+0-9]").search
-_INDEX_KEY: Final = re.compile(rb'"(?:0|[1-9][0-9]*)":').search
+_FIRST_INDEX_KEY: Final = re.compile(rb'\{"(?:0|[1-9][0-9]*)":').search
+_LATER_INDEX_KEY: Final = re.compile(rb',"(?:0|[1-9][0-9]*)":').search
 _orjson_dumps = orjson.dumps
 
 
@@ -217,7 +220,12 @@ def dumps(value: Any) -> str:
         except TypeError:
             pass
         else:
-            if _EXPONENT(data) is None and _INTEGRAL(data) is None and _INDEX_KEY(data) is None:
+            if (
+                _EXPONENT(data) is None
+                and _INTEGRAL(data) is None
+                and _FIRST_INDEX_KEY(data) is None
+                and _LATER_INDEX_KEY(data) is None
+            ):
                 return data.decode()
     exact = stringify(value)
     assert exact is not None
