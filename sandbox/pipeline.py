@@ -440,7 +440,7 @@ def plan(
         return
     listed = list(events)
     for index, event in enumerate(listed):
-        if event.__class__ is not dict:
+        if type(event) is not dict:
             check_event(event, f"event {index}")
     for sub, indexes in zip(compiled, compiled.matching(listed), strict=True):
         yield from sub.batch(listed, indexes, settings, now)
@@ -452,7 +452,7 @@ def _plan_single(
     """Single mode, streamed: what `transform` does for each event, as PlanLines."""
     candidates = compiled.candidates
     for index, event in enumerate(events):
-        if event.__class__ is not dict:
+        if type(event) is not dict:
             check_event(event, f"event {index}")
         for sub in candidates(event):
             if sub.matches(event):

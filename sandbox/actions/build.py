@@ -63,7 +63,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
         for key, value in payload.items():
             if key in _TAKEN:
                 continue
-            cls = value.__class__
+            cls = type(value)
             if cls is str:
                 if value and "0" <= value[0] <= "9":
                     value = convert_attribute_timestamps({key: value})[key]

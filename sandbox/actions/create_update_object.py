@@ -88,7 +88,7 @@ def map_payload(payload: Payload) -> Entity:
         # Converter A over the whole body: attributes, root created_at, even object_id (observed).
         body = convert_attribute_timestamps(body)
         created_at = body.get("created_at", MISSING)
-        if created_at.__class__ is str and created_at:
+        if type(created_at) is str and created_at:
             # docs/decisions.md §1.2: the root created_at also gets the lenient converter B.
             body["created_at"] = convert_created_at(created_at)
         if truthy(relationship_attributes):

@@ -67,7 +67,7 @@ def map_payload(payload: Payload) -> Entity:
     body = {key: value for key, value in payload.items() if key not in _TAKEN}
     # Upstream deletes these keys from the event's own traits; a copy keeps the event intact.
     traits = get("custom_attributes") or {}
-    if traits.__class__ is dict:
+    if type(traits) is dict:
         attributes = {key: value for key, value in traits.items() if key not in _REMOVED_TRAITS}
     elif isinstance(traits, dict):  # a copy of the same kind (see NonPlainObject)
         attributes = type(traits)((key, value) for key, value in traits.items() if key not in _REMOVED_TRAITS)

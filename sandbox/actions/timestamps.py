@@ -233,7 +233,7 @@ def convert_attribute_timestamps(obj: Mapping[str, JSON]) -> dict[str, JSON]:
     """
     out: dict[str, JSON] = {}
     for key, value in obj.items():
-        cls = value.__class__
+        cls = type(value)
         if cls is str:
             if value and "0" <= value[0] <= "9":
                 seconds = iso_seconds(value)
@@ -243,7 +243,7 @@ def convert_attribute_timestamps(obj: Mapping[str, JSON]) -> dict[str, JSON]:
                     out[key] = seconds
                     continue
             out[key] = value
-        elif value.__class__ is dict:  # isPlainObject: not a NonPlainObject (see sandbox.mapping.compile)
+        elif type(value) is dict:  # isPlainObject: not a NonPlainObject (see sandbox.mapping.compile)
             out[key] = convert_attribute_timestamps(value)
         else:
             out[key] = value

@@ -418,7 +418,7 @@ class LineEncoder:
 
     def __call__(self, line: Any) -> str:
         index = line.event_index
-        if index.__class__ is int:
+        if type(index) is int:
             return f"{INDEX_PREFIX}{index}{self.tail(line)}"
         return self._whole(line)
 
