@@ -28,7 +28,7 @@ from sandbox.actions.settings import Settings
 from sandbox.errors import ConfigError, InputError, MappingError, SandboxError, SubscriptionSyntaxError
 from sandbox.js.numbers import to_number
 from sandbox.js.values import JSON, Event, Payload, json_kind
-from sandbox.mapping import resolve, validate_mapping
+from sandbox.mapping import resolve, resolver, validate_mapping
 from sandbox.subscriptions import Check, Compare, Condition, Group, matches, parse_subscription
 from sandbox.subscriptions import explain as explain_fql
 
@@ -164,19 +164,20 @@ class Compiled:
                 yield PlanLine(index, name, slug, done.request, done.error)
             return
         size = self.batch_size
+        run, validate = resolver(self.mapping), action.schema.validate  # resolve, action.validate
         for start in range(0, len(indexes), size):
             chunk = indexes[start : start + size]
             # transformBatch resolves the whole chunk first: a mapping that fails to resolve for
             # one event fails the chunk (one line for all its events, no request).
             try:
-                payloads = [resolve(self.mapping, events[index]) for index in chunk]
+                payloads = [run(events[index]) for index in chunk]
             except SandboxError as exc:
                 yield PlanLine(tuple(chunk), name, slug, error=exc)
                 continue
             valid: list[tuple[int, Payload]] = []
             for index, payload in zip(chunk, payloads, strict=True):
                 try:
-                    valid.append((index, action.validate(payload, batch=True)))
+                    valid.append((index, validate(payload, batch=True)))
                 except SandboxError as exc:
                     yield PlanLine(index, name, slug, error=exc)
             if not valid:
@@ -261,13 +262,15 @@ class CompiledSubscriptions(tuple):
         matching every subscription against every event, since the candidates hold every match)."""
         out: list[list[int]] = [[] for _ in self]
         routes, route_key = self._positions, self._route_key
+        # Compiled.matches of an object event (these are: `_route_key` reads them as dicts)
+        tests = [_matches_all if sub.condition is None else sub.condition.test for sub in self]
         for index, event in enumerate(events):
             key = route_key(event)
             route = routes.get(key)
             if route is None:
                 route = routes[key] = self._route(key)
             for position in route:
-                if self[position].matches(event):
+                if tests[position](event):
                     out[position].append(index)
         return out
 
@@ -283,6 +286,10 @@ class CompiledSubscriptions(tuple):
     def _route(self, key: tuple[str | None, str | None]) -> tuple[int, ...]:
         known = dict(zip(_DISPATCH_KEYS, key, strict=True))
         return tuple(position for position, sub in enumerate(self) if _admits(sub.requires, known))
+
+
+def _matches_all(event: Event) -> bool:
+    return True
 
 
 def _admits(requires: Mapping[str, frozenset[str]], known: Mapping[str, str | None]) -> bool:
