@@ -8,7 +8,7 @@ the v2 `action` and the payload), `build_payload` turns it into the `/api/v2/ent
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sandbox.actions.identifiers import resolve_identifiers
 from sandbox.actions.request import CioRequest, make_headers
@@ -33,12 +33,12 @@ _TAKEN = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(NamedTuple):
     """What an action's mapPayload hands to sendSingle/sendBatch: v2 `type`, v2 `action`, payload.
 
     The payload may hold MISSING values: JavaScript keeps a key whose value is `undefined` in its
     place (which matters when buildPayload later assigns to it), and JSON.stringify drops it.
+    (A named tuple, not a frozen dataclass: one per event, and a tuple is made three times faster.)
     """
 
     type: str
