@@ -163,6 +163,8 @@ class Compiled:
                 done = self.step(events[index], settings, now)
                 yield PlanLine(index, name, slug, done.request, done.error)
             return
+        if not indexes:
+            return  # (and no mapping compiled for a subscription nothing matched)
         size = self.batch_size
         run, validate = resolver(self.mapping), action.schema.validate  # resolve, action.validate
         for start in range(0, len(indexes), size):
