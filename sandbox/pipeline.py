@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.actions import ACTIONS, ActionDefinition
 from sandbox.actions.presets import AUTOMATIC, Subscription
@@ -109,11 +109,10 @@ def error_dict(error: SandboxError) -> dict[str, str]:
 # -- compiled subscriptions --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """What one matched subscription made of one event: the payload as far as it got (validated
     when the step succeeded; as resolved when validation refused it; None when the mapping could not
-    be resolved) and the request, or the error that stopped it."""
+    be resolved) and the request, or the error that stopped it. (A named tuple: made per event.)"""
 
     payload: Payload | None
     request: CioRequest | None
