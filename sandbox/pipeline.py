@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox.actions import ACTIONS, ActionDefinition
 from sandbox.actions.presets import AUTOMATIC, Subscription
@@ -28,7 +28,7 @@ from sandbox.actions.settings import Settings
 from sandbox.errors import ConfigError, InputError, MappingError, SandboxError, SubscriptionSyntaxError
 from sandbox.js.numbers import to_number
 from sandbox.js.values import JSON, Event, Payload, json_kind
-from sandbox.mapping import resolve, validate_mapping
+from sandbox.mapping import resolve, resolver, validate_mapping
 from sandbox.subscriptions import Check, Compare, Condition, Group, matches, parse_subscription
 from sandbox.subscriptions import explain as explain_fql
 
@@ -109,11 +109,10 @@ def error_dict(error: SandboxError) -> dict[str, str]:
 # -- compiled subscriptions --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """What one matched subscription made of one event: the payload as far as it got (validated
     when the step succeeded; as resolved when validation refused it; None when the mapping could not
-    be resolved) and the request, or the error that stopped it."""
+    be resolved) and the request, or the error that stopped it. (A named tuple: made per event.)"""
 
     payload: Payload | None
     request: CioRequest | None
@@ -163,20 +162,23 @@ class Compiled:
                 done = self.step(events[index], settings, now)
                 yield PlanLine(index, name, slug, done.request, done.error)
             return
+        if not indexes:
+            return  # (and no mapping compiled for a subscription nothing matched)
         size = self.batch_size
+        run, validate = resolver(self.mapping), action.schema.validate  # resolve, action.validate
         for start in range(0, len(indexes), size):
             chunk = indexes[start : start + size]
             # transformBatch resolves the whole chunk first: a mapping that fails to resolve for
             # one event fails the chunk (one line for all its events, no request).
             try:
-                payloads = [resolve(self.mapping, events[index]) for index in chunk]
+                payloads = [run(events[index]) for index in chunk]
             except SandboxError as exc:
                 yield PlanLine(tuple(chunk), name, slug, error=exc)
                 continue
             valid: list[tuple[int, Payload]] = []
             for index, payload in zip(chunk, payloads, strict=True):
                 try:
-                    valid.append((index, action.validate(payload, batch=True)))
+                    valid.append((index, validate(payload, batch=True)))
                 except SandboxError as exc:
                     yield PlanLine(index, name, slug, error=exc)
             if not valid:
@@ -261,13 +263,15 @@ class CompiledSubscriptions(tuple):
         matching every subscription against every event, since the candidates hold every match)."""
         out: list[list[int]] = [[] for _ in self]
         routes, route_key = self._positions, self._route_key
+        # Compiled.matches of an object event (these are: `_route_key` reads them as dicts)
+        tests = [_matches_all if sub.condition is None else sub.condition.test for sub in self]
         for index, event in enumerate(events):
             key = route_key(event)
             route = routes.get(key)
             if route is None:
                 route = routes[key] = self._route(key)
             for position in route:
-                if self[position].matches(event):
+                if tests[position](event):
                     out[position].append(index)
         return out
 
@@ -283,6 +287,10 @@ class CompiledSubscriptions(tuple):
     def _route(self, key: tuple[str | None, str | None]) -> tuple[int, ...]:
         known = dict(zip(_DISPATCH_KEYS, key, strict=True))
         return tuple(position for position, sub in enumerate(self) if _admits(sub.requires, known))
+
+
+def _matches_all(event: Event) -> bool:
+    return True
 
 
 def _admits(requires: Mapping[str, frozenset[str]], known: Mapping[str, str | None]) -> bool:
@@ -440,7 +448,8 @@ def plan(
         return
     listed = list(events)
     for index, event in enumerate(listed):
-        check_event(event, f"event {index}")
+        if type(event) is not dict:
+            check_event(event, f"event {index}")
     for sub, indexes in zip(compiled, compiled.matching(listed), strict=True):
         yield from sub.batch(listed, indexes, settings, now)
 
@@ -451,7 +460,7 @@ def _plan_single(
     """Single mode, streamed: what `transform` does for each event, as PlanLines."""
     candidates = compiled.candidates
     for index, event in enumerate(events):
-        if event.__class__ is not dict:
+        if type(event) is not dict:
             check_event(event, f"event {index}")
         for sub in candidates(event):
             if sub.matches(event):

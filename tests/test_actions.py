@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import json_scalars
 
 from sandbox.actions import ACTIONS
-from sandbox.actions.build import Entity, build_payload, truthy
+from sandbox.actions.build import Entity, build_payload, truthy, without
 from sandbox.actions.destination_requests import on_delete, test_authentication
 from sandbox.actions.settings import EU_HOST, US_HOST, Settings
 from sandbox.errors import PayloadValidationError, UnsupportedBatchError
@@ -544,3 +544,14 @@ def test_identifier_helpers_keep_their_definitions(value: object) -> None:
         expected = True
     assert is_truthy(value) is expected
     assert is_email(value) is (isinstance(value, str) and _EMAIL.fullmatch(value) is not None)
+
+
+_SOME_KEYS = st.sampled_from(["id", "data", "event_id", "attributes", "a", "b", "", "0"])
+
+
+@given(st.dictionaries(_SOME_KEYS, json_scalars, max_size=8), st.frozensets(_SOME_KEYS, max_size=5))
+def test_without_is_the_comprehension(obj: dict, keys: frozenset) -> None:
+    """The actions' `{...rest}`: the same items in the same order, in a new plain dict."""
+    got = without(obj, keys)
+    assert list(got.items()) == [(key, value) for key, value in obj.items() if key not in keys]
+    assert type(got) is dict and got is not obj

@@ -92,3 +92,11 @@ def test_numbers_the_fast_path_leaves_to_the_exact_path() -> None:
     )
     assert dumps({"1": 1.0, "a": {"b": [1e21]}}) == '{"1":1,"a":{"b":[1e+21]}}'
     assert dumps({"s": ":1e5,1.0]"}) == '{"s":":1e5,1.0]"}'
+
+
+def test_integer_like_keys_come_first_in_any_position() -> None:
+    """An object's first key and a later one (the fast path's two key searches), nested or not."""
+    assert dumps({"7": 1, "a": 2}) == '{"7":1,"a":2}'
+    assert dumps({"a": 1, "7": 2}) == '{"7":2,"a":1}'
+    assert dumps([{"b": {"a": 1, "0": 2}}]) == '[{"b":{"0":2,"a":1}}]'
+    assert dumps({"a": 1, "07": 2, "x7": 3}) == '{"a":1,"07":2,"x7":3}'

@@ -8,7 +8,7 @@ the v2 `action` and the payload), `build_payload` turns it into the `/api/v2/ent
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sandbox.actions.identifiers import resolve_identifiers
 from sandbox.actions.request import CioRequest, make_headers
@@ -33,17 +33,27 @@ _TAKEN = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(NamedTuple):
     """What an action's mapPayload hands to sendSingle/sendBatch: v2 `type`, v2 `action`, payload.
 
     The payload may hold MISSING values: JavaScript keeps a key whose value is `undefined` in its
     place (which matters when buildPayload later assigns to it), and JSON.stringify drops it.
+    (A named tuple, not a frozen dataclass: one per event, and a tuple is made three times faster.)
     """
 
     type: str
     action: str
     payload: Payload
+
+
+def without(obj: Payload, keys: frozenset[str]) -> dict[str, JSON]:
+    """`{key: value for key, value in obj.items() if key not in keys}` (a plain dict, in obj's
+    order), made as a copy with those keys deleted: the copy and the set intersection run in C,
+    where the comprehension runs bytecode for every key."""
+    out = dict(obj)
+    for key in keys.intersection(out):
+        del out[key]
+    return out
 
 
 def converts_timestamps(payload: Payload) -> bool:
@@ -63,7 +73,7 @@ def build_payload(entity: Entity) -> dict[str, JSON]:
         for key, value in payload.items():
             if key in _TAKEN:
                 continue
-            cls = value.__class__
+            cls = type(value)
             if cls is str:
                 if value and "0" <= value[0] <= "9":
                     value = convert_attribute_timestamps({key: value})[key]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.actions.build import Entity, truthy
+from sandbox.actions.build import Entity, truthy, without
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.fields import Field
 from sandbox.actions.shared import BATCH_FIELDS, CONVERT_TIMESTAMP, path, person_id
@@ -51,7 +51,7 @@ _DEVICE_KEYS = frozenset(("device_id", "platform", "last_used", "attributes", "a
 
 def map_payload(payload: Payload) -> Entity:
     """The device goes under `device`; app_version joins its attributes, overriding a property."""
-    rest = {key: value for key, value in payload.items() if key not in _DEVICE_KEYS}
+    rest = without(payload, _DEVICE_KEYS)
     attributes = dict(payload.get("attributes") or {})
     app_version = payload.get("app_version", MISSING)
     if truthy(app_version):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sandbox.actions.build import Entity, converts_timestamps, truthy
+from sandbox.actions.build import Entity, converts_timestamps, truthy, without
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.fields import Field
 from sandbox.actions.identifiers import resolve_identifiers
@@ -64,7 +64,7 @@ _REMOVED_ATTRIBUTES = ("object_type_id", "objectTypeId", "relationshipAttributes
 def map_payload(payload: Payload) -> Entity:
     """Mirrors createUpdateObject's mapPayload, plus the created_at decision (docs/decisions.md §1.2)."""
     get = payload.get
-    rest = {key: value for key, value in payload.items() if key not in _TAKEN}
+    rest = without(payload, _TAKEN)
     attributes = get("custom_attributes", MISSING)
     if isinstance(attributes, dict):
         # Upstream deletes these from the event's own objectAttributes; a copy (of the same kind:
@@ -88,7 +88,7 @@ def map_payload(payload: Payload) -> Entity:
         # Converter A over the whole body: attributes, root created_at, even object_id (observed).
         body = convert_attribute_timestamps(body)
         created_at = body.get("created_at", MISSING)
-        if created_at.__class__ is str and created_at:
+        if type(created_at) is str and created_at:
             # docs/decisions.md §1.2: the root created_at also gets the lenient converter B.
             body["created_at"] = convert_created_at(created_at)
         if truthy(relationship_attributes):

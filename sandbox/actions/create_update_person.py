@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.actions.build import Entity, converts_timestamps, truthy
+from sandbox.actions.build import Entity, converts_timestamps, truthy, without
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.fields import Field
 from sandbox.actions.shared import (
@@ -64,11 +64,11 @@ _REMOVED_TRAITS = frozenset(
 def map_payload(payload: Payload) -> Entity:
     """Mirrors createUpdatePerson's mapPayload, plus the created_at decision (docs/decisions.md §1.2)."""
     get = payload.get
-    body = {key: value for key, value in payload.items() if key not in _TAKEN}
+    body = without(payload, _TAKEN)
     # Upstream deletes these keys from the event's own traits; a copy keeps the event intact.
     traits = get("custom_attributes") or {}
-    if traits.__class__ is dict:
-        attributes = {key: value for key, value in traits.items() if key not in _REMOVED_TRAITS}
+    if type(traits) is dict:
+        attributes = without(traits, _REMOVED_TRAITS)
     elif isinstance(traits, dict):  # a copy of the same kind (see NonPlainObject)
         attributes = type(traits)((key, value) for key, value in traits.items() if key not in _REMOVED_TRAITS)
     else:

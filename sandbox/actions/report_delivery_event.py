@@ -67,9 +67,9 @@ def _js_number_of(value: JSON) -> float | None:
         return 0.0
     if value is True:
         return 1.0
-    if value.__class__ is int or value.__class__ is float:
+    if type(value) is int or type(value) is float:
         return None if math.isnan(value) else value
-    if value.__class__ is str:
+    if type(value) is str:
         return to_number(value)
     return None
 
@@ -81,7 +81,7 @@ def metrics_body(payload: Payload, now: float) -> dict[str, JSON]:
     body["timestamp"] = math.floor(now)
     number = _js_number_of(convert_valid_timestamp(get("timestamp", MISSING)))
     if number is not None:
-        body["timestamp"] = as_json_number(number) if number.__class__ is float else number
+        body["timestamp"] = as_json_number(number) if type(number) is float else number
     for key in ("recipient", "reason", "href"):
         if truthy(get(key, MISSING)):
             body[key] = payload[key]

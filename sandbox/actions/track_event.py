@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.actions.build import Entity
+from sandbox.actions.build import Entity, without
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.fields import Field
 from sandbox.actions.shared import (
@@ -39,7 +39,7 @@ _TAKEN = frozenset(("id", "event_id", "data"))
 
 def map_payload(payload: Payload) -> Entity:
     """`{...rest, person_id: id, id: event_id, attributes: data}`: undefined keys keep their place."""
-    body = {key: value for key, value in payload.items() if key not in _TAKEN}
+    body = without(payload, _TAKEN)
     body["person_id"] = payload.get("id", MISSING)
     body["id"] = payload.get("event_id", MISSING)
     body["attributes"] = payload.get("data", MISSING)

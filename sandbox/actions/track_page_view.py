@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.actions.build import Entity, truthy
+from sandbox.actions.build import Entity, truthy, without
 from sandbox.actions.definition import ActionDefinition
 from sandbox.actions.fields import Field
 from sandbox.actions.shared import (
@@ -39,7 +39,7 @@ _TAKEN = frozenset(("id", "url", "data", "event_id"))
 
 def map_payload(payload: Payload) -> Entity:
     """`{...rest, person_id: id, name: url, attributes: data}`, plus `id` only when event_id is truthy."""
-    body = {key: value for key, value in payload.items() if key not in _TAKEN}
+    body = without(payload, _TAKEN)
     body["person_id"] = payload.get("id", MISSING)
     body["name"] = payload.get("url", MISSING)
     body["attributes"] = payload.get("data", MISSING)

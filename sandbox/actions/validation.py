@@ -84,7 +84,7 @@ class PayloadSchema:
         out: dict[str, JSON] = {}
         errors: list[tuple[int, str]] | None = None
         for key, value in payload.items():
-            cls = value.__class__
+            cls = type(value)
             if cls is str:
                 if not value and (not batch or key not in self._keeps_empty):
                     continue  # single mode drops "" for every root field; batch only for non-strings
@@ -132,9 +132,9 @@ def remove_empty_values(payload: Payload, fields: Fields, *, batch: bool = False
             types = field.json_types
             if value is None and "null" not in types:
                 continue
-            if value == "" and value.__class__ is str and ("string" not in types or not batch):
+            if value == "" and type(value) is str and ("string" not in types or not batch):
                 continue
-        elif value == "" and value.__class__ is str and not batch:
+        elif value == "" and type(value) is str and not batch:
             continue
         out[key] = value
     return out
@@ -148,7 +148,7 @@ def _capitalize(text: str) -> str:
 
 
 def _is_type(value: Any, types: tuple[str, ...]) -> bool:
-    cls = value.__class__
+    cls = type(value)
     for t in types:
         if t == "string":
             if cls is str:
@@ -172,11 +172,11 @@ def _is_type(value: Any, types: tuple[str, ...]) -> bool:
 
 def _coerce(value: Any, types: tuple[str, ...], coerce_to: tuple[str, ...]) -> tuple[Any, Any]:
     """Ajv's coerceData: returns (coerced value or MISSING, the value the error is about)."""
-    if "array" not in types and value.__class__ is list and len(value) == 1:
+    if "array" not in types and type(value) is list and len(value) == 1:
         value = value[0]  # coerceTypes "array": a one-element array stands for its element
         if _is_type(value, types):
             return value, value
-    cls = value.__class__
+    cls = type(value)
     is_number = cls is int or cls is float
     for t in coerce_to:
         if t == "string":
@@ -220,7 +220,7 @@ def _compile(field: Field) -> Check:
     simple = types == ("string",) and not enum
 
     def check(value: Any, errors: list[str]) -> Any:
-        if simple and value.__class__ is str:
+        if simple and type(value) is str:
             return value  # the hot path: a string into a plain string field
         if not _is_type(value, types):
             coerced, about = (MISSING, value) if not coerce_to else _coerce(value, types, coerce_to)
@@ -230,9 +230,9 @@ def _compile(field: Field) -> Check:
                     errors.append(enum_message)
                 return value
             value = coerced
-        if enum and not any(value == v and value.__class__ is v.__class__ for v in enum):
+        if enum and not any(value == v and type(value) is type(v) for v in enum):
             errors.append(enum_message)
-        cls = value.__class__
+        cls = type(value)
         if (cls is int or cls is float) and (minimum is not None or maximum is not None):
             if maximum is not None and value > maximum:
                 errors.append(f"{label} must be equal to or less than {number_to_string(maximum)}")

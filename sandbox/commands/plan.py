@@ -92,7 +92,6 @@ def parse_now(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sandbox.commands.lint import warn
     from sandbox.pipeline import plan, trace
     from sandbox.replay.config import load_config, settings_from_dict, subscriptions_from_list
 
@@ -163,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
                 raise ConfigError("subscriptions must be a JSON array", sub_file)
             subscriptions = list(subscriptions_from_list(subscriptions_data, sub_file))
         if subscriptions is not None:
+            from sandbox.commands.lint import warn
+
             warn("plan", sub_file if subscriptions_data is not None else str(args.config), subscriptions)
 
         if args.explain:
@@ -418,7 +419,7 @@ class LineEncoder:
 
     def __call__(self, line: Any) -> str:
         index = line.event_index
-        if index.__class__ is int:
+        if type(index) is int:
             return f"{INDEX_PREFIX}{index}{self.tail(line)}"
         return self._whole(line)
 

@@ -22,8 +22,7 @@ Every time without a zone is local time, which in the UTC process Segment runs i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from sandbox.js.strings import LINE_TERMINATORS, WHITESPACE
 
@@ -140,8 +139,7 @@ _SPACE_CHARS: Final = frozenset(c for c in WHITESPACE if c < "A")
 _HIGH_SPACE_CHARS: Final = frozenset(c for c in WHITESPACE if c >= "A" and c not in LINE_TERMINATORS)
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):  # not a dataclass: nothing to generate at import
     kind: int
     value: int = 0  # number value, symbol code point, keyword value
     length: int = 0  # characters (UTF-16 units for words)

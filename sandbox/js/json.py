@@ -97,11 +97,11 @@ def is_array_index(key: str) -> bool:
 def js_keys(obj: dict[str, Any]) -> list[str]:
     """The keys of `obj` in JavaScript's property order (Object.keys, for...in, JSON.stringify):
     array indexes ascending, then the other keys in insertion order."""
-    indexes = [key for key in obj if key.__class__ is str and is_array_index(key)]
+    indexes = [key for key in obj if type(key) is str and is_array_index(key)]
     if not indexes:
         return list(obj)
     indexes.sort(key=int)
-    return indexes + [key for key in obj if not (key.__class__ is str and is_array_index(key))]
+    return indexes + [key for key in obj if not (type(key) is str and is_array_index(key))]
 
 
 def join_surrogates(text: str) -> str:
@@ -120,7 +120,7 @@ def quote(text: str) -> str:
 
 def number(value: int | float) -> str:
     """A number as JSON.stringify writes it (ints beyond 2^53 are doubles in JavaScript)."""
-    if value.__class__ is int and -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+    if type(value) is int and -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
         return str(value)
     try:
         as_double = float(value)
@@ -148,7 +148,7 @@ def stringify(value: Any, undefined: object = Undefined) -> str | None:
 
 
 def _write(value: Any, out: list[str], undefined: object) -> None:
-    cls = value.__class__
+    cls = type(value)
     if cls is str:
         out.append(quote(value))
     elif value is None or value is undefined:
@@ -169,7 +169,7 @@ def _write(value: Any, out: list[str], undefined: object) -> None:
             if not first:
                 out.append(",")
             first = False
-            out.append(quote(key if key.__class__ is str else str(key)))
+            out.append(quote(key if type(key) is str else str(key)))
             out.append(":")
             _write(item, out, undefined)
         out.append("}")
@@ -196,28 +196,36 @@ def _write(value: Any, out: list[str], undefined: object) -> None:
 # integral floats (`1.0`, `-0.0`; JavaScript writes `1`, `0`) and exponents at other bounds
 # (`1e16`, `1e-6`; JavaScript writes `10000000000000000`, `0.000001`). Three searches find those (a
 # number ending in `.0`, an exponent) and the integer-like keys, which JavaScript orders first; a
-# string that merely looks like one (`"e-mail"`) only costs the exact path. (Three searches with a
-# literal first character run 3x faster than one alternation.)
+# string that merely looks like one (`"e-mail"`) only costs the exact path. (Searches with a
+# literal first character run 3x faster than one alternation; the key searches start with the `{`
+# or `,` that orjson's compact text puts before every key, so the matcher is entered at each key,
+# not at each quote: 2.5x faster than one search from the quote.)
 _ORJSON_OPTIONS: Final = (
     orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 )
 _INTEGRAL: Final = re.compile(rb"\.0[,\]}]").search
 _EXPONENT: Final = re.compile(rb"e[-+0-9]").search
-_INDEX_KEY: Final = re.compile(rb'"(?:0|[1-9][0-9]*)":').search
+_FIRST_INDEX_KEY: Final = re.compile(rb'\{"(?:0|[1-9][0-9]*)":').search
+_LATER_INDEX_KEY: Final = re.compile(rb',"(?:0|[1-9][0-9]*)":').search
 _orjson_dumps = orjson.dumps
 
 
 def dumps(value: Any) -> str:
     """`stringify(value)` for a JSON value (no `undefined` in it): orjson's text when it is the
     same (tests/test_jsjson.py checks that it is), else `stringify`."""
-    cls = value.__class__
+    cls = type(value)
     if cls is dict or cls is list:
         try:
             data = _orjson_dumps(value, option=_ORJSON_OPTIONS)
         except TypeError:
             pass
         else:
-            if _EXPONENT(data) is None and _INTEGRAL(data) is None and _INDEX_KEY(data) is None:
+            if (
+                _EXPONENT(data) is None
+                and _INTEGRAL(data) is None
+                and _FIRST_INDEX_KEY(data) is None
+                and _LATER_INDEX_KEY(data) is None
+            ):
                 return data.decode()
     exact = stringify(value)
     assert exact is not None

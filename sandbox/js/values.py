@@ -49,7 +49,7 @@ def is_truthy(value: JSON) -> bool:
     false; everything else, `[]` and `{}` included, is true."""
     if value is None or value is MISSING or value is False:
         return False
-    cls = value.__class__
+    cls = type(value)
     if cls is str:
         return value != ""
     if cls is dict or cls is list or value is True:
@@ -72,7 +72,7 @@ def typeof(value: JSON) -> str:
         return "undefined"
     if value is True or value is False:
         return "boolean"
-    cls = value.__class__
+    cls = type(value)
     if cls is int or cls is float:
         return "number"
     if cls is str:
@@ -87,7 +87,7 @@ def json_kind(value: JSON) -> str:
         return "null"
     if value is MISSING:
         return "undefined"
-    cls = value.__class__
+    cls = type(value)
     if cls is bool:
         return "a boolean"
     if cls is int or cls is float:

@@ -30,7 +30,7 @@ from sandbox.js.values import JSON, real_type_of
 from sandbox.mapping.compile import compile_node, own_properties, remove_undefined
 from sandbox.mapping.validate import mapping_to_process, validate_mapping
 
-__all__ = ["compile_mapping", "remove_undefined", "resolve", "validate_mapping"]
+__all__ = ["compile_mapping", "remove_undefined", "resolve", "resolver", "validate_mapping"]
 
 Compiled = Callable[[JSON], dict[str, JSON]]
 
@@ -66,12 +66,18 @@ def compile_mapping(mapping: dict[str, JSON]) -> Compiled:
 
 def resolve(mapping: dict[str, JSON], data: JSON) -> dict[str, JSON]:
     """Resolve a validated mapping against one event (mapping-kit `transform` minus validation)."""
+    return resolver(mapping)(data)
+
+
+def resolver(mapping: dict[str, JSON]) -> Compiled:
+    """The function `resolve(mapping, data)` calls with `data`, from the same cache: for callers
+    that resolve one mapping against many events (batch mode's chunks)."""
     entry = _cache.get(id(mapping))
     if entry is None:
         if len(_cache) >= _CACHE_SIZE:
             del _cache[next(iter(_cache))]
         entry = _cache[id(mapping)] = (mapping, _compile_by_content(mapping))
-    return entry[1](data)
+    return entry[1]
 
 
 def _compile_by_content(mapping: dict[str, JSON]) -> Compiled:

@@ -149,7 +149,7 @@ def own_properties(value: JSON) -> JSON:
     by orjson's text of them, which holds `"__proto__"` wherever such a key is (a string equal to
     it only costs the walk), else by a walk without recursion, so data nested deeper than
     Python's stack (or holding MISSING, or what orjson refuses) still passes through."""
-    cls = value.__class__
+    cls = type(value)
     if cls is dict or cls is list:
         try:
             text = _orjson_dumps(value)
@@ -162,7 +162,7 @@ def own_properties(value: JSON) -> JSON:
     pop, extend = stack.pop, stack.extend
     while stack:
         item = pop()
-        cls = item.__class__
+        cls = type(item)
         if cls is dict or cls is NonPlainObject:
             if "__proto__" in item:
                 return _own_properties(value)
@@ -178,7 +178,7 @@ def _own_properties(value: JSON) -> JSON:
     an array (null makes a prototype-less object, which is still plain; a primitive is ignored).
     MISSING members are dropped and MISSING array items become None, as in remove_undefined.
     Objects without such a key anywhere inside are returned as they are (not copied)."""
-    cls = value.__class__
+    cls = type(value)
     if cls is list:
         items = [_own_properties(item) for item in value]
         if any(new is not old or new is MISSING for new, old in zip(items, value, strict=True)):
@@ -189,7 +189,7 @@ def _own_properties(value: JSON) -> JSON:
     members = {key: _own_properties(item) for key, item in value.items() if item is not MISSING}
     if "__proto__" in members:
         prototype = members.pop("__proto__")
-        if prototype.__class__ in (dict, list, NonPlainObject):
+        if type(prototype) in (dict, list, NonPlainObject):
             return NonPlainObject(members)
         return members
     if len(members) == len(value) and all(members[key] is value[key] for key in members):

@@ -25,8 +25,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 from sandbox.errors import InputError
 
@@ -40,10 +39,9 @@ def is_url(path: str) -> bool:
     return bool(_URL.match(path))
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     """Which partitions of an archive to read: source ids (empty: all) and an inclusive range of
-    received days (None: open)."""
+    received days (None: open). (A named tuple: no dataclass to generate at every start-up.)"""
 
     sources: tuple[str, ...] = ()
     since: dt.date | None = None

@@ -37,7 +37,6 @@ import datetime as _dt
 import json
 import math
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +137,8 @@ def load_config(
 
 def parse_config(text: str, file: str = DEFAULT_FILE) -> Config:
     """Parse TOML text as a configuration; `file` names it in errors."""
+    import tomllib  # here, not at the top: `plan --settings` never reads TOML (start-up time)
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

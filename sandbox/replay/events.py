@@ -200,7 +200,7 @@ def parse_events(chunks: Iterable[str], source: str) -> Iterator[Event]:
 def is_plain_event(value: JSON) -> bool:
     """Whether `value` is one event as it is: what expand_message gives unchanged (an object
     with a `type` and no `writeKey`)."""
-    return value.__class__ is dict and "type" in value and "writeKey" not in value
+    return type(value) is dict and "type" in value and "writeKey" not in value
 
 
 def expand_message(value: JSON, source: str, line: int) -> Iterator[Located]:

@@ -191,13 +191,13 @@ def guessed_keys(event: dict[str, Any], compiled: CompiledSubscriptions) -> list
     properties = get("properties")
     holders = [get("traits"), properties]
     groups = [get("groupId")]
-    if properties.__class__ is dict:
+    if type(properties) is dict:
         groups.append(properties.get("objectId"))  # the object of Object/Relationship Deleted
-    if context.__class__ is dict:
+    if type(context) is dict:
         holders.append(context.get("traits"))
         groups.append(context.get("groupId"))
         device = context.get("device")
-        if device.__class__ is dict:
+        if type(device) is dict:
             _guess(device.get("token"), keys)
     for group in groups:
         if group is not None:
@@ -205,7 +205,7 @@ def guessed_keys(event: dict[str, Any], compiled: CompiledSubscriptions) -> list
             if text is not None:
                 keys.append(f"group:{text}")
     for holder in holders:
-        if holder.__class__ is dict:
+        if type(holder) is dict:
             for name in _IDENTIFIER_KEYS:
                 if name in holder:
                     _guess(holder[name], keys)

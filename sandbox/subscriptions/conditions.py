@@ -211,8 +211,8 @@ def _fused_tests(group: Group) -> tuple[Callable[[Event], bool], ...]:
 
 def _set_test(key: str, texts: set[str], *, negate: bool) -> Callable[[Event], bool]:
     if negate:
-        return lambda event: not ((value := event.get(key)).__class__ is str and value in texts)
-    return lambda event: (value := event.get(key)).__class__ is str and value in texts
+        return lambda event: not (type(value := event.get(key)) is str and value in texts)
+    return lambda event: type(value := event.get(key)) is str and value in texts
 
 
 def matches(condition: Condition, event: Any) -> bool:

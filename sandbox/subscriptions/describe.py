@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
 from sandbox.js.values import MISSING
@@ -65,6 +64,8 @@ def _render_number(value: float) -> str:
         return "-"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    from decimal import Decimal  # here: only descriptions of fractional numbers need it
+
     text = format(Decimal(repr(value)), "f")
     return text
 

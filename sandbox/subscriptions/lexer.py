@@ -3,8 +3,7 @@ destination-subscriptions (`properties` `.` `plan` becomes one ident)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sandbox.errors import SubscriptionSyntaxError
 
@@ -27,8 +26,7 @@ TokenKind = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # not a dataclass: nothing to generate at import
     kind: TokenKind
     value: str
     position: int  # 0-based column of the token's first character
