@@ -126,6 +126,8 @@ class Automation:
         for campaign in campaigns:
             self.campaigns[campaign.id] = campaign
         self._checks: dict[int, Check] = {}
+        self.active = False
+        """Whether any segment or campaign is defined (kept by `_refresh` and `_index_campaigns`)."""
         self._order = self._ordered(self.segments)
         self._refresh()
         self._index_campaigns()
@@ -136,10 +138,6 @@ class Automation:
         """At or after the latest time anyone in any workspace was evaluated at."""
 
     # ------------------------------------------------------------------ state
-
-    @property
-    def active(self) -> bool:
-        return bool(self.segments or self.campaigns)
 
     def store(self, ws: WorkspaceState) -> WorkspaceAutomation:
         last = self._last  # the workspace asked for last (most requests are for one workspace)
@@ -265,10 +263,11 @@ class Automation:
             cio_id = change.get("person")
             if isinstance(cio_id, str):
                 _dirty(touched, cio_id, kind, change)
-            primary = change.get("primary")  # a merge: the person who stays
-            if isinstance(primary, str):
-                _dirty(touched, primary, kind, change)
-            if kind == "person_deleted":
+            if kind == "people_merged":  # the person who stays changed too
+                primary = change.get("primary")
+                if isinstance(primary, str):
+                    _dirty(touched, primary, kind, change)
+            elif kind == "person_deleted":
                 self._forget(store, change["person"], now, change.get("reason", "delete"), changes)
         for cio_id, dirty in touched.items():
             person = ws.people.by_cio_id(cio_id)
@@ -392,9 +391,11 @@ class Automation:
                     del store.members[segment_id][cio_id]
                     self._membership(store, changes, cio_id, "segment_left", segment_id, now)
         seen = index.looked_at or 0
-        if events and seen < len(history) and self._by_event:
+        by_event = self._by_event
+        if events and seen < len(history) and by_event:
             for event in history[seen:]:
-                self._event_triggers(store, person, event, now, inside, changes, notes)
+                if event.type == "event" and event.name in by_event:
+                    self._event_triggers(store, person, event, now, inside, changes, notes)
         index.looked_at = len(history)
         back = now < store.latest
         if not back:
@@ -513,8 +514,7 @@ class Automation:
         changes: list[dict[str, JSON]],
         notes: list[str],
     ) -> None:
-        if event.type != "event":
-            return
+        """The entries `event` (an event, of a name some campaign is triggered by) starts."""
         for campaign in self._by_event.get(event.name, ()):
             why = why_not_triggered(campaign, event, now)
             if why is not None:
@@ -681,6 +681,7 @@ class Automation:
     def _index_campaigns(self) -> None:
         """After the campaigns changed: the campaigns each segment and each event name triggers,
         in the campaigns' order."""
+        self.active = bool(self.segments or self.campaigns)
         self._by_segment: dict[int, list[Campaign]] = {}
         self._by_event: dict[str, list[Campaign]] = {}
         for campaign in self.campaigns.values():
@@ -715,6 +716,7 @@ class Automation:
 
     def _refresh(self) -> None:
         """After the definitions changed: which segments depend on the time, and on what."""
+        self.active = bool(self.segments or self.campaigns)
         self._refs = {s: segment_refs(self.segments[s].conditions) & set(self.segments) for s in self._order}
         self._inputs = {s: inputs_of(self.segments[s].conditions) for s in self._order}
         # the time-dependent rules, each once (however many segments have it), by what they read
