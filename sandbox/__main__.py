@@ -1,7 +1,5 @@
 """`python -m sandbox ...` is `cio-sandbox ...`."""
 
-import sys
+from sandbox.cli import entry
 
-from sandbox.cli import main
-
-sys.exit(main())
+entry()
