@@ -480,7 +480,7 @@ class Automation:
     ) -> None:
         """One membership change (`segment_entered` / `segment_left`, with the `reason` when the
         person left for a reason other than the segment's conditions): its dict in the outcome,
-        its `Membership` in the person's history."""
+        its three items in the person's history (`_remember`)."""
         change: dict[str, JSON] = {"kind": kind, "person": cio_id, "segment": segment_id, "at": now}
         if reason is None:
             _remember(store, cio_id, kind, segment_id, now)
@@ -843,8 +843,8 @@ def _recorded(cio_id: str, flat: list[JSON]) -> list[dict[str, JSON]]:
     """A person's history as its changes: each campaign entry's dict, and each membership
     change's dict made again (the fields in the order of the outcome's)."""
     out: list[dict[str, JSON]] = []
-    for at in range(0, len(flat), 3):
-        what, item, when = flat[at : at + 3]
+    for start in range(0, len(flat), 3):
+        what, item, when = flat[start : start + 3]
         if what == _ENTERED:
             out.append(_entry_change(item))
             continue
