@@ -281,10 +281,12 @@ class PartitionReplay:
             self._objects.extend([item.index] * (ws.objects.created - len(self._objects)))
             for seq in range(len(self._stored) + 1, ws.anonymous.next_seq + 1):
                 self._stored[seq] = item.index
+        if self._tally is None and not self._events:
+            return record  # diff's partitions: the end state is all they give
         matched = [s.subscription.name for s in record.trace.subscriptions if s.matched]
         if self._tally is not None:
             self._tally.add_indexed(item.index, matched, record.deliveries, record.invalid)
-        elif self._events:
+        else:
             self._results.append(
                 EventResult(
                     item.index,
