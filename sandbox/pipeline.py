@@ -17,7 +17,7 @@ off the parsed condition, see `_requirements`), and match those in full; `trace`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -133,6 +133,11 @@ class Compiled:
     def matches(self, event: Event) -> bool:
         """The subscription stage: does the FQL hold for `event`?"""
         return self.condition is None or matches(self.condition, event)
+
+    @property
+    def test(self) -> Callable[[Event], bool]:
+        """`matches` for an event known to be an object (a dict), as one call."""
+        return _matches_all if self.condition is None else self.condition.test
 
     def step(self, event: Event, settings: Settings, now: float | None) -> Step:
         """The rest of the flow for a matched event: resolve → validate → perform (single mode)."""
@@ -263,8 +268,7 @@ class CompiledSubscriptions(tuple):
         matching every subscription against every event, since the candidates hold every match)."""
         out: list[list[int]] = [[] for _ in self]
         routes, route_key = self._positions, self._route_key
-        # Compiled.matches of an object event (these are: `_route_key` reads them as dicts)
-        tests = [_matches_all if sub.condition is None else sub.condition.test for sub in self]
+        tests = [sub.test for sub in self]  # the events are objects: `_route_key` reads them as dicts
         for index, event in enumerate(events):
             key = route_key(event)
             route = routes.get(key)
