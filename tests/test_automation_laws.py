@@ -368,7 +368,7 @@ def test_the_kept_event_index_equals_a_fresh_grouping(
     cond: dict[str, Any], first: list[Any], later: list[Any], move: int
 ) -> None:
     """The engine's per-person index, brought up to date after appends, groups as a fresh one
-    does, and time boundaries read through it equal those read from the whole history."""
+    does (each group's timestamps sorted), and time boundaries read through it equal those read from the whole history."""
     from mock_cio.segments.boundaries import next_change
     from mock_cio.segments.compiled import EventIndex
     from mock_cio.state.people import PersonEvent
@@ -387,7 +387,10 @@ def test_the_kept_event_index_equals_a_fresh_grouping(
     for event in person.events:
         fresh.setdefault((event.type, event.name), []).append(event)
     assert index.groups == fresh
-    assert index.current(list(person.events)).groups == fresh  # another list: indexed afresh
+    sorted_stamps = {key: sorted(e.timestamp for e in group) for key, group in fresh.items()}
+    assert index.stamps == sorted_stamps  # each group's timestamps, kept sorted as events arrive
+    again = index.current(list(person.events))  # another list: indexed afresh
+    assert again.groups == fresh and again.stamps == sorted_stamps
     cond = check_conditions(cond)
     assert next_change(cond, person, NOW + move, index) == next_change(cond, person, NOW + move)
 

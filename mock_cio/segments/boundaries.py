@@ -20,6 +20,7 @@ boundary). Only the person's events of the rule's type and name are looked at (t
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,14 +48,14 @@ class TimeLeaf:
         self.node = node
         self.check: Check = compile_conditions(node)
         ((kind, body),) = node.items()
-        self._counted: tuple[str, str, float, int, int | None] | None = None
+        self._counted: tuple[tuple[str, str], float, int, int | None] | None = None
         if kind in ("event", "page") and body.get("within_days") is not None and not body.get("data"):
             high = body.get("max_count")
             low = body.get("min_count")
             if low is None:
                 low = 1 if high is None else 0
             name = body["name"] if kind == "event" else body["url"]
-            self._counted = (kind, name, body["within_days"] * DAY, low, high)
+            self._counted = ((kind, name), body["within_days"] * DAY, low, high)
 
     def next_change(self, env: Env) -> float | None:
         """The earliest time after `env.now` at which this rule's value for `env.person` can
@@ -70,19 +71,18 @@ class TimeLeaf:
         # changes when the count falls below `low` (true now), or to `high` (false now, above
         # it); a count below `low` stays false. When a candidate is not after `now`, the
         # candidates are tried instead.
-        kind, name, span, low, high = counted
+        key, span, low, high = counted
         now = env.now
-        since = now - span
-        stamps = [e.timestamp for e in env.group((kind, name)) if not e.timestamp < since]
-        count = len(stamps)
+        stamps = env.stamps(key)  # sorted: those counted now are stamps[first:]
+        first = bisect_left(stamps, now - span)
+        count = len(stamps) - first
         if count < low:
             return None
-        stamps.sort()
-        if count and math.nextafter(stamps[0] + span, _after) <= now:
+        if count and math.nextafter(stamps[first] + span, _after) <= now:
             return self._tried(env)
         if high is None or count <= high:
-            return None if low == 0 else math.nextafter(stamps[count - low] + span, _after)
-        return math.nextafter(stamps[count - high - 1] + span, _after)
+            return None if low == 0 else math.nextafter(stamps[first + count - low] + span, _after)
+        return math.nextafter(stamps[first + count - high - 1] + span, _after)
 
     def _tried(self, env: Env, tries: int = TRIES) -> float | None:
         """`next_change` by trying the rule at its candidates after `env.now`, in order, at most

@@ -11,6 +11,7 @@ The rules themselves are evaluate.py's (`attribute_holds`, `field_value`, `data_
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Callable, Container
 from typing import Any
 
@@ -24,33 +25,45 @@ JSON = Any
 
 
 _NO_EVENTS: list[PersonEvent] = []
+_NO_STAMPS: list[int] = []
 
 
 class EventIndex:
-    """A person's events grouped by (type, name), in their order: `update()` adds the events
-    appended since the last call (a new events list, or a shorter one, is indexed afresh)."""
+    """A person's events grouped by (type, name), in their order, and each group's timestamps
+    sorted (`stamps`: a count of the events not older than a time is one bisection):
+    `current()` adds the events appended since the last call (a new events list, or a shorter
+    one, is indexed afresh)."""
 
-    __slots__ = ("source", "seen", "groups")
+    __slots__ = ("source", "seen", "groups", "stamps")
 
     def __init__(self, events: list[PersonEvent]) -> None:
         self.source = events
         self.seen = 0
         self.groups: dict[tuple[str, str], list[PersonEvent]] = {}
+        self.stamps: dict[tuple[str, str], list[int]] = {}
 
     def current(self, events: list[PersonEvent]) -> EventIndex:
         """This index brought up to date with `events` (indexed afresh when they are another
         list, or a shorter one)."""
         if events is not self.source or len(events) < self.seen:
-            self.source, self.seen, self.groups = events, 0, {}
+            self.source, self.seen, self.groups, self.stamps = events, 0, {}, {}
         if len(events) != self.seen:
             groups = self.groups
+            stamps = self.stamps
             for event in events[self.seen :]:
                 key = (event.type, event.name)
+                timestamp = event.timestamp
                 found = groups.get(key)
                 if found is None:
                     groups[key] = [event]
+                    stamps[key] = [timestamp]
                 else:
                     found.append(event)
+                    times = stamps[key]
+                    if timestamp >= times[-1]:  # most events come in time order
+                        times.append(timestamp)
+                    else:
+                        insort(times, timestamp)
             self.seen = len(events)
         return self
 
@@ -97,10 +110,17 @@ class Env:
 
     def group(self, key: tuple[str, str]) -> list[PersonEvent]:
         """The person's events of `key`, (type, name)."""
+        return self._indexed().groups.get(key, _NO_EVENTS)
+
+    def stamps(self, key: tuple[str, str]) -> list[int]:
+        """The timestamps of the person's events of `key`, sorted."""
+        return self._indexed().stamps.get(key, _NO_STAMPS)
+
+    def _indexed(self) -> EventIndex:
         index = self._index
         if index is None:
             index = self._index = EventIndex(self.person.events).current(self.person.events)
-        return index.groups.get(key, _NO_EVENTS)
+        return index
 
 
 Check = Callable[[Env], bool]
@@ -187,6 +207,15 @@ def _activity(kind: str, name: str, body: JSON) -> Check:
             return count >= low and (high is None or count <= high)
 
         return by_length
+    if not fields:  # every event since `within_days` ago counts (a future one too)
+        span = days * DAY
+
+        def since_then(env: Env) -> bool:
+            stamps = env.stamps(key)
+            count = len(stamps) - bisect_left(stamps, env.now - span)
+            return count >= low and (high is None or count <= high)
+
+        return since_then
     if not any(rule["operator"] in TIMESTAMP_OPERATORS for rule in rules):
         # no data rule can warn: stop counting once the answer is known, latest events first
         # (the likeliest to be within `within_days`)
