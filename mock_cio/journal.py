@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_cio.errors import JournalError, JournalLocked, JournalLost  # noqa: F401  (defined in mock_cio.errors; importable here too)
+from mock_cio.json_text import compact
 
 JSON = Any
 
@@ -153,20 +154,17 @@ _SELECT = f"SELECT id, {_COLUMNS} FROM entries"
 _HISTORY = f"SELECT id, {_COLUMNS}, applied FROM entries"
 
 GROUP_COMMIT = 256
+"""Rows per transaction in a scratch journal (`durable=False`)."""
 CHECKPOINT_SECONDS = 0.25
 """How often the background checkpointer of a durable file journal copies the WAL into the file."""
-"""Rows per transaction in a scratch journal (`durable=False`)."""
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
-
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _dumps(value: JSON) -> str:
     if not value and isinstance(value, list):
         return "[]"
-    return _encode(value)
+    return compact(value)
 
 
 def _loads(text: str | None) -> JSON:
