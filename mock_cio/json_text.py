@@ -20,7 +20,8 @@ from typing import Any
 
 import orjson
 
-_stdlib = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+stdlib_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""json's compact text (the spelling of its floats too): what `compact` equals in value."""
 _dumps = orjson.dumps
 _OPTIONS = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -33,7 +34,7 @@ def compact(value: Any) -> str:
     try:
         text = _dumps(value, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return _stdlib(value)
+        return stdlib_compact(value)
     if b"null" in text:  # perhaps a NaN or an infinity orjson wrote as null
-        return _stdlib(value)
+        return stdlib_compact(value)
     return text.decode()

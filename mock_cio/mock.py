@@ -29,7 +29,6 @@ below; each returns the JSON the admin API serves.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -46,6 +45,7 @@ from mock_cio.clock import Clock, parse_time
 from mock_cio.errors import JournalWriteError, MockError  # noqa: F401  (defined in mock_cio.errors; importable here too)
 from mock_cio.faults import LATENCY_HEADER, RATE_LIMITED, Faults, RateLimiter
 from mock_cio.journal import Control, Entry, Journal, JournalLost, Query
+from mock_cio.json_text import compact
 from mock_cio.request_body import (
     ApiError,
     Body,
@@ -71,7 +71,6 @@ REQUEST_ID_HEADER = "X-Mock-Request-Id"
 """Response header naming the journal entry of a Track API request (docs/contracts.md)."""
 JSON_TYPE = "application/json; charset=utf-8"
 _REGION = auth.REGION_HEADER.lower()
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 MAX_READ = 8 * 1024 * 1024
 """In-process bodies larger than this are not handed on (over HTTP each route's own limit caps the
 read: `Route.limit`, wsgi_body.py)."""
@@ -817,4 +816,4 @@ def _journal_query(
 
 def dumps(body: JSON) -> bytes:
     """A response body as Customer.io sends it: compact JSON and a newline (`{}` is 3 bytes)."""
-    return (_encode(body) + "\n").encode("utf-8")
+    return (compact(body) + "\n").encode("utf-8")

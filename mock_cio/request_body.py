@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mock_cio.errors import ApiError, MockError, V2Invalid  # noqa: F401  (defined in mock_cio.errors; importable here too)
+from mock_cio.json_text import stdlib_compact
 
 JSON = Any
 Flavour = Literal["v1", "merge", "v2"]
@@ -50,9 +51,6 @@ MAX_V1_BODY_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 """JSON nesting limit (not documented by Customer.io): deeper bodies are answered 400."""
 MAX_SEGMENT_IDS = 1000
-
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +323,7 @@ def value_bytes(value: JSON) -> int:
     """A value's size as Customer.io counts it: a string's UTF-8 bytes, else its JSON text."""
     if isinstance(value, str):
         return byte_len(value)
-    return len(_encode(value).encode("utf-8", "surrogatepass"))
+    return len(stdlib_compact(value).encode("utf-8", "surrogatepass"))  # lone surrogates counted too
 
 
 def path_identifier(text: str, flavour: Flavour = "v1") -> str:

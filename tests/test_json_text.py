@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from mock_cio.json_text import compact
 
-_stdlib = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_stdlib = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":")
+).encode  # written out here again: the oracle
 
 _scalars = (
     st.none()
