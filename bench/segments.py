@@ -6,8 +6,7 @@ campaigns (an event-triggered one and a segment-triggered one), for what enterin
     python bench/segments.py                  # 100,000 events, 3 alternating runs of each
     python bench/segments.py --events 20000 --runs 5
 
-Each run is its own process (the in-process mock with its journal in a scratch file, as `run`
-does) reading the same JSON-lines file of generated events (bench/replay.py's mix). The 20
+Each run is its own process reading the same generated events (bench/alternating.py). The 20
 segments mix attribute rules (eq, not_eq, contains, gt, exists, is_timestamp), event rules with
 counts, data conditions and `within_days` (so every clock move of the replay has people to look
 at), page and device rules, and/or/not and segments of segments. Reported: the median user CPU
@@ -16,22 +15,15 @@ seconds of each side, the wall seconds, events/s, and the ratios against the rep
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.replay import write_events  # noqa: E402  (the same generated mix as bench/replay.py)
+from bench.alternating import alternate, timed_replay  # noqa: E402
 
 
 def _attr(field: str, operator: str, value: object = None) -> dict[str, object]:
@@ -77,70 +69,33 @@ CAMPAIGNS = [
 SIDES = ("none", "segments", "campaigns")
 
 
-def child(path: str, side: str) -> None:
-    """One replay as `run` does it; prints the CPU and wall seconds and the summary's counts."""
+def child(path: str, side: str) -> dict[str, Any]:
+    """One replay as `run` does it, with this side's definitions: its CPU and wall seconds and counts."""
     from sandbox.commands._replaying import in_process_target
-    from sandbox.replay.config import default_config
-    from sandbox.replay.engine import Replayer
-    from sandbox.replay.events import read_located
-    from sandbox.replay.summary import Summary
 
-    config = default_config()
     extra = {
         "none": {},
         "segments": {"CIO_SEGMENTS": SEGMENTS},
         "campaigns": {"CIO_SEGMENTS": SEGMENTS, "CIO_CAMPAIGNS": CAMPAIGNS},
     }[side]
-    target = in_process_target(**extra)
-    summary = Summary()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_utime
-    started = time.perf_counter()
-    for record in Replayer(config, target, explain=False).run(read_located([path])):
-        summary.add(record)
-    summary.finish(target)
-    wall = time.perf_counter() - started
-    cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - before
-    found = target.automation()
-    target.close()
+    done = timed_replay(path, in_process_target(**extra))
+    found = done["automation"]
     members = sum(s["members"] for s in found["segments"].values())
     entries = sum(c["entries"] for c in found["campaigns"].values())
-    print(
-        json.dumps({"cpu": cpu, "wall": wall, "sent": summary.sent, "members": members, "entries": entries})
-    )
-
-
-def measure(path: str, side: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", path, side], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return {
+        "cpu": done["cpu"],
+        "wall": done["wall"],
+        "sent": done["summary"].sent,
+        "members": members,
+        "entries": entries,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--child", nargs=2, metavar=("FILE", "SIDE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        path = str(Path(folder) / "events.jsonl")
-        write_events(Path(path), args.events)
-        results: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
-        for _ in range(args.runs):  # alternate, so every side meets the same machine load
-            for side in SIDES:
-                results[side].append(measure(path, side))
-    sent = {s: {r["sent"] for r in rs} for s, rs in results.items()}
-    assert len({frozenset(v) for v in sent.values()}) == 1, (
-        f"the sides sent different numbers of requests: {sent}"
-    )
+    args, results, sent = alternate(__file__, __doc__ or "", SIDES, child)
     cpu = {s: statistics.median(r["cpu"] for r in rs) for s, rs in results.items()}
     wall = {s: statistics.median(r["wall"] for r in rs) for s, rs in results.items()}
-    print(f"{args.events:,} events, {next(iter(sent['none'])):,} requests, median of {args.runs} runs each")
+    print(f"{args.events:,} events, {sent:,} requests, median of {args.runs} runs each")
     members = results["segments"][-1]["members"]
     entries = results["campaigns"][-1]["entries"]
     print(f"  at the end: {members:,} memberships; with the campaigns, {entries:,} campaign entries")
