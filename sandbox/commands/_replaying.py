@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -265,3 +267,19 @@ def http_target(url: str) -> Any:
     if not url.startswith(("http://", "https://")):
         raise InputError("--target must be an http:// or https:// URL of a running mock", url)
     return HttpTarget(url)
+
+
+def print_report(
+    args: argparse.Namespace, report: Any, text: Callable[[Any], str], markdown: Callable[[Any], str]
+) -> int:
+    """Write a comparison's report to standard output as `--json`, `--format markdown` or text;
+    the exit status: 0 when the two sides are equal (`report.equal`), else 1 (as `check`)."""
+    if args.json:
+        out = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
+    elif args.format == "markdown":
+        out = markdown(report)
+    else:
+        out = text(report)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return 0 if report.equal else 1

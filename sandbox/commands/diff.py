@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from sandbox.commands._replaying import (
@@ -32,6 +31,7 @@ from sandbox.commands._replaying import (
     files_mapper,
     is_parallel,
     partition_runner,
+    print_report,
     readable,
     reporter,
     selection,
@@ -94,15 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 )
     else:
         report = compare_configs(events, old, new, source=label, names=names)
-    if args.json:
-        text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
-    elif args.format == "markdown":
-        text = render_markdown(report)
-    else:
-        text = render_text(report)
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    return 0 if report.equal else 1
+    return print_report(args, report, render_text, render_markdown)
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -14,11 +14,9 @@ Exit status: 0 when the end states are the same, 1 when they differ, 2 for unusa
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from sandbox.commands._replaying import load, source_label
+from sandbox.commands._replaying import load, print_report, source_label
 
 
 def register(subparsers: Any) -> None:
@@ -62,12 +60,4 @@ def run(args: argparse.Namespace) -> int:
     report = migrate(
         read_located(args.events), config, source=source_label(args.events), examples=args.examples
     )
-    if args.json:
-        text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
-    elif args.format == "markdown":
-        text = render_markdown(report)
-    else:
-        text = render_text(report)
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    return 0 if report.equal else 1
+    return print_report(args, report, render_text, render_markdown)
