@@ -27,30 +27,9 @@ from mock_cio.assertions import (
     assert_not_in_segment,
 )
 from mock_cio.remote import RemoteMock
-from sandbox.live import create_live_app
-from sandbox.replay.config import parse_config
+from tests.automation_support import SIGNED_UP, live_app
 
-CONFIG = """
-[settings]
-siteId = "site"
-apiKey = "key"
-
-[[subscriptions]]
-name = "Identify"
-subscribe = 'type = "identify"'
-partnerAction = "createUpdatePerson"
-useDefaultMappings = true
-[subscriptions.mapping]
-convert_timestamp = {convert}
-
-[[subscriptions]]
-name = "Track"
-subscribe = 'type = "track"'
-partnerAction = "trackEvent"
-useDefaultMappings = true
-"""
-SEGMENTS = [{"id": 1, "name": "Signed up",
-             "conditions": {"attribute": {"field": "created_at", "operator": "is_timestamp"}}}]  # fmt: skip
+SEGMENTS = [SIGNED_UP]
 CAMPAIGNS = [
     {"id": 5, "name": "Onboarding", "trigger": {"segment": {"id": 1}}},
     {"id": 6, "name": "Thanks for ordering", "trigger": {"event": {"name": "Order Completed"}}},
@@ -60,15 +39,7 @@ ISO = "2024-03-05T12:34:56Z"
 
 @contextmanager
 def sandbox(convert: bool = True) -> Iterator[tuple[str, RemoteMock]]:
-    app = create_live_app(
-        {
-            "CIO_DB": ":memory:",
-            "CIO_NOW": "2024-03-05T12:00:00Z",
-            "CIO_SEGMENTS": SEGMENTS,
-            "CIO_CAMPAIGNS": CAMPAIGNS,
-            "SANDBOX_CONFIG": parse_config(CONFIG.format(convert="true" if convert else "false")),
-        }
-    )
+    app = live_app(SEGMENTS, CAMPAIGNS, convert)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

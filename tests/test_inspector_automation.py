@@ -9,34 +9,15 @@ from html import unescape
 from typing import Any
 
 from sandbox.live import create_live_app
-from sandbox.replay.config import parse_config
+from tests.automation_support import SIGNED_UP, live_app
 
 AUTH = {"Authorization": "Basic d2tfdGVzdDo="}
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 DAY = 86400
 ISO_TIME = "2024-03-05T12:34:56Z"
-CONFIG = """
-[settings]
-siteId = "site"
-apiKey = "key"
-
-[[subscriptions]]
-name = "Identify"
-subscribe = 'type = "identify"'
-partnerAction = "createUpdatePerson"
-useDefaultMappings = true
-[subscriptions.mapping]
-convert_timestamp = {convert}
-
-[[subscriptions]]
-name = "Track"
-subscribe = 'type = "track"'
-partnerAction = "trackEvent"
-useDefaultMappings = true
-"""
 SEGMENTS = [
-    {"id": 1, "name": "Signed up", "conditions": {"attribute": {"field": "created_at", "operator": "is_timestamp"}}},
+    SIGNED_UP,
     {"id": 2, "name": f"Buyers {XSS}", "conditions": {"event": {"name": "Order Completed", "min_count": 1}}},
 ]  # fmt: skip
 CAMPAIGNS = [
@@ -46,15 +27,7 @@ CAMPAIGNS = [
 
 
 def client(convert: bool = True) -> Any:
-    app = create_live_app(
-        {
-            "CIO_DB": ":memory:",
-            "CIO_NOW": "2024-03-05T12:00:00Z",
-            "CIO_SEGMENTS": SEGMENTS,
-            "CIO_CAMPAIGNS": CAMPAIGNS,
-            "SANDBOX_CONFIG": parse_config(CONFIG.format(convert="true" if convert else "false")),
-        }
-    )
+    app = live_app(SEGMENTS, CAMPAIGNS, convert)
     return app.test_client()
 
 
