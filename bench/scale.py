@@ -3,6 +3,7 @@
     python bench/scale.py                      # 1,000,000 events (the issue's size; minutes)
     python bench/scale.py --events 100000      # a smaller run for a busy machine
     python bench/scale.py --no-cluster         # skip the real `dask scheduler` + 2 `dask worker`
+    python bench/scale.py --no-ceiling         # skip the two half-size processes side by side
 
 Generates events (bench/replay.py's mix) into a `segment-logs/<source>/<received-day>/*.gz`
 archive (2 sources, 10,000 events a file; each user has one anonymous id and one account, see
@@ -10,6 +11,9 @@ write_archive), then times, each in its own process:
 - `plan --workers 1` (the in-process path) and `plan --workers 2` (a local Dask cluster);
 - `run --workers 1` (in-process replay into the mock) and `run --workers 2` (the events
   partitioned by identity, replayed on a local Dask cluster), checking their summaries are equal;
+- unless --no-ceiling, after each pair: the machine's ceiling for that speed-up, two
+  `--workers 1` processes started together, one per source (half the events each), against
+  `--workers 1` over the whole archive (no Dask, no driver: what 2 cores give this work here);
 - unless --no-cluster: `plan --scheduler` on a real `dask scheduler` + two `dask worker`
   processes on 127.0.0.1, checking its output is byte-identical to `--workers 2`'s.
 Prints the load average (the machine may be shared), per command events/s by the wall clock, CPU
@@ -103,36 +107,52 @@ def _peak_rss(pid: int) -> float:
 
 
 def measure(args: list[str], out: Path, env: dict[str, str]) -> Measured:
-    """Run `cio-sandbox ARGS` (stdout to `out`), sampling every process of it every 0.1 s: Dask's
-    workers are forked by a fork server, not waited for by the driver, so getrusage cannot see
-    them."""
+    """Run `cio-sandbox ARGS` (stdout to `out`): see measure_together."""
+    return measure_together([(args, out)], env)
+
+
+def measure_together(commands: list[tuple[list[str], Path]], env: dict[str, str]) -> Measured:
+    """Start every `cio-sandbox ARGS` (stdout to its path) at once and wait for all of them,
+    sampling every process of each every 0.1 s: Dask's workers are forked by a fork server, not
+    waited for by the driver, so getrusage cannot see them. The seconds are until the last one
+    ends, the CPU is all of theirs, the driver's RSS the largest of the commands' own processes."""
     import psutil  # type: ignore[import-untyped]
 
-    cmd = [sys.executable, "-m", "sandbox", *args]
     cpu: dict[int, float] = {}
     rss: dict[int, float] = {}
+    children: list[tuple[subprocess.Popen[bytes], list[str], Path]] = []
     started = time.perf_counter()
-    errors = out.with_suffix(".stderr")
-    with open(out, "wb") as sink, open(errors, "wb") as err:
-        child = subprocess.Popen(cmd, stdout=sink, stderr=err, env=env, cwd=ROOT)
-        root = psutil.Process(child.pid)
-        while child.poll() is None:
-            try:
-                tree = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                tree = []
-            for process in tree:
+    sinks = []
+    for args, out in commands:
+        errors = out.with_suffix(".stderr")
+        sink, err = open(out, "wb"), open(errors, "wb")  # noqa: SIM115 - closed below
+        sinks += [sink, err]
+        cmd = [sys.executable, "-m", "sandbox", *args]
+        children.append((subprocess.Popen(cmd, stdout=sink, stderr=err, env=env, cwd=ROOT), args, errors))
+    roots = [psutil.Process(child.pid) for child, _, _ in children]
+    try:
+        while any(child.poll() is None for child, _, _ in children):
+            for root in roots:
                 try:
-                    times = process.cpu_times()
+                    tree = [root, *root.children(recursive=True)]
                 except psutil.Error:
                     continue
-                cpu[process.pid] = times.user + times.system
-                rss[process.pid] = max(rss.get(process.pid, 0.0), _peak_rss(process.pid))
+                for process in tree:
+                    try:
+                        times = process.cpu_times()
+                    except psutil.Error:
+                        continue
+                    cpu[process.pid] = times.user + times.system
+                    rss[process.pid] = max(rss.get(process.pid, 0.0), _peak_rss(process.pid))
             time.sleep(0.1)
         seconds = time.perf_counter() - started
-    if child.returncode != 0:
-        raise SystemExit(f"failed: cio-sandbox {' '.join(args)}\n{errors.read_text()}")
-    driver = rss.pop(child.pid, 0.0)
+    finally:
+        for sink in sinks:
+            sink.close()
+    for child, args, errors in children:
+        if child.returncode != 0:
+            raise SystemExit(f"failed: cio-sandbox {' '.join(args)}\n{errors.read_text()}")
+    driver = max((rss.pop(child.pid, 0.0) for child, _, _ in children), default=0.0)
     return Measured(seconds, sum(cpu.values()), driver, max(rss.values(), default=0.0))
 
 
@@ -189,6 +209,9 @@ def main() -> None:
     parser.add_argument("--no-cluster", action="store_true", help="skip the real dask scheduler + workers")
     parser.add_argument("--no-run", action="store_true", help="skip the run figures")
     parser.add_argument(
+        "--no-ceiling", action="store_true", help="skip the two half-size --workers 1 processes side by side"
+    )
+    parser.add_argument(
         "--random-ids",
         action="store_true",
         help="bench/replay.py's mix as it is: a random anonymous id per identify, a random account per group call",
@@ -213,6 +236,20 @@ def line(what: str, events: int, done: Measured) -> None:
     print(
         f"{what:<18} {events / done.seconds:>10,.0f} events/s   {done.seconds:7.1f} s wall   "
         f"{done.cpu:7.1f} s CPU   peak RSS driver {done.driver_rss:.0f} MiB{worker}"
+    )
+
+
+def ceiling(base: list[str], one: Measured, work: Path, env: dict[str, str]) -> None:
+    """What this machine's two cores give the command's work without Dask or a driver: two
+    `--workers 1` processes started together, one per source of the archive (each half the
+    events, every user in both: write_archive alternates the sources file by file), against the
+    whole archive in one process (`one`, measured in the same run). A 2-worker speed-up above
+    this ratio would mean the halves are cheaper than the whole for another reason."""
+    halves = [([*base, "--workers", "1", "--source", f"src{k}"], work / f"half{k}.out") for k in (0, 1)]
+    both = measure_together(halves, env)
+    print(
+        f"{base[0] + ' ceiling':<19}{one.seconds / both.seconds:10.2f}x  (two --workers 1 processes, one per source,"
+        f" side by side: {both.seconds:.1f} s wall, {both.cpu:.1f} s CPU between them)"
     )
 
 
@@ -242,6 +279,8 @@ def _bench(options: argparse.Namespace, env: dict[str, str]) -> None:
         print(
             f"plan target        {'met' if rate2 >= 80_000 else 'NOT met'}: >= 80,000 events/s with 2 workers"
         )
+        if not options.no_ceiling:
+            ceiling(base, one, work, env)
         hours = 300e6 / (rate2 * 32) / 3600
         print(f"300 M events, 64 cores (linear extrapolation of the 2-worker rate): {hours:.2f} h")
         if not options.no_run:
@@ -256,6 +295,8 @@ def _bench(options: argparse.Namespace, env: dict[str, str]) -> None:
             print(
                 f"run speed-up       {run1.seconds / run2.seconds:10.2f}x  (summary equal to --workers 1: {equal})"
             )
+            if not options.no_ceiling:
+                ceiling(["run", str(archive), "--json", "--no-progress"], run1, work, env)
             print(
                 f"run target         {'met' if n / run2.seconds >= 10_000 else 'NOT met'}: >= 10,000 events/s with 2 workers"
             )
