@@ -6,10 +6,12 @@ over partitions; the refusals; one run through the CLI on a local Dask cluster."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -460,7 +462,8 @@ def test_the_workers_pass_over_files_equals_the_sequential_replay(
         {k: v for k, v in e.items() if k != "timestamp"} if drop else e
         for e, drop in zip(events, undated, strict=True)
     ]
-    with tempfile.TemporaryDirectory() as temp:
+    block = data.draw(st.sampled_from([keypass._BLOCK, 1, 50, 300]))  # lines cut between blocks
+    with tempfile.TemporaryDirectory() as temp, _block_size(keypass, block):
         files = write_files(events, data, Path(temp))
         merged = keypass.replay(files, CONFIG, partitions, keypass.in_process)
         text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
@@ -474,6 +477,17 @@ def test_the_workers_pass_over_files_equals_the_sequential_replay(
         summary = Summary(source="s", target=InProcessTarget.name, subscriptions=_names(CONFIG))
         partitioned.summarise(tallied, summary)
         assert summary.to_dict() == expected[1]
+
+
+@contextlib.contextmanager
+def _block_size(keypass: Any, size: int) -> Iterator[None]:
+    """keypass reads plain files `size` bytes at a time (for the lines it splits off a block)."""
+    saved = keypass._BLOCK
+    keypass._BLOCK = size
+    try:
+        yield
+    finally:
+        keypass._BLOCK = saved
 
 
 def test_events_that_send_nothing_fill_the_least_loaded_partition() -> None:

@@ -32,8 +32,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from sandbox.errors import InputError
 from sandbox.replay.config import Config
+from sandbox.replay.events import is_plain_event
 from sandbox.replay.identities import pack
 
 Mapper = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]
@@ -81,12 +84,54 @@ def _guessed_plain(file: str, configs: Sequence[Config]) -> FileKeys:
 
 
 def _plain_entries(file: str) -> Iterator[Any]:
-    """A plain file's events, line by line as replay_files reads them, as read_file's Located."""
+    """A plain file's events, line by line as replay_files reads them, as read_file's Located;
+    each line read by orjson first (see _guessing_event)."""
     from sandbox.replay.events import Located
 
+    number = 0
+    for block in _line_blocks(file):
+        for raw in block:
+            number += 1
+            yield Located(_guessing_event(raw, number, file), file, number)
+
+
+def _guessing_event(raw: bytes, number: int, file: str) -> Any:
+    """_line_event for the guessed keys: orjson's value when it reads the line as one plain
+    event, else _line_event's. orjson reads what JSON.parse reads, and refuses what it refuses
+    (NaN, invalid UTF-8, lone surrogates, a byte order mark: those take _line_event), but keeps
+    integers beyond 2^53 exact and integral floats as floats. That can only change a guessed
+    key spelled from a number, and a guess is checked against the true keys afterwards; an
+    event's time (read from strings), whether the file is plain and how many events it holds
+    are the same as _line_event's."""
+    try:
+        event = _orjson_loads(raw)
+    except ValueError:  # orjson.JSONDecodeError
+        event = None
+    if is_plain_event(event):
+        return event
+    return _line_event(raw, number, file)
+
+
+def _line_blocks(file: str) -> Iterator[list[bytes]]:
+    """The lines of `file` opened by _binary (those iterating it gives, without their b"\n"), a
+    block of whole lines at a time: read _BLOCK bytes at once and split by bytes.split, instead
+    of a Python call into the (gzip) reader per line. Memory: a block, not the file."""
     with _binary(file) as handle:
-        for number, raw in enumerate(handle, start=1):
-            yield Located(_line_event(raw, number, file), file, number)
+        rest = b""
+        while True:
+            piece = handle.read(_BLOCK)
+            if not piece:
+                break
+            lines = (rest + piece).split(b"\n") if rest else piece.split(b"\n")
+            rest = lines.pop()  # the part after the last newline: the start of a line
+            if lines:
+                yield lines
+        if rest:
+            yield [rest]
+
+
+_BLOCK = 1 << 22
+"""Bytes of a file read at once by _line_blocks (4 MiB: a few thousand events)."""
 
 
 def _keys_of(entries: Iterable[Any], configs: Sequence[Config], guess: bool) -> FileKeys:
@@ -134,6 +179,8 @@ def _keys_of(entries: Iterable[Any], configs: Sequence[Config], guess: bool) -> 
         return FileKeys(count, b"", False, (), b"", b"", str(exc))
     return FileKeys(count, times.tobytes(), plain, tuple(table), ends.tobytes(), picks.tobytes())
 
+
+_orjson_loads = orjson.loads
 
 _NONE = float("nan")
 """An event without a time of its own, in FileKeys.times."""
@@ -326,15 +373,19 @@ def _plain_items(
     file: str, base: int, count: int, wanted: array[int], times: array[float], state: list[int]
 ) -> Iterator[Any]:
     end = base + count
-    with _binary(file) as handle:
-        for number, raw in enumerate(handle, start=1):
-            index = base + number - 1
-            if index >= end or state[0] >= len(wanted):
-                return
-            if wanted[state[0]] != index:
-                continue
-            yield _item(index, _line_event(raw, number, file), times[state[0]], f"{file}:{number}")
+    first = base  # the index of the block's first line
+    for block in _line_blocks(file):
+        stop = min(first + len(block), end)
+        while state[0] < len(wanted) and wanted[state[0]] < stop:
+            index = wanted[state[0]]
+            number = index - base + 1
+            yield _item(
+                index, _line_event(block[index - first], number, file), times[state[0]], f"{file}:{number}"
+            )
             state[0] += 1
+        first += len(block)
+        if first >= end or state[0] >= len(wanted):
+            return
 
 
 def _binary(file: str) -> Any:

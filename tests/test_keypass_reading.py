@@ -1,0 +1,174 @@
+"""How the workers' pass reads plain files (sandbox.replay.keypass): lines split a block of bytes
+at a time give what iterating the file gives, whatever the block size; the guessed keys' reader
+(orjson first) gives the same times, event counts and plainness as the exact line reader, and
+the same events where the two readers' numbers agree; the partitions' replay over files equals
+the sequential replay with blocks small enough to cut lines anywhere."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sandbox.replay import keypass
+from sandbox.replay.engine import event_time
+
+
+@contextmanager
+def block_size(size: int) -> Iterator[None]:
+    saved = keypass._BLOCK
+    keypass._BLOCK = size
+    try:
+        yield
+    finally:
+        keypass._BLOCK = saved
+
+
+def _write(path: Path, data: bytes) -> str:
+    if path.suffix == ".gz":
+        with gzip.open(path, "wb") as out:
+            out.write(data)
+    else:
+        path.write_bytes(data)
+    return str(path)
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.booleans(),
+    st.integers(1, 20),
+    st.booleans(),
+)
+def test_line_blocks_are_the_lines_iterating_the_file_gives(
+    lines: list[bytes], ending: bytes, last_ended: bool, block: int, zipped: bool
+) -> None:
+    import tempfile
+
+    data = ending.join(lines) + (ending if last_ended and lines else b"")
+    with tempfile.TemporaryDirectory() as temp:
+        file = _write(Path(temp) / ("f.gz" if zipped else "f.jsonl"), data)
+        with keypass._binary(file) as handle:
+            expected = [raw.removesuffix(b"\n") for raw in handle]
+        with block_size(block):
+            blocks = list(keypass._line_blocks(file))
+    assert all(blocks)  # no empty block
+    assert [line for chunk in blocks for line in chunk] == expected
+
+
+NUMBERS = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([2**53, 2**53 + 1, -(2**53) - 1, 2**64, 1e21, 89.0, -0.0, 0.5, 1e-7]),
+)
+LEAVES = st.one_of(
+    st.none(), st.booleans(), NUMBERS, st.text(max_size=6), st.sampled_from(["2024-03-05T12:00:00Z", "x"])
+)
+VALUES = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def lines(draw: Any) -> bytes:
+    """A line of a file: mostly one event with numbers anywhere, or a line that is not one plain
+    event (a batch, a writeKey, a non-object, NaN, a byte order mark, invalid UTF-8, a cut)."""
+    event = dict(
+        draw(st.dictionaries(st.sampled_from(["userId", "properties", "traits", "n"]), VALUES, max_size=3))
+    )
+    event["type"] = draw(st.sampled_from(["track", "identify", "page"]))
+    if draw(st.booleans()):
+        event["timestamp"] = draw(st.sampled_from(["2024-03-05T12:00:00Z", "2024-03-05 12:00:00", "bad", 7]))
+    text = json.dumps(event)
+    kind = draw(st.sampled_from(["plain"] * 6 + ["batch", "writeKey", "array", "nan", "bom", "utf8", "cut"]))
+    if kind == "batch":
+        text = json.dumps({"batch": [event]})
+    elif kind == "writeKey":
+        text = json.dumps({**event, "writeKey": "k"})
+    elif kind == "array":
+        text = json.dumps([event])
+    elif kind == "nan":
+        text = text[:-1] + ', "x": NaN}'
+    elif kind == "bom":
+        text = "\ufeff" + text
+    elif kind == "cut":
+        text = text[: draw(st.integers(0, len(text) - 1))]
+    raw = text.encode("utf-8")
+    return raw[:1] + b"\xff" + raw[1:] if kind == "utf8" else raw
+
+
+def _read(reader: Any, raw: bytes, number: int) -> tuple[str, Any]:
+    try:
+        return "event", reader(raw, number, "f")
+    except keypass._NotPlain:
+        return "not plain", None
+
+
+def _numbers_agree(value: Any) -> bool:
+    """Whether orjson and JSON.parse read every number in `value` (as json.loads read it) alike:
+    integers within 2^53, and floats that are not integral."""
+    if isinstance(value, dict):
+        return all(map(_numbers_agree, value.values()))
+    if isinstance(value, list):
+        return all(map(_numbers_agree, value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= 2**53
+    return math.isfinite(value) and not value.is_integer()
+
+
+@settings(max_examples=300)
+@given(lines(), st.integers(1, 3))
+def test_the_guessing_reader_agrees_with_the_line_reader(raw: bytes, number: int) -> None:
+    """Same plainness and time always (a guessed key spelled from a number may differ, and is
+    checked later); the same event where the numbers read alike."""
+    exact_kind, exact = _read(keypass._line_event, raw, number)
+    guess_kind, guessed = _read(keypass._guessing_event, raw, number)
+    assert guess_kind == exact_kind
+    if exact_kind == "event":
+        assert event_time(guessed) == event_time(exact)
+        assert ("type" in guessed, "writeKey" in guessed) == ("type" in exact, "writeKey" in exact)
+        if _numbers_agree(json.loads(raw.decode("utf-8-sig"))):
+            assert guessed == exact
+
+
+@settings(max_examples=40)
+@given(st.lists(lines(), min_size=1, max_size=6), st.integers(1, 40))
+def test_file_keys_guessed_with_small_blocks_equal_the_line_by_line_keys(
+    raw_lines: list[bytes], block: int
+) -> None:
+    """The guessed pass over a plain file: its counts, times, plainness and error do not depend
+    on the block size, and (when tracing does not stop it) equal the exact pass's, which reads
+    the file as read_file does."""
+    import tempfile
+
+    from sandbox.replay.config import load_config
+
+    config = load_config(
+        Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "cio-sandbox.toml"
+    )
+    with tempfile.TemporaryDirectory() as temp:
+        file = _write(Path(temp) / "f.jsonl", b"\n".join(raw_lines) + b"\n")
+        with block_size(block):
+            small = keypass.file_keys(file, (config,), guess=True)
+        whole = keypass.file_keys(file, (config,), guess=True)
+        exact = keypass.file_keys(file, (config,), guess=False)
+    assert (small.events, small.times, small.plain, small.error) == (
+        whole.events,
+        whole.times,
+        whole.plain,
+        whole.error,
+    )
+    if exact.error is None and small.error is None:
+        assert (small.events, small.times, small.plain) == (exact.events, exact.times, exact.plain)
