@@ -204,7 +204,8 @@ def layout(
 ) -> Layout:
     """Trace the files through `mapper` under every config, join identity keys into components
     and pack them (`guess`: the guessed keys, see file_keys)."""
-    from sandbox.replay.engine import EventClock
+    traced = mapper(file_keys, [(file, configs, guess) for file in files])  # on Dask: submitted now
+    from sandbox.replay.engine import EventClock  # so the workers trace while this imports
 
     ids: dict[str, int] = {}
     parent: list[int] = []
@@ -222,7 +223,7 @@ def layout(
     plain: list[bool] = []
     clock = EventClock()
     now = array("d")
-    for part in mapper(file_keys, [(file, configs, guess) for file in files]):
+    for part in traced:
         if part.error is not None:
             raise InputError(part.error)
         local = [ids.setdefault(key, len(ids)) for key in part.keys]
@@ -604,20 +605,26 @@ def in_process(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[
 
 
 def on_dask(client: Any) -> Mapper:
-    """A Mapper on `client`'s cluster: every call a task, results in order."""
+    """A Mapper on `client`'s cluster: every call a task, all submitted when the mapper is called
+    (the workers start while the caller prepares to take the results), results in order."""
 
     def run(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[Any]:
         shipped = [tuple(_shipped(a) for a in call) for call in args]
-        futures = deque(client.submit(fn, *call, pure=False) for call in shipped)
-        try:
-            while futures:
-                yield futures[0].result()
-                futures.popleft()  # released: the worker drops the result
-        finally:
-            for future in futures:
-                future.cancel()
+        return _in_order(deque(client.submit(fn, *call, pure=False) for call in shipped))
 
     return run
+
+
+def _in_order(futures: deque[Any]) -> Iterator[Any]:
+    """The futures' results in order, each released once taken (the worker drops it); those not
+    taken are cancelled when the iteration stops."""
+    try:
+        while futures:
+            yield futures[0].result()
+            futures.popleft()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _shipped(value: Any) -> Any:
