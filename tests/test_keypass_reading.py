@@ -172,3 +172,68 @@ def test_file_keys_guessed_with_small_blocks_equal_the_line_by_line_keys(
     )
     if exact.error is None and small.error is None:
         assert (small.events, small.times, small.plain) == (exact.events, exact.times, exact.plain)
+
+
+def _reference_keys(value: object, keys: list[str]) -> None:
+    """request_keys' walk as first written: every dict's identifier names, in item order."""
+    from sandbox.errors import InputError
+    from sandbox.replay.identities import _IDENTIFIER_KEYS, _scalar
+
+    if isinstance(value, dict):
+        if "object_id" in value or "object_type_id" in value:
+            keys.append(f"object:{_scalar(value.get('object_type_id'))}/{_scalar(value.get('object_id'))}")
+        for name, item in value.items():
+            if name in _IDENTIFIER_KEYS:
+                text = _scalar(item)
+                if text is not None:
+                    keys.append(f"who:{text}")
+            elif name == "cio_id" and item not in (None, ""):
+                raise InputError("cio_id", "w")
+            _reference_keys(item, keys)
+    elif isinstance(value, list):
+        for item in value:
+            _reference_keys(item, keys)
+
+
+BODY_NAMES = st.sampled_from(
+    [
+        "id",
+        "email",
+        "anonymous_id",
+        "token",
+        "cio_id",
+        "object_id",
+        "object_type_id",
+        "attributes",
+        "name",
+        "x",
+    ]
+)
+BODIES = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(BODY_NAMES, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(BODY_NAMES, BODIES, max_size=5))
+def test_request_keys_walk_equals_the_reference_walk(body: dict[str, Any]) -> None:
+    """The walk that skips a dict without identifier names gives the same keys in the same order,
+    and refuses a cio_id where the reference does."""
+    from sandbox.actions.request import CioRequest
+    from sandbox.errors import InputError
+    from sandbox.replay.identities import request_keys
+
+    expected: list[str] = []
+    try:
+        _reference_keys(body, expected)
+    except InputError:
+        expected = ["refused"]
+    request = CioRequest("POST", "https://track.customer.io/api/v2/entity", {}, body)
+    try:
+        got = request_keys(request, "w")
+    except InputError as exc:
+        assert "cio_id" in exc.message
+        got = ["refused"]
+    assert got == (expected or ["~keyless"])

@@ -86,6 +86,12 @@ def _walk(value: object, keys: list[str], where: str) -> None:
     if isinstance(value, dict):
         if "object_id" in value or "object_type_id" in value:
             keys.append(f"object:{_scalar(value.get('object_type_id'))}/{_scalar(value.get('object_id'))}")
+        if _IDENTIFIER_KEYS.isdisjoint(value) and "cio_id" not in value:
+            # no identifier at this level (most of a body: its attributes): only what is inside
+            for item in value.values():
+                if isinstance(item, _CONTAINERS):
+                    _walk(item, keys, where)
+            return
         for name, item in value.items():
             if name in _IDENTIFIER_KEYS:
                 text = _scalar(item)
@@ -93,11 +99,14 @@ def _walk(value: object, keys: list[str], where: str) -> None:
                     keys.append(f"who:{text}")
             elif name == "cio_id" and item not in (None, ""):
                 raise _cio_id(where)
-            if isinstance(item, dict | list):
+            if isinstance(item, _CONTAINERS):
                 _walk(item, keys, where)
     elif isinstance(value, list):
         for item in value:
             _walk(item, keys, where)
+
+
+_CONTAINERS = (dict, list)
 
 
 class Components:

@@ -260,8 +260,6 @@ class PartitionReplay:
 
     def replay(self, item: Item) -> Any:
         """Replay one event (its EventRecord)."""
-        from sandbox.replay import golden
-
         if item.now != self._last:
             self._target.set_clock(item.now)
             self._last = item.now
@@ -276,17 +274,23 @@ class PartitionReplay:
         if _VERBS:
             self._verbs.append(item.index)
             self._verb_times.append(item.now)
-        for ws in self._state.workspaces.values():
-            self._people.extend([item.index] * (ws.people.created - len(self._people)))
-            self._objects.extend([item.index] * (ws.objects.created - len(self._objects)))
-            for seq in range(len(self._stored) + 1, ws.anonymous.next_seq + 1):
-                self._stored[seq] = item.index
+        for ws in self._state.workspaces.values():  # who and what this event created
+            people, objects, stored = self._people, self._objects, self._stored
+            if ws.people.created != len(people):
+                people.extend([item.index] * (ws.people.created - len(people)))
+            if ws.objects.created != len(objects):
+                objects.extend([item.index] * (ws.objects.created - len(objects)))
+            if ws.anonymous.next_seq != len(stored):
+                for seq in range(len(stored) + 1, ws.anonymous.next_seq + 1):
+                    stored[seq] = item.index
         if self._tally is None and not self._events:
             return record  # diff's partitions: the end state is all they give
         matched = [s.subscription.name for s in record.trace.subscriptions if s.matched]
         if self._tally is not None:
             self._tally.add_indexed(item.index, matched, record.deliveries, record.invalid)
         else:
+            from sandbox.replay import golden
+
             self._results.append(
                 EventResult(
                     item.index,
