@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +17,7 @@ from hypothesis import strategies as st
 
 from sandbox.replay import keypass
 from sandbox.replay.engine import event_time
-
-
-@contextmanager
-def block_size(size: int) -> Iterator[None]:
-    saved = keypass._BLOCK
-    keypass._BLOCK = size
-    try:
-        yield
-    finally:
-        keypass._BLOCK = saved
+from tests.keypass_support import block_size
 
 
 def _write(path: Path, data: bytes) -> str:

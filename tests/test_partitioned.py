@@ -6,12 +6,10 @@ over partitions; the refusals; one run through the CLI on a local Dask cluster."
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from sandbox.replay.engine import InProcessTarget, Replayer
 from sandbox.replay.events import Located, read_located
 from sandbox.replay.identities import Components, assign
 from sandbox.replay.summary import Summary
+from tests.keypass_support import block_size
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "fixtures" / "scenarios"
@@ -463,7 +462,7 @@ def test_the_workers_pass_over_files_equals_the_sequential_replay(
         for e, drop in zip(events, undated, strict=True)
     ]
     block = data.draw(st.sampled_from([keypass._BLOCK, 1, 50, 300]))  # lines cut between blocks
-    with tempfile.TemporaryDirectory() as temp, _block_size(keypass, block):
+    with tempfile.TemporaryDirectory() as temp, block_size(block):
         files = write_files(events, data, Path(temp))
         merged = keypass.replay(files, CONFIG, partitions, keypass.in_process)
         text = golden.render(golden.document(CONFIG, False, merged.requests, merged.state))
@@ -477,17 +476,6 @@ def test_the_workers_pass_over_files_equals_the_sequential_replay(
         summary = Summary(source="s", target=InProcessTarget.name, subscriptions=_names(CONFIG))
         partitioned.summarise(tallied, summary)
         assert summary.to_dict() == expected[1]
-
-
-@contextlib.contextmanager
-def _block_size(keypass: Any, size: int) -> Iterator[None]:
-    """keypass reads plain files `size` bytes at a time (for the lines it splits off a block)."""
-    saved = keypass._BLOCK
-    keypass._BLOCK = size
-    try:
-        yield
-    finally:
-        keypass._BLOCK = saved
 
 
 def test_events_that_send_nothing_fill_the_least_loaded_partition() -> None:

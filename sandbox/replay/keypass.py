@@ -113,7 +113,7 @@ def _guessing_event(raw: bytes, number: int, file: str) -> Any:
 
 
 def _line_blocks(file: str) -> Iterator[list[bytes]]:
-    """The lines of `file` opened by _binary (those iterating it gives, without their b"\n"), a
+    """The lines of `file` opened by _binary (those iterating it gives, without their newline), a
     block of whole lines at a time: read _BLOCK bytes at once and split by bytes.split, instead
     of a Python call into the (gzip) reader per line. Memory: a block, not the file."""
     with _binary(file) as handle:
