@@ -817,3 +817,22 @@ def test_a_broken_gzip_file_is_one_line_error_with_workers(tmp_path: Path, data:
     file.write_bytes(data if data is not None else whole[: len(whole) // 2])
     with pytest.raises(InputError, match="gzip"):
         keypass.replay([str(file)], CONFIG, 2, keypass.in_process)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.floats(-1e10, 1e10, allow_nan=False), max_size=30).map(sorted),
+    st.floats(-1e10, 1e10, allow_nan=False),
+)
+def test_the_merge_finds_the_expiring_verb_by_bisection(verb_times: list[float], received: float) -> None:
+    """merge's bisection over oldest_kept of the verb times gives the first verb time at which
+    the mock's `expired` holds for an event received at `received` (a plain scan), also at the
+    float boundaries (times near 30 days apart)."""
+    from array import array
+
+    from mock_cio.state.anonymous import RETENTION, expired, oldest_kept
+
+    times = sorted(verb_times + [received + RETENTION, received + RETENTION + 1e-6])
+    kept_from = array("d", map(oldest_kept, times))
+    scan = next((i for i, now in enumerate(times) if expired(received, now)), len(times))
+    assert partitioned._first_expiring(kept_from, received) == scan

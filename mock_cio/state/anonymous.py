@@ -39,7 +39,13 @@ def claimable(event_received_at: float, identify_at: float) -> bool:
 
 def expired(received_at: float, now: float) -> bool:
     """Whether an unclaimed event received at `received_at` is deleted by `now`."""
-    return received_at < now - RETENTION
+    return received_at < oldest_kept(now)
+
+
+def oldest_kept(now: float) -> float:
+    """The earliest receipt time of an unclaimed event still kept at `now` (`expired` is
+    "received before it"); non-decreasing in `now`."""
+    return now - RETENTION
 
 
 def expires_at(received_at: float) -> float:

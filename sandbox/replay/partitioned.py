@@ -628,7 +628,7 @@ def snapshot_of(merged: Merged) -> dict[str, JSON]:
 
 
 def merge(results: Sequence[PartitionResult], end: float | None) -> Merged:
-    from mock_cio.state.anonymous import expired
+    from mock_cio.state.anonymous import expired, oldest_kept
 
     renames = _renames(results)
     events = tuple(
@@ -649,14 +649,17 @@ def merge(results: Sequence[PartitionResult], end: float | None) -> Merged:
     for index, at in heapq.merge(*(zip(r.verbs, r.verb_times, strict=True) for r in results)):
         verbs.append(index)
         verb_times.append(at)
+    # The first verb that expires an event received at R is the first whose `oldest_kept` is
+    # above R: verb times ascend (the event clock), so do their oldest_kept, and one bisection
+    # finds it (the first verb time at which `expired(R, now)` holds; tested against that search).
+    kept_from = array("d", map(oldest_kept, verb_times))
     remaining: list[Anonymous] = []
     gone = 0
     groups: set[tuple[int, str | None]] = set()
     for r in results:
         for stored in r.anonymous:
             at = _first_verb_after(verbs, stored.stored_at)
-            received = stored.received_at
-            at = max(at, _first(verb_times, lambda now: expired(received, now)))  # noqa: B023
+            at = max(at, _first_expiring(kept_from, stored.received_at))
             if at < len(verbs):
                 gone += 1
                 groups.add((verbs[at], stored.anonymous_id))
@@ -688,22 +691,18 @@ def merge(results: Sequence[PartitionResult], end: float | None) -> Merged:
     return Merged(events, state, workspaces, gone, len(groups), parts, tuple(renames))
 
 
+def _first_expiring(kept_from: Sequence[float], received_at: float) -> int:
+    """The first verb that expires an event received at `received_at`, from the verbs'
+    oldest_kept (ascending): the first above it."""
+    import bisect
+
+    return bisect.bisect_right(kept_from, received_at)
+
+
 def _first_verb_after(verbs: Sequence[int], index: int) -> int:
     import bisect
 
     return bisect.bisect_right(verbs, index)
-
-
-def _first(values: Sequence[float], test: Callable[[float], bool]) -> int:
-    """The first position where the monotonic `test` holds (len(values) when none)."""
-    lo, hi = 0, len(values)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if test(values[mid]):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def _renames(results: Sequence[PartitionResult]) -> list[dict[str, str]]:
