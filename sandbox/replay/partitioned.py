@@ -24,6 +24,7 @@ clock moves), a fault profile (one random stream across all requests).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import heapq
 import json
@@ -694,14 +695,10 @@ def merge(results: Sequence[PartitionResult], end: float | None) -> Merged:
 def _first_expiring(kept_from: Sequence[float], received_at: float) -> int:
     """The first verb that expires an event received at `received_at`, from the verbs'
     oldest_kept (ascending): the first above it."""
-    import bisect
-
     return bisect.bisect_right(kept_from, received_at)
 
 
 def _first_verb_after(verbs: Sequence[int], index: int) -> int:
-    import bisect
-
     return bisect.bisect_right(verbs, index)
 
 
