@@ -331,9 +331,9 @@ def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
     """Events from a JSON-lines stream, one per non-blank line.
 
     Each line is read as `js_json.loads(line)` reads it (JavaScript's numbers, as Segment reads
-    events), on its own: the common line, a JSON value from its first character with nothing but
-    JSON whitespace after it, goes straight to the decoder's scanner (what `loads` ends up calling);
-    anything else, blank lines and errors included, takes `loads`. (Scanning a block of lines
+    events), on its own: the common line goes to `read_fast`, then a JSON value from its first
+    character with nothing but JSON whitespace after it to the decoder's scanner (what
+    `exact_loads` ends up calling); anything else, blank lines and errors included, takes `loads`. (Scanning a block of lines
     joined as one JSON array is faster, but it reads a value cut over two lines, whose parts are
     not JSON alone, as if it were whole, and gives an event instead of the error.)
     """
@@ -343,13 +343,18 @@ def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
 def _lines_one_by_one(lines: Iterable[str], source: str, first: int) -> Iterator[Any]:
     """`_json_lines` one line at a time; `first` is the number of the first line."""
     loads = js_json.loads
+    fast, not_read = js_json.read_fast, js_json.NOT_READ
     scan = js_json.scanner()
     try:
         for number, line in enumerate(lines, start=first):
-            try:
-                event, end = scan(line, 0)
-            except (StopIteration, ValueError):
-                end = -1
+            event = fast(line)
+            if event is not not_read:
+                end = len(line)
+            else:
+                try:
+                    event, end = scan(line, 0)
+                except (StopIteration, ValueError):
+                    end = -1
             if end != len(line) and (end < 0 or line[end:].strip(_JSON_SPACE)):
                 if not line.strip():
                     continue

@@ -60,6 +60,7 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # Numbers are read as Segment's Node.js runtime reads them (doubles: 89.0 is 89), see sandbox.js.json;
 # NaN and Infinity raise js_json.NotJsonError.
 _DECODER = js_json.decoder()
+_read_fast, _NOT_READ = js_json.read_fast, js_json.NOT_READ
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +352,15 @@ class _Scanner:
             self._compact()
 
     def _decode(self) -> JSON:
-        """Parse the value at `pos`, reading more text while it is cut by the end of the buffer."""
+        """Parse the value at `pos`, reading more text while it is cut by the end of the buffer.
+        The common value, alone on the rest of its line, is read by js_json.read_fast: the same
+        value, and the scanner goes on after the line's whitespace as it would after the value."""
+        newline = self.buf.find("\n", self.pos)
+        if newline > 0:
+            value = _read_fast(self.buf[self.pos : newline])
+            if value is not _NOT_READ:
+                self.pos = newline
+                return value
         want = CHUNK_SIZE
         while True:
             try:
