@@ -333,9 +333,10 @@ def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
     Each line is read as `js_json.loads(line)` reads it (JavaScript's numbers, as Segment reads
     events), on its own: the common line goes to `read_fast`, then a JSON value from its first
     character with nothing but JSON whitespace after it to the decoder's scanner (what
-    `exact_loads` ends up calling); anything else, blank lines and errors included, takes `loads`. (Scanning a block of lines
-    joined as one JSON array is faster, but it reads a value cut over two lines, whose parts are
-    not JSON alone, as if it were whole, and gives an event instead of the error.)
+    `exact_loads` ends up calling); anything else, blank lines and errors included, takes
+    `loads`. (Scanning a block of lines joined as one JSON array is faster, but it reads a value
+    cut over two lines, whose parts are not JSON alone, as if it were whole, and gives an event
+    instead of the error.)
     """
     yield from _lines_one_by_one(stream, source, 1)
 
