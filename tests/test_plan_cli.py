@@ -314,6 +314,89 @@ def test_json_lines_reader_over_many_lines_is_loads_per_line(
     assert got == expected
 
 
+class _Pipe(io.StringIO):
+    """A text stream that cannot seek, as a pipe: `_json_lines` reads it line by line."""
+
+    def seekable(self) -> bool:
+        return False
+
+
+def _read(stream: io.StringIO) -> list | str:
+    try:
+        return repr(list(_json_lines(stream, "f")))
+    except InputError as exc:
+        return exc.message
+
+
+_TRICKY_EVENTS = st.sampled_from(
+    [
+        '{"id": 12345678901234567}',  # 16 digits: beyond 2^53 for msgspec, a double for JSON.parse
+        '{"phone": "+4412345678901234"}',  # 16 digits in a string: the exact path, the same value
+        '{"n": 89.0, "m": 1e400, "k": -0.0}',
+        '{"s": "\\ud800"}',  # an escaped lone surrogate
+        '{"a": 1, "a": 2}',
+    ]
+)
+_NOT_EVENTS = st.sampled_from(
+    ["", "   ", "[{}]", "1", "{oops", '{"s": "\ud800"}', "\ufeff{}", '{"a": [1,']
+)  # blank lines, values that are no objects, errors, a raw lone surrogate, a byte order mark
+
+
+@given(
+    st.lists(st.sampled_from(['{"a": 1}', ' {"b": [1, 2.0]} ', "{}", '{"c": "x\\n"}']), max_size=700),
+    st.lists(st.tuples(st.integers(0, 700), _TRICKY_EVENTS), max_size=3),
+    st.lists(st.tuples(st.integers(0, 700), _NOT_EVENTS), max_size=1),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+)
+@example(["{}"] * 300, [(1, '{"id": 12345678901234567}')], [], "\n")  # the 16-digit check
+@example(["{}"] * 300, [], [(260, "[{}]")], "\n")  # an array in the second block
+@example(["{}"] * 300, [], [(3, "")], "\r\n")  # a blank line
+def test_a_file_read_in_blocks_reads_as_a_pipe_read_line_by_line(
+    lines: list[str], tricky: list[tuple[int, str]], odd: list[tuple[int, str]], newline: str
+) -> None:
+    """Blocks of 256 lines (one check and one decoder call a line) against the line-by-line
+    reader: the same events, the same first error with its line number, on either side of a
+    block's end, with any line ending."""
+    for index, line in tricky + odd:
+        lines.insert(index, line)
+    text = newline.join(lines)
+    assert _read(io.StringIO(text)) == _read(_Pipe(text))
+
+
+def test_a_file_that_stops_being_utf8_keeps_the_events_before(tmp_path: Path) -> None:
+    """Undecodable bytes far down a file: the events of the lines decoded before them come out
+    (as many as line by line), then the error."""
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b'{"a": 1}\n' * 3000 + b'{"b": "\xff"}\n')
+
+    def read(stream: Any) -> list[Any]:
+        got = []
+        with pytest.raises(InputError, match="not UTF-8 text"):
+            for event in _json_lines(stream, str(path)):
+                got.append(event)
+        return got
+
+    with open(path, encoding="utf-8") as stream:
+        in_blocks = read(stream)
+    with open(path, encoding="utf-8") as stream:
+        one_by_one = read(_Unseekable(stream))
+    assert len(in_blocks) > 256 and in_blocks == [{"a": 1}] * len(in_blocks)
+    assert in_blocks == one_by_one
+
+
+class _Unseekable:
+    """A file seen as a pipe (it cannot seek), iterated line by line as it is."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def seekable(self) -> bool:
+        return False
+
+    def __iter__(self) -> Any:
+        return iter(self.stream)
+
+
 @pytest.mark.parametrize("many", [False, True])
 def test_lines_before_a_bad_line_are_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], many: bool

@@ -75,9 +75,12 @@ def loads(text: str | bytes) -> Any:
 NOT_READ: Final = object()
 """What read_fast returns for a text it leaves to exact_loads."""
 
-_FAST = msgspec.json.Decoder(float_hook=parse_float)
-_DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))  # a digit → "0", else " "
-_SIXTEEN_DIGITS = b"0" * 16  # 2^53 has 16 digits: every integer beyond it has at least as many
+FAST_DECODE: Final = msgspec.json.Decoder(float_hook=parse_float).decode
+"""msgspec's decoder with JavaScript's floats: what read_fast calls once its checks pass."""
+DIGIT_CLASSES: Final = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+"""A `bytes.translate` table: a digit becomes "0", any other byte " "."""
+SIXTEEN_DIGITS: Final = b"0" * 16
+"""A run of 16 digits, translated: 2^53 has 16 digits, every integer beyond it as many or more."""
 
 
 def read_fast(text: str | bytes) -> Any:
@@ -91,10 +94,10 @@ def read_fast(text: str | bytes) -> Any:
         data = text.encode("utf-8") if type(text) is str else text
     except UnicodeEncodeError:  # a lone surrogate
         return NOT_READ
-    if _SIXTEEN_DIGITS in data.translate(_DIGITS):
+    if SIXTEEN_DIGITS in data.translate(DIGIT_CLASSES):
         return NOT_READ
     try:
-        return _FAST.decode(data)
+        return FAST_DECODE(data)
     except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
         return NOT_READ
 
