@@ -286,3 +286,12 @@ def test_diff_of_standard_input_keeps_the_drivers_pass_with_the_same_report(
     assert resumed.returncode == one.returncode == 1, resumed.stderr
     assert resumed.stdout == one.stdout
     assert len(list((tmp_path / "resume").glob("*.pickle"))) == 8  # 4 partitions x 2 configs
+
+
+def test_a_resume_folder_that_is_a_file_is_one_line(changed: Path, tmp_path: Path) -> None:
+    existing = tmp_path / "notes.txt"
+    existing.write_text("kept\n")
+    done = diff_cli(str(changed), str(SCENARIOS), "--resume", str(existing))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"{existing}: not a directory" in done.stderr
+    assert existing.read_text() == "kept\n"  # nothing lost

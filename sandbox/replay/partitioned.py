@@ -481,6 +481,8 @@ def make_checkpoint_folder(folder: str) -> None:
     """`--resume DIR`'s folder, created if missing (an InputError naming it otherwise)."""
     import os
 
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise InputError("not a directory (--resume keeps its checkpoints in a directory)", folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
