@@ -68,6 +68,31 @@ def test_workers_2_is_byte_identical_to_workers_1(tmp_path: Path) -> None:
     assert picked.stdout == plan(str(tmp_path), "--settings", str(SETTINGS), "--source", "srcB").stdout
 
 
+def test_batch_mode_on_workers_is_byte_identical_to_the_in_process_batch_mode(tmp_path: Path) -> None:
+    """Chunks cut across the partitions (the fixtures' events through the presets): the same bytes
+    as in process. (tests/test_parallel_batch.py checks the law on generated events, refusals and
+    failed chunks among them.)"""
+    write_archive(tmp_path)
+    one = plan(str(tmp_path), "--settings", str(SETTINGS), "--batch")
+    two = plan(str(tmp_path), "--settings", str(SETTINGS), "--batch", "--workers", "2")
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout
+    lines = [json.loads(line) for line in one.stdout.splitlines()]
+    batches = [line["event_index"] for line in lines if isinstance(line["event_index"], list)]
+    assert len(batches) > 10 and max(len(batch) for batch in batches) > 20
+
+
+def test_batch_mode_stops_before_any_line_at_a_corrupt_partition(tmp_path: Path) -> None:
+    write_archive(tmp_path, copies=3)
+    victim = sorted((tmp_path / "segment-logs").rglob("*.gz"))[5]
+    victim.write_bytes(b"not gzip")
+    one = plan(str(tmp_path), "--settings", str(SETTINGS), "--batch")
+    two = plan(str(tmp_path), "--settings", str(SETTINGS), "--batch", "--workers", "2")
+    assert one.returncode == two.returncode == 2
+    assert two.stdout == one.stdout == b"" and two.stderr == one.stderr
+    assert b"not a gzip file" in two.stderr and len(two.stderr.strip().splitlines()) == 1
+
+
 def test_a_corrupt_partition_stops_at_the_same_line(tmp_path: Path) -> None:
     write_archive(tmp_path, copies=3)
     victim = sorted((tmp_path / "segment-logs").rglob("*.gz"))[5]
@@ -83,7 +108,6 @@ def test_a_corrupt_partition_stops_at_the_same_line(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--workers", "0"], b"--workers: must be a whole number"),
-        (["--workers", "2", "--batch"], b"single mode only"),
         (["--workers", "2", "--format", "table"], b"JSON lines only"),
     ],
 )
@@ -127,6 +151,9 @@ def test_a_real_dask_scheduler_and_workers(tmp_path: Path) -> None:
         remote = plan(str(tmp_path), "--settings", str(SETTINGS), "--scheduler", address)
         assert remote.returncode == 0, remote.stderr
         assert remote.stdout == plan(str(tmp_path), "--settings", str(SETTINGS)).stdout
+        batched = plan(str(tmp_path), "--settings", str(SETTINGS), "--batch", "--scheduler", address)
+        assert batched.returncode == 0, batched.stderr
+        assert batched.stdout == plan(str(tmp_path), "--settings", str(SETTINGS), "--batch").stdout
         # identity-partitioned snapshot on the same cluster: the in-process golden file's bytes
         scenarios = str(ROOT / "fixtures" / "scenarios")
         for name, extra in (("remote", ["--scheduler", address]), ("local", [])):

@@ -84,15 +84,17 @@ class ActionDefinition:
         if map_payload is None:
             raise UnsupportedBatchError("This action does not support batched requests.")
         entities = [map_payload(payload) for payload in payloads]
-        if self.batch_actions:
-            groups = [
-                [i for i, e in enumerate(entities) if e.action == action] for action in self.batch_actions
-            ]
-        else:
-            groups = [list(range(len(entities)))]
         out: list[tuple[CioRequest, tuple[int, ...]]] = []
-        for group in groups:
+        for group in self.batch_groups([entity.action for entity in entities]):
             req = batch_request([build_payload(entities[i]) for i in group], settings)
             if req is not None:
                 out.append((req, tuple(group)))
         return out
+
+    def batch_groups(self, actions: Sequence[str | None]) -> list[list[int]]:
+        """Which entities (by position; `actions` are their v2 actions) each batch request
+        carries: one request per action of `batch_actions`, in that order (an entity of any other
+        action is not sent), or all of them in one."""
+        if self.batch_actions:
+            return [[i for i, name in enumerate(actions) if name == wanted] for wanted in self.batch_actions]
+        return [list(range(len(actions)))]

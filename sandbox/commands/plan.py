@@ -170,11 +170,7 @@ def run(args: argparse.Namespace) -> int:
             events = _explaining(events, settings, subscriptions, trace)
         out = sys.stdout
         if parallel:
-            if batch:
-                raise InputError(
-                    "plans single mode only, and the config asks for batch mode (batch = true)", "--workers"
-                )
-            _plan_on_dask(args, files, settings, subscriptions, out)
+            _plan_on_dask(args, files, settings, subscriptions, out, batch)
             out.flush()
             return 0
         if batch:
@@ -218,19 +214,17 @@ def _check_parallel(args: argparse.Namespace, config: Any) -> None:
         raise InputError("needs events with --config FILE or --settings FILE (not a plan document)", flag)
     if args.input == "-":
         raise InputError("needs files to partition, not standard input", flag)
-    if args.batch:
-        raise InputError("plans single mode only (batch mode cuts batches across the whole input)", flag)
     if args.explain or args.format != "json":
         raise InputError("writes JSON lines only (no --explain, no --format table)", flag)
 
 
 def _plan_on_dask(
-    args: argparse.Namespace, files: list[str], settings: Any, subscriptions: Any, out: IO[str]
+    args: argparse.Namespace, files: list[str], settings: Any, subscriptions: Any, out: IO[str], batch: bool
 ) -> None:
     import shutil
     import tempfile
 
-    from sandbox.replay.parallel import connect, plan_parallel, write_chunks
+    from sandbox.replay.parallel import connect, plan_parallel, plan_parallel_batch, write_chunks
 
     client, cluster = connect(args.workers, args.scheduler)
     # a local cluster's workers write each partition's plan to a file the driver reads
@@ -244,7 +238,8 @@ def _plan_on_dask(
         workers = (
             max(1, len(client.scheduler_info().get("workers") or ())) if cluster is None else args.workers
         )
-        lines = plan_parallel(
+        planned = plan_parallel_batch if batch else plan_parallel
+        lines = planned(
             files,
             settings,
             subscriptions,
@@ -254,7 +249,10 @@ def _plan_on_dask(
             progress=bar.update if bar is not None else None,
             spool=spool,
         )
-        write_chunks(lines, out)
+        if batch:
+            _write_lines(lines, out, _LINES_PER_WRITE)
+        else:
+            write_chunks(lines, out)
     finally:
         if bar is not None:
             bar.close()

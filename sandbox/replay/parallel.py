@@ -13,6 +13,14 @@ this machine's local cluster. On a local cluster the workers pass their plans th
 (the driver's disk), not Dask's connections. At most `2 × workers` partitions are in flight:
 memory is bounded by the partition size, not the input size.
 
+Batch mode (`plan --batch --workers N`) cuts each subscription's chunks across the whole input,
+so a partition cannot be planned alone; what each event becomes on its own can. A task prepares
+a partition (Compiled.prepared: per subscription, each matched event's mapping, validation,
+mapPayload and buildPayload, or the stage that stopped it), and the driver joins the partitions
+in input order and cuts the chunks (Compiled.lines_of), as the in-process batch mode does: the
+same lines, byte for byte. Batch mode holds every event's result until the end, as it holds
+every event in process.
+
 Why Dask (distributed): the same code runs on a local cluster of processes and on a cluster
 someone already operates (`dask scheduler` / `dask worker`, Kubernetes, YARN), with its own
 scheduling, worker restarts and dashboard.
@@ -99,7 +107,49 @@ def plan_partition(
     text = "\n".join(tails)
     if text.count("\n") != len(tails) - (1 if tails else 0):  # pragma: no cover - JSON text has none
         raise AssertionError("a plan line holds a newline")
-    result = PartitionPlan(counter[0], indexes, text.encode("utf-8"), error)
+    return _spooled(PartitionPlan(counter[0], indexes, text.encode("utf-8"), error), path)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionBatch:
+    """One partition's part of batch mode: how many events it held and, for each subscription in
+    order, the indexes of the events it matched (counted from the partition's start) with what
+    each became on its own (Compiled.prepared); or the error that stopped its reading."""
+
+    events: int
+    subscriptions: tuple[tuple[array[int], list[Any]], ...]
+    error: str | None = None
+
+
+def prepare_partition(
+    file: str, settings: Any, subscriptions: Any, now: float | None = None, path: str | None = None
+) -> PartitionBatch | tuple[int, str | None, str]:
+    """Prepare one input file for batch mode (runs on a worker): its events read whole (as the
+    in-process batch mode holds them, `_held`), matched, and prepared per subscription. Returns
+    the PartitionBatch, or with `path` writes it there, pickled (see plan_partition)."""
+    from sandbox.commands.plan import _held
+    from sandbox.pipeline import compile_subscriptions
+    from sandbox.replay.events import read_file_events
+
+    compiled = compile_subscriptions(subscriptions)
+    try:
+        events = _held(read_file_events(file))
+    except SandboxError as exc:
+        result = PartitionBatch(0, (), str(exc))
+    else:
+        result = PartitionBatch(
+            len(events),
+            tuple(
+                (array("q", matched), sub.prepared(events, matched, settings, now))
+                for sub, matched in zip(compiled, compiled.matching(events), strict=True)
+            ),
+        )
+    return _spooled(result, path)
+
+
+def _spooled(result: Any, path: str | None) -> Any:
+    """`result` itself, or with `path` (a local cluster's shared disk) pickled there, with its
+    event count, error and path returned instead."""
     if path is None:
         return result
     with open(path, "wb") as out:
@@ -107,16 +157,16 @@ def plan_partition(
     return result.events, result.error, path
 
 
-def _load(done: PartitionPlan | tuple[int, str | None, str]) -> PartitionPlan:
-    """A partition's plan on the driver: as returned, or read from its spool file (then removed)."""
-    if isinstance(done, PartitionPlan):
+def _load(done: Any) -> Any:
+    """A partition's result on the driver: as returned, or read from its spool file (then removed)."""
+    if isinstance(done, (PartitionPlan, PartitionBatch)):
         return done
     path = done[2]
     with open(path, "rb") as spooled:
         result = pickle.load(spooled)
     os.remove(path)
-    if not isinstance(result, PartitionPlan):  # pragma: no cover - written by plan_partition
-        raise TypeError(f"not a partition plan: {path}")
+    if not isinstance(result, (PartitionPlan, PartitionBatch)):  # pragma: no cover - written by a task
+        raise TypeError(f"not a partition's result: {path}")
     return result
 
 
@@ -242,16 +292,86 @@ def plan_parallel(
     takes the partitions in order and writes each one's lines with their indexes moved by the
     events before it (PartitionPlan.output). At most `in_flight` partitions are planned ahead
     of the one being written."""
+    offset = 0
+    for part in _in_order(plan_partition, files, (settings, subscriptions, now), client, in_flight, spool):
+        yield part.output(offset)
+        offset += part.events
+        if part.error is not None:
+            raise InputError(part.error)
+        if progress is not None:
+            progress(part.events)
+
+
+def plan_parallel_batch(
+    files: Sequence[str],
+    settings: Any,
+    subscriptions: Any,
+    *,
+    now: float | None,
+    client: Any,
+    in_flight: int,
+    progress: Callable[[int], object] | None = None,
+    spool: str | None = None,
+) -> Iterator[Any]:
+    """Batch mode's PlanLines for `files` (read in input order as one stream of events), prepared
+    on `client`'s workers: each partition's events go through each subscription's mapping,
+    validation, mapPayload and buildPayload on their own (prepare_partition); the driver joins the
+    partitions in input order, moving their indexes by the events before them, and cuts each
+    subscription's chunks across the whole input (Compiled.lines_of), as the in-process batch
+    mode does. The lines come once every partition is in: batch mode gives each subscription's
+    lines in turn, so the first needs the last event. A partition that cannot be read stops the
+    job before any line, as reading does in process."""
+    from sandbox.pipeline import compile_subscriptions
+
+    compiled = compile_subscriptions(subscriptions)
+    indexes: list[array[int]] = [array("q") for _ in compiled]
+    prepared: list[list[Any]] = [[] for _ in compiled]
+    offset = 0
+    # What comes in is held to the end and makes no reference cycles: the cyclic collector is
+    # paused meanwhile, then what was kept is moved out of its reach (as commands.plan._held does),
+    # or each full collection would walk every body kept so far again (most of the driver's CPU).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for part in _in_order(
+            prepare_partition, files, (settings, subscriptions, now), client, in_flight, spool
+        ):
+            if part.error is not None:
+                raise InputError(part.error)
+            for position, (local, items) in enumerate(part.subscriptions):
+                indexes[position].extend(map(offset.__add__, local))
+                prepared[position].extend(items)
+            offset += part.events
+            if progress is not None:
+                progress(part.events)
+    finally:
+        if paused:
+            gc.enable()
+    gc.freeze()
+    for sub, matched, items in zip(compiled, indexes, prepared, strict=True):
+        yield from sub.lines_of(matched, items, settings)
+
+
+def _in_order(
+    task: Callable[..., Any],
+    files: Sequence[str],
+    args: tuple[Any, ...],
+    client: Any,
+    in_flight: int,
+    spool: str | None,
+) -> Iterator[Any]:
+    """`task(file, *args, path)` for each file on `client`'s workers, the results in input order
+    (read from the spool file `path` when there is a spool), at most `in_flight` ahead of the one
+    given; after a result with an error nothing more is submitted."""
     pending: deque[Any] = deque()
     upcoming = iter(enumerate(files))
-    offset = 0
 
     def submit() -> None:
         number, file = next(upcoming, (0, None))
         if file is None:
             return
         path = None if spool is None else os.path.join(spool, f"part-{number}")
-        pending.append(client.submit(plan_partition, file, settings, subscriptions, now, path, pure=False))
+        pending.append(client.submit(task, file, *args, path, pure=False))
 
     try:
         for _ in range(max(1, in_flight)):
@@ -260,12 +380,7 @@ def plan_parallel(
             part = _load(pending.popleft().result())
             if part.error is None:
                 submit()
-            yield part.output(offset)
-            offset += part.events
-            if part.error is not None:
-                raise InputError(part.error)
-            if progress is not None:
-                progress(part.events)
+            yield part
     finally:
         for future in pending:
             future.cancel()

@@ -1,0 +1,132 @@
+"""Batch mode over partitions (`plan --batch --workers N`): each partition's events are prepared on
+their own (mapping, validation, mapPayload, buildPayload per event) and the driver cuts the chunks
+across the whole input. The law: for any events, any cut into partitions and any batch sizes, the
+lines are those of the in-process batch mode, byte for byte, errors included.
+
+The driver is run here with an inline client (each task runs when submitted), so the law is
+checked on many generated inputs without a cluster; tests/test_parallel.py runs it on a local
+cluster and on a real `dask scheduler`."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+from strategies import identify_events, track_events, well_formed_events
+
+from sandbox.actions.presets import AUTOMATIC, Subscription
+from sandbox.actions.settings import Settings
+from sandbox.commands.plan import LineEncoder
+from sandbox.errors import SandboxError
+from sandbox.pipeline import plan
+from sandbox.replay.events import read_file_events
+from sandbox.replay.parallel import plan_parallel_batch
+
+US = Settings("site", "key")
+
+
+class _Done:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+    def cancel(self) -> None:
+        pass
+
+
+class _InlineClient:
+    """Dask's `client.submit` and `future.result()`, run in this process."""
+
+    def submit(self, task: Any, *args: Any, pure: bool = True) -> _Done:
+        return _Done(task(*args))
+
+
+def _encoded(lines: Any) -> tuple[list[str], str | None]:
+    """The output lines as `plan` writes them, and the error that stopped them."""
+    encode = LineEncoder()
+    out: list[str] = []
+    try:
+        for line in lines:
+            out.append(encode(line))
+    except SandboxError as exc:
+        return out, str(exc)
+    return out, None
+
+
+def _both(events: list[dict], cuts: list[int], subscriptions: Any, spool: bool) -> tuple[Any, Any]:
+    """(in-process batch mode over the partitions' files read one after another, as `plan --batch`
+    reads them; the same files prepared apart and joined)."""
+    with tempfile.TemporaryDirectory() as folder:
+        bounds = [0, *sorted({min(cut, len(events)) for cut in cuts}), len(events)]
+        files = []
+        for number, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
+            path = Path(folder) / f"part-{number:03d}.jsonl"
+            path.write_text("".join(json.dumps(event) + "\n" for event in events[start:end]))
+            files.append(str(path))
+        spooled = None
+        if spool:
+            spooled = Path(folder) / "spool"
+            spooled.mkdir()
+        try:
+            held = [event for file in files for event in read_file_events(file)]
+        except SandboxError as exc:
+            expected: Any = ([], str(exc))  # nothing is planned before every event is read
+        else:
+            expected = _encoded(plan(held, US, subscriptions, batch=True, now=1_709_642_096))
+        lines = plan_parallel_batch(
+            files,
+            US,
+            subscriptions,
+            now=1_709_642_096,
+            client=_InlineClient(),
+            in_flight=2,
+            spool=None if spooled is None else str(spooled),
+        )
+        return expected, _encoded(lines)
+
+
+# A trackEvent whose name is read from a path the event gives: it fails to resolve (and fails its
+# chunk) where that path is no string, and is refused where it names nothing.
+_INDIRECT = {"name": {"@path": {"@path": "$.properties.name_path"}}, "id": {"@path": "$.userId"}}
+_name_paths = st.sampled_from(["$.event", "$.properties.label", "$.nowhere"]) | st.integers(0, 3)
+_tracks = st.builds(
+    lambda event, name_path, label: {
+        **event,
+        "properties": {**event.get("properties", {}), "name_path": name_path, "label": label},
+    },
+    track_events,
+    _name_paths,
+    st.text(max_size=4),
+)
+
+
+@st.composite
+def _subscriptions(draw: st.DrawFn) -> list[Subscription]:
+    sizes = draw(st.lists(st.integers(2, 5), min_size=2, max_size=2))
+    return [
+        Subscription("Indirect", 'type = "track"', "trackEvent", {**_INDIRECT, "batch_size": sizes[0]}),
+        *(
+            Subscription(s.name, s.subscribe, s.partnerAction, {**s.mapping, "batch_size": sizes[1]})
+            for s in AUTOMATIC
+        ),
+    ]
+
+
+@given(
+    st.lists(_tracks | identify_events | well_formed_events, max_size=40),
+    st.lists(st.integers(0, 40), max_size=4),
+    _subscriptions(),
+    st.booleans(),
+)
+@example([], [], None, False)
+def test_batch_mode_over_partitions_is_the_in_process_batch_mode(
+    events: list[dict], cuts: list[int], subscriptions: Any, spool: bool
+) -> None:
+    expected, partitioned = _both(events, cuts, subscriptions, spool)
+    assert partitioned == expected
