@@ -9,6 +9,7 @@ Generates events (bench/replay.py's mix) into a `segment-logs/<source>/<received
 archive (2 sources, 10,000 events a file; each user has one anonymous id and one account, see
 write_archive), then times, each in its own process:
 - `plan --workers 1` (the in-process path) and `plan --workers 2` (a local Dask cluster);
+- unless --no-batch, the same in batch mode (`plan --batch`), checking the outputs are identical;
 - `run --workers 1` (in-process replay into the mock) and `run --workers 2` (the events
   partitioned by identity, replayed on a local Dask cluster), checking their summaries are equal;
 - unless --no-ceiling, after each pair: the machine's ceiling for that speed-up, two
@@ -208,6 +209,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--no-cluster", action="store_true", help="skip the real dask scheduler + workers")
     parser.add_argument("--no-run", action="store_true", help="skip the run figures")
+    parser.add_argument("--no-batch", action="store_true", help="skip the plan --batch figures")
     parser.add_argument(
         "--no-ceiling", action="store_true", help="skip the two half-size --workers 1 processes side by side"
     )
@@ -283,6 +285,15 @@ def _bench(options: argparse.Namespace, env: dict[str, str]) -> None:
             ceiling(base, one, work, env)
         hours = 300e6 / (rate2 * 32) / 3600
         print(f"300 M events, 64 cores (linear extrapolation of the 2-worker rate): {hours:.2f} h")
+        if not options.no_batch:
+            batch1 = measure([*base, "--batch"], work / "b1.jsonl", env)
+            line("plan --batch, w1", n, batch1)
+            batch2 = measure([*base, "--batch", "--workers", "2"], work / "b2.jsonl", env)
+            line("plan --batch, w2", n, batch2)
+            same = digest(work / "b1.jsonl") == digest(work / "b2.jsonl")
+            print(
+                f"batch speed-up     {batch1.seconds / batch2.seconds:10.2f}x  (output byte-identical: {same})"
+            )
         if not options.no_run:
             run1 = measure(["run", str(archive), "--json", "--no-progress"], work / "run.json", env)
             line("run --workers 1", n, run1)
