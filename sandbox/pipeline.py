@@ -196,33 +196,66 @@ class Compiled:
 
     def prepare(self, events: Sequence[Event], indexes: Sequence[int]) -> list[Prepared]:
         """Each event's way through batch mode as far as it goes alone, in `indexes` order:
-        resolve, validate (batch rules), mapPayload, buildPayload. `chunk_lines` then decides what
-        a chunk of them sends. (One loop, no call per event: this is batch mode's hot path.)"""
+        resolve, validate (batch rules), mapPayload, buildPayload (`prepare_each`). `chunk_lines`
+        then decides what a chunk of them sends.
+
+        Batch mode's hot path, so stage by stage (each stage's code stays hot), in one
+        comprehension per stage but validation (which refuses often); should resolving, mapPayload
+        or buildPayload fail for any event, `prepare_each` does the events again one by one (the
+        stages are pure: the same results; tests/test_parallel_batch.py checks the two agree)."""
+        run, validate = resolver(self.mapping), self.action.schema.validate
+        map_payload = self.action.map_payload
+        assert map_payload is not None  # has_batch
+        try:
+            payloads = [run(events[index]) for index in indexes]
+        except SandboxError:
+            return self.prepare_each(events, indexes)
+        out: list[Prepared] = [_UNSET] * len(payloads)
+        places: list[int] = []
+        valid: list[Payload] = []
+        for place, payload in enumerate(payloads):
+            try:
+                valid.append(validate(payload, batch=True))
+            except SandboxError as exc:
+                out[place] = (REFUSED, exc, None)
+            else:
+                places.append(place)
+        try:
+            entities = [map_payload(payload) for payload in valid]
+            bodies = [build_payload(entity) for entity in entities]
+        except SandboxError:
+            return self.prepare_each(events, indexes)
+        for place, entity, body in zip(places, entities, bodies, strict=True):
+            out[place] = (None, body, entity.action)
+        return out
+
+    def prepare_each(self, events: Sequence[Event], indexes: Sequence[int]) -> list[Prepared]:
+        """`prepare` one event at a time, through all four stages (the reference path): the stage
+        that fails an event and its error, or its body."""
         run, validate = resolver(self.mapping), self.action.schema.validate
         map_payload = self.action.map_payload
         assert map_payload is not None  # has_batch
         out: list[Prepared] = []
-        append = out.append
         for index in indexes:
             try:
                 payload = run(events[index])
             except SandboxError as exc:
-                append((UNRESOLVED, exc, None))
+                out.append((UNRESOLVED, exc, None))
                 continue
             try:
                 payload = validate(payload, batch=True)
             except SandboxError as exc:
-                append((REFUSED, exc, None))
+                out.append((REFUSED, exc, None))
                 continue
             try:
                 entity = map_payload(payload)
             except SandboxError as exc:
-                append((UNMAPPED, exc, None))
+                out.append((UNMAPPED, exc, None))
                 continue
             try:
-                append((None, build_payload(entity), entity.action))
+                out.append((None, build_payload(entity), entity.action))
             except SandboxError as exc:
-                append((UNBUILT, exc, entity.action))
+                out.append((UNBUILT, exc, entity.action))
         return out
 
     def chunk_lines(
@@ -280,6 +313,7 @@ been pickled (a partition prepared on a Dask worker)."""
 
 
 Prepared = tuple[str | None, Any, str | None]
+_UNSET: Prepared = (None, None, None)  # a place `prepare` has yet to fill (it fills every one)
 """One matched event of a batch subscription, prepared on its own (Compiled.prepare): (stage,
 value, action). `stage` None and `value` its entity body, or the stage that stopped it and
 `value` the error; `action` is the entity's v2 action, once mapPayload ran. (A plain tuple: one

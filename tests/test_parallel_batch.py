@@ -22,7 +22,7 @@ from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import Settings
 from sandbox.commands.plan import LineEncoder
 from sandbox.errors import SandboxError
-from sandbox.pipeline import plan
+from sandbox.pipeline import compile_subscriptions, plan
 from sandbox.replay.events import read_file_events
 from sandbox.replay.parallel import plan_parallel_batch
 
@@ -130,3 +130,21 @@ def test_batch_mode_over_partitions_is_the_in_process_batch_mode(
 ) -> None:
     expected, partitioned = _both(events, cuts, subscriptions, spool)
     assert partitioned == expected
+
+
+def _comparable(prepared: list[Any]) -> list[Any]:
+    return [
+        (stage, (type(value).__name__, str(value)) if isinstance(value, Exception) else value, action)
+        for stage, value, action in prepared
+    ]
+
+
+@given(st.lists(_tracks | identify_events | well_formed_events, max_size=40), _subscriptions())
+@example([{"type": "track", "event": "x", "properties": {"name_path": 1}}], None)
+def test_the_staged_preparation_is_the_one_by_one_preparation(events: list[dict], subscriptions: Any) -> None:
+    """Compiled.prepare (stage by stage, comprehensions) against Compiled.prepare_each (each event
+    through all four stages): the same stage, error text and body for every event."""
+    compiled = compile_subscriptions(subscriptions)
+    for sub, matched in zip(compiled, compiled.matching(events), strict=True):
+        if sub.action.has_batch:
+            assert _comparable(sub.prepare(events, matched)) == _comparable(sub.prepare_each(events, matched))
