@@ -293,7 +293,7 @@ class Compiled:
             if prepared[position][0] == UNMAPPED:
                 raise prepared[position][1]
         lines: list[PlanLine] = []
-        for group in action.batch_groups([prepared[valid[k]][2] for k in range(len(valid))]):
+        for group in action.batch_groups([prepared[position][2] for position in valid]):
             members = [valid[k] for k in group]
             for position in members:
                 if prepared[position][0] == UNBUILT:
@@ -313,11 +313,12 @@ been pickled (a partition prepared on a Dask worker)."""
 
 
 Prepared = tuple[str | None, Any, str | None]
-_UNSET: Prepared = (None, None, None)  # a place `prepare` has yet to fill (it fills every one)
 """One matched event of a batch subscription, prepared on its own (Compiled.prepare): (stage,
 value, action). `stage` None and `value` its entity body, or the stage that stopped it and
 `value` the error; `action` is the entity's v2 action, once mapPayload ran. (A plain tuple: one
 per event, made about twenty times faster than a named tuple.)"""
+
+_UNSET: Prepared = (None, None, None)  # a place `prepare` has yet to fill (it fills every one)
 
 
 def _chunks(count: int, size: int) -> Iterator[tuple[int, int]]:
