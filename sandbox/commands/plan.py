@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from sandbox.commands._replaying import (
@@ -188,21 +189,29 @@ def run(args: argparse.Namespace) -> int:
 
 def _held(events: Iterable[Any]) -> list[Any]:
     """Every event, read before batch mode starts (it cuts each subscription's chunks across the
-    whole input, so it holds them all anyway). Reading creates no reference cycles, so the cyclic
-    collector is paused meanwhile, and what was read is then moved out of its reach (`gc.freeze`):
-    otherwise each full collection walks every event read so far again, a few times over as the
-    heap grows. Freed memory is unaffected: reference counting frees it."""
+    whole input, so it holds them all anyway), held apart from the cyclic collector
+    (`collector_paused`)."""
+    with collector_paused():
+        return list(events)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with the cyclic garbage collector paused, then move everything alive out of
+    its reach (`gc.freeze`): for a block that builds a large structure to keep to the end and
+    makes no reference cycles (batch mode's events, a batch plan's results on Dask). Otherwise
+    each full collection walks everything kept so far again, a few times over as the heap grows.
+    Freed memory is unaffected: reference counting frees it."""
     import gc
 
     paused = gc.isenabled()
     gc.disable()
     try:
-        held = list(events)
+        yield
     finally:
         if paused:
             gc.enable()
     gc.freeze()
-    return held
 
 
 # -- on Dask -------------------------------------------------------------------------------------

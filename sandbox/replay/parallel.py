@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from sandbox.commands.plan import INDEX_PREFIX
+from sandbox.commands.plan import INDEX_PREFIX, collector_paused
 from sandbox.errors import InputError, SandboxError
 
 
@@ -327,12 +327,9 @@ def plan_parallel_batch(
     indexes: list[array[int]] = [array("q") for _ in compiled]
     prepared: list[list[Any]] = [[] for _ in compiled]
     offset = 0
-    # What comes in is held to the end and makes no reference cycles: the cyclic collector is
-    # paused meanwhile, then what was kept is moved out of its reach (as commands.plan._held does),
-    # or each full collection would walk every body kept so far again (most of the driver's CPU).
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    # What comes in is held to the end (with the collector running, its walks over every body
+    # kept so far took about a third of the driver's CPU: 2.15 -> 1.48 s at 300,000 events).
+    with collector_paused():
         for part in _in_order(
             prepare_partition, files, (settings, subscriptions, now), client, in_flight, spool
         ):
@@ -344,10 +341,6 @@ def plan_parallel_batch(
             offset += part.events
             if progress is not None:
                 progress(part.events)
-    finally:
-        if paused:
-            gc.enable()
-    gc.freeze()
     for sub, matched, items in zip(compiled, indexes, prepared, strict=True):
         yield from sub.lines_of(matched, items, settings)
 
