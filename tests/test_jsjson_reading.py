@@ -121,6 +121,22 @@ def test_broken_texts_read_as_the_exact_reader_reads_them(text: str, data: st.Da
     assert outcome(loads, text) == outcome(exact_loads, text)
 
 
+@given(st.lists(TEXTS, max_size=6), st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_lines_read_at_once_read_as_each_line_alone(texts: list[str], newline: str, last: bool) -> None:
+    """read_fast_lines gives read_fast's value of every line, or None when read_fast leaves any of
+    them to the exact reader, for lines as a file gives them (each ends with its newline, the
+    last one may not): the 16-digit check over the joined lines sees no run a line alone lacks."""
+    lines = [text + newline for text in texts]
+    if lines and not last:
+        lines[-1] = texts[-1]
+    each = [read_fast(line) for line in lines]
+    at_once = js_json.read_fast_lines(lines)
+    if any(value is NOT_READ for value in each):
+        assert at_once is None
+    else:
+        assert at_once is not None and [typed(v) for v in at_once] == [typed(v) for v in each]
+
+
 @pytest.mark.parametrize(
     "text",
     [

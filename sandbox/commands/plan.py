@@ -378,20 +378,11 @@ def _block(lines: list[str], source: str, first: int) -> list[Any] | Iterator[An
 
 def _block_events(lines: list[str]) -> list[Any] | None:
     """What `_lines_one_by_one` gives for `lines` when `read_fast` reads every line as an
-    object, in one pass: the 16-digit check once over the block (a run of digits never crosses
-    a line's end), then msgspec per line, as `read_fast` does. None (read them one by one) for a
-    block with a run of 16 digits anywhere, a line msgspec refuses (a blank one, a broken one)
-    or a value that is not an object; tests/test_plan_cli.py checks the two paths agree."""
-    try:
-        data = "".join(lines).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (standard input with surrogateescape)
-        return None
-    if js_json.SIXTEEN_DIGITS in data.translate(js_json.DIGIT_CLASSES):
-        return None
-    decode = js_json.FAST_DECODE
-    try:
-        events = [decode(line) for line in lines]
-    except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
+    object (`js_json.read_fast_lines`, the 16-digit check once over the block); None (read them
+    one by one) otherwise, or when a value is not an object. tests/test_plan_cli.py checks the
+    two paths agree."""
+    events = js_json.read_fast_lines(lines)
+    if events is None:
         return None
     for event in events:
         if type(event) is not dict:
