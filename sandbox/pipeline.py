@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from sandbox.actions import ACTIONS, ActionDefinition
 from sandbox.actions.build import batch_request, build_payload
+from sandbox.actions.definition import MapPayload
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.request import CioRequest
 from sandbox.actions.settings import Settings
@@ -203,9 +204,7 @@ class Compiled:
         comprehension per stage but validation (which refuses often); should resolving, mapPayload
         or buildPayload fail for any event, `prepare_each` does the events again one by one (the
         stages are pure: the same results; tests/test_parallel_batch.py checks the two agree)."""
-        run, validate = resolver(self.mapping), self.action.schema.validate
-        map_payload = self.action.map_payload
-        assert map_payload is not None  # has_batch
+        run, validate, map_payload = self._stages()
         try:
             payloads = [run(events[index]) for index in indexes]
         except SandboxError:
@@ -229,12 +228,17 @@ class Compiled:
             out[place] = (None, body, entity.action)
         return out
 
+    def _stages(self) -> tuple[Callable[[Event], Payload], Callable[..., Payload], MapPayload]:
+        """Batch mode's first three stages for this subscription: its mapping's resolver, its
+        action's validation and its mapPayload (buildPayload is the same for every action)."""
+        map_payload = self.action.map_payload
+        assert map_payload is not None  # has_batch
+        return resolver(self.mapping), self.action.schema.validate, map_payload
+
     def prepare_each(self, events: Sequence[Event], indexes: Sequence[int]) -> list[Prepared]:
         """`prepare` one event at a time, through all four stages (the reference path): the stage
         that fails an event and its error, or its body."""
-        run, validate = resolver(self.mapping), self.action.schema.validate
-        map_payload = self.action.map_payload
-        assert map_payload is not None  # has_batch
+        run, validate, map_payload = self._stages()
         out: list[Prepared] = []
         for index in indexes:
             try:
