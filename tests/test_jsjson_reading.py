@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sandbox.commands import plan as plan_command
@@ -124,13 +124,14 @@ def test_broken_texts_read_as_the_exact_reader_reads_them(text: str, data: st.Da
 @given(st.lists(TEXTS, max_size=6), st.sampled_from(["\n", "\r\n"]), st.booleans())
 def test_lines_read_at_once_read_as_each_line_alone(texts: list[str], newline: str, last: bool) -> None:
     """read_fast_lines gives read_fast's value of every line, or None when read_fast leaves any of
-    them to the exact reader, for lines as a file gives them (each ends with its newline, the
-    last one may not): the 16-digit check over the joined lines sees no run a line alone lacks."""
-    lines = [text + newline for text in texts]
-    if lines and not last:
-        lines[-1] = texts[-1]
+    them to the exact reader: the 16-digit check over the whole text sees no run that a line
+    alone lacks. The last line may end with its newline or not."""
+    text = newline.join(texts) + (newline if last and texts else "")
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()
     each = [read_fast(line) for line in lines]
-    at_once = js_json.read_fast_lines(lines)
+    at_once = js_json.read_fast_lines(text)
     if any(value is NOT_READ for value in each):
         assert at_once is None
     else:
@@ -218,10 +219,42 @@ def test_event_files_read_the_same_with_and_without_the_fast_path(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(events_module, "_read_fast", lambda text: NOT_READ)
         patch.setattr(js_json, "read_fast", lambda text: NOT_READ)
+        patch.setattr(js_json, "read_fast_lines", lambda text: None)
         patch.setattr(plan_command, "_block_events", lambda lines: None)
         exact_events, exact_plan = _events(text, chunk), _plan_lines(text)
     assert repr(fast_events) == repr(exact_events)
     assert repr(fast_plan) == repr(exact_plan)
+
+
+EVENT_TEXTS = st.builds(
+    lambda rest, space: _text({"type": "track", **rest}, space),
+    st.dictionaries(STRINGS, VALUES, max_size=3),
+    st.sampled_from(["", " ", "\r\n "]),
+)
+"""One event's text (spaced out over lines sometimes): an event file's common line."""
+EVENT_LINES = st.lists(
+    EVENT_TEXTS
+    | st.sampled_from(["", " ", '[{"type": "page"}]', '{"type": "page"} {"type": "screen"}', "{", "7"]),
+    min_size=1,
+    max_size=30,
+)
+
+
+@given(EVENT_LINES, st.sampled_from(["\n", "\r\n"]), st.integers(1, 400), st.booleans())
+@example(['{"type": "a"}'] * 20 + ['{"type":', '"b"}'] + ['{"type": "c"}'] * 20, "\n", 64, False)
+@example(['{"type": "a"}', '[{"type": "b"}, {"type": "c"}]', '{"type": "d"}'], "\n", 400, True)
+def test_json_lines_read_a_buffer_at_a_time_read_as_value_by_value(
+    lines: list[str], newline: str, chunk: int, last: bool
+) -> None:
+    """The event scanner reads JSON lines a buffer at a time (_Scanner._lines): the same events,
+    line numbers and errors as value by value, for object lines among lines of other kinds
+    (blank ones, arrays, two values, a value over several lines, a broken one), cut anywhere."""
+    text = newline.join(lines) + (newline if last else "")
+    at_once = _events(text, chunk)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(js_json, "read_fast_lines", lambda text: None)
+        one_by_one = _events(text, chunk)
+    assert repr(at_once) == repr(one_by_one)
 
 
 def test_a_value_alone_on_its_line_is_read_fast_and_the_rest_exactly() -> None:

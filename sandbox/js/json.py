@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
@@ -102,18 +102,22 @@ def read_fast(text: str | bytes) -> Any:
         return NOT_READ
 
 
-def read_fast_lines(lines: Sequence[str]) -> list[Any] | None:
-    """`[read_fast(line) for line in lines]` when read_fast reads every line, else None, in one
-    pass where it can: the 16-digit check once over the lines joined (a run of digits never
-    crosses a line's end, which is not a digit), then msgspec per line. None (read them one by
-    one) for lines with a run of 16 digits anywhere, a lone surrogate, or a line msgspec refuses
-    (a blank one, a broken one)."""
+def read_fast_lines(text: str) -> list[Any] | None:
+    """`[read_fast(line) for line in lines]` for the lines of `text` (split at each "\n", the
+    last line with or without its newline) when read_fast reads every one, else None: the
+    16-digit check once over the whole text (a run of digits never crosses a newline), then
+    msgspec per line, from the text's UTF-8 bytes. None (read them one by one) for text with a
+    run of 16 digits anywhere or a lone surrogate, or a line msgspec refuses (a blank one, a
+    broken one, part of a value over several lines)."""
     try:
-        data = "".join(lines).encode("utf-8")
+        data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (standard input with surrogateescape)
         return None
     if _SIXTEEN_DIGITS in data.translate(_DIGIT_CLASSES):
         return None
+    lines = data.split(b"\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # the last line's newline
     decode = _FAST_DECODE
     try:
         return [decode(line) for line in lines]

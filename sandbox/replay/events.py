@@ -251,6 +251,7 @@ class _Scanner:
         self.col_base = 0  # 0-based column of buf[0] on its line
         self.mark = 0  # newlines in buf are counted up to here (values start further on, in order)
         self.mark_line = 1  # the line number at buf[mark]
+        self.one_by_one = 0  # values starting before this index of buf are read one at a time
 
     # buffer management
 
@@ -282,6 +283,7 @@ class _Scanner:
         self.buf = self.buf[pos:]
         self.pos = 0
         self.mark, self.mark_line = 0, self.line_base
+        self.one_by_one = max(0, self.one_by_one - pos)
 
     def _skip_ws(self) -> bool:
         """Move past whitespace; False at the end of input."""
@@ -322,10 +324,34 @@ class _Scanner:
         while self._skip_ws():
             if self.buf[self.pos] == "[":
                 yield from self._array()
+            elif (block := self._lines()) is not None:
+                yield from block
             else:
                 line = self._line(self.pos)
                 yield self._decode(), line
             self._compact()
+
+    def _lines(self) -> Iterator[tuple[JSON, int]] | None:
+        """JSON lines, the common text, a buffer at a time: the values of the whole lines from
+        `pos` to the buffer's last newline, with their line numbers, when each line is one
+        object that read_fast reads (js_json.read_fast_lines), as `_decode` would read them
+        one after another (each alone on the rest of its line) and the scanner would go on
+        after the last one's line. Else None, and the values that start in those lines are
+        read one at a time; the next buffer is tried again."""
+        pos = self.pos
+        if pos < self.one_by_one:
+            return None
+        end = self.buf.rfind("\n", pos)
+        if end < 0:
+            return None
+        values = js_json.read_fast_lines(self.buf[pos:end])
+        if values is None or not all([type(value) is dict for value in values]):
+            self.one_by_one = end
+            return None
+        first = self._line(pos)
+        self.pos = self.mark = end
+        self.mark_line = first + len(values) - 1
+        return zip(values, range(first, first + len(values)), strict=True)
 
     def _array(self) -> Iterator[tuple[JSON, int]]:
         """Elements of a top-level array, one at a time."""
