@@ -381,7 +381,8 @@ def _block_events(lines: list[str]) -> list[Any] | None:
     object (`js_json.read_fast_lines`, the 16-digit check once over the block); None (read them
     one by one) otherwise, or when a value is not an object. tests/test_plan_cli.py checks the
     two paths agree."""
-    events = js_json.read_fast_lines("".join(lines))
+    text = "".join(lines)
+    events = js_json.read_fast_lines(text[:-1] if text.endswith("\n") else text)
     if events is None or len(events) != len(lines):  # (a line of a stream that ends at "\r")
         return None
     for event in events:

@@ -103,24 +103,20 @@ def read_fast(text: str | bytes) -> Any:
 
 
 def read_fast_lines(text: str) -> list[Any] | None:
-    """`[read_fast(line) for line in lines]` for the lines of `text` (split at each "\n", the
-    last line with or without its newline) when read_fast reads every one, else None: the
-    16-digit check once over the whole text (a run of digits never crosses a newline), then
-    msgspec per line, from the text's UTF-8 bytes. None (read them one by one) for text with a
-    run of 16 digits anywhere or a lone surrogate, or a line msgspec refuses (a blank one, a
-    broken one, part of a value over several lines)."""
+    """`[read_fast(line) for line in text.split("\n")]` when read_fast reads every line, else
+    None: the 16-digit check once over the whole text (a run of digits never crosses a
+    newline), then msgspec per line, from the text's UTF-8 bytes. None (read them one by one)
+    for text with a run of 16 digits anywhere or a lone surrogate, or a line msgspec refuses (a
+    blank one, as after a final newline, a broken one, part of a value over several lines)."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (standard input with surrogateescape)
         return None
     if _SIXTEEN_DIGITS in data.translate(_DIGIT_CLASSES):
         return None
-    lines = data.split(b"\n")
-    if len(lines) > 1 and not lines[-1]:
-        lines.pop()  # the last line's newline
     decode = _FAST_DECODE
     try:
-        return [decode(line) for line in lines]
+        return [decode(line) for line in data.split(b"\n")]
     except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
         return None
 

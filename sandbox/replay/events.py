@@ -336,14 +336,19 @@ class _Scanner:
         `pos` to the buffer's last newline, with their line numbers, when each line is one
         object that read_fast reads (js_json.read_fast_lines), as `_decode` would read them
         one after another (each alone on the rest of its line) and the scanner would go on
-        after the last one's line. Else None, and the values that start in those lines are
-        read one at a time; the next buffer is tried again."""
+        after the last one's line. A line the buffer cuts is read on first (more text). Else
+        None, and the values that start in those lines are read one at a time; the next buffer
+        is tried again."""
         pos = self.pos
         if pos < self.one_by_one:
             return None
         end = self.buf.rfind("\n", pos)
-        if end < 0:
-            return None
+        if end < 0:  # the rest of a line cut by the buffer's end: read on to the next newline
+            if not self._refill():
+                return None
+            end = self.buf.rfind("\n", pos)
+            if end < 0:
+                return None
         values = js_json.read_fast_lines(self.buf[pos:end])
         if values is None or not all([type(value) is dict for value in values]):
             self.one_by_one = end
