@@ -525,6 +525,17 @@ def test_plan_now_error_names_the_flag(capsys: pytest.CaptureFixture[str]) -> No
     )
 
 
+@pytest.mark.parametrize("given", ["nan", "inf", "-inf", "1e400", "1e20", "-8640000000001"])
+def test_plan_now_beyond_a_javascript_date_is_refused(capsys: pytest.CaptureFixture[str], given: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", "-", f"--now={given}"])
+    assert exited.value.code == 2
+    assert (
+        f"argument --now: must be Unix seconds within JavaScript's Date range (±8,640,000,000,000), got {given!r}"
+        in (capsys.readouterr().err)
+    )
+
+
 def test_batch_mode_reads_every_event_with_the_collector_paused_then_frozen() -> None:
     seen: list[bool] = []
 

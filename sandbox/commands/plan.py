@@ -78,9 +78,15 @@ def parse_now(text: str) -> float:
     import datetime as dt
 
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not abs(seconds) <= _DATE_RANGE_SECONDS:  # NaN too
+            raise argparse.ArgumentTypeError(
+                f"must be Unix seconds within JavaScript's Date range (±{_DATE_RANGE_SECONDS:,}), got {text!r}"
+            )
+        return seconds
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
@@ -90,6 +96,10 @@ def parse_now(text: str) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.timestamp()
+
+
+_DATE_RANGE_SECONDS = 8_640_000_000_000
+"""A JavaScript Date holds times up to 8.64e15 ms either side of 1970 (ECMA-262 §21.4.1.22)."""
 
 
 def run(args: argparse.Namespace) -> int:
