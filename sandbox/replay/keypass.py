@@ -623,7 +623,16 @@ def _in_order(futures: deque[Any]) -> Iterator[Any]:
             yield futures[0].result()
             futures.popleft()
     finally:
-        for future in futures:
+        cancel_pending(futures)
+
+
+def cancel_pending(futures: Iterable[Any]) -> None:
+    """Cancel the futures not taken, through their client while it is open. A closed client's
+    futures went with it, and cancelling through it raises `IOLoop is closed`: a generator that
+    holds futures is often closed only after its client (an error's traceback keeps it until the
+    command has closed its cluster), and Python would print that as an ignored exception."""
+    for future in futures:
+        if future.client.status == "running":
             future.cancel()
 
 

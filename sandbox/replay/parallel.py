@@ -40,6 +40,7 @@ from typing import IO, Any
 
 from sandbox.commands.plan import INDEX_PREFIX, collector_paused
 from sandbox.errors import InputError, SandboxError
+from sandbox.replay.keypass import cancel_pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,5 +376,4 @@ def _in_order(
                 submit()
             yield part
     finally:
-        for future in pending:
-            future.cancel()
+        cancel_pending(pending)

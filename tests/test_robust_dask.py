@@ -1,0 +1,100 @@
+"""Bad inputs to the Dask paths (`--workers N`, `--scheduler ADDRESS`) end in one line on stderr and
+exit code 2: no traceback after it, no hang, nothing from Dask's own servers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+
+DAY = "1709596800000"
+
+
+def events(count: int, seed: int) -> list[dict[str, object]]:
+    """Identify and track events of 20 users (the sweep's generator)."""
+    rng = random.Random(seed)
+    out: list[dict[str, object]] = []
+    for number in range(count):
+        user, anon = f"user-{rng.randint(1, 20)}", f"anon-{rng.randint(1, 30)}"
+        at = f"2024-03-0{rng.randint(1, 6)}T12:00:00Z"
+        common = {"userId": user, "anonymousId": anon, "timestamp": at, "messageId": f"m{seed}-{number}"}
+        if rng.random() < 0.4:
+            out.append({"type": "identify", "traits": {"email": f"{user}@example.com"}, **common})
+        else:
+            out.append({"type": "track", "event": "Order Completed", "properties": {"total": 5}, **common})
+    return out
+
+
+def write_part(path: Path, items: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as out:
+        out.writelines(json.dumps(e) + "\n" for e in items)
+
+
+def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with cfg.toml and `cut`, an archive whose second file of four is a cut gzip stream."""
+    root = tmp_path_factory.mktemp("robust-dask")
+    assert cli("init", "cfg.toml", cwd=root).returncode == 0
+    folder = root / "cut" / "segment-logs" / "s" / DAY
+    for name, seed in (("a", 1), ("c", 3), ("d", 4)):
+        write_part(folder / f"{name}.gz", events(50, seed))
+    whole = gzip.compress("".join(json.dumps(e) + "\n" for e in events(50, 2)).encode())
+    (folder / "b.gz").write_bytes(whole[:200])
+    return root
+
+
+def one_line(result: subprocess.CompletedProcess[str], command: str) -> str:
+    """The one stderr line of a refused command (exit code 2)."""
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cio-sandbox {command}: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "cut"],
+        ["snapshot", "cut", "--out", "golden.json"],
+        ["diff", "cfg.toml", "cfg.toml", "cut"],
+    ],
+    ids=["run", "snapshot", "diff"],
+)
+def test_an_unreadable_file_on_the_workers_is_one_line_without_a_cancel_traceback(
+    work: Path, command: list[str]
+) -> None:
+    """The futures not taken were cancelled after the client closed (`IOLoop is closed`, printed
+    as an exception ignored in `_in_order`): they are cancelled only while it is open."""
+    line = one_line(cli(*command, "--workers", "2", cwd=work), command[0])
+    assert "b.gz: cannot read" in line
+
+
+def test_plan_on_workers_into_a_closed_pipe_leaves_stderr_empty(tmp_path: Path) -> None:
+    """`plan --workers 2 | head -1`: the plan's generator is closed after its client was."""
+    assert cli("init", "cfg.toml", cwd=tmp_path).returncode == 0
+    for number in range(4):
+        write_part(tmp_path / "big" / "segment-logs" / "s" / DAY / f"p{number}.gz", events(1500, number))
+    command = [sys.executable, "-m", "sandbox", "plan", "big", "--config", "cfg.toml", "--workers", "2"]
+    with subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().startswith('{"event_index": 0')
+        process.stdout.close()
+        stderr = process.stderr.read()
+        process.wait(timeout=120)
+    assert stderr == ""
