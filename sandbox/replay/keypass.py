@@ -282,6 +282,14 @@ class Work:
     def __call__(self, items: Iterator[Any], keys: bool) -> Any:
         raise NotImplementedError
 
+    def gives(self, result: Any) -> bool:
+        """Whether `result` (a checkpoint loaded) is one of this work's results: here, an
+        instance of a dataclass of the sandbox's (a subclass says which exactly)."""
+        from dataclasses import is_dataclass
+
+        kind = type(result)
+        return is_dataclass(kind) and kind.__module__.startswith("sandbox.")
+
     def identity(self) -> tuple[Any, ...]:
         """What the result depends on besides the events (a checkpoint's name): the kind of work,
         each config's settings and subscriptions, and the other fields."""
@@ -302,6 +310,11 @@ class Replaying(Work):
 
     lines: bool = True
     summary: bool = False
+
+    def gives(self, result: Any) -> bool:
+        from sandbox.replay.partitioned import PartitionResult
+
+        return isinstance(result, PartitionResult)
 
     def __call__(self, items: Iterator[Any], keys: bool) -> Any:
         from sandbox.replay.partitioned import replay_partition
@@ -486,7 +499,7 @@ def partition_results(
 
     replayer, tracer = mapper, mapper
     if resume is not None:
-        replayer, tracer = _checkpointing(mapper, resume, files, work, told)
+        replayer, tracer = _checkpointing(mapper, resume, files, work, told, report)
     if partitions > 1:
         try:
             guessed = layout(files, work.configs, partitions, tracer, guess=True)
@@ -504,10 +517,16 @@ CHECKPOINT_FORMAT = "cio-sandbox files partition 2"
 
 
 def _checkpointing(
-    mapper: Mapper, folder: str, files: Sequence[str], work: Work, report: Callable[[str], object] | None
+    mapper: Mapper,
+    folder: str,
+    files: Sequence[str],
+    work: Work,
+    report: Callable[[str], object] | None,
+    note: Callable[[str], object] | None = None,
 ) -> tuple[Mapper, Mapper]:
     """`--resume DIR` over files: (a mapper for replay_files calls, one for file_keys calls) that
-    keep each result in `folder`. A partition's checkpoint is named by a hash of its call (its
+    keep each result in `folder` (`report` is told how many partitions were resumed, `note` which
+    checkpoint could not be used). A partition's checkpoint is named by a hash of its call (its
     events' places and times, the work and whether it notes keys) and of the input as it stands:
     every file's name, size and modification time (a URL's as fsspec reports them); a file's keys
     by the file's and the configs' settings and subscriptions. The driver never holds the events."""
@@ -535,9 +554,13 @@ def _checkpointing(
             report(f"resumed {kept} of {total} partition(s) from {folder} ({names})")
 
     return (
-        checkpointed(mapper, folder, partition_name, "partition-{}.pickle", resumed),
-        checkpointed(mapper, folder, keys_name, "keys-{}.keys"),
+        checkpointed(mapper, folder, partition_name, "partition-{}.pickle", resumed, work.gives, note),
+        checkpointed(mapper, folder, keys_name, "keys-{}.keys", usable=_is_file_keys, note=note),
     )
+
+
+def _is_file_keys(value: Any) -> bool:
+    return isinstance(value, FileKeys)
 
 
 def checkpointed(
@@ -546,11 +569,14 @@ def checkpointed(
     name: Callable[[tuple[Any, ...]], bytes],
     pattern: str,
     resumed: Callable[[int, int], None] | None = None,
+    usable: Callable[[Any], bool] = lambda result: True,
+    note: Callable[[str], object] | None = None,
 ) -> Mapper:
     """`mapper` with each call's result kept in `folder`, in a file `pattern` names with a hash
     of `name(call)`: a call whose file is there is not run again, the others run and their
     results are written (to a temporary name, then renamed: whole or absent) as they arrive, in
-    order. `resumed(kept, calls)` is told how many were loaded."""
+    order. `resumed(kept, calls)` is told how many were loaded. A file that cannot be read, or
+    whose result is not `usable`, counts as absent (`note` is told its name)."""
     import hashlib
     import os
 
@@ -563,7 +589,7 @@ def checkpointed(
         ]
         kept: dict[int, Any] = {}
         for position, path in enumerate(paths):
-            found, result = load_checkpoint(path)
+            found, result = load_checkpoint(path, usable, note)
             if found:
                 kept[position] = result
         if resumed is not None:

@@ -459,7 +459,7 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
             paths.append(os.path.join(folder, f"partition-{hashlib.sha256(content).hexdigest()[:24]}.pickle"))
         missing = []
         for position, path in enumerate(paths):
-            found, result = load_checkpoint(path)
+            found, result = load_checkpoint(path, _is_partition_result, report)
             if found:
                 done(position, result)
             else:
@@ -477,6 +477,10 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
     return run
 
 
+def _is_partition_result(value: Any) -> bool:
+    return isinstance(value, PartitionResult)
+
+
 def make_checkpoint_folder(folder: str) -> None:
     """`--resume DIR`'s folder, created if missing (an InputError naming it otherwise)."""
     import os
@@ -489,18 +493,31 @@ def make_checkpoint_folder(folder: str) -> None:
         raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
 
 
-def load_checkpoint(path: str) -> tuple[bool, Any]:
-    """(True, the result kept at `path`), or (False, None) when there is none; an InputError
-    naming the file when it cannot be read."""
+def load_checkpoint(
+    path: str, usable: Callable[[Any], bool], note: Callable[[str], object] | None = None
+) -> tuple[bool, Any]:
+    """(True, the result kept at `path`), or (False, None) when there is none, or when it cannot be
+    read or is not a result (`usable` says which are): it is then replayed again and rewritten,
+    and `note` is told which file was unreadable."""
     import pickle
 
     try:
         with open(path, "rb") as handle:
-            return True, pickle.load(handle)
+            result = pickle.load(handle)
     except FileNotFoundError:
         return False, None
-    except (OSError, pickle.UnpicklingError, EOFError) as exc:
-        raise InputError(f"cannot read a checkpoint ({exc}); remove it to replay again", path) from None
+    except Exception as exc:  # unpickling a damaged file can raise anything
+        return _unusable(path, f"{type(exc).__name__}: {exc}", note)
+    if not usable(result):
+        return _unusable(path, f"holds a {type(result).__name__}, not a result", note)
+    return True, result
+
+
+def _unusable(path: str, why: str, note: Callable[[str], object] | None) -> tuple[bool, Any]:
+    if note is not None:
+        text = " ".join(why.split())
+        note(f"{path}: an unreadable checkpoint ({text[:200]}), computed again and rewritten")
+    return False, None
 
 
 def save_checkpoint(path: str, result: Any) -> None:

@@ -1,0 +1,133 @@
+"""`--resume DIR` with damaged checkpoints and unusable folders: a checkpoint that cannot be read,
+or holds something else than a result, is computed again and rewritten (a one-line note names it),
+and the run's output is a fresh run's; a folder that cannot be used is one line naming --resume."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox.cli import main
+
+DAY = "1709596800000"
+
+
+def events(count: int, seed: int) -> list[dict[str, object]]:
+    """Identify and track events of 20 users."""
+    rng = random.Random(seed)
+    out: list[dict[str, object]] = []
+    for number in range(count):
+        user, anon = f"user-{rng.randint(1, 20)}", f"anon-{rng.randint(1, 30)}"
+        at = f"2024-03-0{rng.randint(1, 6)}T12:00:00Z"
+        common = {"userId": user, "anonymousId": anon, "timestamp": at, "messageId": f"m{seed}-{number}"}
+        if rng.random() < 0.4:
+            out.append({"type": "identify", "traits": {"email": f"{user}@example.com"}, **common})
+        else:
+            out.append({"type": "track", "event": "Order Completed", "properties": {"total": 5}, **common})
+    return out
+
+
+def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code if isinstance(exc.code, int) else 2
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def notes(err: str) -> list[str]:
+    """stderr's lines but the unmatched-subscription warning and the resumed count."""
+    return [line for line in err.splitlines() if ": warning: " not in line and ": resumed " not in line]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of two sources, three files; `fresh.txt` beside it: `run`'s output over it."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    for number, (source, day) in enumerate((("srcA", DAY), ("srcA", "1709683200000"), ("srcB", DAY))):
+        folder = root / "arch" / "segment-logs" / source / day
+        folder.mkdir(parents=True)
+        with gzip.open(folder / "part1.gz", "wt") as out:
+            out.writelines(json.dumps(e) + "\n" for e in events(40, number))
+    return root / "arch"
+
+
+@pytest.fixture(scope="module")
+def kept(archive: Path) -> tuple[Path, str]:
+    """A checkpoint folder of `run ARCHIVE --resume`, and that run's output."""
+    folder = archive.parent / "kept"
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox", "run", str(archive), "--resume", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted({p.name.split("-")[0] for p in folder.iterdir()}) == ["keys", "partition"]
+    return folder, done.stdout
+
+
+DAMAGE = {
+    "text": b"garbage",
+    "bytes": bytes(range(256)) * 3,
+    "empty": b"",
+    "dict": pickle.dumps({"x": 1}),
+    "none": pickle.dumps(None),
+    "list": pickle.dumps([1, 2]),
+}
+
+
+@pytest.mark.parametrize("kind", ["keys", "partition"])
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_checkpoint_is_computed_again_with_a_note_naming_it(
+    archive: Path,
+    kept: tuple[Path, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    kind: str,
+    damage: str,
+) -> None:
+    """Without the fix: ValueError, UnpicklingError, UnicodeDecodeError, TypeError or
+    AttributeError from the load or from the result's first use, or an InputError asking to
+    remove the file."""
+    original, fresh = kept
+    folder = tmp_path / "resume"
+    shutil.copytree(original, folder)
+    broken = sorted(folder.glob(f"{kind}-*"))[0]
+    broken.write_bytes(DAMAGE[damage])
+    code, out, err = invoke(["run", str(archive), "--resume", str(folder)], capsys)
+    assert code == 0, err
+    assert out == fresh
+    (note,) = notes(err)
+    assert note.startswith(f"cio-sandbox run: {broken}: an unreadable checkpoint (")
+    assert "did not hold" not in note
+    assert not isinstance(pickle.loads(broken.read_bytes()), (dict, list, type(None)))
+
+
+def test_a_damaged_checkpoint_of_standard_input_is_replayed_again(tmp_path: Path) -> None:
+    """The driver's pass (events from standard input, partitioned.resumable); without the fix a
+    text in a partition's checkpoint is a traceback."""
+    text = "".join(json.dumps(e) + "\n" for e in events(60, 7))
+    command = [sys.executable, "-m", "sandbox", "run", "-", "--resume", str(tmp_path / "resume")]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, input=text, capture_output=True, text=True, timeout=120)
+
+    fresh = run()
+    assert fresh.returncode == 0, fresh.stderr
+    (broken, *_) = sorted((tmp_path / "resume").glob("partition-*"))
+    broken.write_bytes(b"garbage")
+    again = run()
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == fresh.stdout
+    (note,) = notes(again.stderr)
+    assert note.startswith(f"cio-sandbox run: {broken}: an unreadable checkpoint (")
