@@ -131,3 +131,34 @@ def test_a_damaged_checkpoint_of_standard_input_is_replayed_again(tmp_path: Path
     assert again.stdout == fresh.stdout
     (note,) = notes(again.stderr)
     assert note.startswith(f"cio-sandbox run: {broken}: an unreadable checkpoint (")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_resume_folder_that_cannot_be_written_is_one_line(
+    archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/proc/self is a directory no file can be made in (as root too); without the fix a
+    FileNotFoundError traceback from save_checkpoint."""
+    code, out, err = invoke(["run", str(archive), "--resume", "/proc/self"], capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "cio-sandbox run: /proc/self: cannot write checkpoints in it (--resume): No such file or directory"
+    ]
+
+
+def test_a_checkpoint_that_cannot_be_written_is_one_line_and_keeps_the_others(
+    archive: Path, kept: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint's name taken by a folder: noted unreadable, then its rewrite fails (without the
+    fix an IsADirectoryError traceback); the checkpoints already there stay."""
+    folder = tmp_path / "resume"
+    shutil.copytree(kept[0], folder)
+    taken = sorted(folder.glob("keys-*"))[0]
+    taken.unlink()
+    (taken / "inside").mkdir(parents=True)
+    before = sorted(p.name for p in folder.iterdir())
+    code, out, err = invoke(["run", str(archive), "--resume", str(folder)], capsys)
+    assert (code, out) == (2, "")
+    *_, last = err.splitlines()
+    assert last.startswith(f"cio-sandbox run: {folder}: cannot write checkpoints in it (--resume): ")
+    assert sorted(p.name for p in folder.iterdir()) == before

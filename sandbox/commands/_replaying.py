@@ -134,11 +134,20 @@ def files_mapper(args: argparse.Namespace, resume: str | None) -> Iterator[tuple
     --workers 1 (and --resume) this process's, RESUME_PARTITIONS partitions one after another."""
     from sandbox.replay import keypass
 
+    checked_resume(resume)
     if not is_parallel(args):
         yield keypass.in_process, RESUME_PARTITIONS
         return
     with dask_client(args) as (client, count):
         yield keypass.on_dask(client), count * RESUME_PARTITIONS if resume is not None else count
+
+
+def checked_resume(resume: str | None) -> None:
+    """--resume DIR's folder made and checked writable before any work (an InputError naming it)."""
+    if resume is not None:
+        from sandbox.replay.partitioned import make_checkpoint_folder
+
+        make_checkpoint_folder(resume)
 
 
 def reporter(args: argparse.Namespace) -> Callable[[str], None]:
@@ -184,6 +193,7 @@ def partition_runner(
     `files` (the input's files), workers read their events from them (local files and URLs)."""
     from sandbox.replay import partitioned
 
+    checked_resume(resume)
     report = reporter(args)
     runner: partitioned.Runner
     if not is_parallel(args):

@@ -487,6 +487,8 @@ def partition_results(
     in two partitions, that is the result. Otherwise, or when a partition stopped on an error (the
     exact pass reports the first one in input order), the exact pass: every event traced for its
     keys, then the work."""
+    from sandbox.replay.partitioned import UnwritableCheckpoint
+
     exact = [False]  # whether the exact pass runs (after the guessed one): its notes say so
 
     def told(text: str) -> None:
@@ -504,7 +506,9 @@ def partition_results(
         try:
             guessed = layout(files, work.configs, partitions, tracer, guess=True)
             results = list(replayer(replay_files, _calls(files, guessed, work, keys=True)))
-        except InputError:
+        except UnwritableCheckpoint:
+            raise
+        except InputError:  # the exact pass reports the input's first error
             results = []
         if results and _apart(results):
             return results, guessed.end

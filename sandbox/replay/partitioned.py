@@ -482,8 +482,10 @@ def _is_partition_result(value: Any) -> bool:
 
 
 def make_checkpoint_folder(folder: str) -> None:
-    """`--resume DIR`'s folder, created if missing (an InputError naming it otherwise)."""
+    """`--resume DIR`'s folder, created if missing and checked writable (a probe file made and
+    removed): an InputError naming it otherwise."""
     import os
+    import tempfile
 
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise InputError("not a directory (--resume keeps its checkpoints in a directory)", folder)
@@ -491,6 +493,20 @@ def make_checkpoint_folder(folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create: {exc.strerror or exc}", folder) from None
+    try:
+        probe, name = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        os.close(probe)
+        os.remove(name)
+    except OSError as exc:
+        raise _unwritable(folder, exc) from None
+
+
+class UnwritableCheckpoint(InputError):
+    """--resume DIR's folder refused a checkpoint (the job stops: it is not the input's fault)."""
+
+
+def _unwritable(folder: str, exc: OSError) -> InputError:
+    return UnwritableCheckpoint(f"cannot write checkpoints in it (--resume): {exc.strerror or exc}", folder)
 
 
 def load_checkpoint(
@@ -522,14 +538,19 @@ def _unusable(path: str, why: str, note: Callable[[str], object] | None) -> tupl
 
 def save_checkpoint(path: str, result: Any) -> None:
     """Keep `result` at `path`: written to a temporary name, then renamed, so a checkpoint is
-    whole or absent."""
+    whole or absent (an InputError naming the folder when it cannot be written)."""
     import os
     import pickle
 
     temp = f"{path}.tmp"
-    with open(temp, "wb") as handle:
-        pickle.dump(result, handle)
-    os.replace(temp, path)
+    try:
+        with open(temp, "wb") as handle:
+            pickle.dump(result, handle)
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.remove(temp)
+        raise _unwritable(os.path.dirname(path) or ".", exc) from None
 
 
 Observer = Callable[[int, Event, list[Any]], None]
