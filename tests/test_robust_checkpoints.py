@@ -162,3 +162,30 @@ def test_a_checkpoint_that_cannot_be_written_is_one_line_and_keeps_the_others(
     *_, last = err.splitlines()
     assert last.startswith(f"cio-sandbox run: {folder}: cannot write checkpoints in it (--resume): ")
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("folder", "line"),
+    [
+        (
+            "s3://bucket/ckpt",
+            "s3://bucket/ckpt: --resume keeps its checkpoints in a local directory, not a URL",
+        ),
+        ("", "--resume: needs a directory to keep its checkpoints in, got ''"),
+    ],
+    ids=["url", "empty"],
+)
+def test_a_resume_folder_that_is_a_url_or_empty_is_refused(
+    archive: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    folder: str,
+    line: str,
+) -> None:
+    """Without the fix a URL made the local folder ./s3:/bucket/ckpt, and '' was `cannot create`
+    without the flag."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke(["run", str(archive), "--resume", folder], capsys)
+    assert (code, out, err.splitlines()) == (2, "", [f"cio-sandbox run: {line}"])
+    assert list(tmp_path.iterdir()) == []

@@ -487,6 +487,12 @@ def make_checkpoint_folder(folder: str) -> None:
     import os
     import tempfile
 
+    from sandbox.replay.archive import is_url
+
+    if not folder:
+        raise InputError("needs a directory to keep its checkpoints in, got ''", "--resume")
+    if is_url(folder):
+        raise InputError("--resume keeps its checkpoints in a local directory, not a URL", folder)
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise InputError("not a directory (--resume keeps its checkpoints in a directory)", folder)
     try:
