@@ -189,3 +189,15 @@ def test_a_resume_folder_that_is_a_url_or_empty_is_refused(
     code, out, err = invoke(["run", str(archive), "--resume", folder], capsys)
     assert (code, out, err.splitlines()) == (2, "", [f"cio-sandbox run: {line}"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batch_mode_with_resume_alone_names_resume(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --workers given: the refusal named --workers and said to use --workers 1 (without the fix)."""
+    code, out, err = invoke(["run", str(archive), "--batch", "--resume", str(tmp_path / "r")], capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "cio-sandbox run: --resume: replays single mode only: a batch request carries several people "
+        "(drop --batch / batch = true, or drop --resume)"
+    ]

@@ -99,7 +99,7 @@ def replay_partitioned(
     from sandbox.replay import partitioned
     from sandbox.replay.events import input_files, read_file
 
-    partitioned.check(config, batch=batch)
+    partitioned.check(config, batch=batch, flag="--workers" if is_parallel(args) else "--resume")
     files = input_files(args.events, selection(args))
     if readable(files):
         assert files is not None

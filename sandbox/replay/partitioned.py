@@ -45,21 +45,24 @@ PEOPLE_BASE = 0xA3000000
 """The mock's cio_id of its n-th person is `PEOPLE_BASE + n` in 8 hex digits (mock_cio/state/people.py)."""
 
 
-def refusal(config: Config, *, batch: bool) -> str | None:
-    """Why this config cannot be replayed by partitions (None when it can)."""
+def refusal(config: Config, *, batch: bool, flag: str = FLAG) -> str | None:
+    """Why this config cannot be replayed by partitions (None when it can); `flag` is what asked
+    for them (--workers, or --resume with one worker: then the way out is to drop it)."""
+    instead = "drop --resume" if flag == "--resume" else "use --workers 1"
     if batch:
-        return "replays single mode only: a batch request carries several people (drop --batch / batch = true, or use --workers 1)"
+        return f"replays single mode only: a batch request carries several people (drop --batch / batch = true, or {instead})"
     if config.segments or config.campaigns:
-        return "segments and campaigns are evaluated across people: use --workers 1 with [[segments]] or [[campaigns]]"
+        return f"segments and campaigns are evaluated across people: {instead} with [[segments]] or [[campaigns]]"
     if config.faults is not None:
-        return "a [faults] profile draws from one random stream across all requests: use --workers 1"
+        return f"a [faults] profile draws from one random stream across all requests: {instead}"
     return None
 
 
-def check(config: Config, *, batch: bool) -> None:
-    reason = refusal(config, batch=batch)
+def check(config: Config, *, batch: bool, flag: str = FLAG) -> None:
+    """An InputError naming `flag` when the config cannot be replayed by partitions."""
+    reason = refusal(config, batch=batch, flag=flag)
     if reason is not None:
-        raise InputError(reason, FLAG)
+        raise InputError(reason, flag)
 
 
 # -- what crosses from a partition to the merge ----------------------------------------------------
