@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.cli import main
+
 pytest.importorskip("distributed")
 
 DAY = "1709596800000"
@@ -98,3 +100,29 @@ def test_plan_on_workers_into_a_closed_pipe_leaves_stderr_empty(tmp_path: Path) 
         stderr = process.stderr.read()
         process.wait(timeout=120)
     assert stderr == ""
+
+
+@pytest.mark.parametrize("command", ["run", "snapshot", "check", "diff", "plan"])
+@pytest.mark.parametrize("count", ["99999999999999999999", "bound + 1"])
+def test_more_workers_than_the_machine_bears_are_refused(
+    command: str, count: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the fix --workers 99999999999999999999 was taken, and the cluster's start grew to
+    gigabytes with no output."""
+    from sandbox.commands._replaying import WORKERS_PER_CPU, max_workers
+
+    text = str(max_workers() + 1) if count == "bound + 1" else count
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--workers", text, "--help-is-not-reached"])
+    assert stopped.value.code == 2
+    bound = f"at most {max_workers()} processes on this machine ({WORKERS_PER_CPU} per CPU), got {text}"
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"argument --workers: {bound}")
+
+
+def test_the_help_gives_the_workers_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    from sandbox.commands._replaying import WORKERS_PER_CPU, max_workers
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"at most {WORKERS_PER_CPU} per CPU, {max_workers()} on this machine" in help_text

@@ -46,7 +46,8 @@ def add_parallel_arguments(
         type=workers_count,
         default=1,
         metavar="N",
-        help=f"{verb} on a local Dask cluster of N processes, {partitions} (default 1: in this process)",
+        help=f"{verb} on a local Dask cluster of N processes, {partitions} (default 1: in this "
+        f"process; at most {WORKERS_PER_CPU} per CPU, {max_workers()} on this machine)",
     )
     parser.add_argument(
         "--scheduler", metavar="ADDRESS", help=f"{verb} on an existing Dask cluster (tcp://host:8786)"
@@ -62,6 +63,15 @@ def add_resume_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+WORKERS_PER_CPU = 4
+"""--workers' bound: a local cluster's processes per CPU (each one a Python process of its own)."""
+
+
+def max_workers() -> int:
+    """The most processes --workers starts on this machine: WORKERS_PER_CPU per CPU."""
+    return WORKERS_PER_CPU * (os.cpu_count() or 1)
+
+
 def workers_count(text: str) -> int:
     try:
         value = int(text)
@@ -69,6 +79,11 @@ def workers_count(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, got {text!r}")
+    bound = max_workers()
+    if value > bound:
+        raise argparse.ArgumentTypeError(
+            f"at most {bound} processes on this machine ({WORKERS_PER_CPU} per CPU), got {text}"
+        )
     return value
 
 
