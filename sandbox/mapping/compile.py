@@ -29,6 +29,7 @@ from typing import Any, Final
 import orjson
 
 from sandbox.errors import MappingError
+from sandbox.js.json import js_keys
 from sandbox.js.strings import trim, utf16_length, utf16_units
 from sandbox.js.values import JSON, MISSING, is_truthy, typeof
 from sandbox.mapping.codegen import generate_object
@@ -550,9 +551,11 @@ def _build_array_path(value: JSON, where: Where, clean: bool) -> Fn:
 
 
 def flatten_object(value: JSON, prefix: str, separator: str, ignore_arrays: bool) -> dict[str, JSON]:
-    """flatten.ts `flattenObject`: nested keys joined by `separator`; a primitive gives `{prefix: v}`."""
+    """flatten.ts `flattenObject`: nested keys joined by `separator`; a primitive gives `{prefix: v}`.
+    An object's keys in JavaScript's order (integer-like keys first, ascending), as its loop over
+    the object takes them."""
     if type(value) is dict:
-        entries: Any = value.items()
+        entries: Any = [(key, value[key]) for key in js_keys(value)]
     elif type(value) is list and not ignore_arrays:
         entries = ((str(index), item) for index, item in enumerate(value))
     else:
