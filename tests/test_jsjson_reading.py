@@ -3,13 +3,12 @@ module's decoder with JavaScript's numbers, exact_loads), and the readers that u
 
 The law: on any text, read_fast gives exactly exact_loads's value (types included: 89.0 is the int
 89, an integer beyond 2^53 a double, -0.0 the int 0) or leaves the text to it (NOT_READ); so
-`loads`, the event files' scanner and plan's JSON lines read what they read with the exact path
-alone, errors included.
+`loads` and the event files' scanner (which plan and run read events with) read what they read
+with the exact path alone, errors included.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -17,7 +16,6 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sandbox.commands import plan as plan_command
 from sandbox.errors import InputError
 from sandbox.js import json as js_json
 from sandbox.js.json import NOT_READ, exact_loads, loads, read_fast
@@ -191,13 +189,6 @@ def _events(text: str, chunk: int) -> Any:
         return str(exc)
 
 
-def _plan_lines(text: str) -> Any:
-    try:
-        return list(plan_command._json_lines(io.StringIO(text), "in.jsonl"))
-    except InputError as exc:
-        return str(exc)
-
-
 LINES = st.lists(
     TEXTS
     | st.sampled_from(["", "   ", '{"type": "track"} {"type": "page"}', "[1,\n2]", '{"type":\n"identify"}']),
@@ -212,15 +203,13 @@ def test_event_files_read_the_same_with_and_without_the_fast_path(
     text = newline.join(lines)
     if data.draw(st.booleans()):
         text = "[" + text + "]"
-    fast_events, fast_plan = _events(text, chunk), _plan_lines(text)
+    fast_events = _events(text, chunk)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(events_module, "_read_fast", lambda text: NOT_READ)
         patch.setattr(js_json, "read_fast", lambda text: NOT_READ)
         patch.setattr(js_json, "read_fast_lines", lambda text: None)
-        patch.setattr(plan_command, "_block_events", lambda lines: None)
-        exact_events, exact_plan = _events(text, chunk), _plan_lines(text)
+        exact_events = _events(text, chunk)
     assert repr(fast_events) == repr(exact_events)
-    assert repr(fast_plan) == repr(exact_plan)
 
 
 EVENT_TEXTS = st.builds(

@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 from strategies import events as any_events
 from strategies import well_formed_events
 
 from sandbox.actions.settings import Settings
 from sandbox.cli import main
-from sandbox.commands.plan import LineEncoder, _held, _json_lines
+from sandbox.commands.plan import LineEncoder, _held
 from sandbox.errors import InputError
-from sandbox.js import json as js_json
 from sandbox.pipeline import plan
 
 SETTINGS = {"siteId": "12345", "apiKey": "abcde", "accountRegion": "EU 🇪🇺"}
@@ -139,7 +138,7 @@ def test_table_format_and_explain(tmp_path: Path, capsys: pytest.CaptureFixture[
         (
             {"e.jsonl": "[1]\n", "s.json": json.dumps(SETTINGS)},
             ["e.jsonl", "--settings", "s.json"],
-            "line 1: an event must be a JSON object",
+            "line 1: expected a Segment event (a JSON object), got a number",
         ),
         (
             {"p.json": json.dumps({"settings": {"siteId": "1"}, "events": []})},
@@ -229,172 +228,114 @@ def _expected_line(line: Any) -> str:
     )
 
 
-def _reference_lines(text: str) -> list | str:
-    """What the reader gives: js_json.loads (json.loads with JavaScript's numbers) per non-blank
-    line, or the first error's text."""
-    out = []
-    for number, line in enumerate(io.StringIO(text), start=1):
-        if not line.strip():
-            continue
-        try:
-            event = js_json.loads(line)
-        except json.JSONDecodeError as exc:
-            return f"line {number}, column {exc.colno}: {exc.msg}"
-        except ValueError as exc:
-            return f"line {number}: {exc}"
-        if not isinstance(event, dict):
-            return f"line {number}: an event must be a JSON object"
-        out.append(event)
-    return out
+_PLAIN_TEXTS = {
+    "json lines": "".join(json.dumps(event) + "\n" for event in EVENTS),
+    "a batch payload": json.dumps({"batch": EVENTS, "context": {"ip": "1.2.3.4"}}) + "\n",
+    "a single call's body": json.dumps({"userId": "u1", "traits": {"email": "a@b.co"}}) + "\n",
+    "pretty-printed": "".join(json.dumps(event, indent=2) + "\n" for event in EVENTS),
+    "two a line": " ".join(json.dumps(event) for event in EVENTS) + "\n",
+    "a byte order mark": "\ufeff" + json.dumps(EVENTS[0]) + "\n",
+    "a JSON array": json.dumps(EVENTS),
+    "a writeKey": json.dumps({**EVENTS[1], "writeKey": "w"}) + "\n",
+}
 
 
-_LINE_PIECES = st.sampled_from(
-    [
-        '{"a": 1}',
-        "{}",
-        "[1]",
-        "1",
-        '"x"',
-        " ",
-        "\t",
-        "\r",
-        "\ufeff",
-        "\u3000",
-        "\x1c",
-        "{",
-        "}",
-        ",",
-        '  {"b": [1, 2]}  ',
-        "nul",
-    ]
-)
-
-
-@given(
-    st.lists(st.lists(_LINE_PIECES, max_size=3).map("".join), max_size=6).map("\n".join)
-    | st.text(max_size=30)
-)
-@example('{"c": [{"d": 1}\n{"e": 2}]}, {"f": 3}')  # two halves of one value: JSON only when joined
-def test_json_lines_reader_is_loads_per_line(text: str) -> None:
-    expected = _reference_lines(text)
-    try:
-        got: list | str = list(_json_lines(io.StringIO(text), "f"))
-    except InputError as exc:
-        got = exc.message
-    assert got == expected
-
-
-_GOOD_LINES = st.lists(st.sampled_from(['{"a": 1}', ' {"b": [1, 2.0]} ', "{}"]), min_size=250, max_size=600)
-
-
-@given(
-    _GOOD_LINES,
-    st.lists(
-        st.tuples(
-            st.integers(0, 600),
-            st.lists(_LINE_PIECES, max_size=2).map("".join)
-            | st.sampled_from(['{"a": 1}, {}', "{}]", "[{}", "", "{}, ", "1", "{}]]"]),
-        ),
-        max_size=2,
-    ),
-)
-def test_json_lines_reader_over_many_lines_is_loads_per_line(
-    lines: list[str], odd: list[tuple[int, str]]
+@pytest.mark.parametrize("kind", sorted(_PLAIN_TEXTS))
+def test_plan_reads_a_plain_file_as_run_reads_its_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
 ) -> None:
-    """Hundreds of lines with a few odd ones among them: the same events and errors, with the
-    line numbers of errors far down the file."""
-    for index, line in odd:
-        lines.insert(index, line)
-    text = "\n".join(lines)
-    expected = _reference_lines(text)
+    """A plain file, its gzipped copy and standard input give the same lines, and as many events
+    as the event reader (run's) reads from it: a batch payload's items, a body without a type,
+    values over several lines or several a line are events here too (they were silently not
+    planned, or refused, when plan read a plain file line by line)."""
+    import gzip
+
+    from sandbox.replay.events import read_events
+
+    text = _PLAIN_TEXTS[kind]
+    plain = write(tmp_path, "e.jsonl", text)
+    packed = tmp_path / "e.jsonl.gz"
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    settings = write(tmp_path, "s.json", json.dumps(SETTINGS))
+    code, from_plain, _ = run(capsys, plain, "--settings", settings)
+    assert code == 0
+    assert run(capsys, str(packed), "--settings", settings)[1] == from_plain
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox", "plan", "-", "--settings", settings],
+        input=text.encode("utf-8"), capture_output=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and [json.loads(line) for line in done.stdout.splitlines()] == from_plain
+    events = list(read_events(plain))
+    assert events and {line["event_index"] for line in from_plain} <= set(range(len(events)))
+    assert max(line["event_index"] for line in from_plain) == len(events) - 1
+
+
+def test_plan_answers_each_event_of_a_live_stream_as_it_comes(tmp_path: Path) -> None:
+    """Standard input is read as it arrives: an event's lines come out before the next is sent."""
+    import select
+
+    settings = write(tmp_path, "s.json", json.dumps(SETTINGS))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "plan", "-", "--settings", settings],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert child.stdin is not None and child.stdout is not None
     try:
-        got: list | str = list(_json_lines(io.StringIO(text), "f"))
-    except InputError as exc:
-        got = exc.message
-    assert got == expected
+        for index in range(2):
+            child.stdin.write((json.dumps(EVENTS[1]) + "\n").encode("utf-8"))
+            child.stdin.flush()
+            ready, _, _ = select.select([child.stdout], [], [], 60)
+            assert ready, "no answer while the stream stays open"
+            assert json.loads(child.stdout.readline())["event_index"] == index
+    finally:
+        child.stdin.close()
+        child.wait(60)
+    assert child.returncode == 0
 
 
-class _Pipe(io.StringIO):
-    """A text stream that cannot seek, as a pipe: `_json_lines` reads it line by line."""
-
-    def seekable(self) -> bool:
-        return False
-
-
-def _read(stream: io.StringIO) -> list | str:
-    try:
-        return repr(list(_json_lines(stream, "f")))
-    except InputError as exc:
-        return exc.message
-
-
-_TRICKY_EVENTS = st.sampled_from(
-    [
-        '{"id": 12345678901234567}',  # 16 digits: beyond 2^53 for msgspec, a double for JSON.parse
-        '{"phone": "+4412345678901234"}',  # 16 digits in a string: the exact path, the same value
-        '{"n": 89.0, "m": 1e400, "k": -0.0}',
-        '{"s": "\\ud800"}',  # an escaped lone surrogate
-        '{"a": 1, "a": 2}',
-    ]
-)
-_NOT_EVENTS = st.sampled_from(
-    ["", "   ", "[{}]", "1", "{oops", '{"s": "\ud800"}', "\ufeff{}", '{"a": [1,']
-)  # blank lines, values that are no objects, errors, a raw lone surrogate, a byte order mark
+def test_plan_refuses_standard_input_that_is_not_utf8_at_its_byte(tmp_path: Path) -> None:
+    settings = write(tmp_path, "s.json", json.dumps(SETTINGS))
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox", "plan", "-", "--settings", settings],
+        input=json.dumps(EVENTS[1]).encode() + b"\n" + b'{"userId": "u\xff"}\n',
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert (
+        done.stderr.decode()
+        == f"cio-sandbox plan: <stdin>: byte {len(json.dumps(EVENTS[1])) + 14}: not UTF-8 text\n"
+    )
+    assert [json.loads(line)["event_index"] for line in done.stdout.splitlines()] == [0]
 
 
-@given(
-    st.lists(st.sampled_from(['{"a": 1}', ' {"b": [1, 2.0]} ', "{}", '{"c": "x\\n"}']), max_size=700),
-    st.lists(st.tuples(st.integers(0, 700), _TRICKY_EVENTS), max_size=3),
-    st.lists(st.tuples(st.integers(0, 700), _NOT_EVENTS), max_size=1),
-    st.sampled_from(["\n", "\r\n", "\r"]),
-)
-@example(["{}"] * 300, [(1, '{"id": 12345678901234567}')], [], "\n")  # the 16-digit check
-@example(["{}"] * 300, [], [(260, "[{}]")], "\n")  # an array in the second block
-@example(["{}"] * 300, [], [(3, "")], "\r\n")  # a blank line
-def test_a_file_read_in_blocks_reads_as_a_pipe_read_line_by_line(
-    lines: list[str], tricky: list[tuple[int, str]], odd: list[tuple[int, str]], newline: str
+def test_a_file_that_stops_being_utf8_keeps_the_events_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Blocks of 256 lines (one check and one decoder call a line) against the line-by-line
-    reader: the same events, the same first error with its line number, on either side of a
-    block's end, with any line ending."""
-    for index, line in tricky + odd:
-        lines.insert(index, line)
-    text = newline.join(lines)
-    assert _read(io.StringIO(text)) == _read(_Pipe(text))
-
-
-def test_a_file_that_stops_being_utf8_keeps_the_events_before(tmp_path: Path) -> None:
-    """Undecodable bytes far down a file: the events of the lines decoded before them come out
-    (as many as line by line), then the error."""
+    """Undecodable bytes far down a file (past the first read): every event before them is planned, then the error."""
+    line = json.dumps(EVENTS[1]).encode() + b"\n"
     path = tmp_path / "e.jsonl"
-    path.write_bytes(b'{"a": 1}\n' * 3000 + b'{"b": "\xff"}\n')
-
-    def read(stream: Any) -> list[Any]:
-        got = []
-        with pytest.raises(InputError, match="not UTF-8 text"):
-            for event in _json_lines(stream, str(path)):
-                got.append(event)
-        return got
-
-    with open(path, encoding="utf-8") as stream:
-        in_blocks = read(stream)
-    with open(path, encoding="utf-8") as stream:
-        one_by_one = read(_Unseekable(stream))
-    assert len(in_blocks) > 256 and in_blocks == [{"a": 1}] * len(in_blocks)
-    assert in_blocks == one_by_one
+    path.write_bytes(line * 3000 + b'{"b": "\xff"}\n')
+    settings = write(tmp_path, "s.json", json.dumps(SETTINGS))
+    assert main(["plan", str(path), "--settings", settings]) == 2
+    out, err = capsys.readouterr()
+    assert [json.loads(text)["event_index"] for text in out.splitlines()] == list(range(3000))
+    assert err == f"cio-sandbox plan: {path}: byte {len(line) * 3000 + 7}: not UTF-8 text\n"
 
 
-class _Unseekable:
-    """A file seen as a pipe (it cannot seek), iterated line by line as it is."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def seekable(self) -> bool:
-        return False
-
-    def __iter__(self) -> Any:
-        return iter(self.stream)
+def test_plan_refuses_events_nested_too_deeply_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = '{"type": "identify", "userId": "u1", "traits": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}\n"
+    events = write(tmp_path, "deep.jsonl", deep)
+    settings = write(tmp_path, "s.json", json.dumps(SETTINGS))
+    assert main(["plan", events, "--settings", settings]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"cio-sandbox plan: {events}: line 1, column 1: the value is nested too deeply\n"
+    )
+    doc = write(tmp_path, "p.json", '{"settings": ' + json.dumps(SETTINGS) + ', "events": [' + deep + "]}")
+    assert main(["plan", doc]) == 2
+    assert capsys.readouterr().err == f"cio-sandbox plan: {doc}: the document is nested too deeply\n"
 
 
 @pytest.mark.parametrize("many", [False, True])

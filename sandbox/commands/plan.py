@@ -2,7 +2,8 @@
 
 INPUT (a path, or `-` for standard input) is either a plan document
 `{"settings", "events", "subscriptions"?, "batch"?}`, or, when `--settings FILE` or `--config FILE`
-(the TOML file `run` reads) is given, a JSON-lines file of events (read as a stream). Settings and
+(the TOML file `run` reads) is given, events read as `run` reads its EVENTS (JSON lines, a JSON
+array, Segment batch payloads, gzip, directories, archives, URLs; streamed). Settings and
 subscriptions are checked exactly as `run` checks a config file. Output: one JSON line per request
 or rejection (`--format table` for a readable summary); warnings about subscriptions that cannot
 be meant go to stderr (see `cio-sandbox lint`). Exit 0 when it ran, 2 for unusable input.
@@ -37,17 +38,17 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "input", metavar="INPUT", help="a plan document, or JSON-lines events with --settings; - for stdin"
+        "input",
+        metavar="INPUT",
+        help="a plan document, or events (as run reads them) with --settings/--config; - for stdin",
     )
-    parser.add_argument(
-        "--settings", metavar="FILE", help="destination settings (JSON); makes INPUT JSON-lines events"
-    )
+    parser.add_argument("--settings", metavar="FILE", help="destination settings (JSON); makes INPUT events")
     add_selection_arguments(parser)
     add_parallel_arguments(parser, "plan", "INPUT's files as partitions")
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="settings, subscriptions and batch mode from a cio-sandbox.toml (as run); makes INPUT JSON-lines events",
+        help="settings, subscriptions and batch mode from a cio-sandbox.toml (as run); makes INPUT events",
     )
     parser.add_argument(
         "--subscriptions",
@@ -115,31 +116,28 @@ def run(args: argparse.Namespace) -> int:
     if parallel:
         _check_parallel(args, config)
     files: list[str] = []
-    if (config is not None or args.settings is not None) and (
-        parallel or not chosen.is_everything or is_event_source(args.input)
-    ):
-        # an archive, a directory, a URL or a gzipped file: read as `run` reads its EVENTS
+    events_from: Any = None
+    stream_input = args.input
+    if config is not None or args.settings is not None:
+        # events, read as `run` reads its EVENTS (a file, `-`, a directory, an archive, a URL)
         from sandbox.replay.events import input_files
 
         files = input_files([args.input], chosen)
-        events_from: Any = _archive_events(files)
-        stream_input: str = os.devnull
-    else:
-        events_from = None
-        stream_input = args.input
+        events_from = _events_of(files)
+        stream_input = os.devnull
     with _open(stream_input) as stream:
         batch = bool(args.batch)
         subscriptions: Any = None
         if config is not None:
             settings = config.settings
-            events: Any = _json_lines(stream, source) if events_from is None else events_from
+            events: Any = events_from
             subscriptions_data: Any = None
             if not config.is_default:
                 subscriptions = list(config.subscriptions)
             batch = batch or config.batch
         elif args.settings is not None:
             settings = settings_from_dict(_load_json_file(args.settings), args.settings)
-            events = _json_lines(stream, source) if events_from is None else events_from
+            events = events_from
             subscriptions_data = None
         else:
             document = _load_json(_read_all(stream, source), source)
@@ -285,15 +283,8 @@ def _plan_on_dask(
 # -- input ---------------------------------------------------------------------------------------
 
 
-def is_event_source(path: str) -> bool:
-    """INPUT that `plan` reads as `run` reads EVENTS (not as one JSON-lines text): a directory, a
-    Segment archive, a URL or a gzipped file."""
-    from sandbox.replay.archive import is_url
-
-    return path != "-" and (is_url(path) or os.path.isdir(path) or path.endswith(".gz"))
-
-
-def _archive_events(files: list[str]) -> Iterator[Any]:
+def _events_of(files: list[str]) -> Iterator[Any]:
+    """The events of `files` in order (`-`: standard input), as `run` reads them."""
     from sandbox.replay.events import read_file_events
 
     for file in files:
@@ -342,97 +333,8 @@ def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
         raise InputError(f"line {exc.lineno + line_offset}, column {exc.colno}: {exc.msg}", source) from None
     except ValueError as exc:  # NaN or Infinity, which JSON.parse refuses
         raise InputError(str(exc), source) from None
-
-
-def _json_lines(stream: IO[str], source: str) -> Iterator[Any]:
-    """Events from a JSON-lines stream, one per non-blank line.
-
-    Each line is read as `js_json.loads(line)` reads it (JavaScript's numbers, as Segment reads
-    events), on its own: the common line goes to `read_fast`, then a JSON value from its first
-    character with nothing but JSON whitespace after it to the decoder's scanner (what
-    `exact_loads` ends up calling); anything else, blank lines and errors included, takes
-    `loads`. (Scanning a block of lines joined as one JSON array is faster, but it reads a value
-    cut over two lines, whose parts are not JSON alone, as if it were whole, and gives an event
-    instead of the error.)
-
-    A file (a seekable stream) is read in blocks of lines (`_block_events`); a pipe line by
-    line, so that each event of a live stream is answered as it comes.
-    """
-    if not stream.seekable():
-        yield from _lines_one_by_one(stream, source, 1)
-        return
-    first = 1
-    block: list[str] = []
-    append = block.append
-    try:
-        for line in stream:
-            append(line)
-            if len(block) == _LINES_PER_BLOCK:
-                yield from _block(block, source, first)
-                first += len(block)
-                block.clear()
-    except UnicodeDecodeError:
-        yield from _block(block, source, first)  # the lines before the undecodable text
-        raise InputError("not UTF-8 text", source) from None
-    yield from _block(block, source, first)
-
-
-_LINES_PER_BLOCK = 256
-
-
-def _block(lines: list[str], source: str, first: int) -> list[Any] | Iterator[Any]:
-    """The events of `lines` (line `first` onwards): `_block_events`, else one by one."""
-    events = _block_events(lines)
-    return _lines_one_by_one(lines, source, first) if events is None else events
-
-
-def _block_events(lines: list[str]) -> list[Any] | None:
-    """What `_lines_one_by_one` gives for `lines` when `read_fast` reads every line as an
-    object (`js_json.read_fast_lines`, the 16-digit check once over the block); None (read them
-    one by one) otherwise, or when a value is not an object. tests/test_plan_cli.py checks the
-    two paths agree."""
-    text = "".join(lines)
-    events = js_json.read_fast_lines(text[:-1] if text.endswith("\n") else text)
-    if events is None or len(events) != len(lines):  # (a line of a stream that ends at "\r")
-        return None
-    for event in events:
-        if type(event) is not dict:
-            return None
-    return events
-
-
-def _lines_one_by_one(lines: Iterable[str], source: str, first: int) -> Iterator[Any]:
-    """`_json_lines` one line at a time; `first` is the number of the first line."""
-    loads = js_json.loads
-    fast, not_read = js_json.read_fast, js_json.NOT_READ
-    scan = js_json.scanner()
-    try:
-        for number, line in enumerate(lines, start=first):
-            event = fast(line)
-            if event is not not_read:
-                end = len(line)
-            else:
-                try:
-                    event, end = scan(line, 0)
-                except (StopIteration, ValueError):
-                    end = -1
-            if end != len(line) and (end < 0 or line[end:].strip(_JSON_SPACE)):
-                if not line.strip():
-                    continue
-                try:
-                    event = loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"line {number}, column {exc.colno}: {exc.msg}", source) from None
-                except ValueError as exc:  # NaN or Infinity, which JSON.parse refuses
-                    raise InputError(f"line {number}: {exc}", source) from None
-            if not isinstance(event, dict):
-                raise InputError(f"line {number}: an event must be a JSON object", source)
-            yield event
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source) from None
-
-
-_JSON_SPACE = " \t\n\r"  # the whitespace json.loads allows around a value
+    except RecursionError:
+        raise InputError("the document is nested too deeply", source) from None
 
 
 # -- output --------------------------------------------------------------------------------------

@@ -151,8 +151,8 @@ def _file_chunks(path: str) -> Iterator[str]:
     if path == "-":
         stdin: Any = sys.stdin
         binary = getattr(stdin, "buffer", None)
-        if binary is not None:
-            yield from _decoded_chunks(binary, "<stdin>", CHUNK_SIZE)
+        if binary is not None:  # each read takes what has come, so a live stream's events go on as they come
+            yield from _decoded_chunks(binary, "<stdin>", CHUNK_SIZE, live=True)
         else:  # a replaced sys.stdin that only has text
             yield from _text_chunks(stdin, "<stdin>")
         return
@@ -441,12 +441,15 @@ def _message(exc: json.JSONDecodeError) -> str:
 # -- chunks ----------------------------------------------------------------------------------------
 
 
-def _decoded_chunks(stream: IO[bytes], source: str, chunk_size: int) -> Iterator[str]:
+def _decoded_chunks(stream: IO[bytes], source: str, chunk_size: int, live: bool = False) -> Iterator[str]:
+    """The stream's UTF-8 text, `chunk_size` bytes a read; `live`: a read returns what has
+    arrived (`read1`) instead of waiting for the whole chunk."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
+    read = getattr(stream, "read1", stream.read) if live else stream.read
     while True:
         try:
-            data = stream.read(chunk_size)
+            data = read(chunk_size)
         except gzip.BadGzipFile:
             raise InputError(f"cannot read: byte {offset}: not a gzip file (corrupt?)", source) from None
         except (EOFError, zlib.error) as exc:
@@ -460,10 +463,15 @@ def _decoded_chunks(stream: IO[bytes], source: str, chunk_size: int) -> Iterator
         except Exception as exc:  # noqa: BLE001 - a remote filesystem's read error
             raise InputError(f"cannot read: {archive._reason(exc)}", source) from None
         final = not data
+        pending = decoder.getstate()[0]  # a character's first bytes, from the read before
         try:
             text = decoder.decode(data, final)
         except UnicodeDecodeError as exc:
-            raise InputError(f"byte {offset + exc.start}: not UTF-8 text", source) from None
+            # the text before the bad byte first (its events come out), then the error
+            before = (pending + data)[: exc.start].decode("utf-8")
+            if before:
+                yield before
+            raise InputError(f"byte {offset - len(pending) + exc.start}: not UTF-8 text", source) from None
         offset += len(data)
         if text:
             yield text
