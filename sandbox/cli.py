@@ -69,6 +69,11 @@ def version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Events may hold lone surrogates (JSON allows them, UTF-8 cannot encode them): a report that
+    # shows one writes it as the escape `\udxxx` (in a JSON text, the same string) rather than fail.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     command = argv[0] if argv and argv[0] in COMMANDS else None
     args = build_parser(command).parse_args(argv)
     try:

@@ -59,6 +59,18 @@ class ClassicPlan:
         return tuple(call.request for call in self.calls)
 
 
+def _url_part(text: str) -> str | None:
+    """`text` percent-encoded for a URL path, or None where encodeURIComponent throws (a lone
+    surrogate, which has no UTF-8)."""
+    try:
+        return quote(text, safe="")
+    except UnicodeEncodeError:
+        return None
+
+
+_MALFORMED = "holds a lone surrogate: encodeURIComponent throws (URIError: URI malformed)"
+
+
 def classic_plan(event: Mapping[str, Any], settings: Settings, now: float) -> ClassicPlan:
     """The classic destination's requests for `event`; `now` stands in for a missing timestamp."""
     kind = event.get("type")
@@ -68,7 +80,10 @@ def classic_plan(event: Mapping[str, Any], settings: Settings, now: float) -> Cl
     uid = user_id(event)
     if uid is None:
         return ClassicPlan((), "no userId (the classic destination needs one for every call)")
-    person = f"{settings.track_url}/api/v1/customers/{quote(uid, safe='')}"
+    uid_part = _url_part(uid)
+    if uid_part is None:
+        return ClassicPlan((), f"the userId {_MALFORMED}")
+    person = f"{settings.track_url}/api/v1/customers/{uid_part}"
     auth = settings.authorization
 
     def call(name: str, method: str, url: str, body: Any) -> ClassicCall:
@@ -94,6 +109,9 @@ def classic_plan(event: Mapping[str, Any], settings: Settings, now: float) -> Cl
         body = mapper.device(token, platform, event, now)
         calls.append(call("add_device", "PUT", f"{person}/devices", body))
     elif token is not None and name in DEVICE_REMOVED:
-        calls.append(call("delete_device", "DELETE", f"{person}/devices/{quote(token, safe='')}", None))
+        token_part = _url_part(token)
+        if token_part is None:
+            return ClassicPlan((), f"the device token {_MALFORMED}")
+        calls.append(call("delete_device", "DELETE", f"{person}/devices/{token_part}", None))
     calls.append(call("track", "POST", f"{person}/events", mapper.track(event, now)))
     return ClassicPlan(tuple(calls))

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sandbox.errors import InputError
+from sandbox.js.json import escape_lone_surrogates
 from sandbox.js.values import JSON
 from sandbox.pipeline import error_dict
 from sandbox.replay.config import Config
@@ -106,8 +107,9 @@ def entries(record: Any) -> list[JSON]:
 
 
 def render(document: Mapping[str, JSON]) -> str:
-    """The golden file's text: sorted keys, two-space indents, non-ASCII kept, final newline."""
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """The golden file's text: sorted keys, two-space indents, non-ASCII kept (a lone surrogate,
+    which UTF-8 cannot hold, escaped as JSON.stringify escapes it), final newline."""
+    return escape_lone_surrogates(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False)) + "\n"
 
 
 def load(path: str) -> dict[str, JSON]:
