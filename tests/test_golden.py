@@ -136,6 +136,29 @@ def test_check_fails_with_a_readable_diff_after_a_mapping_change(
     assert main(["check", str(events_file), "--against", str(out), "--config", str(config)]) == 0
 
 
+class _ClosedEarly:
+    """Standard output whose reader went away (`check ... | head -1`)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError
+
+    def flush(self) -> None:
+        raise BrokenPipeError
+
+
+def test_check_still_fails_when_its_reader_stops_early(
+    events_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A difference exits 1 even when the report cannot be written (so `set -o pipefail` and
+    `| head` in CI still see the regression); it used to exit 0."""
+    out = tmp_path / "golden.json"
+    assert main(["snapshot", str(events_file), "--out", str(out)]) == 0
+    config = tmp_path / "renamed.toml"
+    config.write_text(RENAMED, encoding="utf-8")
+    monkeypatch.setattr("sys.stdout", _ClosedEarly())
+    assert main(["check", str(events_file), "--against", str(out), "--config", str(config)]) == 1
+
+
 def test_check_notices_a_new_request(
     events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -60,13 +60,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.against}: matches ({count} request(s) and the final state)", file=sys.stderr)
         return 0
     out = sys.stdout
-    out.write(f"{args.against}: the replay differs from the golden file:\n")
-    for line in golden.explain(expected, actual):
-        out.write(f"  {line}\n")
-    out.write("\n")
-    out.write(text)
-    if not text.endswith("\n"):
+    try:
+        out.write(f"{args.against}: the replay differs from the golden file:\n")
+        for line in golden.explain(expected, actual):
+            out.write(f"  {line}\n")
         out.write("\n")
-    out.write(f"\nIf the change is intended: {snapshot_command(args)}\n")
-    out.flush()
+        out.write(text)
+        if not text.endswith("\n"):
+            out.write("\n")
+        out.write(f"\nIf the change is intended: {snapshot_command(args)}\n")
+        out.flush()
+    except BrokenPipeError:  # a reader that stopped early (`| head`): the verdict stands
+        pass
     return 1
