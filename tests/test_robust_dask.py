@@ -6,8 +6,10 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_part(folder / f"{name}.gz", events(50, seed))
     whole = gzip.compress("".join(json.dumps(e) + "\n" for e in events(50, 2)).encode())
     (folder / "b.gz").write_bytes(whole[:200])
+    write_part(root / "ok" / "segment-logs" / "s" / DAY / "a.gz", events(30, 5))
     return root
 
 
@@ -126,3 +129,42 @@ def test_the_help_gives_the_workers_bound(capsys: pytest.CaptureFixture[str]) ->
         main(["run", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert f"at most {WORKERS_PER_CPU} per CPU, {max_workers()} on this machine" in help_text
+
+
+def with_timeouts(argv: list[str], cwd: Path, *, cluster: bool = False) -> tuple[float, str]:
+    """`cio-sandbox ARGV` in a new process with CONNECT_TIMEOUT and WORKERS_TIMEOUT at 1 s (with
+    `cluster`: `{scheduler}` in ARGV is a scheduler of that process with no workers): the seconds
+    it took and its stderr, after checking it exited with code 2."""
+    script = f"""
+import sys
+import sandbox.replay.parallel as parallel
+from sandbox.cli import main
+parallel.CONNECT_TIMEOUT = parallel.WORKERS_TIMEOUT = 1.0
+argv = {argv!r}
+if {cluster!r}:
+    from distributed import LocalCluster
+    options = dict(processes=False, protocol="tcp", host="127.0.0.1", dashboard_address="127.0.0.1:0")
+    with LocalCluster(n_workers=0, **options) as cluster:
+        code = main([a.replace("{{scheduler}}", cluster.scheduler_address) for a in argv])
+else:
+    code = main(argv)
+sys.exit(code)
+"""
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, timeout=30)
+    assert done.returncode == 2, done.stderr
+    return time.monotonic() - start, done.stderr
+
+
+def test_a_port_that_never_answers_is_one_line_within_the_connect_timeout(work: Path) -> None:
+    """A listening socket that accepts and never speaks: Dask's connect bounds the TCP connection
+    only, then waited for the handshake forever (without the fix the subprocess times out)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        took, stderr = with_timeouts(["run", "ok", "--scheduler", address], work)
+    assert stderr.splitlines() == [
+        f"cio-sandbox run: {address}: cannot reach the Dask scheduler: no answer within 1 s"
+    ]
+    assert took < 20

@@ -221,8 +221,9 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             "--workers and --scheduler need dask[distributed] (pip install 'dask[distributed]')"
         ) from None
     if scheduler is not None:
+        _check_answers(scheduler)
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler: {exc}", scheduler) from None
         client.run(gc.freeze)
@@ -244,6 +245,38 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
         client = Client(cluster)
         client.run(gc.freeze)
         return client, cluster
+
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds `--scheduler ADDRESS` has to accept a connection and answer it."""
+
+
+def _check_answers(scheduler: str) -> None:
+    """An InputError unless a Dask server at `scheduler` answers a connection (its handshake)
+    within CONNECT_TIMEOUT. The Client's own timeout bounds the TCP connection only: after it,
+    Dask waits for the handshake with no bound, so a port that accepts and never answers would
+    hang the job."""
+    import asyncio
+
+    from distributed.comm import connect as open_comm
+    from distributed.security import Security
+
+    async def probe() -> None:
+        arguments = Security().get_connection_args("client")
+        comm = await asyncio.wait_for(
+            open_comm(scheduler, timeout=CONNECT_TIMEOUT, **arguments), CONNECT_TIMEOUT
+        )
+        await comm.close()
+
+    try:
+        asyncio.run(probe())
+    except TimeoutError:
+        raise InputError(
+            f"cannot reach the Dask scheduler: no answer within {CONNECT_TIMEOUT:g} s", scheduler
+        ) from None
+    except Exception as exc:  # whatever answered is no Dask scheduler, or nothing did
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"cannot reach the Dask scheduler: {text}", scheduler) from None
 
 
 def _start_fork_server() -> None:
