@@ -63,6 +63,23 @@ def test_received_day_is_unix_milliseconds_of_utc_midnight() -> None:
     assert day_of("part") is None
 
 
+def test_eight_digits_are_a_date_not_milliseconds() -> None:
+    """`--since 20240305` (ISO's basic form) is 2024-03-05; as milliseconds it would be the first
+    day of 1970 and pick everything."""
+    assert day_of("20240305") == dt.date(2024, 3, 5)
+    assert day_of("86400000") is None  # eight digits but no date
+    assert day_of("0") == dt.date(1970, 1, 1)
+    assert day_of("20241305") is None
+
+
+def test_a_symbolic_link_that_leads_nowhere_is_an_error(tmp_path: Path) -> None:
+    write_archive(tmp_path)
+    folder = tmp_path / "segment-logs" / SOURCES[0] / day_name(DAYS[0])
+    (folder / "lost.gz").symlink_to(tmp_path / "nowhere.gz")
+    with pytest.raises(InputError, match=r"lost\.gz: cannot read: No such file or directory"):
+        list(read_events(tmp_path))
+
+
 def test_the_whole_archive_reads_day_by_day_then_source(tmp_path: Path) -> None:
     parts = write_archive(tmp_path)
     expected = [e for day in DAYS for source in SOURCES for e in parts.get((source, day), [])]

@@ -69,8 +69,9 @@ def parse_day(text: str, flag: str) -> dt.date:
 
 def day_of(name: str) -> dt.date | None:
     """A received-day directory name as a date: Unix milliseconds of 00:00 UTC (Segment's form),
-    or an ISO date; None for anything else."""
-    if name.isdigit():
+    or an ISO date (2024-03-05, or 20240305: eight digits are a date, as milliseconds they would
+    be the first day of 1970); None for anything else."""
+    if name.isdigit() and len(name) != 8:
         try:
             return dt.datetime.fromtimestamp(int(name) / 1000, tz=dt.UTC).date()
         except (OverflowError, OSError, ValueError):
@@ -210,7 +211,12 @@ def _local_tree(root: str) -> list[tuple[str, str, str, str]]:
                 continue
             for name in _listdir(day_dir):
                 file = os.path.join(day_dir, name)
-                if name.endswith(".gz") and not name.startswith(".") and os.path.isfile(file):
+                # a symbolic link that leads nowhere is kept: reading it says so (as over file://)
+                if (
+                    name.endswith(".gz")
+                    and not name.startswith(".")
+                    and (os.path.isfile(file) or os.path.islink(file))
+                ):
                     out.append((source, day, name, file))
     return out
 
