@@ -156,6 +156,17 @@ sys.exit(code)
     return time.monotonic() - start, done.stderr
 
 
+@pytest.mark.parametrize(
+    "command", [["run", "ok"], ["plan", "ok", "--config", "cfg.toml"]], ids=["run", "plan"]
+)
+def test_a_scheduler_without_workers_is_one_line_after_a_bounded_wait(work: Path, command: list[str]) -> None:
+    """Without the fix the job waited for a worker forever (the subprocess times out)."""
+    _, stderr = with_timeouts([*command, "--scheduler", "{scheduler}"], work, cluster=True)
+    (line,) = stderr.splitlines()
+    assert line.startswith(f"cio-sandbox {command[0]}: tcp://127.0.0.1:")
+    assert line.endswith(": the Dask scheduler has no workers (none joined within 1 s)")
+
+
 def test_a_port_that_never_answers_is_one_line_within_the_connect_timeout(work: Path) -> None:
     """A listening socket that accepts and never speaks: Dask's connect bounds the TCP connection
     only, then waited for the handshake forever (without the fix the subprocess times out)."""

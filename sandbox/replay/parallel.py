@@ -226,6 +226,7 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler: {exc}", scheduler) from None
+        _wait_for_a_worker(client, scheduler)
         client.run(gc.freeze)
         return client, None
     settings = {
@@ -249,6 +250,9 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
 
 CONNECT_TIMEOUT = 10.0
 """Seconds `--scheduler ADDRESS` has to accept a connection and answer it."""
+
+WORKERS_TIMEOUT = 10.0
+"""Seconds `--scheduler ADDRESS` has to have a worker (a job on a cluster without any waits forever)."""
 
 
 def _check_answers(scheduler: str) -> None:
@@ -277,6 +281,17 @@ def _check_answers(scheduler: str) -> None:
     except Exception as exc:  # whatever answered is no Dask scheduler, or nothing did
         text = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(f"cannot reach the Dask scheduler: {text}", scheduler) from None
+
+
+def _wait_for_a_worker(client: Any, scheduler: str) -> None:
+    """An InputError (the client closed) unless the cluster has a worker within WORKERS_TIMEOUT."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except TimeoutError:
+        client.close()
+        raise InputError(
+            f"the Dask scheduler has no workers (none joined within {WORKERS_TIMEOUT:g} s)", scheduler
+        ) from None
 
 
 def _start_fork_server() -> None:
