@@ -477,6 +477,22 @@ def test_plan_now_beyond_a_javascript_date_is_refused(capsys: pytest.CaptureFixt
     )
 
 
+def test_an_empty_subscriptions_list_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`[]` is not "the presets": nothing is sent, and plan says why instead of printing nothing."""
+    events = write(tmp_path, "e.jsonl", "".join(json.dumps(e) + "\n" for e in EVENTS))
+    settings = write(tmp_path, "s.json", json.dumps(SETTINGS))
+    subscriptions = write(tmp_path, "subs.json", "[]")
+    assert main(["plan", events, "--settings", settings, "--subscriptions", subscriptions]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"cio-sandbox plan: warning: {subscriptions}: no subscriptions, so no event sends anything "
+        "(without a subscriptions list the 15 automatic presets apply)\n"
+    )
+
+
 def test_batch_mode_reads_every_event_with_the_collector_paused_then_frozen() -> None:
     seen: list[bool] = []
 

@@ -56,8 +56,16 @@ def warn(command: str, file: str, subscriptions: Iterable[Any]) -> int:
     start; return how many there were."""
     from sandbox.subscriptions.lint import lint_subscriptions
 
-    warnings = lint_subscriptions(subscriptions)
+    listed = list(subscriptions)
+    where = f"{file}: " if file else ""
+    if not listed:
+        print(
+            f"cio-sandbox {command}: warning: {where}no subscriptions, so no event sends anything "
+            "(without a subscriptions list the 15 automatic presets apply)",
+            file=sys.stderr,
+        )
+        return 1
+    warnings = lint_subscriptions(listed)
     for warning in warnings:
-        where = f"{file}: " if file else ""
         print(f"cio-sandbox {command}: warning: {where}{warning}", file=sys.stderr)
     return len(warnings)
