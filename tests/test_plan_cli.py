@@ -44,6 +44,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict]
 
 def write(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return str(path)
 
@@ -146,6 +147,21 @@ def test_table_format_and_explain(tmp_path: Path, capsys: pytest.CaptureFixture[
             "p.json: settings/apiKey: is required",
         ),
         ({"p.json": json.dumps([1, 2])}, ["p.json"], "expected a plan document"),
+        (
+            {"p.json": json.dumps({"settings": SETTINGS, "events": [EVENTS[0], [1]]})},
+            ["p.json"],
+            "p.json: events[1]: an event must be a JSON object, got an array",
+        ),
+        (
+            {"e.jsonl.gz": ""},
+            ["e.jsonl.gz"],
+            "e.jsonl.gz: holds events, not a plan document: give --config FILE or --settings FILE",
+        ),
+        (
+            {"archive/segment-logs/s/1709596800000/a.gz": ""},
+            ["archive"],
+            "archive: holds events, not a plan document: give --config FILE or --settings FILE",
+        ),
         (
             {
                 "p.json": json.dumps(

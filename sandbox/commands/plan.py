@@ -28,6 +28,7 @@ from sandbox.commands._replaying import (
 from sandbox.errors import ConfigError, InputError
 from sandbox.js import json as js_json
 from sandbox.js.json import escape_lone_surrogates
+from sandbox.js.values import json_kind
 
 
 def register(subparsers: Any) -> None:
@@ -118,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
     files: list[str] = []
     events_from: Any = None
     stream_input = args.input
+    if config is None and args.settings is None and _holds_events(args.input):
+        raise InputError(
+            "holds events, not a plan document: give --config FILE or --settings FILE", args.input
+        )
     if config is not None or args.settings is not None:
         # events, read as `run` reads its EVENTS (a file, `-`, a directory, an archive, a URL)
         from sandbox.replay.events import input_files
@@ -155,6 +160,11 @@ def run(args: argparse.Namespace) -> int:
             events = document["events"]
             if not isinstance(events, list):
                 raise InputError("events must be a JSON array", source)
+            for index, event in enumerate(events):
+                if not isinstance(event, dict):
+                    raise InputError(
+                        f"events[{index}]: an event must be a JSON object, got {json_kind(event)}", source
+                    )
             subscriptions_data = document.get("subscriptions")
             flag = document.get("batch", False)
             if not isinstance(flag, bool):
@@ -281,6 +291,13 @@ def _plan_on_dask(
 
 
 # -- input ---------------------------------------------------------------------------------------
+
+
+def _holds_events(path: str) -> bool:
+    """INPUT that can only be events (a directory, an archive, a URL, a gzipped file), not a plan document."""
+    from sandbox.replay.archive import is_url
+
+    return path != "-" and (is_url(path) or os.path.isdir(path) or path.endswith(".gz"))
 
 
 def _events_of(files: list[str]) -> Iterator[Any]:
