@@ -6,11 +6,14 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,3 +182,46 @@ def test_a_port_that_never_answers_is_one_line_within_the_connect_timeout(work: 
         f"cio-sandbox run: {address}: cannot reach the Dask scheduler: no answer within 1 s"
     ]
     assert took < 20
+
+
+@pytest.fixture(scope="module")
+def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a `dask scheduler` with one `dask worker` whose working directory is an empty
+    folder (not the folder the commands run in)."""
+    dask = shutil.which("dask")
+    if dask is None:
+        pytest.skip("the dask command is not installed")
+    root = tmp_path_factory.mktemp("elsewhere")
+    info = root / "scheduler.json"
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": root}
+    common = ["--host", "127.0.0.1", "--no-dashboard"]
+    processes = [
+        subprocess.Popen([dask, "scheduler", "--port", "0", "--scheduler-file", str(info), *common], **quiet)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        processes.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", *common], **quiet))
+        yield address
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run", "ok"], ["diff", "cfg.toml", "cfg.toml", "ok"], ["plan", "ok", "--config", "cfg.toml"]],
+    ids=["run", "diff", "plan"],
+)
+def test_relative_events_reach_workers_in_another_directory(
+    work: Path, elsewhere: str, command: list[str]
+) -> None:
+    """Without the fix the worker read `ok/...` from its own directory: `cannot read: No such file
+    or directory`."""
+    remote = cli(*command, "--scheduler", elsewhere, cwd=work)
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == cli(*command, cwd=work).stdout

@@ -154,7 +154,8 @@ def files_mapper(args: argparse.Namespace, resume: str | None) -> Iterator[tuple
         yield keypass.in_process, RESUME_PARTITIONS
         return
     with dask_client(args) as (client, count):
-        yield keypass.on_dask(client), count * RESUME_PARTITIONS if resume is not None else count
+        mapper = keypass.on_dask(client, here=args.scheduler is None)
+        yield mapper, count * RESUME_PARTITIONS if resume is not None else count
 
 
 def checked_resume(resume: str | None) -> None:

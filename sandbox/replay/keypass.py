@@ -634,15 +634,28 @@ def in_process(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[
     return (fn(*a) for a in args)
 
 
-def on_dask(client: Any) -> Mapper:
+def on_dask(client: Any, here: bool = True) -> Mapper:
     """A Mapper on `client`'s cluster: every call a task, all submitted when the mapper is called
-    (the workers start while the caller prepares to take the results), results in order."""
+    (the workers start while the caller prepares to take the results), results in order. `here`:
+    the workers run in this process's working directory (a local cluster); else the files of
+    file_keys and replay_files calls go to them as absolute paths (absolute_paths)."""
 
     def run(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[Any]:
-        shipped = [tuple(_shipped(a) for a in call) for call in args]
+        shipped = [tuple(_shipped(a) for a in _located(fn, call, here)) for call in args]
         return _in_order(deque(client.submit(fn, *call, pure=False) for call in shipped))
 
     return run
+
+
+def _located(fn: Callable[..., Any], call: tuple[Any, ...], here: bool) -> tuple[Any, ...]:
+    """A file_keys or replay_files call with its file(s) as absolute paths, unless `here`."""
+    if here:
+        return call
+    if fn is file_keys:
+        return (absolute_paths([call[0]])[0], *call[1:])
+    if fn is replay_files:
+        return (absolute_paths(call[0]), *call[1:])
+    return call
 
 
 def _in_order(futures: deque[Any]) -> Iterator[Any]:
@@ -654,6 +667,17 @@ def _in_order(futures: deque[Any]) -> Iterator[Any]:
             futures.popleft()
     finally:
         cancel_pending(futures)
+
+
+def absolute_paths(files: Sequence[str]) -> list[str]:
+    """`files` as a cluster's workers find them from their own working directory: local paths made
+    absolute (a relative path was read from the worker's directory, not the user's), URLs and `-`
+    as they are."""
+    import os
+
+    from sandbox.replay import archive
+
+    return [file if file == "-" or archive.is_url(file) else os.path.abspath(file) for file in files]
 
 
 def cancel_pending(futures: Iterable[Any]) -> None:
