@@ -225,3 +225,17 @@ def test_relative_events_reach_workers_in_another_directory(
     remote = cli(*command, "--scheduler", elsewhere, cwd=work)
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == cli(*command, cwd=work).stdout
+
+
+def test_a_local_cluster_says_nothing_when_port_8787_is_taken(work: Path) -> None:
+    """The scheduler's HTTP server took 8787 without a dashboard as well; without the fix Dask's
+    `UserWarning: Port 8787 is already in use` took four lines of stderr."""
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:  # taken already
+            pass
+        done = cli("run", "ok", "--workers", "2", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if ": warning: " not in line] == []

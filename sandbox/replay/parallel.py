@@ -241,6 +241,9 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # the scheduler's HTTP server (health and metrics routes) starts without a dashboard
+            # too, on port 8787 by default: Dask warns on stderr when that port is taken
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
