@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,6 +158,41 @@ def test_corrupt_and_cut_gzip_are_one_line(tmp_path: Path) -> None:
     done = cli("run", str(tmp_path))
     assert done.returncode == 2 and "corrupt or cut gzip" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            lambda data: b"not gzip at all\n",
+            "cannot read: not a gzip file, or one with something else after its data",
+        ),
+        (
+            lambda data: data + b"garbage",
+            "cannot read: not a gzip file, or one with something else after its data",
+        ),
+        (
+            lambda data: data[:-8] + bytes([data[-8] ^ 0xFF]) + data[-7:],
+            "cannot read: corrupt gzip data after 983,040 bytes of text (CRC check failed",
+        ),
+        (
+            lambda data: data[: len(data) // 2],
+            "cannot read: corrupt or cut gzip data after 458,752 bytes of text",
+        ),
+    ],
+    ids=["not gzip", "trailing bytes", "bad checksum", "cut"],
+)
+def test_gzip_damage_is_named_as_it_is(tmp_path: Path, damage: Any, message: str) -> None:
+    """What is wrong with a .gz, and where in its text when the position is known (the text read
+    before the failing read, counted in whole reads)."""
+    text = b"".join(
+        json.dumps({"type": "track", "event": "x", "userId": f"u{n}"}).encode() + b"\n" for n in range(20_000)
+    )
+    path = tmp_path / "e.jsonl.gz"
+    path.write_bytes(damage(gzip.compress(text)))
+    with pytest.raises(InputError) as info:
+        list(read_events(path))
+    assert message in str(info.value) and str(path) in str(info.value)
 
 
 def test_unknown_scheme_is_one_line() -> None:

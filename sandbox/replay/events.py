@@ -450,12 +450,16 @@ def _decoded_chunks(stream: IO[bytes], source: str, chunk_size: int, live: bool 
     while True:
         try:
             data = read(chunk_size)
-        except gzip.BadGzipFile:
-            raise InputError(f"cannot read: byte {offset}: not a gzip file (corrupt?)", source) from None
+        except gzip.BadGzipFile as exc:
+            after = f" after {offset:,} bytes of text" if offset else ""
+            if str(exc).startswith("Not a gzipped file"):
+                what = "not a gzip file, or one with something else after its data"
+            else:
+                what = "corrupt gzip data"
+            raise InputError(f"cannot read: {what}{after} ({exc})", source) from None
         except (EOFError, zlib.error) as exc:
-            raise InputError(
-                f"cannot read: byte {offset}: corrupt or cut gzip data ({exc})", source
-            ) from None
+            after = f" after {offset:,} bytes of text" if offset else ""
+            raise InputError(f"cannot read: corrupt or cut gzip data{after} ({exc})", source) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc}", source) from None
         except InputError:
