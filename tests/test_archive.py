@@ -73,6 +73,16 @@ def test_eight_digits_are_a_date_not_milliseconds() -> None:
     assert day_of("20241305") is None
 
 
+def test_a_day_directory_given_alone_points_to_the_archive_root(tmp_path: Path) -> None:
+    write_archive(tmp_path)
+    day = tmp_path / "segment-logs" / SOURCES[0] / day_name(DAYS[0])
+    for folder in (day, day.parent):
+        with pytest.raises(
+            InputError, match="a Segment archive is read from the directory that holds segment-logs/"
+        ):
+            list(read_events(folder))
+
+
 def test_a_symbolic_link_that_leads_nowhere_is_an_error(tmp_path: Path) -> None:
     write_archive(tmp_path)
     folder = tmp_path / "segment-logs" / SOURCES[0] / day_name(DAYS[0])

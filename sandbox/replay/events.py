@@ -122,8 +122,11 @@ def expand_path(path: str | os.PathLike[str]) -> list[str]:
             if child.is_file() and not child.name.startswith(".") and _is_event_file(child.name)
         )
         if not files:
+            hint = ""
+            if any(child.name.endswith(".gz") or child.is_dir() for child in target.iterdir()):
+                hint = f"; a Segment archive is read from the directory that holds {archive.ARCHIVE_DIR}/"
             raise InputError(
-                f"no event files in this directory (looked for {', '.join(EVENT_SUFFIXES)}, optionally .gz)",
+                f"no event files in this directory (looked for {', '.join(EVENT_SUFFIXES)}, optionally .gz){hint}",
                 text,
             )
         return files
