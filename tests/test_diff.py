@@ -83,6 +83,21 @@ def test_the_same_config_gives_no_difference() -> None:
     assert report["requests"]["old"] == report["requests"]["new"] > 0
 
 
+def test_what_diff_leaves_out_is_said(tmp_path: Path) -> None:
+    """A fault profile and credentials make no difference to diff's report; a note on stderr says
+    they were left out, so "no difference" is not read as "the faults change nothing"."""
+    text = CONFIG.read_text()
+    new = tmp_path / "new.toml"
+    new.write_text(text.replace('siteId = "', 'siteId = "other-', 1) + "\n[faults]\nerror_rate = 0.5\n")
+    done = diff(str(CONFIG), str(new), str(SCENARIOS))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        f"cio-sandbox diff: note: {new}: [faults] is not applied (both sides replay without faults)\n"
+        "cio-sandbox diff: note: siteId/apiKey differ; requests are compared without their credentials\n"
+    )
+    assert diff(str(CONFIG), str(CONFIG), str(SCENARIOS)).stderr == ""
+
+
 def test_a_disabled_subscription_removes_requests_and_people(tmp_path: Path) -> None:
     new = changed_config(tmp_path, PERSON, PERSON + "enabled = false\n")
     report = json.loads(diff(str(CONFIG), str(new), str(SCENARIOS), "--json").stdout)

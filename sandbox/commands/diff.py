@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from sandbox.commands._replaying import (
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     old = load_config(args.old)
     new = load_config(args.new)
+    _note_what_is_not_compared(args, old, new)
     files = input_files(args.events, selection(args))
     label = source_label(args.events)
     names = (args.old, args.new)
@@ -95,6 +97,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         report = compare_configs(events, old, new, source=label, names=names)
     return print_report(args, report, render_text, render_markdown)
+
+
+def _note_what_is_not_compared(args: argparse.Namespace, old: Any, new: Any) -> None:
+    """Say on stderr what of the two configs diff leaves out, so "no difference" is not misread:
+    a [faults] profile (both sides replay with perfect delivery) and the credentials (requests
+    are compared without their Authorization header)."""
+    for config, name in ((old, args.old), (new, args.new)):
+        if config.faults:
+            print(
+                f"cio-sandbox diff: note: {name}: [faults] is not applied (both sides replay without faults)",
+                file=sys.stderr,
+            )
+    if (old.settings.site_id, old.settings.api_key) != (new.settings.site_id, new.settings.api_key):
+        print(
+            "cio-sandbox diff: note: siteId/apiKey differ; requests are compared without their credentials",
+            file=sys.stderr,
+        )
 
 
 def _short(value: Any, limit: int = 80) -> str:
