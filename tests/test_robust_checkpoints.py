@@ -113,6 +113,34 @@ def test_a_damaged_checkpoint_is_computed_again_with_a_note_naming_it(
     assert not isinstance(pickle.loads(broken.read_bytes()), (dict, list, type(None)))
 
 
+@pytest.mark.parametrize("damage", ["dict", "list", "keys"])
+def test_a_damaged_diff_checkpoint_is_compared_again(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    """diff's partitions (DiffPart) are checked as run's are: something else in their checkpoint
+    is compared again, with the note."""
+    assert main(["init", str(tmp_path / "old.toml")]) == 0
+    old = tmp_path / "old.toml"
+    new = tmp_path / "new.toml"
+    text = old.read_text(encoding="utf-8")
+    track = 'partnerAction = "trackEvent"\nenabled = true\n'
+    assert track in text
+    new.write_text(text.replace(track, track.replace("true", "false"), 1), encoding="utf-8")
+    argv = ["diff", str(old), str(new), str(archive), "--json", "--resume", str(tmp_path / "resume")]
+    capsys.readouterr()
+    code, fresh, _ = invoke(argv, capsys)
+    assert code == 1
+    broken = sorted((tmp_path / "resume").glob("partition-*"))[0]
+    keys = sorted((tmp_path / "resume").glob("keys-*"))[0]
+    broken.write_bytes(
+        keys.read_bytes() if damage == "keys" else DAMAGE[damage]
+    )  # keys: a result, not diff's
+    code, out, err = invoke(argv, capsys)
+    assert (code, out) == (1, fresh)
+    (note,) = notes(err)
+    assert note.startswith(f"cio-sandbox diff: {broken}: an unreadable checkpoint (")
+
+
 def test_a_damaged_checkpoint_of_standard_input_is_replayed_again(tmp_path: Path) -> None:
     """The driver's pass (events from standard input, partitioned.resumable); without the fix a
     text in a partition's checkpoint is a traceback."""

@@ -48,6 +48,9 @@ class Comparing(keypass.Work):
     """`diff`'s partition: its events replayed through configs[0] (old) and configs[1] (new),
     each into its own mock, each event's requests compared (runs on a worker)."""
 
+    def gives(self, result: Any) -> bool:
+        return isinstance(result, DiffPart)
+
     def __call__(self, items: Iterator[Any], keys: bool) -> DiffPart:
         old, new = self.configs
         with partitioned.deferred_expiry():
