@@ -134,10 +134,10 @@ def test_the_help_gives_the_workers_bound(capsys: pytest.CaptureFixture[str]) ->
     assert f"at most {WORKERS_PER_CPU} per CPU, {max_workers()} on this machine" in help_text
 
 
-def with_timeouts(argv: list[str], cwd: Path, *, cluster: bool = False) -> tuple[float, str]:
+def with_timeouts(argv: list[str], cwd: Path, *, cluster: bool = False) -> str:
     """`cio-sandbox ARGV` in a new process with CONNECT_TIMEOUT and WORKERS_TIMEOUT at 1 s (with
-    `cluster`: `{scheduler}` in ARGV is a scheduler of that process with no workers): the seconds
-    it took and its stderr, after checking it exited with code 2."""
+    `cluster`: `{scheduler}` in ARGV is a scheduler of that process with no workers): its stderr,
+    after checking it exited with code 2 (a hang fails on the 30 s limit of the process)."""
     script = f"""
 import sys
 import sandbox.replay.parallel as parallel
@@ -153,10 +153,9 @@ else:
     code = main(argv)
 sys.exit(code)
 """
-    start = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=cwd, timeout=30)
     assert done.returncode == 2, done.stderr
-    return time.monotonic() - start, done.stderr
+    return done.stderr
 
 
 @pytest.mark.parametrize(
@@ -164,7 +163,7 @@ sys.exit(code)
 )
 def test_a_scheduler_without_workers_is_one_line_after_a_bounded_wait(work: Path, command: list[str]) -> None:
     """Without the fix the job waited for a worker forever (the subprocess times out)."""
-    _, stderr = with_timeouts([*command, "--scheduler", "{scheduler}"], work, cluster=True)
+    stderr = with_timeouts([*command, "--scheduler", "{scheduler}"], work, cluster=True)
     (line,) = stderr.splitlines()
     assert line.startswith(f"cio-sandbox {command[0]}: tcp://127.0.0.1:")
     assert line.endswith(": the Dask scheduler has no workers (none joined within 1 s)")
@@ -177,11 +176,10 @@ def test_a_port_that_never_answers_is_one_line_within_the_connect_timeout(work: 
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
-        took, stderr = with_timeouts(["run", "ok", "--scheduler", address], work)
+        stderr = with_timeouts(["run", "ok", "--scheduler", address], work)
     assert stderr.splitlines() == [
         f"cio-sandbox run: {address}: cannot reach the Dask scheduler: no answer within 1 s"
     ]
-    assert took < 20
 
 
 @pytest.fixture(scope="module")
