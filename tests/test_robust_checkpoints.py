@@ -7,32 +7,17 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
-import random
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from user_events import events
 
 from sandbox.cli import main
 
 DAY = "1709596800000"
-
-
-def events(count: int, seed: int) -> list[dict[str, object]]:
-    """Identify and track events of 20 users."""
-    rng = random.Random(seed)
-    out: list[dict[str, object]] = []
-    for number in range(count):
-        user, anon = f"user-{rng.randint(1, 20)}", f"anon-{rng.randint(1, 30)}"
-        at = f"2024-03-0{rng.randint(1, 6)}T12:00:00Z"
-        common = {"userId": user, "anonymousId": anon, "timestamp": at, "messageId": f"m{seed}-{number}"}
-        if rng.random() < 0.4:
-            out.append({"type": "identify", "traits": {"email": f"{user}@example.com"}, **common})
-        else:
-            out.append({"type": "track", "event": "Order Completed", "properties": {"total": 5}, **common})
-    return out
 
 
 def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import random
 import shutil
 import socket
 import subprocess
@@ -16,27 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from user_events import events
 
 from sandbox.cli import main
 
 pytest.importorskip("distributed")
 
 DAY = "1709596800000"
-
-
-def events(count: int, seed: int) -> list[dict[str, object]]:
-    """Identify and track events of 20 users (the sweep's generator)."""
-    rng = random.Random(seed)
-    out: list[dict[str, object]] = []
-    for number in range(count):
-        user, anon = f"user-{rng.randint(1, 20)}", f"anon-{rng.randint(1, 30)}"
-        at = f"2024-03-0{rng.randint(1, 6)}T12:00:00Z"
-        common = {"userId": user, "anonymousId": anon, "timestamp": at, "messageId": f"m{seed}-{number}"}
-        if rng.random() < 0.4:
-            out.append({"type": "identify", "traits": {"email": f"{user}@example.com"}, **common})
-        else:
-            out.append({"type": "track", "event": "Order Completed", "properties": {"total": 5}, **common})
-    return out
 
 
 def write_part(path: Path, items: list[dict[str, object]]) -> None:

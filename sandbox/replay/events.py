@@ -454,15 +454,15 @@ def _decoded_chunks(stream: IO[bytes], source: str, chunk_size: int, live: bool 
         try:
             data = read(chunk_size)
         except gzip.BadGzipFile as exc:
-            after = f" after {offset:,} bytes of text" if offset else ""
             if str(exc).startswith("Not a gzipped file"):
                 what = "not a gzip file, or one with something else after its data"
             else:
                 what = "corrupt gzip data"
-            raise InputError(f"cannot read: {what}{after} ({exc})", source) from None
+            raise InputError(f"cannot read: {what}{_after(offset)} ({exc})", source) from None
         except (EOFError, zlib.error) as exc:
-            after = f" after {offset:,} bytes of text" if offset else ""
-            raise InputError(f"cannot read: corrupt or cut gzip data{after} ({exc})", source) from None
+            raise InputError(
+                f"cannot read: corrupt or cut gzip data{_after(offset)} ({exc})", source
+            ) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc}", source) from None
         except InputError:
@@ -484,6 +484,11 @@ def _decoded_chunks(stream: IO[bytes], source: str, chunk_size: int, live: bool 
             yield text
         if final:
             return
+
+
+def _after(offset: int) -> str:
+    """Where a read failed, as far as it is known: after the text the reads before it gave."""
+    return f" after {offset:,} bytes of text" if offset else ""
 
 
 def _text_chunks(stream: IO[str], source: str) -> Iterator[str]:
