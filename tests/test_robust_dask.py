@@ -222,3 +222,17 @@ def test_a_local_cluster_says_nothing_when_port_8787_is_taken(work: Path) -> Non
         done = cli("run", "ok", "--workers", "2", cwd=work)
     assert done.returncode == 0, done.stderr
     assert [line for line in done.stderr.splitlines() if ": warning: " not in line] == []
+
+
+@pytest.mark.parametrize(
+    "command", [["run", "ok"], ["plan", "ok", "--config", "cfg.toml"]], ids=["run", "plan"]
+)
+def test_workers_and_a_scheduler_together_are_refused(
+    work: Path, command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--workers 3 beside --scheduler was ignored silently (the job ran on the scheduler's cluster)."""
+    monkeypatch.chdir(work)
+    assert main([*command, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"cio-sandbox {command[0]}: --workers: starts a local cluster, and --scheduler uses an existing one: give one of them"
+    )

@@ -211,6 +211,10 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
     (QUIET). Each worker's objects so far (Dask's
     and the imported modules') are frozen out of the garbage collector's reach: its collections
     then only look at what the tasks make (4-10% less worker CPU for plan)."""
+    if scheduler is not None and workers != 1:
+        raise InputError(
+            "starts a local cluster, and --scheduler uses an existing one: give one of them", "--workers"
+        )
     if scheduler is None:
         _start_fork_server()
     try:
