@@ -25,7 +25,7 @@ COMMANDS = ("plan", "run", "serve", "init", "snapshot", "check", "diff", "lint",
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every command, or with `only` that one (so `plan` does not import the
     server's modules: start-up time is part of what `plan` costs)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cio-sandbox",
         description="Test Segment's Customer.io (Actions) destination offline.",
     )
@@ -40,6 +40,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             continue
         module.register(sub)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with a usage error on one line (the flag and what is wrong with it, and
+    where the help is) instead of the whole usage block before it, as every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class _Version(argparse.Action):

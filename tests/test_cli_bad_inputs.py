@@ -259,3 +259,27 @@ def test_now_errors_name_the_flag(capsys: pytest.CaptureFixture[str], entry: str
     assert code == 2
     assert "argument --now: --now 'tomorrow' is neither Unix seconds nor an ISO-8601 time" in err
     assert "CIO_NOW" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "message"),
+    [
+        ([], "cio-sandbox", "the following arguments are required: COMMAND"),
+        (["nope"], "cio-sandbox", "argument COMMAND: invalid choice: 'nope'"),
+        (["plan"], "cio-sandbox plan", "the following arguments are required: INPUT"),
+        (["run", "--workers", "0", "x"], "cio-sandbox run", "argument --workers: must be a whole number"),
+        (["plan", "-", "--format", "xml"], "cio-sandbox plan", "argument --format: invalid choice: 'xml'"),
+        (["diff", "a.toml"], "cio-sandbox diff", "the following arguments are required"),
+    ],
+)
+def test_a_usage_error_is_one_line(
+    argv: list[str], command: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped command line is one line, as every other error (argparse printed the whole
+    usage block before it): what is wrong, and where the help is."""
+    from sandbox.cli import main
+
+    code, out, err = invoke(main, argv, capsys)
+    assert (code, out) == (2, "")
+    (line,) = err.splitlines()
+    assert line.startswith(f"{command}: error: {message}") and line.endswith(f"(see {command} --help)")

@@ -107,7 +107,9 @@ def test_more_workers_than_the_machine_bears_are_refused(
         main([command, "--workers", text, "--help-is-not-reached"])
     assert stopped.value.code == 2
     bound = f"at most {max_workers()} processes on this machine ({WORKERS_PER_CPU} per CPU), got {text}"
-    assert capsys.readouterr().err.splitlines()[-1].endswith(f"argument --workers: {bound}")
+    assert capsys.readouterr().err.splitlines() == [
+        f"cio-sandbox {command}: error: argument --workers: {bound} (see cio-sandbox {command} --help)"
+    ]
 
 
 def test_the_help_gives_the_workers_bound(capsys: pytest.CaptureFixture[str]) -> None:
