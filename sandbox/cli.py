@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sandbox.errors import SandboxError
 
@@ -48,6 +48,22 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """argparse's, and an empty path refused: `""` would be the current directory (`plan ""`
+        would read its event files, `--config ""` say it is a directory)."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            if action.metavar in _PATH_METAVARS:
+                value = getattr(parsed, action.dest, None)
+                if value == "" or (isinstance(value, list) and "" in value):
+                    name = "/".join(action.option_strings) or str(action.metavar)
+                    self.error(f"argument {name}: needs a path, got ''")
+        return parsed, extras
+
+
+_PATH_METAVARS = frozenset(("FILE", "DIR", "EVENTS", "INPUT", "OLD", "NEW", "PATH"))
+"""The metavars of the arguments that name a file or a directory."""
 
 
 class _Version(argparse.Action):

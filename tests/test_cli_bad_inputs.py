@@ -283,3 +283,34 @@ def test_a_usage_error_is_one_line(
     assert (code, out) == (2, "")
     (line,) = err.splitlines()
     assert line.startswith(f"{command}: error: {message}") and line.endswith(f"(see {command} --help)")
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["plan", "", "--settings", "s.json"], "INPUT"),
+        (["plan", "-", "--settings", ""], "--settings"),
+        (["run", ""], "EVENTS"),
+        (["run", "e.jsonl", "--config", ""], "--config"),
+        (["run", "e.jsonl", "--records", ""], "--records"),
+        (["snapshot", "e.jsonl", "--out", ""], "--out"),
+        (["check", "e.jsonl", "--against", ""], "--against"),
+        (["diff", "", "b.toml", "e.jsonl"], "OLD"),
+    ],
+)
+def test_an_empty_path_is_refused(
+    argv: list[str],
+    name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ "" is no file: as a path it is the current directory (plan "" read its event files)."""
+    from sandbox.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.jsonl").write_text(json.dumps({"type": "identify", "userId": "u1"}) + "\n")
+    code, out, err = invoke(main, argv, capsys)
+    assert (code, out) == (2, "")
+    command = f"cio-sandbox {argv[0]}"
+    assert err == f"{command}: error: argument {name}: needs a path, got '' (see {command} --help)\n"

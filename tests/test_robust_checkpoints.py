@@ -184,7 +184,7 @@ def test_a_checkpoint_that_cannot_be_written_is_one_line_and_keeps_the_others(
             "s3://bucket/ckpt",
             "s3://bucket/ckpt: --resume keeps its checkpoints in a local directory, not a URL",
         ),
-        ("", "--resume: needs a directory to keep its checkpoints in, got ''"),
+        ("", "error: argument --resume: needs a path, got '' (see cio-sandbox run --help)"),
     ],
     ids=["url", "empty"],
 )
