@@ -238,3 +238,23 @@ def test_workers_and_a_scheduler_together_are_refused(
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"cio-sandbox {command[0]}: --workers: starts a local cluster, and --scheduler uses an existing one: give one of them"
     )
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [("tcp://127.0.0.1:99999", "Port out of range 0-65535"), ("tcp://[::1:5", "Invalid IPv6 URL")],
+    ids=["port", "ipv6"],
+)
+def test_an_address_no_connection_can_have_is_refused_at_once(
+    work: Path, address: str, why: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dask retried a port beyond 65535 for the whole connect timeout (10 s) before saying so."""
+    import sandbox.replay.parallel as parallel
+
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(parallel, "_check_answers", lambda scheduler: pytest.fail("tried to connect"))
+    assert main(["run", "ok", "--scheduler", address]) == 2
+    assert (
+        capsys.readouterr().err.splitlines()[-1]
+        == f"cio-sandbox run: {address}: not a scheduler address: {why}"
+    )

@@ -225,6 +225,7 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             "--workers and --scheduler need dask[distributed] (pip install 'dask[distributed]')"
         ) from None
     if scheduler is not None:
+        _check_port(scheduler)
         _check_answers(scheduler)
         try:
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
@@ -260,6 +261,17 @@ CONNECT_TIMEOUT = 10.0
 
 WORKERS_TIMEOUT = 10.0
 """Seconds `--scheduler ADDRESS` has to have a worker (a job on a cluster without any waits forever)."""
+
+
+def _check_port(scheduler: str) -> int | None:
+    """The address's port; an InputError for one no connection can have (Dask would retry it
+    for the whole CONNECT_TIMEOUT)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}").port
+    except ValueError as exc:
+        raise InputError(f"not a scheduler address: {exc}", scheduler) from None
 
 
 def _check_answers(scheduler: str) -> None:
