@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from mock_cio.errors import MockError
 
@@ -19,13 +20,20 @@ from mock_cio.errors import MockError
 def build_parser() -> argparse.ArgumentParser:
     from mock_cio.server import add_arguments
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m mock_cio",
         description="Serve the mock Customer.io Track API (both hosts' paths), the App API's transactional "
         "sends (/v1/send/...) and its /_mock/ admin API.",
     )
     add_arguments(parser)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error on one line, as the server's other errors (not argparse's usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -106,8 +106,7 @@ def test_a_bad_source_to_on_the_command_line_is_one_line(
     assert ("argument --source-to: must be an http(s) URL with a host, like "
             "http://127.0.0.1:8080, got 'ftp://x'") in err[-1]  # fmt: skip
     assert "Traceback" not in "\n".join(err)
-    if main_name == "sandbox":
-        assert len(err) == 1  # cio-sandbox's usage errors are one line
+    assert len(err) == 1  # a usage error is one line
 
 
 def free_port() -> int:
