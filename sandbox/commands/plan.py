@@ -251,11 +251,15 @@ def _plan_on_dask(
     import shutil
     import tempfile
 
+    from sandbox.replay.keypass import absolute_paths
     from sandbox.replay.parallel import connect, plan_parallel, plan_parallel_batch, write_chunks
 
     client, cluster = connect(args.workers, args.scheduler)
-    # a local cluster's workers write each partition's plan to a file the driver reads
+    # a local cluster's workers write each partition's plan to a file the driver reads; an
+    # existing cluster's workers have a working directory of their own, so get absolute paths
     spool = tempfile.mkdtemp(prefix="cio-sandbox-plan-") if cluster is not None else None
+    if cluster is None:
+        files = absolute_paths(files)
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm

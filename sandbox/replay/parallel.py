@@ -40,7 +40,7 @@ from typing import IO, Any
 
 from sandbox.commands.plan import INDEX_PREFIX, collector_paused
 from sandbox.errors import InputError, SandboxError
-from sandbox.replay.keypass import absolute_paths, cancel_pending
+from sandbox.replay.keypass import cancel_pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,8 +425,7 @@ def _in_order(
     (read from the spool file `path` when there is a spool), at most `in_flight` ahead of the one
     given; after a result with an error nothing more is submitted."""
     pending: deque[Any] = deque()
-    # without a spool the workers are a cluster's, whose working directory is not this one
-    upcoming = iter(enumerate(files if spool is not None else absolute_paths(files)))
+    upcoming = iter(enumerate(files))
 
     def submit() -> None:
         number, file = next(upcoming, (0, None))
