@@ -14,10 +14,10 @@ import json
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_support import invoke
 
 from mock_cio.__main__ import main as mock_main
 from sandbox.cli import main as cli_main
@@ -44,17 +44,6 @@ def make(kind: str, where: Path) -> Path:
     elif kind == "huge":  # text that is none of JSON, TOML or SQLite, 24 MB of it
         where.write_bytes(b"\xff" + b"x" * HUGE_BYTES)
     return where
-
-
-def invoke(
-    entry: Callable[[list[str]], int], argv: list[str], capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    try:
-        code = entry(argv)
-    except SystemExit as exc:  # argparse
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

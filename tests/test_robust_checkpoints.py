@@ -13,20 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import invoke
 from user_events import events
 
 from sandbox.cli import main
 
 DAY = "1709596800000"
-
-
-def invoke(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def notes(err: str) -> list[str]:
@@ -89,7 +81,7 @@ def test_a_damaged_checkpoint_is_computed_again_with_a_note_naming_it(
     shutil.copytree(original, folder)
     broken = sorted(folder.glob(f"{kind}-*"))[0]
     broken.write_bytes(DAMAGE[damage])
-    code, out, err = invoke(["run", str(archive), "--resume", str(folder)], capsys)
+    code, out, err = invoke(main, ["run", str(archive), "--resume", str(folder)], capsys)
     assert code == 0, err
     assert out == fresh
     (note,) = notes(err)
@@ -113,14 +105,14 @@ def test_a_damaged_diff_checkpoint_is_compared_again(
     new.write_text(text.replace(track, track.replace("true", "false"), 1), encoding="utf-8")
     argv = ["diff", str(old), str(new), str(archive), "--json", "--resume", str(tmp_path / "resume")]
     capsys.readouterr()
-    code, fresh, _ = invoke(argv, capsys)
+    code, fresh, _ = invoke(main, argv, capsys)
     assert code == 1
     broken = sorted((tmp_path / "resume").glob("partition-*"))[0]
     keys = sorted((tmp_path / "resume").glob("keys-*"))[0]
     broken.write_bytes(
         keys.read_bytes() if damage == "keys" else DAMAGE[damage]
     )  # keys: a result, not diff's
-    code, out, err = invoke(argv, capsys)
+    code, out, err = invoke(main, argv, capsys)
     assert (code, out) == (1, fresh)
     (note,) = notes(err)
     assert note.startswith(f"cio-sandbox diff: {broken}: an unreadable checkpoint (")
@@ -152,7 +144,7 @@ def test_a_resume_folder_that_cannot_be_written_is_one_line(
 ) -> None:
     """/proc/self is a directory no file can be made in (as root too); without the fix a
     FileNotFoundError traceback from save_checkpoint."""
-    code, out, err = invoke(["run", str(archive), "--resume", "/proc/self"], capsys)
+    code, out, err = invoke(main, ["run", str(archive), "--resume", "/proc/self"], capsys)
     assert (code, out) == (2, "")
     assert err.splitlines() == [
         "cio-sandbox run: /proc/self: cannot write checkpoints in it (--resume): No such file or directory"
@@ -170,7 +162,7 @@ def test_a_checkpoint_that_cannot_be_written_is_one_line_and_keeps_the_others(
     taken.unlink()
     (taken / "inside").mkdir(parents=True)
     before = sorted(p.name for p in folder.iterdir())
-    code, out, err = invoke(["run", str(archive), "--resume", str(folder)], capsys)
+    code, out, err = invoke(main, ["run", str(archive), "--resume", str(folder)], capsys)
     assert (code, out) == (2, "")
     *_, last = err.splitlines()
     assert last.startswith(f"cio-sandbox run: {folder}: cannot write checkpoints in it (--resume): ")
@@ -199,7 +191,7 @@ def test_a_resume_folder_that_is_a_url_or_empty_is_refused(
     """Without the fix a URL made the local folder ./s3:/bucket/ckpt, and '' was `cannot create`
     without the flag."""
     monkeypatch.chdir(tmp_path)
-    code, out, err = invoke(["run", str(archive), "--resume", folder], capsys)
+    code, out, err = invoke(main, ["run", str(archive), "--resume", folder], capsys)
     assert (code, out, err.splitlines()) == (2, "", [f"cio-sandbox run: {line}"])
     assert list(tmp_path.iterdir()) == []
 
@@ -208,7 +200,7 @@ def test_batch_mode_with_resume_alone_names_resume(
     archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No --workers given: the refusal named --workers and said to use --workers 1 (without the fix)."""
-    code, out, err = invoke(["run", str(archive), "--batch", "--resume", str(tmp_path / "r")], capsys)
+    code, out, err = invoke(main, ["run", str(archive), "--batch", "--resume", str(tmp_path / "r")], capsys)
     assert (code, out) == (2, "")
     assert err.splitlines() == [
         "cio-sandbox run: --resume: replays single mode only: a batch request carries several people "
