@@ -611,6 +611,41 @@ def _plan_single(
                 yield PlanLine(index, sub.subscription.name, sub.action.slug, request, error)
 
 
+def plan_bodies(
+    events: Iterable[Event],
+    settings: Settings,
+    subscriptions: Sequence[Subscription | Mapping[str, Any]] | None = None,
+    *,
+    now: float | None = None,
+) -> Iterator[tuple[int, Compiled, dict[str, JSON] | None, SandboxError | None]]:
+    """Single-mode `plan` without a PlanLine or a CioRequest per line: for each of its lines, in
+    its order, (event index, the subscription, the request's body, the error). The request is
+    `sub.action.request(body, settings)`, whose method, URL and headers are the same for every
+    body of one subscription: a writer of many lines encodes them once (`plan_output`). The same
+    stages as `Compiled.outcome` (resolve → validate → body, `ActionDefinition.perform` being
+    `request(body(...))`), each subscription's looked up once; tests/test_plan_output.py checks
+    the lines against `plan`'s."""
+    compiled = compile_subscriptions(subscriptions)
+    candidates = compiled.candidates
+    stages: dict[int, tuple[Callable[[Event], Payload], Callable[..., Payload], Callable[..., Any]]] = {}
+    for index, event in enumerate(events):
+        if type(event) is not dict:
+            check_event(event, f"event {index}")
+        for sub in candidates(event):
+            if sub.matches(event):
+                found = stages.get(id(sub))
+                if found is None:
+                    action = sub.action
+                    found = stages[id(sub)] = (resolver(sub.mapping), action.schema.validate, action.body)
+                run, validate, body = found
+                try:
+                    made = body(validate(run(event)), now=now)
+                except SandboxError as exc:
+                    yield index, sub, None, exc
+                else:
+                    yield index, sub, made, None
+
+
 def plan_subscription(
     sub: Compiled, events: Sequence[Event], settings: Settings, batch: bool, *, now: float | None = None
 ) -> Iterator[PlanLine]:

@@ -195,7 +195,7 @@ def test_a_partition_is_written_with_its_indexes_moved(lines: list[tuple[int, st
 
 def test_a_partition_plan_equals_the_in_process_plan_of_its_file(tmp_path: Path) -> None:
     """plan_partition (returned, and through a spool file) gives the in-process plan's bytes."""
-    from sandbox.commands.plan import LineEncoder
+    from sandbox.commands.plan_output import LineEncoder
     from sandbox.pipeline import plan as plan_events
     from sandbox.replay.config import settings_from_dict
     from sandbox.replay.events import read_file_events

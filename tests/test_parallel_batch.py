@@ -20,7 +20,7 @@ from strategies import identify_events, track_events, well_formed_events
 
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import Settings
-from sandbox.commands.plan import LineEncoder
+from sandbox.commands.plan_output import LineEncoder
 from sandbox.errors import SandboxError
 from sandbox.pipeline import compile_subscriptions, plan
 from sandbox.replay.events import read_file_events

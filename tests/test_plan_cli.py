@@ -18,7 +18,8 @@ from strategies import well_formed_events
 
 from sandbox.actions.settings import Settings
 from sandbox.cli import main
-from sandbox.commands.plan import LineEncoder, _held
+from sandbox.commands.plan import _held
+from sandbox.commands.plan_output import LineEncoder
 from sandbox.errors import InputError
 from sandbox.pipeline import plan
 

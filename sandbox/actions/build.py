@@ -128,7 +128,7 @@ def drop_missing(body: dict[str, JSON]) -> dict[str, JSON]:
     return body
 
 
-def entity_request(body: dict[str, JSON], settings: Settings) -> CioRequest:
+def entity_request(body: dict[str, JSON] | None, settings: Settings) -> CioRequest:
     """Mirrors sendSingle: `POST {host}/api/v2/entity`."""
     return CioRequest(
         "POST", settings.track_url + "/api/v2/entity", make_headers(settings.authorization), body

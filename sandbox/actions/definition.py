@@ -66,13 +66,16 @@ class ActionDefinition:
     def perform(self, payload: Payload, settings: Settings, *, now: float | None = None) -> CioRequest:
         """The request `perform` makes for one validated payload. `now` (unix seconds) is the
         clock reportDeliveryEvent falls back on."""
+        return self.request(self.body(payload, now=now), settings)
+
+    def request(self, body: dict[str, JSON] | None, settings: Settings) -> CioRequest:
+        """The request `perform` sends with `body`: its method, URL and headers are the same for
+        every payload of this action (an entity action's sendSingle, `/api/v2/entity`;
+        reportDeliveryEvent's `/api/v1/metrics`)."""
         if self.map_payload is not None:
-            return entity_request(build_payload(self.map_payload(payload)), settings)
+            return entity_request(body, settings)
         return CioRequest(
-            "POST",
-            settings.track_url + "/api/v1/metrics",
-            make_headers(settings.authorization),
-            self.body(payload, now=now),
+            "POST", settings.track_url + "/api/v1/metrics", make_headers(settings.authorization), body
         )
 
     def perform_batch(

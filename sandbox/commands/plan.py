@@ -25,6 +25,7 @@ from sandbox.commands._replaying import (
     is_parallel,
     selection,
 )
+from sandbox.commands.plan_output import LINES_PER_WRITE, LineEncoder, single_mode_lines, write_lines
 from sandbox.errors import ConfigError, InputError
 from sandbox.js import json as js_json
 from sandbox.js.json import escape_lone_surrogates
@@ -194,13 +195,16 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if batch:
             events = _held(events)
-        lines = plan(events, settings, subscriptions, batch=batch, now=args.now)
         if args.format == "table":
-            _print_table(lines, out)
+            _print_table(plan(events, settings, subscriptions, batch=batch, now=args.now), out)
         else:
-            # Standard input may be a live stream: answer each event as it comes. Otherwise write
-            # in chunks, since stdout may be unbuffered (PYTHONUNBUFFERED: one system call a write).
-            _write_lines(lines, out, 1 if args.input == "-" else _LINES_PER_WRITE)
+            text: Iterator[str]
+            if batch:
+                text = map(LineEncoder(), plan(events, settings, subscriptions, batch=True, now=args.now))
+            else:
+                text = single_mode_lines(events, settings, subscriptions, now=args.now)
+            # Standard input may be a live stream: answer each event as it comes.
+            write_lines(text, out, 1 if args.input == "-" else LINES_PER_WRITE)
         out.flush()
     return 0
 
@@ -281,7 +285,7 @@ def _plan_on_dask(
             spool=spool,
         )
         if batch:
-            _write_lines(lines, out, _LINES_PER_WRITE)
+            write_lines(map(LineEncoder(), lines), out, LINES_PER_WRITE)
         else:
             write_chunks(lines, out)
     finally:
@@ -356,118 +360,6 @@ def _load_json(text: str, source: str, line_offset: int = 0) -> Any:
         raise InputError(str(exc), source) from None
     except RecursionError:
         raise InputError("the document is nested too deeply", source) from None
-
-
-# -- output --------------------------------------------------------------------------------------
-
-
-_LINES_PER_WRITE = 256
-
-
-def _write_lines(lines: Iterator[Any], out: IO[str], per_write: int) -> None:
-    """Write one JSON line per PlanLine, `per_write` lines a write; what was produced before an
-    error is written all the same."""
-    encode = LineEncoder()
-    chunk: list[str] = []
-    try:
-        for line in lines:
-            chunk.append(encode(line))
-            if len(chunk) >= per_write:
-                chunk.append("")
-                out.write("\n".join(chunk))
-                chunk.clear()
-    finally:
-        if chunk:
-            chunk.append("")
-            out.write("\n".join(chunk))
-
-
-class LineEncoder:
-    """A PlanLine as one JSON line: `encode(line.to_dict())` with ", " and ": " separators, except
-    the body, which is the request body TEXT exactly as it goes on the wire (JSON.stringify's: key
-    order, number spelling, escapes), so the line holds the bytes Segment would send. Lone
-    surrogates are escaped, so any event can be written as UTF-8.
-
-    For a request line, the part between the event index and the body (subscription, action,
-    method, url, headers) is the same for every line of one subscription and settings; it is
-    encoded once and kept (a bounded table: its size depends on the configuration, not the events).
-    So is everything after the index of an error line, per subscription, action and error (bounded
-    the same way: a table cleared when full).
-    """
-
-    _LIMIT = 1024
-
-    def __init__(self) -> None:
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-        self.encode = lambda value: escape_lone_surrogates(dumps(value))
-        self._middles: dict[tuple[Any, ...], str] = {}
-        self._errors: dict[tuple[str, ...], str] = {}
-        from sandbox.pipeline import error_dict
-
-        self._error_dict = error_dict
-
-    def __call__(self, line: Any) -> str:
-        index = line.event_index
-        if type(index) is int:
-            return f"{INDEX_PREFIX}{index}{self.tail(line)}"
-        return self._whole(line)
-
-    def tail(self, line: Any) -> str:
-        """The line after its event index, which must be an int (single mode): the line is
-        `{"event_index": ` + the index + this, so a partition's lines can be written with their
-        indexes moved (sandbox.replay.parallel) without encoding them again."""
-        req = line.request
-        index = line.event_index
-        error = line.error
-        if error is not None or req is None:
-            if error is None:
-                whole = self.encode(line.to_dict())
-                return whole[len(INDEX_PREFIX) + len(str(index)) :]
-            # The same refusal repeats across events (a missing field, say): everything after
-            # the event index is encoded once per subscription, action and error.
-            described = self._error_dict(error)
-            error_key = (line.subscription, line.action, described["name"], described["message"])
-            rest = self._errors.get(error_key)
-            if rest is None:
-                rest = self.encode(line.to_dict())
-                rest = rest[rest.index(", ") :]
-                if len(self._errors) >= self._LIMIT:
-                    self._errors.clear()
-                self._errors[error_key] = rest
-            return rest
-        body = req.body_text()
-        headers = req.headers
-        key = (
-            line.subscription,
-            line.action,
-            req.method,
-            req.url,
-            headers.get("authorization"),
-            "content-type" in headers,
-            headers.get("content-type"),
-        )
-        middle = self._middles.get(key)
-        if middle is None:
-            head = line.to_dict()
-            del head["event_index"], head["body"]
-            middle = self.encode(head)[1:-1]
-            if len(self._middles) >= self._LIMIT:
-                self._middles.clear()
-            self._middles[key] = middle
-        return f', {middle}, "body": {"null" if body is None else body}}}'
-
-    def _whole(self, line: Any) -> str:
-        """A line whose event index is not an int (a batch request's list of indexes)."""
-        if line.error is not None or line.request is None:
-            return self.encode(line.to_dict())
-        body = line.request.body_text()
-        head = line.to_dict()
-        del head["body"]
-        return f'{self.encode(head)[:-1]}, "body": {"null" if body is None else body}}}'
-
-
-INDEX_PREFIX = '{"event_index": '
-"""How every plan line starts (LineEncoder.tail)."""
 
 
 def _explaining(events: Any, settings: Any, subscriptions: Any, trace: Any) -> Iterator[Any]:

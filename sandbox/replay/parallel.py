@@ -38,7 +38,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from sandbox.commands.plan import INDEX_PREFIX, collector_paused
+from sandbox.commands.plan import collector_paused
+from sandbox.commands.plan_output import INDEX_PREFIX
 from sandbox.errors import InputError, SandboxError
 from sandbox.replay.keypass import cancel_pending
 
@@ -79,10 +80,10 @@ def plan_partition(
     file: str, settings: Any, subscriptions: Any, now: float | None = None, path: str | None = None
 ) -> PartitionPlan | tuple[int, str | None, str]:
     """Plan one input file (runs on a worker), encoding each line once, without its event index
-    (LineEncoder.tail). Returns the PartitionPlan, or with `path` (a local cluster's workers share
-    the driver's disk) writes it there, pickled, and returns its event count, error and `path`."""
-    from sandbox.commands.plan import LineEncoder
-    from sandbox.pipeline import plan
+    (plan_output.single_mode_tails). Returns the PartitionPlan, or with `path` (a local
+    cluster's workers share the driver's disk) writes it there, pickled, and returns its event
+    count, error and `path`."""
+    from sandbox.commands.plan_output import LineEncoder, single_mode_tails
     from sandbox.replay.events import read_file_events
 
     counter = [0]
@@ -92,17 +93,15 @@ def plan_partition(
             counter[0] += 1
             yield event
 
-    tail = LineEncoder().tail
     indexes = array("q")
     tails: list[str] = []
     error = None
     try:
-        for line in plan(events(), settings, subscriptions, False, now=now):
-            index = line.event_index
-            if not isinstance(index, int):  # pragma: no cover - single mode: one event a line
-                raise AssertionError("a batch line in single mode")
+        for index, tail in single_mode_tails(
+            events(), settings, subscriptions, now=now, encoder=LineEncoder()
+        ):
             indexes.append(index)
-            tails.append(tail(line))
+            tails.append(tail)
     except SandboxError as exc:
         error = str(exc)
     text = "\n".join(tails)
