@@ -19,8 +19,9 @@ medians of --repeat runs, the two processes alternating; on a shared machine CPU
 steadier figure, and the ratios are given for both. The sandbox runs with its bytecode cached,
 as an installed package does (see `main`); each process runs once untimed first. Also printed:
 the sandbox's in-process cost per event (`sandbox.plan`, output not encoded) in single and batch
-mode. Targets (issue 12): whole-process plan >= 10x the reference in single mode and >= 5x in
-batch mode.
+mode, and of single mode's lines as `plan` writes them (JSON text, `single_mode_lines`).
+Targets (issue 12): whole-process plan >= 10x the reference in single mode and >= 5x in batch
+mode.
 
 Needs Node and `npm ci --prefix tests/reference`; without them it says so and exits 2.
 """
@@ -38,12 +39,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.transform import generate  # noqa: E402  (the same generated mix as bench/transform.py)
 from sandbox import Settings, plan  # noqa: E402
+from sandbox.commands.plan_output import single_mode_lines  # noqa: E402
 from sandbox.pipeline import compile_subscriptions  # noqa: E402
 
 REFERENCE = ROOT / "bench" / "reference_plan.js"
@@ -108,14 +111,21 @@ def requests_of(output: bytes) -> list[tuple]:
     return out
 
 
-def in_process_us(events: list[dict], batch: bool, repeat: int) -> float:
-    """Median CPU µs per event of `sandbox.plan` over `events` (lines built, not encoded)."""
+def in_process_us(events: list[dict], batch: bool, repeat: int, text: bool = False) -> float:
+    """Median CPU µs per event of `sandbox.plan` over `events` (lines built, not encoded), or
+    with `text` of single mode's lines as `plan` writes them (plan_output.single_mode_lines)."""
     settings = Settings(SETTINGS["siteId"], SETTINGS["apiKey"])
-    list(plan(events[:500], settings, batch=batch, now=NOW))  # warm up (compiled presets, caches)
+
+    def lines(some: list[dict]) -> Any:
+        if text:
+            return single_mode_lines(some, settings, None, now=NOW)
+        return plan(some, settings, batch=batch, now=NOW)
+
+    list(lines(events[:500]))  # warm up (compiled presets, caches)
     cpus = []
     for _ in range(repeat):
         start = time.process_time()
-        for _line in plan(events, settings, batch=batch, now=NOW):
+        for _line in lines(events):
             pass
         cpus.append(time.process_time() - start)
     return statistics.median(cpus) / len(events) * 1e6
@@ -201,6 +211,11 @@ def main() -> None:
     for mode in modes:
         us = in_process_us(events, mode == "batch", args.repeat)
         print(f"in-process sandbox.plan, {mode} mode: {us:.1f} µs CPU per event")
+        if mode == "single":
+            us = in_process_us(events, False, args.repeat, text=True)
+            print(
+                f"in-process, single mode's lines as plan writes them (JSON text): {us:.1f} µs CPU per event"
+            )
     print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
