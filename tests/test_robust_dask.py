@@ -169,6 +169,19 @@ def test_a_port_that_never_answers_is_one_line_within_the_connect_timeout(work: 
     ]
 
 
+def test_a_port_nothing_listens_on_is_one_line_at_once(work: Path) -> None:
+    """Dask retried a refused connection for the whole connect timeout, then said it timed out."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    stderr = with_timeouts(["plan", "ok", "--config", "cfg.toml", "--scheduler", address], work)
+    assert stderr.splitlines() == [
+        f"cio-sandbox plan: {address}: cannot reach the Dask scheduler:"
+        f" nothing listens on port {port} (connection refused)"
+    ]
+
+
 @pytest.fixture(scope="module")
 def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The address of a `dask scheduler` with one `dask worker` whose working directory is an empty

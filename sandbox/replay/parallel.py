@@ -225,6 +225,7 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
         ) from None
     if scheduler is not None:
         _check_port(scheduler)
+        _check_listening(scheduler)
         _check_answers(scheduler)
         try:
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
@@ -271,6 +272,41 @@ def _check_port(scheduler: str) -> int | None:
         return urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}").port
     except ValueError as exc:
         raise InputError(f"not a scheduler address: {exc}", scheduler) from None
+
+
+_TCP_SCHEMES = frozenset(("tcp", "tls", "ws", "wss"))
+DEFAULT_SCHEDULER_PORT = 8786
+"""Dask's: an address without a port means this one."""
+
+
+def _check_listening(scheduler: str) -> None:
+    """An InputError at once when nothing listens at a TCP address (a refused connection, an
+    unknown host): Dask's connect retries those for the whole CONNECT_TIMEOUT. Other protocols
+    (ucx, inproc) are left to Dask."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if parts.scheme not in _TCP_SCHEMES or not parts.hostname:
+        return
+    port = parts.port or DEFAULT_SCHEDULER_PORT
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT):
+            pass
+    except ConnectionRefusedError:
+        raise InputError(
+            f"cannot reach the Dask scheduler: nothing listens on port {port} (connection refused)", scheduler
+        ) from None
+    except socket.gaierror as exc:
+        raise InputError(
+            f"cannot reach the Dask scheduler: unknown host {parts.hostname!r} ({exc.strerror})", scheduler
+        ) from None
+    except TimeoutError:
+        raise InputError(
+            f"cannot reach the Dask scheduler: no answer within {CONNECT_TIMEOUT:g} s", scheduler
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler: {exc.strerror or exc}", scheduler) from None
 
 
 def _check_answers(scheduler: str) -> None:
