@@ -24,7 +24,7 @@ from sandbox.commands.plan_output import LineEncoder
 from sandbox.errors import SandboxError
 from sandbox.pipeline import compile_subscriptions, plan
 from sandbox.replay.events import read_file_events
-from sandbox.replay.parallel import plan_parallel_batch
+from sandbox.replay.parallel import Partitions, plan_parallel_batch
 
 US = Settings("site", "key")
 
@@ -79,15 +79,8 @@ def _both(events: list[dict], cuts: list[int], subscriptions: Any, spool: bool) 
             expected: Any = ([], str(exc))  # nothing is planned before every event is read
         else:
             expected = _encoded(plan(held, US, subscriptions, batch=True, now=1_709_642_096))
-        lines = plan_parallel_batch(
-            files,
-            US,
-            subscriptions,
-            now=1_709_642_096,
-            client=_InlineClient(),
-            in_flight=2,
-            spool=None if spooled is None else str(spooled),
-        )
+        partitions = Partitions(files, _InlineClient(), 2, None if spooled is None else str(spooled))
+        lines = plan_parallel_batch(partitions, US, subscriptions, now=1_709_642_096)
         return expected, _encoded(lines)
 
 

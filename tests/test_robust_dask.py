@@ -71,7 +71,7 @@ def test_an_unreadable_file_on_the_workers_is_one_line_without_a_cancel_tracebac
     work: Path, command: list[str]
 ) -> None:
     """The futures not taken were cancelled after the client closed (`IOLoop is closed`, printed
-    as an exception ignored in `_in_order`): they are cancelled only while it is open."""
+    as an exception ignored in `Partitions.results`): they are cancelled only while it is open."""
     line = one_line(cli(*command, "--workers", "2", cwd=work), command[0])
     assert "b.gz: cannot read" in line
 

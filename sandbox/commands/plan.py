@@ -256,7 +256,7 @@ def _plan_on_dask(
     import tempfile
 
     from sandbox.replay.keypass import absolute_paths
-    from sandbox.replay.parallel import connect, plan_parallel, plan_parallel_batch, write_chunks
+    from sandbox.replay.parallel import Partitions, connect, plan_parallel, plan_parallel_batch, write_chunks
 
     client, cluster = connect(args.workers, args.scheduler)
     # a local cluster's workers write each partition's plan to a file the driver reads; an
@@ -274,15 +274,13 @@ def _plan_on_dask(
             max(1, len(client.scheduler_info().get("workers") or ())) if cluster is None else args.workers
         )
         planned = plan_parallel_batch if batch else plan_parallel
+        partitions = Partitions(files, client, in_flight=2 * workers, spool=spool)
         lines = planned(
-            files,
+            partitions,
             settings,
             subscriptions,
             now=args.now,
-            client=client,
-            in_flight=2 * workers,
             progress=bar.update if bar is not None else None,
-            spool=spool,
         )
         if batch:
             write_lines(map(LineEncoder(), lines), out, LINES_PER_WRITE)

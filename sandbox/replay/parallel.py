@@ -376,27 +376,60 @@ def _preload_fork_server() -> None:
         context.set_forkserver_preload(wanted)
 
 
+@dataclass(frozen=True, slots=True)
+class Partitions:
+    """Where a plan's partitions run: the input files (one partition each, in input order), the
+    Dask client of the workers, how many partitions may be planned ahead of the one the driver
+    takes, and the spool: a directory the workers and the driver share (a local cluster), through
+    which each partition's result comes instead of Dask's connections (None: through them)."""
+
+    files: Sequence[str]
+    client: Any
+    in_flight: int
+    spool: str | None = None
+
+    def results(self, task: Callable[..., Any], args: tuple[Any, ...]) -> Iterator[Any]:
+        """`task(file, *args, path)` for each file on the workers, the results in input order
+        (read from the spool file `path` when there is a spool), at most `in_flight` ahead of
+        the one given; after a result with an error nothing more is submitted."""
+        pending: deque[Any] = deque()
+        upcoming = iter(enumerate(self.files))
+
+        def submit() -> None:
+            number, file = next(upcoming, (0, None))
+            if file is None:
+                return
+            path = None if self.spool is None else os.path.join(self.spool, f"part-{number}")
+            pending.append(self.client.submit(task, file, *args, path, pure=False))
+
+        try:
+            for _ in range(max(1, self.in_flight)):
+                submit()
+            while pending:
+                part = _load(pending.popleft().result())
+                if part.error is None:
+                    submit()
+                yield part
+        finally:
+            cancel_pending(pending)
+
+
 def plan_parallel(
-    files: Sequence[str],
+    partitions: Partitions,
     settings: Any,
     subscriptions: Any,
     *,
     now: float | None,
-    client: Any,
-    in_flight: int,
     progress: Callable[[int], object] | None = None,
-    spool: str | None = None,
 ) -> Iterator[bytes]:
-    """The output of `files`, in input order, planned on `client`'s workers: one UTF-8 buffer per
-    partition (write_chunks writes them). With `spool` (a directory the workers and the driver
-    share), each partition's plan comes through a file in it instead of Dask's connections.
+    """The output of the partitions' files, in input order, planned on their workers: one UTF-8
+    buffer per partition (write_chunks writes them).
 
     One task a partition: plan it and encode its lines without their event indexes. The driver
     takes the partitions in order and writes each one's lines with their indexes moved by the
-    events before it (PartitionPlan.output). At most `in_flight` partitions are planned ahead
-    of the one being written."""
+    events before it (PartitionPlan.output)."""
     offset = 0
-    for part in _in_order(plan_partition, files, (settings, subscriptions, now), client, in_flight, spool):
+    for part in partitions.results(plan_partition, (settings, subscriptions, now)):
         yield part.output(offset)
         offset += part.events
         if part.error is not None:
@@ -406,21 +439,18 @@ def plan_parallel(
 
 
 def plan_parallel_batch(
-    files: Sequence[str],
+    partitions: Partitions,
     settings: Any,
     subscriptions: Any,
     *,
     now: float | None,
-    client: Any,
-    in_flight: int,
     progress: Callable[[int], object] | None = None,
-    spool: str | None = None,
 ) -> Iterator[Any]:
-    """Batch mode's PlanLines for `files` (read in input order as one stream of events), prepared
-    on `client`'s workers: each partition's events go through each subscription's mapping,
-    validation, mapPayload and buildPayload on their own (prepare_partition); the driver joins the
-    partitions in input order, moving their indexes by the events before them, and cuts each
-    subscription's chunks across the whole input (Compiled.lines_of), as the in-process batch
+    """Batch mode's PlanLines for the partitions' files (read in input order as one stream of
+    events), prepared on their workers: each partition's events go through each subscription's
+    mapping, validation, mapPayload and buildPayload on their own (prepare_partition); the driver
+    joins the partitions in input order, moving their indexes by the events before them, and cuts
+    each subscription's chunks across the whole input (Compiled.lines_of), as the in-process batch
     mode does. The lines come once every partition is in: batch mode gives each subscription's
     lines in turn, so the first needs the last event. A partition that cannot be read stops the
     job before any line, as reading does in process."""
@@ -433,9 +463,7 @@ def plan_parallel_batch(
     # What comes in is held to the end (with the collector running, its walks over every body
     # kept so far took about a third of the driver's CPU: 2.15 -> 1.48 s at 300,000 events).
     with collector_paused():
-        for part in _in_order(
-            prepare_partition, files, (settings, subscriptions, now), client, in_flight, spool
-        ):
+        for part in partitions.results(prepare_partition, (settings, subscriptions, now)):
             if part.error is not None:
                 raise InputError(part.error)
             for position, (local, items) in enumerate(part.subscriptions):
@@ -446,36 +474,3 @@ def plan_parallel_batch(
                 progress(part.events)
     for sub, matched, items in zip(compiled, indexes, prepared, strict=True):
         yield from sub.lines_of(matched, items, settings)
-
-
-def _in_order(
-    task: Callable[..., Any],
-    files: Sequence[str],
-    args: tuple[Any, ...],
-    client: Any,
-    in_flight: int,
-    spool: str | None,
-) -> Iterator[Any]:
-    """`task(file, *args, path)` for each file on `client`'s workers, the results in input order
-    (read from the spool file `path` when there is a spool), at most `in_flight` ahead of the one
-    given; after a result with an error nothing more is submitted."""
-    pending: deque[Any] = deque()
-    upcoming = iter(enumerate(files))
-
-    def submit() -> None:
-        number, file = next(upcoming, (0, None))
-        if file is None:
-            return
-        path = None if spool is None else os.path.join(spool, f"part-{number}")
-        pending.append(client.submit(task, file, *args, path, pure=False))
-
-    try:
-        for _ in range(max(1, in_flight)):
-            submit()
-        while pending:
-            part = _load(pending.popleft().result())
-            if part.error is None:
-                submit()
-            yield part
-    finally:
-        cancel_pending(pending)
