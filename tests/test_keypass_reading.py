@@ -79,7 +79,8 @@ def lines(draw: Any) -> bytes:
     if draw(st.booleans()):
         event["timestamp"] = draw(st.sampled_from(["2024-03-05T12:00:00Z", "2024-03-05 12:00:00", "bad", 7]))
     text = json.dumps(event)
-    kind = draw(st.sampled_from(["plain"] * 6 + ["batch", "writeKey", "array", "nan", "bom", "utf8", "cut"]))
+    kinds = ["plain"] * 6 + ["batch", "writeKey", "array", "nan", "bom", "bom2", "utf8", "cut"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "batch":
         text = json.dumps({"batch": [event]})
     elif kind == "writeKey":
@@ -90,6 +91,8 @@ def lines(draw: Any) -> bytes:
         text = text[:-1] + ', "x": NaN}'
     elif kind == "bom":
         text = "\ufeff" + text
+    elif kind == "bom2":
+        text = "\ufeff\ufeff" + text
     elif kind == "cut":
         text = text[: draw(st.integers(0, len(text) - 1))]
     raw = text.encode("utf-8")
@@ -226,3 +229,39 @@ def test_request_keys_walk_equals_the_reference_walk(body: dict[str, Any]) -> No
         assert "cio_id" in exc.message
         got = ["refused"]
     assert got == (expected or ["~keyless"])
+
+
+@settings(max_examples=150)
+@given(st.lists(lines(), min_size=1, max_size=6), st.data())
+def test_a_partition_reads_the_lines_of_a_plain_file_as_read_file_reads_them(
+    raw_lines: list[bytes], data: st.DataObject
+) -> None:
+    """_plain_items (each line's bytes to msgspec first) against the line reader, and against
+    read_file where every line is one plain event: the same events and places for any wanted
+    lines; not plain where a wanted line is not one plain event (the partition then reads the
+    file with read_file). Lines not wanted are not decoded."""
+    import tempfile
+    from array import array
+
+    from sandbox.replay.events import read_file
+
+    wanted = sorted(data.draw(st.sets(st.integers(0, len(raw_lines) - 1), min_size=1)))
+    exact = [_read(keypass._line_event, raw, number) for number, raw in enumerate(raw_lines, 1)]
+    with tempfile.TemporaryDirectory() as temp:
+        file = _write(Path(temp) / "f.jsonl", b"\n".join(raw_lines) + b"\n")
+        try:
+            times = array("d", [0.0] * len(wanted))
+            got = list(keypass._plain_items(file, 0, len(raw_lines), array("q", wanted), times, [0]))
+        except keypass._NotPlain:
+            got = None
+        everything = list(read_file(file)) if all(kind == "event" for kind, _ in exact) else None
+    if any(exact[index][0] == "not plain" for index in wanted):
+        assert got is None
+        return
+    assert got is not None
+    assert [(item.index, item.event, item.where) for item in got] == [
+        (index, exact[index][1], f"{file}:{index + 1}") for index in wanted
+    ]
+    if everything is not None:
+        assert [item.event for item in got] == [everything[index].event for index in wanted]
+        assert [item.where for item in got] == [everything[index].where for index in wanted]

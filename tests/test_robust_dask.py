@@ -271,3 +271,19 @@ def test_an_address_no_connection_can_have_is_refused_at_once(
         capsys.readouterr().err.splitlines()[-1]
         == f"cio-sandbox run: {address}: not a scheduler address: {why}"
     )
+
+
+@pytest.mark.parametrize("command", [["run"], ["snapshot", "--out", "golden.json"]], ids=["run", "snapshot"])
+def test_a_byte_order_mark_past_a_file_s_start_stops_the_workers_as_it_stops_one_process(
+    work: Path, command: list[str], tmp_path: Path
+) -> None:
+    """The partitions' line reader took a byte order mark on line 2 as a line's start (the
+    `--workers 2` run replayed the file); read_file, and so `--workers 1`, refuses it."""
+    lines = [json.dumps(event) for event in events(4, 7)]
+    lines[1] = "\ufeff" + lines[1]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_part(tmp_path / "b.jsonl.gz", events(3, 8))
+    argv = [command[0], "a.jsonl", "b.jsonl.gz", "--config", str(work / "cfg.toml"), *command[1:]]
+    alone = one_line(cli(*argv, cwd=tmp_path), command[0])
+    assert alone.endswith("a.jsonl: line 2, column 1: Expecting value")
+    assert one_line(cli(*argv, "--workers", "2", cwd=tmp_path), command[0]) == alone

@@ -421,6 +421,8 @@ def _line_event(raw: bytes, number: int, file: str) -> Any:
         raise _NotPlain from None
     if number == 1:
         text = text.removeprefix("\ufeff")
+    if text.startswith("\ufeff"):
+        raise _NotPlain  # a byte order mark past the file's start, which read_file refuses
     try:
         event = loads(text)
     except (ValueError, RecursionError):
