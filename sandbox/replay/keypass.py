@@ -382,6 +382,13 @@ def _items(
 def _plain_items(
     file: str, base: int, count: int, wanted: array[int], times: array[float], state: list[int]
 ) -> Iterator[Any]:
+    """The wanted events of a plain file. Each line's bytes go to msgspec as they are
+    (`read_fast`, which refuses what is not UTF-8, a byte order mark and encoded surrogates);
+    a line it leaves, or that is no plain event, and the first line (which may start with a byte
+    order mark) are read by `_line_event`, as read_file reads them."""
+    from sandbox.js.json import NOT_READ, read_fast
+    from sandbox.replay.partitioned import Item
+
     end = base + count
     first = base  # the index of the block's first line
     for block in _line_blocks(file):
@@ -389,9 +396,11 @@ def _plain_items(
         while state[0] < len(wanted) and wanted[state[0]] < stop:
             index = wanted[state[0]]
             number = index - base + 1
-            yield _item(
-                index, _line_event(block[index - first], number, file), times[state[0]], f"{file}:{number}"
-            )
+            raw = block[index - first]
+            event = read_fast(raw) if number != 1 else NOT_READ
+            if type(event) is not dict or not is_plain_event(event):
+                event = _line_event(raw, number, file)
+            yield Item(index, event, times[state[0]], f"{file}:{number}")
             state[0] += 1
         first += len(block)
         if first >= end or state[0] >= len(wanted):
