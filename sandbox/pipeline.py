@@ -380,6 +380,7 @@ class CompiledSubscriptions(tuple):
     _values: dict[str, frozenset[str]]
     _routes: dict[tuple[str | None, ...], tuple[Compiled, ...]]
     _positions: dict[tuple[str | None, ...], tuple[int, ...]]
+    _tests: list[Callable[[Event], bool]]
 
     def __new__(cls, subscriptions: Iterable[Compiled]) -> CompiledSubscriptions:
         self = super().__new__(cls, subscriptions)
@@ -391,6 +392,7 @@ class CompiledSubscriptions(tuple):
         # of routes is bounded by the values the conditions name, whatever the traffic.
         self._routes = {}
         self._positions = {}
+        self._tests = [sub.test for sub in self]  # for events known to be objects
         return self
 
     def candidates(self, event: Event) -> tuple[Compiled, ...]:
@@ -406,17 +408,20 @@ class CompiledSubscriptions(tuple):
         one pass over the events, each matched only against its candidates (the same lists as
         matching every subscription against every event, since the candidates hold every match)."""
         out: list[list[int]] = [[] for _ in self]
-        routes, route_key = self._positions, self._route_key
-        tests = [sub.test for sub in self]  # the events are objects: `_route_key` reads them as dicts
+        matched = self.matched_positions
         for index, event in enumerate(events):
-            key = route_key(event)
-            route = routes.get(key)
-            if route is None:
-                route = routes[key] = self._route(key)
-            for position in route:
-                if tests[position](event):
-                    out[position].append(index)
+            for position in matched(event):
+                out[position].append(index)
         return out
+
+    def matched_positions(self, event: Event) -> list[int]:
+        """The positions of the subscriptions whose condition `event` (an object) matches, in order."""
+        key = self._route_key(event)
+        route = self._positions.get(key)
+        if route is None:
+            route = self._positions[key] = self._route(key)
+        tests = self._tests
+        return [position for position in route if tests[position](event)]
 
     def _route_key(self, event: Event) -> tuple[str | None, str | None]:
         values = self._values
@@ -595,6 +600,72 @@ def plan(
             check_event(event, f"event {index}")
     for sub, indexes in zip(compiled, compiled.matching(listed), strict=True):
         yield from sub.batch(listed, indexes, settings, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """What `plan_batch_streamed` gives in place of a line where a chunk of the subscription
+    raised: batch mode stops there, after every line of the subscriptions before it."""
+
+    error: SandboxError
+
+
+def plan_batch_streamed(
+    events: Iterable[Event],
+    settings: Settings,
+    subscriptions: Sequence[Subscription | Mapping[str, Any]] | None = None,
+    *,
+    now: float | None = None,
+) -> Iterator[tuple[int, PlanLine | Stopped]]:
+    """Batch mode as the events come, holding only the events of the chunks not yet full:
+    (subscription position, line), each chunk's lines as soon as it fills (the last, partial
+    chunks at the end). Per position, the lines are those `plan(..., batch=True)` gives, in its
+    order; it gives position 0's lines, then 1's, and so on, so the lines ordered by position
+    (stably) are its lines. Where a chunk of position k raises, (k, Stopped(error)) comes after
+    the lines the chunk gave first, and nothing more of k or later positions: `plan` raises
+    there, after every line of the positions before k, which go on to the end; lines of later
+    positions given before it are not `plan`'s. An event that is no object raises when it comes
+    (`plan` raises before any line). tests/test_batch_streamed.py checks this against `plan`."""
+    compiled = compile_subscriptions(subscriptions)
+    # each pending chunk's events and their indexes, per position: prepare reads events[k] for
+    # the k it is given, so a chunk's own list with range(len) stands for the whole input
+    chunk_events: list[list[Event]] = [[] for _ in compiled]
+    chunk_indexes: list[list[int]] = [[] for _ in compiled]
+    stop = len(compiled)  # positions from here on have stopped
+
+    def chunk(position: int) -> Iterator[tuple[int, PlanLine | Stopped]]:
+        nonlocal stop
+        sub, held, indexes = compiled[position], chunk_events[position], chunk_indexes[position]
+        chunk_events[position], chunk_indexes[position] = [], []
+        lines: list[PlanLine | Stopped] = []
+        try:
+            for line in sub.chunk_lines(indexes, sub.prepare(held, range(len(held))), settings):
+                lines.append(line)  # what the chunk gives before it raises is given too
+        except SandboxError as exc:
+            stop = position
+            lines.append(Stopped(exc))
+        for line in lines:
+            yield position, line
+
+    for index, event in enumerate(events):
+        if type(event) is not dict:
+            check_event(event, f"event {index}")
+        for position in compiled.matched_positions(event):
+            if position >= stop:
+                continue
+            sub = compiled[position]
+            if not sub.action.has_batch:  # one event at a time (Compiled.lines_of)
+                _, request, error = sub.outcome(event, settings, now)
+                yield position, PlanLine(index, sub.subscription.name, sub.action.slug, request, error)
+                continue
+            held = chunk_events[position]
+            held.append(event)
+            chunk_indexes[position].append(index)
+            if len(held) >= sub.batch_size:
+                yield from chunk(position)
+    for position in range(len(compiled)):
+        if position < stop and chunk_events[position]:
+            yield from chunk(position)
 
 
 def _plan_single(

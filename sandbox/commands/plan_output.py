@@ -168,3 +168,56 @@ def single_mode_lines(
     """Single mode's lines, each `LineEncoder()(line)` of a line of `plan` (single_mode_tails)."""
     tails = single_mode_tails(events, settings, subscriptions, now=now, encoder=LineEncoder())
     return (f"{INDEX_PREFIX}{index}{tail}" for index, tail in tails)
+
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+"""Characters of one subscription's batch lines kept in memory before they go to a file."""
+
+
+def write_batch_streamed(
+    events: Iterable[Any],
+    settings: Any,
+    subscriptions: Sequence[Any | Mapping[str, Any]] | None,
+    out: IO[str],
+    *,
+    now: float | None,
+) -> None:
+    """Batch mode's lines written to `out` without holding the events (`plan_batch_streamed`):
+    each subscription's lines go, encoded, to a temporary file of their own as its chunks fill
+    (held in memory up to SPOOL_IN_MEMORY characters), and once the input is read to its end the
+    files are written to `out` in subscription order. Memory: a chunk and at most
+    SPOOL_IN_MEMORY characters of lines per subscription; disk: the rest of the output. As in process, nothing is written when
+    the input cannot be read to its end, and where a chunk raises, the lines before it are
+    written and its error raised."""
+    import shutil
+    import tempfile
+
+    from sandbox.pipeline import Stopped, plan_batch_streamed
+
+    encode = LineEncoder()
+    with tempfile.TemporaryDirectory(prefix="cio-sandbox-batch-") as folder:
+        spools: dict[int, IO[str]] = {}
+        stopped: tuple[int, Any] | None = None
+        try:
+            for position, line in plan_batch_streamed(events, settings, subscriptions, now=now):
+                if isinstance(line, Stopped):
+                    stopped = (position, line.error)  # each one comes at a position before the last
+                    continue
+                spool = spools.get(position)
+                if spool is None:
+                    spool = spools[position] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+                        SPOOL_IN_MEMORY, "w+", encoding="utf-8", newline="", dir=folder
+                    )
+                spool.write(encode(line))
+                spool.write("\n")
+            for position in sorted(spools):
+                if stopped is not None and position > stopped[0]:
+                    break
+                spool = spools[position]
+                spool.seek(0)
+                shutil.copyfileobj(spool, out)
+        finally:
+            for spool in spools.values():
+                spool.close()
+    if stopped is not None:
+        raise stopped[1]
