@@ -81,6 +81,14 @@ class PlanLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Stopped:
+    """What `plan_batch_streamed` gives in place of a line where a chunk of the subscription
+    raised: batch mode stops there, after every line of the subscriptions before it."""
+
+    error: SandboxError
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionTrace:
     """Every stage of one subscription for one event, for the inspector."""
 
@@ -261,6 +269,19 @@ class Compiled:
             except SandboxError as exc:
                 out.append((UNBUILT, exc, entity.action))
         return out
+
+    def chunk_lines_or_stop(
+        self, chunk: Sequence[int], prepared: Sequence[Prepared], settings: Settings
+    ) -> list[PlanLine | Stopped]:
+        """`chunk_lines` as a list: where the chunk raises, what it gave before, then
+        Stopped(error) (batch mode streamed: plan_batch_streamed, and on Dask)."""
+        lines: list[PlanLine | Stopped] = []
+        try:
+            for line in self.chunk_lines(chunk, prepared, settings):
+                lines.append(line)  # what the chunk gives before it raises is given too
+        except SandboxError as exc:
+            lines.append(Stopped(exc))
+        return lines
 
     def chunk_lines(
         self, chunk: Sequence[int], prepared: Sequence[Prepared], settings: Settings
@@ -602,14 +623,6 @@ def plan(
         yield from sub.batch(listed, indexes, settings, now)
 
 
-@dataclass(frozen=True, slots=True)
-class Stopped:
-    """What `plan_batch_streamed` gives in place of a line where a chunk of the subscription
-    raised: batch mode stops there, after every line of the subscriptions before it."""
-
-    error: SandboxError
-
-
 def plan_batch_streamed(
     events: Iterable[Event],
     settings: Settings,
@@ -637,13 +650,9 @@ def plan_batch_streamed(
         nonlocal stop
         sub, held, indexes = compiled[position], chunk_events[position], chunk_indexes[position]
         chunk_events[position], chunk_indexes[position] = [], []
-        lines: list[PlanLine | Stopped] = []
-        try:
-            for line in sub.chunk_lines(indexes, sub.prepare(held, range(len(held))), settings):
-                lines.append(line)  # what the chunk gives before it raises is given too
-        except SandboxError as exc:
+        lines = sub.chunk_lines_or_stop(indexes, sub.prepare(held, range(len(held))), settings)
+        if lines and isinstance(lines[-1], Stopped):
             stop = position
-            lines.append(Stopped(exc))
         for line in lines:
             yield position, line
 

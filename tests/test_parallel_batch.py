@@ -9,6 +9,7 @@ cluster and on a real `dask scheduler`."""
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from strategies import identify_events, track_events, well_formed_events
 
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import Settings
-from sandbox.commands.plan_output import LineEncoder
+from sandbox.commands.plan_output import LineEncoder, write_by_subscription
 from sandbox.errors import SandboxError
 from sandbox.pipeline import compile_subscriptions, plan
 from sandbox.replay.events import read_file_events
@@ -80,8 +81,16 @@ def _both(events: list[dict], cuts: list[int], subscriptions: Any, spool: bool) 
         else:
             expected = _encoded(plan(held, US, subscriptions, batch=True, now=1_709_642_096))
         partitions = Partitions(files, _InlineClient(), 2, None if spooled is None else str(spooled))
-        lines = plan_parallel_batch(partitions, US, subscriptions, now=1_709_642_096)
-        return expected, _encoded(lines)
+        positioned = plan_parallel_batch(partitions, US, subscriptions, now=1_709_642_096)
+        out = io.StringIO()
+        error = None
+        try:
+            write_by_subscription(positioned, out)
+        except SandboxError as exc:
+            error = str(exc)
+        written = out.getvalue().split("\n")  # (not splitlines: a line may hold U+0085 or U+2028)
+        assert written[-1] == ""
+        return expected, (written[:-1], error)
 
 
 # A trackEvent whose name is read from a path the event gives: it fails to resolve (and fails its
@@ -141,3 +150,33 @@ def test_the_staged_preparation_is_the_one_by_one_preparation(events: list[dict]
     for sub, matched in zip(compiled, compiled.matching(events), strict=True):
         if sub.action.has_batch:
             assert _comparable(sub.prepare(events, matched)) == _comparable(sub.prepare_each(events, matched))
+
+
+def test_a_chunk_that_raises_stops_the_partitioned_batch_mode_where_it_stops_in_process() -> None:
+    """buildPayload raising for two track events (a Track Event chunk that raises), with a later
+    subscription's chunk (Track Page View's) full before it and another after: the lines before
+    the stop, then its error, as in process, however the events are cut into partitions."""
+    from unittest import mock
+
+    import sandbox.pipeline as pipeline
+    from sandbox.errors import InputError
+
+    page = {"type": "page", "userId": "u", "properties": {"url": "https://example.com/"}}
+    track = {"type": "track", "userId": "u", "event": "Signed Up", "messageId": "boom", "properties": {}}
+    identify = {"type": "identify", "userId": "u", "traits": {"email": "u@example.com"}}
+    events = [identify, page, page, track, track, page, page, identify]
+    subscriptions = [
+        Subscription(s.name, s.subscribe, s.partnerAction, {**s.mapping, "batch_size": 2}) for s in AUTOMATIC
+    ]
+    real = pipeline.build_payload
+
+    def build(entity: Any) -> Any:
+        if entity.payload.get("id") == "boom":
+            raise InputError("boom", "buildPayload")
+        return real(entity)
+
+    with mock.patch.object(pipeline, "build_payload", build):
+        for cuts in ([], [1], [3, 5], [2, 4, 6]):
+            expected, partitioned = _both(events, cuts, subscriptions, False)
+            assert partitioned == expected
+            assert expected[1] == "buildPayload: boom" and len(expected[0]) == 1  # the identify chunk

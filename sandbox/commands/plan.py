@@ -30,6 +30,7 @@ from sandbox.commands.plan_output import (
     LineEncoder,
     single_mode_lines,
     write_batch_streamed,
+    write_by_subscription,
     write_lines,
 )
 from sandbox.errors import ConfigError, InputError
@@ -301,19 +302,16 @@ def _plan_on_dask(
         workers = (
             max(1, len(client.scheduler_info().get("workers") or ())) if cluster is None else args.workers
         )
-        planned = plan_parallel_batch if batch else plan_parallel
         partitions = Partitions(files, client, in_flight=2 * workers, spool=spool)
-        lines = planned(
-            partitions,
-            settings,
-            subscriptions,
-            now=args.now,
-            progress=bar.update if bar is not None else None,
-        )
+        progress = bar.update if bar is not None else None
         if batch:
-            write_lines(map(LineEncoder(), lines), out, LINES_PER_WRITE)
+            positioned = plan_parallel_batch(
+                partitions, settings, subscriptions, now=args.now, progress=progress
+            )
+            write_by_subscription(positioned, out)
         else:
-            write_chunks(lines, out)
+            chunks = plan_parallel(partitions, settings, subscriptions, now=args.now, progress=progress)
+            write_chunks(chunks, out)
     finally:
         if bar is not None:
             bar.close()

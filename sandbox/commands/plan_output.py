@@ -182,24 +182,32 @@ def write_batch_streamed(
     *,
     now: float | None,
 ) -> None:
-    """Batch mode's lines written to `out` without holding the events (`plan_batch_streamed`):
-    each subscription's lines go, encoded, to a temporary file of their own as its chunks fill
-    (held in memory up to SPOOL_IN_MEMORY characters), and once the input is read to its end the
-    files are written to `out` in subscription order. Memory: a chunk and at most
-    SPOOL_IN_MEMORY characters of lines per subscription; disk: the rest of the output. As in process, nothing is written when
-    the input cannot be read to its end, and where a chunk raises, the lines before it are
-    written and its error raised."""
+    """Batch mode's lines written to `out` without holding the events: `plan_batch_streamed`'s
+    lines, written by subscription (`write_by_subscription`)."""
+    from sandbox.pipeline import plan_batch_streamed
+
+    write_by_subscription(plan_batch_streamed(events, settings, subscriptions, now=now), out)
+
+
+def write_by_subscription(lines: Iterable[tuple[int, Any]], out: IO[str]) -> None:
+    """Batch mode's (subscription position, line or Stopped) as they come, written as batch mode
+    gives them: each subscription's lines, encoded, go to a temporary file of their own (held in
+    memory up to SPOOL_IN_MEMORY characters), and once `lines` ends the files are written to
+    `out` in subscription order. Memory: SPOOL_IN_MEMORY characters per subscription at most;
+    disk: the rest of the output. As in process, nothing is written when `lines` raises (an
+    input that cannot be read to its end); where a subscription stopped, the lines of those
+    before it and its own before the stop are written, then its error raised."""
     import shutil
     import tempfile
 
-    from sandbox.pipeline import Stopped, plan_batch_streamed
+    from sandbox.pipeline import Stopped
 
     encode = LineEncoder()
     with tempfile.TemporaryDirectory(prefix="cio-sandbox-batch-") as folder:
         spools: dict[int, IO[str]] = {}
         stopped: tuple[int, Any] | None = None
         try:
-            for position, line in plan_batch_streamed(events, settings, subscriptions, now=now):
+            for position, line in lines:
                 if isinstance(line, Stopped):
                     stopped = (position, line.error)  # each one comes at a position before the last
                     continue
