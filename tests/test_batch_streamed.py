@@ -11,42 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from batch_support import BOOM, batch_subscriptions, build_payload_raising, tracks
 from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import identify_events, json_values, track_events, well_formed_events
+from strategies import identify_events, json_values, well_formed_events
 
-import sandbox.pipeline as pipeline
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import Settings
 from sandbox.cli import main
 from sandbox.commands import plan as plan_command
 from sandbox.commands.plan_output import LineEncoder, write_batch_streamed, write_lines
-from sandbox.errors import InputError, SandboxError
+from sandbox.errors import SandboxError
 from sandbox.pipeline import Stopped, plan, plan_batch_streamed
 
 US = Settings("site", "key")
 NOW = 1_709_642_096
-
-# A trackEvent whose name is read from a path the event gives: it fails to resolve (and fails its
-# chunk) where that path is no string, and is refused where it names nothing.
-_INDIRECT = {"name": {"@path": {"@path": "$.properties.name_path"}}, "id": {"@path": "$.userId"}}
-_tracks = st.builds(
-    lambda event, name_path: {**event, "properties": {**event.get("properties", {}), "name_path": name_path}},
-    track_events,
-    st.sampled_from(["$.event", "$.nowhere"]) | st.integers(0, 3),
-)
-
-
-@st.composite
-def _subscriptions(draw: st.DrawFn) -> list[Subscription]:
-    sizes = draw(st.lists(st.integers(1, 5), min_size=2, max_size=2))
-    return [
-        Subscription("Indirect", 'type = "track"', "trackEvent", {**_INDIRECT, "batch_size": sizes[0]}),
-        *(
-            Subscription(s.name, s.subscribe, s.partnerAction, {**s.mapping, "batch_size": sizes[1]})
-            for s in AUTOMATIC
-        ),
-    ]
 
 
 def _written(write: Any) -> tuple[str, str | None]:
@@ -67,7 +46,7 @@ def _streamed_way(events: list[Any], subscriptions: Any) -> tuple[str, str | Non
     return _written(lambda out: write_batch_streamed(events, US, subscriptions, out, now=NOW))
 
 
-@given(st.lists(_tracks | identify_events | well_formed_events, max_size=40), _subscriptions())
+@given(st.lists(tracks | identify_events | well_formed_events, max_size=40), batch_subscriptions())
 def test_streamed_lines_by_position_are_the_held_lines(events: list[dict], subscriptions: Any) -> None:
     streamed = list(plan_batch_streamed(events, US, subscriptions, now=NOW))
     assert not any(isinstance(line, Stopped) for _, line in streamed)
@@ -86,8 +65,8 @@ _TWO_A_CHUNK = [
 
 
 @given(
-    st.lists(_tracks | identify_events | well_formed_events | json_values, max_size=30),
-    _subscriptions(),
+    st.lists(tracks | identify_events | well_formed_events | json_values, max_size=30),
+    batch_subscriptions(),
     st.sets(st.integers(0, 29), max_size=3),
 )
 # a later subscription's chunk (Track Page View's) is full before Track Event's raises
@@ -98,19 +77,10 @@ def test_written_output_and_error_are_the_held_ones(
     """Also with buildPayload raising for some events (a chunk that raises: the lines before
     it, then its error; nothing of a later subscription), and with values that are no event
     (nothing written, the same error)."""
-    from unittest import mock
-
     marked = [
-        dict(e, messageId="boom") if isinstance(e, dict) and i in booms else e for i, e in enumerate(events)
+        dict(e, messageId=BOOM) if isinstance(e, dict) and i in booms else e for i, e in enumerate(events)
     ]
-    real = pipeline.build_payload
-
-    def build(entity: Any) -> Any:
-        if entity.payload.get("id") == "boom":
-            raise InputError("boom", "buildPayload")
-        return real(entity)
-
-    with mock.patch.object(pipeline, "build_payload", build):
+    with build_payload_raising():
         assert _streamed_way(marked, subscriptions) == _held_way(marked, subscriptions)
         if all(isinstance(event, dict) for event in marked):
             stream = list(plan_batch_streamed(marked, US, subscriptions, now=NOW))

@@ -15,9 +15,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from batch_support import batch_subscriptions, tracks
 from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import identify_events, track_events, well_formed_events
+from strategies import identify_events, well_formed_events
 
 from sandbox.actions.presets import AUTOMATIC, Subscription
 from sandbox.actions.settings import Settings
@@ -93,37 +94,10 @@ def _both(events: list[dict], cuts: list[int], subscriptions: Any, spool: bool) 
         return expected, (written[:-1], error)
 
 
-# A trackEvent whose name is read from a path the event gives: it fails to resolve (and fails its
-# chunk) where that path is no string, and is refused where it names nothing.
-_INDIRECT = {"name": {"@path": {"@path": "$.properties.name_path"}}, "id": {"@path": "$.userId"}}
-_name_paths = st.sampled_from(["$.event", "$.properties.label", "$.nowhere"]) | st.integers(0, 3)
-_tracks = st.builds(
-    lambda event, name_path, label: {
-        **event,
-        "properties": {**event.get("properties", {}), "name_path": name_path, "label": label},
-    },
-    track_events,
-    _name_paths,
-    st.text(max_size=4),
-)
-
-
-@st.composite
-def _subscriptions(draw: st.DrawFn) -> list[Subscription]:
-    sizes = draw(st.lists(st.integers(2, 5), min_size=2, max_size=2))
-    return [
-        Subscription("Indirect", 'type = "track"', "trackEvent", {**_INDIRECT, "batch_size": sizes[0]}),
-        *(
-            Subscription(s.name, s.subscribe, s.partnerAction, {**s.mapping, "batch_size": sizes[1]})
-            for s in AUTOMATIC
-        ),
-    ]
-
-
 @given(
-    st.lists(_tracks | identify_events | well_formed_events, max_size=40),
+    st.lists(tracks | identify_events | well_formed_events, max_size=40),
     st.lists(st.integers(0, 40), max_size=4),
-    _subscriptions(),
+    batch_subscriptions(),
     st.booleans(),
 )
 @example([], [], None, False)
@@ -141,7 +115,7 @@ def _comparable(prepared: list[Any]) -> list[Any]:
     ]
 
 
-@given(st.lists(_tracks | identify_events | well_formed_events, max_size=40), _subscriptions())
+@given(st.lists(tracks | identify_events | well_formed_events, max_size=40), batch_subscriptions())
 @example([{"type": "track", "event": "x", "properties": {"name_path": 1}}], None)
 def test_the_staged_preparation_is_the_one_by_one_preparation(events: list[dict], subscriptions: Any) -> None:
     """Compiled.prepare (stage by stage, comprehensions) against Compiled.prepare_each (each event
@@ -156,26 +130,16 @@ def test_a_chunk_that_raises_stops_the_partitioned_batch_mode_where_it_stops_in_
     """buildPayload raising for two track events (a Track Event chunk that raises), with a later
     subscription's chunk (Track Page View's) full before it and another after: the lines before
     the stop, then its error, as in process, however the events are cut into partitions."""
-    from unittest import mock
-
-    import sandbox.pipeline as pipeline
-    from sandbox.errors import InputError
+    from batch_support import BOOM, build_payload_raising
 
     page = {"type": "page", "userId": "u", "properties": {"url": "https://example.com/"}}
-    track = {"type": "track", "userId": "u", "event": "Signed Up", "messageId": "boom", "properties": {}}
+    track = {"type": "track", "userId": "u", "event": "Signed Up", "messageId": BOOM, "properties": {}}
     identify = {"type": "identify", "userId": "u", "traits": {"email": "u@example.com"}}
     events = [identify, page, page, track, track, page, page, identify]
     subscriptions = [
         Subscription(s.name, s.subscribe, s.partnerAction, {**s.mapping, "batch_size": 2}) for s in AUTOMATIC
     ]
-    real = pipeline.build_payload
-
-    def build(entity: Any) -> Any:
-        if entity.payload.get("id") == "boom":
-            raise InputError("boom", "buildPayload")
-        return real(entity)
-
-    with mock.patch.object(pipeline, "build_payload", build):
+    with build_payload_raising():
         for cuts in ([], [1], [3, 5], [2, 4, 6]):
             expected, partitioned = _both(events, cuts, subscriptions, False)
             assert partitioned == expected
