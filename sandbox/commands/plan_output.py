@@ -3,7 +3,9 @@
 Where it sits: the last stage of `cio-sandbox plan` (in process, sandbox.commands.plan) and of each
 partition's task on Dask (sandbox.replay.parallel). `LineEncoder` turns a PlanLine into its line;
 `single_mode_tails` / `single_mode_lines` give single mode's lines straight from the pipeline's
-bodies (`sandbox.pipeline.plan_bodies`), without a PlanLine or a CioRequest per line.
+bodies (`sandbox.pipeline.plan_bodies`), without a PlanLine or a CioRequest per line;
+`write_by_subscription` writes batch mode's lines as they come, streamed (in process past 50,000
+events, `write_batch_streamed`, and from the driver on Dask), in batch mode's order.
 """
 
 from __future__ import annotations
