@@ -640,41 +640,73 @@ def plan_batch_streamed(
     positions given before it are not `plan`'s. An event that is no object raises when it comes
     (`plan` raises before any line). tests/test_batch_streamed.py checks this against `plan`."""
     compiled = compile_subscriptions(subscriptions)
-    # each pending chunk's events and their indexes, per position: prepare reads events[k] for
-    # the k it is given, so a chunk's own list with range(len) stands for the whole input
-    chunk_events: list[list[Event]] = [[] for _ in compiled]
-    chunk_indexes: list[list[int]] = [[] for _ in compiled]
-    stop = len(compiled)  # positions from here on have stopped
-
-    def chunk(position: int) -> Iterator[tuple[int, PlanLine | Stopped]]:
-        nonlocal stop
-        sub, held, indexes = compiled[position], chunk_events[position], chunk_indexes[position]
-        chunk_events[position], chunk_indexes[position] = [], []
-        lines = sub.chunk_lines_or_stop(indexes, sub.prepare(held, range(len(held))), settings)
-        if lines and isinstance(lines[-1], Stopped):
-            stop = position
-        for line in lines:
-            yield position, line
-
+    # a chunk's own events with range(len) stand for the whole input: prepare reads events[k]
+    chunks = BatchChunks(compiled, settings, lambda sub, held: sub.prepare(held, range(len(held))))
     for index, event in enumerate(events):
         if type(event) is not dict:
             check_event(event, f"event {index}")
         for position in compiled.matched_positions(event):
-            if position >= stop:
+            if position >= chunks.stop:
                 continue
             sub = compiled[position]
             if not sub.action.has_batch:  # one event at a time (Compiled.lines_of)
                 _, request, error = sub.outcome(event, settings, now)
                 yield position, PlanLine(index, sub.subscription.name, sub.action.slug, request, error)
-                continue
-            held = chunk_events[position]
-            held.append(event)
-            chunk_indexes[position].append(index)
-            if len(held) >= sub.batch_size:
-                yield from chunk(position)
-    for position in range(len(compiled)):
-        if position < stop and chunk_events[position]:
-            yield from chunk(position)
+            else:
+                yield from chunks.add(position, (index,), (event,))
+    yield from chunks.finish()
+
+
+class BatchChunks:
+    """Batch mode's chunks cut as each subscription's matched events come, in input order: what
+    `plan_batch_streamed` and, on Dask, the driver (sandbox.replay.parallel) hold. Per position,
+    the events not yet in a full chunk (their indexes and what `prepare(sub, items)` makes
+    Prepared of: the events, or what a worker prepared already); a full chunk gives its lines
+    (Compiled.chunk_lines_or_stop), and where one stops, `stop` becomes its position and that
+    position and every later one take nothing more."""
+
+    def __init__(
+        self,
+        compiled: CompiledSubscriptions,
+        settings: Settings,
+        prepare: Callable[[Compiled, list[Any]], Sequence[Prepared]],
+    ) -> None:
+        self.compiled, self.settings, self._prepare = compiled, settings, prepare
+        self._indexes: list[list[int]] = [[] for _ in compiled]
+        self._items: list[list[Any]] = [[] for _ in compiled]
+        self.stop = len(compiled)
+        """Positions from here on have stopped."""
+
+    def add(self, position: int, indexes: Iterable[int], items: Iterable[Any]) -> list[tuple[int, Any]]:
+        """Matched events of `position` (their indexes in the input, ascending, and their items):
+        the lines of the chunks they fill, as (position, PlanLine or Stopped)."""
+        if position >= self.stop:
+            return []
+        self._indexes[position].extend(indexes)
+        pending = self._items[position]
+        pending.extend(items)
+        size = self.compiled[position].batch_size
+        out: list[tuple[int, Any]] = []
+        while position < self.stop and len(pending) >= size:
+            out.extend(self._chunk(position, size))
+        return out
+
+    def finish(self) -> list[tuple[int, Any]]:
+        """The lines of the last, partial chunks, in position order."""
+        out: list[tuple[int, Any]] = []
+        for position in range(len(self.compiled)):
+            if position < self.stop and self._items[position]:
+                out.extend(self._chunk(position, len(self._items[position])))
+        return out
+
+    def _chunk(self, position: int, size: int) -> list[tuple[int, Any]]:
+        sub, indexes, items = self.compiled[position], self._indexes[position], self._items[position]
+        cut, taken = indexes[:size], items[:size]
+        del indexes[:size], items[:size]
+        lines = sub.chunk_lines_or_stop(cut, self._prepare(sub, taken), self.settings)
+        if lines and isinstance(lines[-1], Stopped):
+            self.stop = position
+        return [(position, line) for line in lines]
 
 
 def _plan_single(

@@ -456,45 +456,25 @@ def plan_parallel_batch(
     (Compiled.chunk_lines_or_stop), as the in-process batch mode does. It holds a chunk and a
     partition's results per subscription, not the input's. A partition that cannot be read
     raises (nothing is written: the lines are written once all are in)."""
-    from sandbox.pipeline import PlanLine, Stopped, compile_subscriptions
+    from sandbox.pipeline import BatchChunks, PlanLine, compile_subscriptions
 
     compiled = compile_subscriptions(subscriptions)
-    indexes: list[list[int]] = [[] for _ in compiled]
-    prepared: list[list[Any]] = [[] for _ in compiled]
-    stop = len(compiled)  # positions from here on have stopped
+    chunks = BatchChunks(compiled, settings, lambda sub, prepared: prepared)
     offset = 0
-
-    def chunk(position: int, size: int) -> list[Any]:
-        nonlocal stop
-        sub = compiled[position]
-        cut, items = indexes[position][:size], prepared[position][:size]
-        del indexes[position][:size], prepared[position][:size]
-        lines = sub.chunk_lines_or_stop(cut, items, settings)
-        if lines and isinstance(lines[-1], Stopped):
-            stop = position
-        return lines
-
     for part in partitions.results(prepare_partition, (settings, subscriptions, now)):
         if part.error is not None:
             raise InputError(part.error)
         for position, (local, items) in enumerate(part.subscriptions):
-            if position >= stop:
+            if position >= chunks.stop:
                 continue
             sub = compiled[position]
             if not sub.action.has_batch:  # one event at a time (Compiled.lines_of)
                 name, slug = sub.subscription.name, sub.action.slug
                 for index, (request, error) in zip(local, items, strict=True):
                     yield position, PlanLine(offset + index, name, slug, request, error)
-                continue
-            indexes[position].extend(map(offset.__add__, local))
-            prepared[position].extend(items)
-            while position < stop and len(prepared[position]) >= sub.batch_size:
-                for line in chunk(position, sub.batch_size):
-                    yield position, line
+            else:
+                yield from chunks.add(position, map(offset.__add__, local), items)
         offset += part.events
         if progress is not None:
             progress(part.events)
-    for position in range(len(compiled)):
-        if position < stop and prepared[position]:
-            for line in chunk(position, len(prepared[position])):
-                yield position, line
+    yield from chunks.finish()
