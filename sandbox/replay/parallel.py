@@ -37,11 +37,14 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sandbox.commands.plan_output import INDEX_PREFIX
 from sandbox.errors import InputError, SandboxError
 from sandbox.replay.keypass import cancel_pending
+
+if TYPE_CHECKING:  # pragma: no cover
+    from urllib.parse import SplitResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +227,7 @@ def connect(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             "--workers and --scheduler need dask[distributed] (pip install 'dask[distributed]')"
         ) from None
     if scheduler is not None:
-        _check_port(scheduler)
-        _check_listening(scheduler)
+        _check_listening(scheduler, _address(scheduler))
         _check_answers(scheduler)
         try:
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
@@ -263,15 +265,17 @@ WORKERS_TIMEOUT = 10.0
 """Seconds `--scheduler ADDRESS` has to have a worker (a job on a cluster without any waits forever)."""
 
 
-def _check_port(scheduler: str) -> int | None:
-    """The address's port; an InputError for one no connection can have (Dask would retry it
-    for the whole CONNECT_TIMEOUT)."""
+def _address(scheduler: str) -> SplitResult:
+    """The address's parts (no scheme means tcp://); an InputError for one no connection can
+    have, a port beyond 65535 say (Dask would retry it for the whole CONNECT_TIMEOUT)."""
     from urllib.parse import urlsplit
 
     try:
-        return urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}").port
+        parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+        parts.port  # noqa: B018 - read to check it: urlsplit leaves it to the attribute
     except ValueError as exc:
         raise InputError(f"not a scheduler address: {exc}", scheduler) from None
+    return parts
 
 
 _TCP_SCHEMES = frozenset(("tcp", "tls", "ws", "wss"))
@@ -279,14 +283,12 @@ DEFAULT_SCHEDULER_PORT = 8786
 """Dask's: an address without a port means this one."""
 
 
-def _check_listening(scheduler: str) -> None:
+def _check_listening(scheduler: str, parts: SplitResult) -> None:
     """An InputError at once when nothing listens at a TCP address (a refused connection, an
     unknown host): Dask's connect retries those for the whole CONNECT_TIMEOUT. Other protocols
     (ucx, inproc) are left to Dask."""
     import socket
-    from urllib.parse import urlsplit
 
-    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
     if parts.scheme not in _TCP_SCHEMES or not parts.hostname:
         return
     port = parts.port or DEFAULT_SCHEDULER_PORT
