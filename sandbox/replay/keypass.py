@@ -308,9 +308,9 @@ class Replaying(Work):
     summary: bool = False
 
     def gives(self, result: Any) -> bool:
-        from sandbox.replay.partitioned import PartitionResult
+        from sandbox.replay.partitioned import is_partition_result
 
-        return isinstance(result, PartitionResult)
+        return is_partition_result(result)
 
     def __call__(self, items: Iterator[Any], keys: bool) -> Any:
         from sandbox.replay.partitioned import replay_partition

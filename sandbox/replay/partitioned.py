@@ -462,7 +462,7 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
             paths.append(os.path.join(folder, f"partition-{hashlib.sha256(content).hexdigest()[:24]}.pickle"))
         missing = []
         for position, path in enumerate(paths):
-            found, result = load_checkpoint(path, _is_partition_result, report)
+            found, result = load_checkpoint(path, is_partition_result, report)
             if found:
                 done(position, result)
             else:
@@ -480,7 +480,8 @@ def resumable(runner: Runner, folder: str, report: Callable[[str], object] | Non
     return run
 
 
-def _is_partition_result(value: Any) -> bool:
+def is_partition_result(value: Any) -> bool:
+    """Whether a checkpoint loaded holds a partition's result (`resumable`, keypass.Replaying)."""
     return isinstance(value, PartitionResult)
 
 
