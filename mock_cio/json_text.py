@@ -35,6 +35,25 @@ def compact(value: Any) -> str:
         text = _dumps(value, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return stdlib_compact(value)
-    if b"null" in text:  # perhaps a NaN or an infinity orjson wrote as null
+    if b"null" in text and _holds_non_finite(value):  # orjson wrote a NaN or an infinity as null
         return stdlib_compact(value)
     return text.decode()
+
+
+def _holds_non_finite(value: Any) -> bool:
+    """Whether a float in `value` (through dicts, lists and tuples, as orjson writes them) is NaN
+    or an infinity: what orjson writes as `null`, where a None also writes `null` (a journal
+    entry's changes hold many: an attribute set for the first time was null)."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        cls = type(node)
+        if cls is float:
+            if node - node != 0.0:  # NaN or an infinity: x - x is NaN for them, 0.0 for every other
+                return True
+        elif cls is dict:
+            extend(node.values())
+        elif cls is list or cls is tuple:
+            extend(node)
+    return False
