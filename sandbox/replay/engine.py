@@ -300,19 +300,21 @@ class InProcessTarget:
         file is scratch space (`CIO_DB_DURABLE=False`): nothing ever reopens it, so it is written
         without syncs and committed in groups; the journal reads the same through the mock."""
         self._folder: str | None = None
-        if app is None:
-            from mock_cio import create_app  # the CLI's side of the sandbox/mock meeting point
+        if app is not None:
+            self.mock = app.extensions["mock_cio"]
+            return
+        from mock_cio import MockCio  # the CLI's side of the sandbox/mock meeting point
 
-            settings = dict(config or {})
-            if journal_on_disk and "CIO_DB" not in settings:
-                import tempfile
+        settings = dict(config or {})
+        if journal_on_disk and "CIO_DB" not in settings:
+            import tempfile
 
-                self._folder = tempfile.mkdtemp(prefix="cio-sandbox-")
-                settings["CIO_DB"] = f"{self._folder}/journal.db"
-                settings.setdefault("CIO_DB_DURABLE", False)
-            app = create_app(settings)
-        self.app = app
-        self.mock = app.extensions["mock_cio"]
+            self._folder = tempfile.mkdtemp(prefix="cio-sandbox-")
+            settings["CIO_DB"] = f"{self._folder}/journal.db"
+            settings.setdefault("CIO_DB_DURABLE", False)
+        # The mock itself, without a Flask app around it: `send` calls MockCio.serve, never a route
+        # (create_app would build the same MockCio from the same settings, and import Flask).
+        self.mock = MockCio(settings)
 
     def send(self, request: CioRequest) -> Answer:
         parts = urlsplit(request.url)
