@@ -23,9 +23,7 @@ import hashlib
 import json
 import queue
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -144,6 +142,11 @@ class Outbox:
                 self._queue.task_done()
 
     def _send(self, events: list[dict[str, JSON]]) -> None:
+        # imported here, in the poster's thread: urllib.request (and http.client, email, ...) costs
+        # every process that builds a mock about 15 ms, and most never post
+        import urllib.error
+        import urllib.request
+
         body = json.dumps({"batch": events}, ensure_ascii=False).encode()
         request = urllib.request.Request(
             self.url,
