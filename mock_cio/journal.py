@@ -45,7 +45,6 @@ not encoded a second time.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
 import threading
@@ -56,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_cio.errors import JournalError, JournalLocked, JournalLost  # noqa: F401  (defined in mock_cio.errors; importable here too)
-from mock_cio.json_text import compact
+from mock_cio.json_text import compact, loads
 
 JSON = Any
 
@@ -168,7 +167,7 @@ def _dumps(value: JSON) -> str:
 
 
 def _loads(text: str | None) -> JSON:
-    return None if text is None else json.loads(text)
+    return None if text is None else loads(text)
 
 
 @dataclass(slots=True)
@@ -523,7 +522,7 @@ class Journal:
                 ).fetchall()
         for row in rows:
             if row[1] == "control":
-                yield Control(row[0], row[2], row[4], json.loads(row[9]))
+                yield Control(row[0], row[2], row[4], loads(row[9]))
             else:
                 item = _entry_dict(row[:18])
                 item["applied"] = None if row[18] is None else bool(row[18])

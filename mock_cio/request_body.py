@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mock_cio.errors import ApiError, MockError, V2Invalid  # noqa: F401  (defined in mock_cio.errors; importable here too)
-from mock_cio.json_text import stdlib_compact
+from mock_cio.json_text import NOT_READ, read_fast, stdlib_compact
 
 JSON = Any
 Flavour = Literal["v1", "merge", "v2"]
@@ -150,7 +150,9 @@ def parse_body(
     try:
         if text.startswith("\ufeff"):  # as json.loads does
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        value = (_decode_checked if _RISKY_NUMBER.search(raw) else _decode)(text)
+        value = read_fast(raw)  # the common body, by orjson; any other by json, with its hooks
+        if value is NOT_READ:
+            value = (_decode_checked if _RISKY_NUMBER.search(raw) else _decode)(text)
     except json.JSONDecodeError as exc:
         raise reject(
             flavour,
