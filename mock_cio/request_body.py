@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mock_cio.errors import ApiError, MockError, V2Invalid  # noqa: F401  (defined in mock_cio.errors; importable here too)
-from mock_cio.json_text import NOT_READ, read_fast, stdlib_compact
+from mock_cio.json_text import NOT_READ, compact_size, read_fast
 
 JSON = Any
 Flavour = Literal["v1", "merge", "v2"]
@@ -325,7 +325,7 @@ def value_bytes(value: JSON) -> int:
     """A value's size as Customer.io counts it: a string's UTF-8 bytes, else its JSON text."""
     if isinstance(value, str):
         return byte_len(value)
-    return len(stdlib_compact(value).encode("utf-8", "surrogatepass"))  # lone surrogates counted too
+    return compact_size(value)  # lone surrogates counted too
 
 
 def path_identifier(text: str, flavour: Flavour = "v1") -> str:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_cio.json_text import compact, loads
+from mock_cio.json_text import compact, compact_size, loads
 
 _stdlib = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":")
@@ -173,3 +173,13 @@ def test_parse_body_reads_and_refuses_as_without_read_fast(text: str) -> None:
         request_body.read_fast = original
     assert fast[0] == slow[0]
     assert _same(fast[1], slow[1]) if fast[0] == "value" else fast[1] == slow[1]
+
+
+@given(values)
+def test_compact_size_is_the_size_of_jsons_text(value: object) -> None:
+    assert compact_size(value) == len(_stdlib(value).encode("utf-8", "surrogatepass"))
+
+
+@pytest.mark.parametrize("value", [1e-05, [1e16], {"a": math.nan}, [None, -math.inf], {"b": 2**70}, "x\ud800"])
+def test_compact_size_counts_what_orjson_spells_otherwise(value: object) -> None:
+    assert compact_size(value) == len(_stdlib(value).encode("utf-8", "surrogatepass"))
