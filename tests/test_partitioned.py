@@ -23,7 +23,7 @@ from sandbox.replay import golden, partitioned
 from sandbox.replay.config import Config, load_config
 from sandbox.replay.engine import InProcessTarget, Replayer
 from sandbox.replay.events import Located, read_located
-from sandbox.replay.identities import Components, assign
+from sandbox.replay.identities import Components, assign, pack
 from sandbox.replay.summary import Summary
 from tests.keypass_support import block_size
 
@@ -243,6 +243,36 @@ def test_components_pack_largest_first_onto_the_least_loaded_partition() -> None
     components = Components()
     keys = [components.join(k) for k in (["a"], ["a"], ["a"], ["b"], ["c"], ["c"], [])]
     assert assign(components, keys, 2) == [0, 0, 0, 1, 1, 1, 0]
+
+
+def _pack_by_hand(roots: list[Any], partitions: int) -> list[int]:
+    """The rule, one event and one partition at a time: components largest first (ties: first
+    appearance) onto the least loaded partition (ties: the lowest number), then each keyless
+    event (None) onto the least loaded one, in event order."""
+    sizes: dict[Any, int] = {}
+    for root in roots:
+        if root is not None:
+            sizes[root] = sizes.get(root, 0) + 1
+    load = [0] * partitions
+    where = {}
+    for root, size in sorted(sizes.items(), key=lambda item: -item[1]):
+        target = min(range(partitions), key=lambda p: (load[p], p))
+        where[root] = target
+        load[target] += size
+    out = []
+    for root in roots:
+        if root is None:
+            target = min(range(partitions), key=lambda p: (load[p], p))
+            load[target] += 1
+            out.append(target)
+        else:
+            out.append(where[root])
+    return out
+
+
+@given(st.lists(st.none() | st.integers(0, 12), max_size=60), st.integers(1, 5))
+def test_pack_places_events_as_the_rule_says(roots: list[int | None], partitions: int) -> None:
+    assert pack(roots, partitions) == _pack_by_hand(roots, partitions)
 
 
 @pytest.mark.parametrize(

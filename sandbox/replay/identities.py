@@ -22,8 +22,11 @@ share: refused. So is any other request shape (it is not one the destination sen
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from functools import lru_cache
+from heapq import heapreplace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -147,27 +150,27 @@ def assign(components: Components, event_keys: Sequence[str | None], partitions:
 def pack(roots: Sequence[Hashable | None], partitions: int) -> list[int]:
     """The partition of each event from its component's root (None: the event has no key, it sends
     nothing): components largest first onto the least loaded partition (ties: the lowest number),
-    then each event with no key onto the least loaded one."""
-    sizes: dict[Hashable, int] = {}
-    for root in roots:
-        if root is not None:
-            sizes[root] = sizes.get(root, 0) + 1
-    load = [0] * partitions
-    where: dict[Hashable, int] = {}
-    order = sorted(sizes.items(), key=lambda item: -item[1])  # stable: ties keep first appearance
-    for root, size in order:
-        target = min(range(partitions), key=lambda p: (load[p], p))
+    then each event with no key onto the least loaded one.
+
+    The loads are a heap of (load, partition), whose first item is that least loaded partition;
+    the sizes are counted, and the components sorted largest first (stable: ties keep their
+    first appearance), in C. (It runs on the driver of `run --workers`, between the key pass and
+    the replays, while the workers wait.)"""
+    sizes = Counter(roots)
+    sizes.pop(None, None)
+    loads = [(0, partition) for partition in range(partitions)]
+    where: dict[Hashable | None, int] = {}
+    for root, size in sorted(sizes.items(), key=itemgetter(1), reverse=True):
+        load, target = loads[0]
         where[root] = target
-        load[target] += size
-    out: list[int] = []
-    for root in roots:
-        if root is None:
-            target = min(range(partitions), key=lambda p: (load[p], p))
-            load[target] += 1
-            out.append(target)
-        else:
-            out.append(where[root])
-    return out
+        heapreplace(loads, (load + size, target))
+
+    def least_loaded() -> int:
+        load, target = loads[0]
+        heapreplace(loads, (load + 1, target))
+        return target
+
+    return [least_loaded() if root is None else where[root] for root in roots]
 
 
 # -- a first guess from the events themselves ------------------------------------------------------

@@ -266,8 +266,9 @@ def _pack(roots: Sequence[int], partitions: int) -> list[array[int]]:
     """Each partition's event indexes, as `identities.pack` places the events (a root of -1: the
     event has no key)."""
     groups = [array("q") for _ in range(partitions)]
+    appends = [group.append for group in groups]
     for index, target in enumerate(pack([root if root >= 0 else None for root in roots], partitions)):
-        groups[target].append(index)
+        appends[target](index)
     return groups
 
 
