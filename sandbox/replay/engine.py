@@ -287,8 +287,9 @@ class Target(Protocol):
 
 
 class InProcessTarget:
-    """A mock app in this process, called through `MockCio.serve` (no socket, no WSGI, no
-    interception): the request as a client would send it to Customer.io's host."""
+    """A mock in this process (a MockCio of its own, or a given Flask app's), called through
+    `MockCio.serve` (no socket, no WSGI, no interception): the request as a client would send it
+    to Customer.io's host."""
 
     name = "in-process mock"
 
