@@ -180,6 +180,8 @@ def test_compact_size_is_the_size_of_jsons_text(value: object) -> None:
     assert compact_size(value) == len(_stdlib(value).encode("utf-8", "surrogatepass"))
 
 
-@pytest.mark.parametrize("value", [1e-05, [1e16], {"a": math.nan}, [None, -math.inf], {"b": 2**70}, "x\ud800"])
+@pytest.mark.parametrize(
+    "value", [1e-05, [1e16], {"a": math.nan}, [None, -math.inf], {"b": 2**70}, "x\ud800"]
+)
 def test_compact_size_counts_what_orjson_spells_otherwise(value: object) -> None:
     assert compact_size(value) == len(_stdlib(value).encode("utf-8", "surrogatepass"))
