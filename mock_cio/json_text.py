@@ -34,13 +34,8 @@ _OPTIONS = (
 def compact(value: Any) -> str:
     """`value` as compact JSON text, equal in value to `json.dumps(value, ensure_ascii=False,
     separators=(",", ":"))` (which writes it where orjson cannot)."""
-    try:
-        text = _dumps(value, option=_OPTIONS)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return stdlib_compact(value)
-    if b"null" in text and _holds_non_finite(value):  # orjson wrote a NaN or an infinity as null
-        return stdlib_compact(value)
-    return text.decode()
+    text = _orjson_text(value)
+    return stdlib_compact(value) if text is None else text.decode()
 
 
 _FLOAT_MARKS = bytes(48 if 48 <= byte <= 57 else 46 if byte in b".eE" else 32 for byte in range(256))
@@ -51,16 +46,25 @@ def compact_size(value: Any) -> int:
     """`len(stdlib_compact(value).encode("utf-8", "surrogatepass"))`, the size of json's compact
     text, from orjson's text where the two are the same bytes: where it holds no float (orjson
     spells some otherwise, `1e-05` as `0.00001`, and every finite float holds a digit followed by
-    `.`, `e` or `E`) and no NaN or infinity (written as null). Strings, integers, true, false and
-    null are written alike, every character escaped or not the same way."""
+    `.`, `e` or `E`). Strings, integers, true, false and null are written alike, every character
+    escaped or not the same way."""
+    text = _orjson_text(value)
+    if text is not None and b"0." not in text.translate(_FLOAT_MARKS):
+        return len(text)
+    return len(stdlib_compact(value).encode("utf-8", "surrogatepass"))
+
+
+def _orjson_text(value: Any) -> bytes | None:
+    """orjson's compact text of `value` where it decodes to json's values, else None: orjson
+    refuses integers past 64 bits, keys that are not strings, lone surrogates and subclasses, and
+    writes NaN and the infinities as null (looked for only in a text holding null)."""
     try:
         text = _dumps(value, option=_OPTIONS)
-    except TypeError:  # past 64 bits, a key that is not a string, a lone surrogate, ...
-        pass
-    else:
-        if b"0." not in text.translate(_FLOAT_MARKS) and not (b"null" in text and _holds_non_finite(value)):
-            return len(text)
-    return len(stdlib_compact(value).encode("utf-8", "surrogatepass"))
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return None
+    if b"null" in text and _holds_non_finite(value):  # orjson wrote a NaN or an infinity as null
+        return None
+    return text
 
 
 def _holds_non_finite(value: Any) -> bool:
