@@ -640,20 +640,15 @@ def plan_batch_streamed(
     positions given before it are not `plan`'s. An event that is no object raises when it comes
     (`plan` raises before any line). tests/test_batch_streamed.py checks this against `plan`."""
     compiled = compile_subscriptions(subscriptions)
-    # a chunk's own events with range(len) stand for the whole input: prepare reads events[k]
-    chunks = BatchChunks(compiled, settings, lambda sub, held: sub.prepare(held, range(len(held))))
+    # a chunk's own events with range(len) stand for the whole input: prepared reads events[k]
+    chunks = BatchChunks(
+        compiled, settings, lambda sub, held: sub.prepared(held, range(len(held)), settings, now)
+    )
     for index, event in enumerate(events):
         if type(event) is not dict:
             check_event(event, f"event {index}")
         for position in compiled.matched_positions(event):
-            if position >= chunks.stop:
-                continue
-            sub = compiled[position]
-            if not sub.action.has_batch:  # one event at a time (Compiled.lines_of)
-                _, request, error = sub.outcome(event, settings, now)
-                yield position, PlanLine(index, sub.subscription.name, sub.action.slug, request, error)
-            else:
-                yield from chunks.add(position, (index,), (event,))
+            yield from chunks.add(position, (index,), (event,))
     yield from chunks.finish()
 
 
@@ -663,7 +658,8 @@ class BatchChunks:
     the events not yet in a full chunk (their indexes and what `prepare(sub, items)` makes
     Prepared of: the events, or what a worker prepared already); a full chunk gives its lines
     (Compiled.chunk_lines_or_stop), and where one stops, `stop` becomes its position and that
-    position and every later one take nothing more."""
+    position and every later one take nothing more. An action without a batch form holds
+    nothing: its events' lines come as they are added, one an event (Compiled.lines_of)."""
 
     def __init__(
         self,
@@ -682,10 +678,14 @@ class BatchChunks:
         the lines of the chunks they fill, as (position, PlanLine or Stopped)."""
         if position >= self.stop:
             return []
+        sub = self.compiled[position]
+        if not sub.action.has_batch:  # one event at a time: nothing to cut
+            lines = sub.lines_of(list(indexes), self._prepare(sub, list(items)), self.settings)
+            return [(position, line) for line in lines]
         self._indexes[position].extend(indexes)
         pending = self._items[position]
         pending.extend(items)
-        size = self.compiled[position].batch_size
+        size = sub.batch_size
         out: list[tuple[int, Any]] = []
         while position < self.stop and len(pending) >= size:
             out.extend(self._chunk(position, size))

@@ -458,7 +458,7 @@ def plan_parallel_batch(
     (Compiled.chunk_lines_or_stop), as the in-process batch mode does. It holds a chunk and a
     partition's results per subscription, not the input's. A partition that cannot be read
     raises (nothing is written: the lines are written once all are in)."""
-    from sandbox.pipeline import BatchChunks, PlanLine, compile_subscriptions
+    from sandbox.pipeline import BatchChunks, compile_subscriptions
 
     compiled = compile_subscriptions(subscriptions)
     chunks = BatchChunks(compiled, settings, lambda sub, prepared: prepared)
@@ -467,15 +467,7 @@ def plan_parallel_batch(
         if part.error is not None:
             raise InputError(part.error)
         for position, (local, items) in enumerate(part.subscriptions):
-            if position >= chunks.stop:
-                continue
-            sub = compiled[position]
-            if not sub.action.has_batch:  # one event at a time (Compiled.lines_of)
-                name, slug = sub.subscription.name, sub.action.slug
-                for index, (request, error) in zip(local, items, strict=True):
-                    yield position, PlanLine(offset + index, name, slug, request, error)
-            else:
-                yield from chunks.add(position, map(offset.__add__, local), items)
+            yield from chunks.add(position, map(offset.__add__, local), items)
         offset += part.events
         if progress is not None:
             progress(part.events)
